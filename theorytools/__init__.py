@@ -1,0 +1,12 @@
+"""theorytools: closed forms and simulators for the theory of natural-gradient and
+stochastic second-order optimization, each traceable to an equation in
+``../shared/seeds`` (see ``../shared/seeds/README.md``).
+
+Topics live in sub-packages (``theorytools.quadratic`` for Martens §14); the shared
+numerics are in ``theorytools.linalg`` and ``theorytools.montecarlo``.
+"""
+
+from theorytools.errors import HypothesisError, NonFiniteError
+
+__all__ = ["HypothesisError", "NonFiniteError"]
+__version__ = "0.1.0"

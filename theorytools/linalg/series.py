@@ -1,0 +1,120 @@
+"""Numerically stable building blocks for products and sums of geometric factors.
+
+The exact risk curves of 001_7d31b3ff3a2f0401.txt §14 are sums of geometric sequences
+``rho^j`` (constant step) and products ``prod_j (1 - x/(j+A))`` (harmonic step).  Written
+naively they underflow, overflow or cancel for long horizons (k up to 1e12) and for
+``rho`` within 1e-8 of 1 (condition numbers up to 1e8).  Each helper here is tested
+against mpmath at 50 digits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import gammaln
+
+_STIRLING = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0, -691.0 / 360360.0, 1.0 / 156.0)
+
+
+def _stirling_tail(z):
+    """``lnGamma(z) - [(z - 1/2) ln z - z + ln(2 pi)/2]`` for z >= 10 (error < 1e-17)."""
+    zi = 1.0 / z
+    zi2 = zi * zi
+    acc = np.zeros_like(zi)
+    for c in reversed(_STIRLING):
+        acc = acc * zi2 + c
+    return acc * zi
+
+
+def log_gamma_ratio(z, m):
+    """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``, accurate to ~1e-15 absolute.
+
+    ``gammaln(z + m) - gammaln(z)`` loses ``|ln Gamma(z)| * 1e-16`` to cancellation, which
+    is 3e-3 at z = 1e12.  For z, z+m >= 10 the difference of Stirling series is formed
+    analytically: ``(z - 1/2) log1p(m/z) + m ln(z + m) - m + tail(z+m) - tail(z)``.
+    """
+    z, m = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(m, dtype=float))
+    w = z + m
+    big = (z >= 10.0) & (w >= 10.0)
+    out = np.empty(z.shape)
+    zb, mb, wb = z[big], m[big], w[big]
+    out[big] = (zb - 0.5) * np.log1p(mb / zb) + mb * np.log(wb) - mb + _stirling_tail(wb) - _stirling_tail(zb)
+    small = ~big
+    out[small] = gammaln(w[small]) - gammaln(z[small])
+    return out
+
+
+def log_abs_one_minus(eps):
+    """``ln|1 - eps|`` without cancellation for eps near 0 or near 2."""
+    eps = np.asarray(eps, dtype=float)
+    with np.errstate(divide="ignore"):
+        return np.where(eps <= 1.0, np.log1p(-np.minimum(eps, 1.0)), np.log1p(np.maximum(eps, 1.0) - 2.0))
+
+
+def geometric_sum(n, ell):
+    """``sum_{j=0}^{n-1} exp(-ell j) = (1 - e^{-n ell}) / (1 - e^{-ell})`` for ``ell >= 0``.
+
+    ``ell = inf`` (a zero ratio) gives 1 for n >= 1; ``ell = 0`` gives n; n = 0 gives 0.
+    """
+    n, ell = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(ell, dtype=float))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.expm1(-n * ell) / np.expm1(-ell)
+    out = np.where(ell == 0.0, n, out)
+    out = np.where(np.isinf(ell), np.minimum(n, 1.0), out)
+    return np.where(n == 0, 0.0, out)
+
+
+# Coefficients c_r of (1 - e^{-y})^2 = sum_{r>=2} c_r y^r, c_r = (-1)^r (2^r - 2) / r!.
+_R = 24
+_SQ_COEF = np.array([0.0] + [(-1.0) ** r * (2.0**r - 2.0) / np.prod(np.arange(1.0, r + 1)) for r in range(1, _R + 1)])
+_DIRECT_MAX = 2048  # below this many terms the sum is formed term by term
+_SERIES_MAX_KX = 0.5  # below this k*ell the closed form cancels; the power series converges fast
+
+
+def _power_sums(k, rmax):
+    """``P_r(k) = sum_{n=1}^k n^r`` for r = 0..rmax by Faulhaber's formula (k > _DIRECT_MAX)."""
+    from scipy.special import bernoulli, comb
+
+    bern = bernoulli(rmax + 1)
+    bern[1] = 0.5  # B_1^+ convention for sums starting at n = 1
+    out = np.empty((rmax + 1,) + np.shape(k))
+    for r in range(rmax + 1):
+        j = np.arange(r + 1)
+        coef = comb(r + 1, j) * bern[: r + 1] / (r + 1)
+        out[r] = sum(coef[jj] * np.power(k, r + 1 - jj) for jj in j)
+    return out
+
+
+def sum_sq_geometric(k, ell):
+    """``F(k, ell) = sum_{n=1}^{k} (1 - e^{-n ell})^2`` for ``ell >= 0`` (``inf`` allowed), k >= 0.
+
+    This is ``(1 - rho)^2 sum_{n=1}^k phi_n^2`` with ``phi_n = sum_{j<n} rho^j``, the
+    quantity behind the variance of the Polyak average.  Three regimes, chosen so that
+    no branch cancels: term-by-term for k <= 2048; the closed form
+    ``k - 2 e^{-l}(1-e^{-kl})/(1-e^{-l}) + e^{-2l}(1-e^{-2kl})/(1-e^{-2l})`` when
+    ``k ell >= 0.5``; otherwise the power series ``sum_r c_r ell^r P_r(k)``.
+    """
+    k, ell = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(ell, dtype=float))
+    out = np.empty(k.shape)
+    direct = k <= _DIRECT_MAX
+    if direct.any():
+        kd, ld = k[direct], ell[direct]
+        n = np.arange(1, int(kd.max()) + 1 if kd.size else 1)
+        terms = (-np.expm1(-np.multiply.outer(ld, n))) ** 2
+        terms[np.isinf(ld)] = 1.0
+        csum = np.concatenate([np.zeros((ld.size, 1)), np.cumsum(terms, axis=1)], axis=1)
+        out[direct] = csum[np.arange(ld.size), kd.astype(int)]
+    closed = ~direct & (k * ell >= _SERIES_MAX_KX)
+    if closed.any():
+        kc, lc = k[closed], ell[closed]
+        e1 = np.exp(-lc)
+        with np.errstate(invalid="ignore"):
+            t1 = np.where(np.isinf(lc), 0.0, e1 * np.expm1(-kc * lc) / np.expm1(-lc))
+            t2 = np.where(np.isinf(lc), 0.0, e1 * e1 * np.expm1(-2 * kc * lc) / np.expm1(-2 * lc))
+        out[closed] = kc - 2.0 * t1 + t2
+    series = ~direct & ~closed
+    if series.any():
+        ks, ls = k[series], ell[series]
+        P = _power_sums(ks, _R)
+        r = np.arange(_R + 1)[:, None]
+        out[series] = np.sum(_SQ_COEF[:, None] * ls[None, :] ** r * P, axis=0)
+    return out

@@ -1,0 +1,96 @@
+"""Validation of user input: every error names the argument, the property and the value."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.errors import NonFiniteError
+
+#: Relative tolerance for symmetry: ``|A - A^T|_max <= SYM_RTOL * max(1, |A|_max)``.
+#: Matrices assembled in floating point (e.g. ``X @ X.T``) are symmetric to a few ulps.
+SYM_RTOL = 1e-10
+
+
+def as_matrix(name: str, A, n: int | None = None) -> np.ndarray:
+    """Return ``A`` as a finite float64 square matrix (of size ``n`` when given)."""
+    A = np.asarray(A, dtype=float)
+    if A.ndim != 2 or A.shape[0] != A.shape[1]:
+        raise ValueError(f"{name} must be a square matrix, got shape {A.shape}")
+    if n is not None and A.shape[0] != n:
+        raise ValueError(f"{name} must be {n}x{n} to match the other arguments, got shape {A.shape}")
+    if A.shape[0] == 0:
+        raise ValueError(f"{name} must be at least 1x1, got shape {A.shape}")
+    bad = ~np.isfinite(A)
+    if bad.any():
+        i, j = np.argwhere(bad)[0]
+        raise ValueError(f"{name} must be finite, entry ({i}, {j}) is {A[i, j]}")
+    return A
+
+
+def as_vector(name: str, x, n: int) -> np.ndarray:
+    """Return ``x`` as a finite float64 vector of length ``n``."""
+    x = np.asarray(x, dtype=float)
+    if x.ndim == 2 and 1 in x.shape:
+        x = x.reshape(-1)
+    if x.shape != (n,):
+        raise ValueError(f"{name} must be a vector of length {n}, got shape {x.shape}")
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{name} must be finite, entry {i} is {x[i]}")
+    return x
+
+
+def as_symmetric(name: str, A, n: int | None = None) -> np.ndarray:
+    """Validate symmetry to ``SYM_RTOL`` and return the exactly symmetrized matrix."""
+    A = as_matrix(name, A, n)
+    asym = np.max(np.abs(A - A.T))
+    scale = max(1.0, float(np.max(np.abs(A))))
+    if asym > SYM_RTOL * scale:
+        raise ValueError(
+            f"{name} is not symmetric: max |{name} - {name}^T| = {asym:.3e} "
+            f"exceeds {SYM_RTOL:g} * {scale:.3e}"
+        )
+    return 0.5 * (A + A.T)
+
+
+def check_definite(name: str, A: np.ndarray, semi: bool = False) -> float:
+    """Check positive (semi)definiteness of a symmetric matrix; return its smallest eigenvalue.
+
+    For semidefiniteness a relative slack of ``n * 1e-12 * |A|_2`` is allowed, so that a
+    rank-deficient covariance built in floating point is accepted.
+    """
+    eig = np.linalg.eigvalsh(A)
+    lo, hi = float(eig[0]), float(eig[-1])
+    if semi:
+        slack = A.shape[0] * 1e-12 * max(abs(hi), abs(lo), np.finfo(float).tiny)
+        if lo < -slack:
+            raise ValueError(f"{name} is not positive semidefinite: smallest eigenvalue {lo:.3e}")
+    elif lo <= 0.0:
+        raise ValueError(f"{name} is not positive definite: smallest eigenvalue {lo:.3e}")
+    return lo
+
+
+def check_finite(where: str, value):
+    """Raise :class:`NonFiniteError` if ``value`` has a NaN or infinite entry; else return it."""
+    arr = np.asarray(value)
+    if not np.all(np.isfinite(arr)):
+        nbad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
+        raise NonFiniteError(f"{where}: {nbad} non-finite value(s) (NaN or inf) in the result")
+    return value
+
+
+def as_steps(k, name: str = "k") -> np.ndarray:
+    """Validate iteration counts: non-negative integers (int or integer-valued array)."""
+    arr = np.asarray(k)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must be a non-negative integer or an array of them, got {k!r}")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must be integer-valued, got {arr[np.argmax(arr != np.round(arr))] if arr.ndim else arr}")
+        if np.any(np.abs(arr) > 2.0**62):
+            raise ValueError(f"{name} must be below 2**62, got {np.max(arr):g}")
+        arr = arr.astype(np.int64)
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got {np.min(arr)}")
+    return arr.astype(np.int64)

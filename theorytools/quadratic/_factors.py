@@ -1,0 +1,127 @@
+"""Scalar factors of the exact solution in eigen-coordinates (001_7d31b3ff3a2f0401.txt Appendix B).
+
+Along eigen-coordinates i, j of ``B^{-1}H`` the iteration (eqn. 22) decouples:
+
+* mean (eqn. 23):        ``P_k(lam) = prod_{j<k} (1 - alpha_j lam)``;
+* variance (recursion V_{k+1} = Lambda_k(V_k) + alpha_k^2 U):
+  ``T_k(lam_i, lam_j) = sum_{t<k} alpha_t^2 prod_{t<j<k} (1 - alpha_j lam_i)(1 - alpha_j lam_j)``,
+  so that ``V^{-1} V_k V^{-T} = T_k o (V^T Sigma_g V)``.
+
+Constant steps use ``exp(k log|1 - alpha lam|)`` with ``log1p``/``expm1``; harmonic steps
+``alpha_j = 1/(j + A)``, ``A = a + 1``, use Gamma-function ratios
+``prod_{j<k} (1 - lam/(j+A)) = Gamma(k+A-lam) Gamma(A) / (Gamma(A-lam) Gamma(k+A))`` evaluated by
+:func:`theorytools.linalg.log_gamma_ratio`, and a log-space cumulative sum for ``T``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.linalg import log_abs_one_minus, log_gamma_ratio
+from theorytools.quadratic.schedules import Constant, Harmonic, StepSequence
+
+#: Largest k for which the harmonic variance (a sum over t < k) is formed; beyond it the cost
+#: (k * n log-additions) is no longer interactive.  The mean factor has no such limit.
+HARMONIC_VARIANCE_KMAX = 10**7
+_CHUNK_ELEMS = 4_000_000
+
+
+def mean_factor(schedule, lam, k) -> np.ndarray:
+    """``P_k(lam)`` for each k (rows) and each lam (columns)."""
+    lam = np.asarray(lam, dtype=float)
+    kf = np.asarray(k, dtype=float)[:, None]
+    if isinstance(schedule, Constant):
+        x = schedule.alpha * lam
+        logr = log_abs_one_minus(x)
+        with np.errstate(invalid="ignore"):
+            mag = np.exp(kf * logr)
+        mag = np.where(kf == 0, 1.0, mag)  # 0 * log(0) for alpha lam = 1
+        sign = np.where((x > 1) & (np.asarray(k)[:, None] % 2 == 1), -1.0, 1.0)
+        return sign * mag
+    if isinstance(schedule, Harmonic) and np.all(lam <= schedule.a + 1.0):
+        A = schedule.a + 1.0
+        below = lam < A
+        z = np.where(below, A - lam, 1.0)
+        logp = log_gamma_ratio(z, kf) - log_gamma_ratio(A, kf)
+        # lam == A: the first factor (1 - lam/A) vanishes, so P_k = 0 for k >= 1.
+        return np.where(below, np.exp(logp), np.where(kf == 0, 1.0, 0.0))
+    return _sequence_factors(schedule, lam, lam, k)[0]
+
+
+def noise_factor(schedule, lam_i, lam_j, k) -> np.ndarray:
+    """``T_k(lam_i, lam_j)`` for each k (rows) and each pair (lam_i[c], lam_j[c]) (columns)."""
+    lam_i = np.asarray(lam_i, dtype=float)
+    lam_j = np.asarray(lam_j, dtype=float)
+    k = np.asarray(k)
+    if isinstance(schedule, Constant):
+        al = schedule.alpha
+        xi, xj = al * lam_i, al * lam_j
+        # r = (1 - xi)(1 - xj); 1 - r = xi + xj - xi xj has no cancellation for x <= 1.
+        one_minus_r = xi + xj - xi * xj
+        logr = log_abs_one_minus(xi) + log_abs_one_minus(xj)
+        neg = ((xi > 1) != (xj > 1)) & (k[:, None] % 2 == 1)
+        with np.errstate(invalid="ignore", over="ignore"):
+            rk = np.where(neg, -1.0, 1.0) * np.exp(k[:, None] * logr)
+            one_minus_rk = np.where(neg, 1.0 - rk, -np.expm1(k[:, None] * logr))
+            one_minus_rk = np.where(k[:, None] == 0, 0.0, one_minus_rk)
+            out = al * al * one_minus_rk / one_minus_r
+        return np.where(one_minus_r == 0, al * al * k[:, None], out)
+    if isinstance(schedule, Harmonic) and np.all(np.maximum(lam_i, lam_j) <= schedule.a + 1.0):
+        return _harmonic_noise(schedule.a + 1.0, lam_i, lam_j, k)
+    return _sequence_factors(schedule, lam_i, lam_j, k)[1]
+
+
+def _log_G(x, A, lam):
+    """``ln[Gamma(x + A - lam) / Gamma(x + A)]`` for x >= 1 (so both arguments are positive)."""
+    return -log_gamma_ratio(x + A - lam, lam)
+
+
+def _harmonic_noise(A, lam_i, lam_j, k):
+    """Harmonic ``T_k``: ``G_i(k) G_j(k) sum_{t<k} alpha_t^2 / (G_i(t+1) G_j(t+1))`` in log space."""
+    kmax = int(np.max(k)) if k.size else 0
+    if kmax > HARMONIC_VARIANCE_KMAX:
+        raise ValueError(
+            f"k must be <= {HARMONIC_VARIANCE_KMAX:.0e} for the exact harmonic variance "
+            f"(a sum over t < k), got {kmax}"
+        )
+    out = np.zeros((k.size, lam_i.size))
+    if kmax == 0:
+        return out
+    t = np.arange(kmax, dtype=float)[:, None]
+    kk = np.maximum(k, 1).astype(float)[:, None]
+    step = max(1, _CHUNK_ELEMS // kmax)
+    for c0 in range(0, lam_i.size, step):
+        li, lj = lam_i[c0 : c0 + step], lam_j[c0 : c0 + step]
+        c = -2.0 * np.log(t + A) - _log_G(t + 1.0, A, li) - _log_G(t + 1.0, A, lj)
+        L = np.logaddexp.accumulate(c, axis=0)
+        logT = _log_G(kk, A, li) + _log_G(kk, A, lj) + L[np.maximum(k, 1) - 1]
+        out[:, c0 : c0 + step] = np.where(k[:, None] == 0, 0.0, np.exp(logT))
+    return out
+
+
+def _sequence_factors(schedule, lam_i, lam_j, k):
+    """Direct recursion ``P <- (1 - alpha_j lam) P``, ``T <- r_j T + alpha_j^2`` up to max(k).
+
+    The general route for user step sequences (and for harmonic steps outside ``lam <= a+1``):
+    O(max(k) * n) with the loop over j and numpy over the coordinates.
+    """
+    kmax = int(np.max(k)) if k.size else 0
+    alphas = schedule.alphas(np.arange(kmax))
+    order = np.argsort(k, kind="stable")
+    P = np.ones(lam_i.size)
+    T = np.zeros(lam_i.size)
+    Pout = np.empty((k.size, lam_i.size))
+    Tout = np.empty((k.size, lam_i.size))
+    pos = 0
+    for j in range(kmax + 1):
+        while pos < k.size and k[order[pos]] == j:
+            Pout[order[pos]] = P
+            Tout[order[pos]] = T
+            pos += 1
+        if j == kmax:
+            break
+        a = alphas[j]
+        ri, rj = 1.0 - a * lam_i, 1.0 - a * lam_j
+        P = P * ri
+        T = T * ri * rj + a * a
+    return Pout, Tout
