@@ -1,1 +1,44 @@
-"""Martens §14: exact theory of ``theta_{k+1} = theta_k - alpha_k B^{-1} g_k`` on a quadratic."""
+"""Martens §14 (001_7d31b3ff3a2f0401.txt): exact theory of ``theta_{k+1} = theta_k - alpha_k B^{-1} g_k``
+on the quadratic ``h(theta) = 1/2 (theta - theta*)^T H (theta - theta*)``.
+
+Quick start::
+
+    from theorytools.quadratic import QuadraticProblem, Constant, Harmonic, excess_risk, theorem5_bounds
+    p = QuadraticProblem(H, B, Sigma_g, theta0)
+    exact = excess_risk(p, Constant(0.5 / p.lambda_1), ks)
+    lower, upper = theorem5_bounds(p, Constant(0.5 / p.lambda_1), ks)
+"""
+
+from theorytools.errors import HypothesisError
+from theorytools.quadratic.hypotheses import Hypothesis, hypotheses, require
+from theorytools.quadratic.moments import (
+    V_infinity,
+    harmonic_leading_variance,
+    lemma13_error,
+    lemma13_error_recursion,
+    lemma13_Z,
+    mean_iterate,
+    second_moment,
+    variance,
+    variance_lemma9,
+    variance_recursion,
+)
+from theorytools.quadratic.operators import Operator, operators
+from theorytools.quadratic.problem import QuadraticProblem
+from theorytools.quadratic.risk import averaged_excess_risk, excess_risk, excess_risk_decomposition
+from theorytools.quadratic.schedules import Constant, Harmonic, StepSequence, as_schedule
+from theorytools.quadratic.theorem5 import constant_noise_floor, harmonic_traces, nu, theorem5_bounds
+from theorytools.quadratic.theorem6 import theorem6_bound, theorem6_terms
+from theorytools.quadratic.traces import eq29_trace, eq45_trace, proposition10_trace, proposition14_trace
+
+__all__ = [
+    "HypothesisError", "Hypothesis", "hypotheses", "require",
+    "QuadraticProblem", "Constant", "Harmonic", "StepSequence", "as_schedule",
+    "Operator", "operators",
+    "mean_iterate", "variance", "second_moment", "V_infinity", "variance_lemma9", "variance_recursion",
+    "harmonic_leading_variance", "lemma13_Z", "lemma13_error", "lemma13_error_recursion",
+    "excess_risk", "excess_risk_decomposition", "averaged_excess_risk",
+    "theorem5_bounds", "constant_noise_floor", "harmonic_traces", "nu",
+    "theorem6_bound", "theorem6_terms",
+    "proposition10_trace", "proposition14_trace", "eq29_trace", "eq45_trace",
+]

@@ -1,0 +1,42 @@
+"""Theorem 6 (001_7d31b3ff3a2f0401.txt §14.3; proof Appendix B.3): bound on the Polyak average's excess risk."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.linalg import as_steps, check_finite
+from theorytools.quadratic.hypotheses import require
+from theorytools.quadratic.schedules import Constant
+
+
+def theorem6_terms(p, alpha: float, k, check: bool = True) -> dict:
+    """The five candidate terms of Theorem 6 (before taking the two minima), as arrays over k.
+
+    noise:  ``tr(H^-1 Sigma_g) / (2(k+1))`` and ``alpha/4 tr((B - alpha/2 H)^-1 Sigma_g)`` (eqns. 44, 45);
+    start:  ``|H^{-1/2} B (theta0 - theta*)|^2 / (2 (k+1)^2 alpha^2)``,
+            ``|B^{1/2} (theta0 - theta*)|^2 / (2 (k+1) alpha)`` and ``h(theta_0)`` (eqn. 49).
+    """
+    sched = Constant(alpha)
+    if check:
+        require(p, sched, "theorem6")
+    al = sched.alpha
+    ks = np.atleast_1d(as_steps(k)).astype(float)
+    d = p.theta0 - p.theta_star
+    Bd = p.B @ d
+    return {
+        "noise_avg": 0.5 * float(np.trace(np.linalg.solve(p.H, p.Sigma_g))) / (ks + 1.0),
+        "noise_floor": np.full(ks.shape, 0.25 * al * float(np.trace(np.linalg.solve(p.B - 0.5 * al * p.H, p.Sigma_g)))),
+        "start_quadratic": float(Bd @ np.linalg.solve(p.H, Bd)) / (2.0 * (ks + 1.0) ** 2 * al**2),
+        "start_linear": float(d @ Bd) / (2.0 * (ks + 1.0) * al),
+        "start_h0": np.full(ks.shape, p.h0),
+    }
+
+
+def theorem6_bound(p, alpha: float, k, check: bool = True):
+    """The Theorem 6 upper bound on ``E[h(theta_bar_k)] - h(theta*)`` (needs ``alpha lambda_1(B^-1 H) < 1``)."""
+    t = theorem6_terms(p, alpha, k, check=check)
+    out = np.minimum(t["noise_avg"], t["noise_floor"]) + np.minimum(
+        np.minimum(t["start_quadratic"], t["start_linear"]), t["start_h0"]
+    )
+    check_finite("theorem6_bound", out)
+    return float(out[0]) if np.ndim(k) == 0 else out
