@@ -11,6 +11,7 @@ Quick start::
 
 from theorytools.errors import HypothesisError
 from theorytools.quadratic.hypotheses import Hypothesis, hypotheses, require
+from theorytools.quadratic.instances import linear_spectrum_problem, make_problem, random_problem
 from theorytools.quadratic.moments import (
     V_infinity,
     harmonic_leading_variance,
@@ -33,6 +34,7 @@ from theorytools.quadratic.traces import eq29_trace, eq45_trace, proposition10_t
 
 __all__ = [
     "HypothesisError", "Hypothesis", "hypotheses", "require",
+    "random_problem", "make_problem", "linear_spectrum_problem",
     "QuadraticProblem", "Constant", "Harmonic", "StepSequence", "as_schedule",
     "Operator", "operators",
     "mean_iterate", "variance", "second_moment", "V_infinity", "variance_lemma9", "variance_recursion",

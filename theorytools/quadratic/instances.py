@@ -1,0 +1,94 @@
+"""Seeded problem instances: the canonical settings of 001_7d31b3ff3a2f0401.txt §14.2.1 and random ones.
+
+``B`` choices follow §14.2.1: ``"H"`` (stochastic 2nd-order), ``"lambda_n"`` (``B = lambda_n(H) I``,
+1st-order with the largest safe scaling), ``"I"`` (plain SGD) and ``"random"`` (a random SPD
+preconditioner).  ``Sigma_g`` choices: ``"H"`` (the realizable case Sigma_g = H of §14.1),
+``"random"`` (full-rank PSD), ``"lowrank"`` (rank-deficient PSD), ``"identity"``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.quadratic.problem import QuadraticProblem
+
+B_KINDS = ("H", "lambda_n", "I", "random")
+SIGMA_KINDS = ("H", "random", "lowrank", "identity")
+
+
+def random_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Haar-distributed orthogonal matrix (QR of a Gaussian matrix with sign fix)."""
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    return Q * np.sign(np.diag(R))
+
+
+def spd_with_spectrum(eigenvalues, rng: np.random.Generator) -> np.ndarray:
+    """``Q diag(eigenvalues) Q^T`` with a random orthogonal Q, exactly symmetrized."""
+    lam = np.asarray(eigenvalues, dtype=float)
+    Q = random_orthogonal(lam.size, rng)
+    A = (Q * lam) @ Q.T
+    return 0.5 * (A + A.T)
+
+
+def log_spaced_spectrum(n: int, kappa: float, top: float = 1.0) -> np.ndarray:
+    """``n`` eigenvalues from ``top`` down to ``top/kappa``, log-spaced (n = 1 gives ``[top]``)."""
+    if kappa < 1:
+        raise ValueError(f"kappa must be >= 1, got {kappa}")
+    return top * np.logspace(0.0, -np.log10(kappa), n) if n > 1 else np.array([float(top)])
+
+
+def make_problem(
+    H: np.ndarray,
+    B_kind: str = "H",
+    Sigma_kind: str = "H",
+    *,
+    rng: np.random.Generator,
+    noise_scale: float = 1.0,
+    start_scale: float = 1.0,
+    theta0=None,
+) -> QuadraticProblem:
+    """A problem with Hessian ``H`` and the named choices of ``B`` and ``Sigma_g``; theta* = 0."""
+    n = H.shape[0]
+    lam_H = np.linalg.eigvalsh(H)
+    if B_kind == "H":
+        B = H.copy()
+    elif B_kind == "lambda_n":
+        B = lam_H[0] * np.eye(n)
+    elif B_kind == "I":
+        B = np.eye(n)
+    elif B_kind == "random":
+        B = spd_with_spectrum(np.exp(rng.uniform(-1.0, 1.0, n)) * np.mean(lam_H), rng)
+    else:
+        raise ValueError(f"B_kind must be one of {B_KINDS}, got {B_kind!r}")
+    if Sigma_kind == "H":
+        S = H.copy()
+    elif Sigma_kind == "random":
+        G = rng.standard_normal((n, n)) / np.sqrt(n)
+        S = G @ G.T
+    elif Sigma_kind == "lowrank":
+        G = rng.standard_normal((n, max(1, n // 3))) / np.sqrt(n)
+        S = G @ G.T
+    elif Sigma_kind == "identity":
+        S = np.eye(n)
+    else:
+        raise ValueError(f"Sigma_kind must be one of {SIGMA_KINDS}, got {Sigma_kind!r}")
+    S = 0.5 * (S + S.T) * noise_scale
+    if theta0 is None:
+        theta0 = start_scale * rng.standard_normal(n)
+    return QuadraticProblem(H, B, S, theta0)
+
+
+def random_problem(
+    n: int, kappa: float, B_kind: str = "random", Sigma_kind: str = "random", seed: int = 0, **kwargs
+) -> QuadraticProblem:
+    """Seeded random instance: H with log-spaced spectrum in ``[1/kappa, 1]`` and a random eigenbasis."""
+    rng = np.random.default_rng(seed)
+    H = spd_with_spectrum(log_spaced_spectrum(n, kappa), rng)
+    return make_problem(H, B_kind, Sigma_kind, rng=rng, **kwargs)
+
+
+def linear_spectrum_problem(n: int, B_kind: str = "H", seed: int = 0, **kwargs) -> QuadraticProblem:
+    """§14.2.1's example ``lambda_i(H) = n - i + 1`` with the realizable noise ``Sigma_g = H``."""
+    rng = np.random.default_rng(seed)
+    H = spd_with_spectrum(np.arange(n, 0, -1, dtype=float), rng)
+    return make_problem(H, B_kind, "H", rng=rng, **kwargs)
