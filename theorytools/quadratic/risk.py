@@ -55,9 +55,8 @@ def excess_risk(p, schedule, k) -> np.ndarray:
         with np.errstate(divide="ignore"):
             c = np.where(x == 2.0, 0.0, 0.5 * schedule.alpha * p.s / (2.0 - x))
         for sl in _chunks(ks, p.n):
-            q = ks[sl, None] * logr2
             with np.errstate(invalid="ignore", over="ignore"):
-                q = np.where(ks[sl, None] == 0, 0.0, q)
+                q = np.where(ks[sl, None] == 0, 0.0, ks[sl, None] * logr2)
                 E = np.exp(q)
             out[sl] = -np.expm1(q) @ c + E @ d
         if np.any(x == 2.0):  # |rho| = 1: the noise adds alpha^2 s per step without decay
