@@ -84,15 +84,17 @@ class StreamingMoments:
                 f"first at run {i}, quantity {j}: {x[i, j]}"
             )
         n = x.shape[0]
-        # Corrected two-pass algorithm (Chan, Golub & LeVeque 1983): the sum of
-        # the deviations from the first-pass mean is zero in exact arithmetic, so it
-        # measures and removes that mean's rounding error, both in the mean and in M2.
-        mean0 = x.sum(axis=0) / n
-        dev = x - mean0
-        correction = dev.sum(axis=0)
-        mean = mean0 + correction / n
-        # Rounding can leave M2 a few ulps below zero for (nearly) constant data.
-        m2 = np.maximum(np.einsum("ij,ij->j", dev, dev) - correction * correction / n, 0.0)
+        # Overflow (values near 1e308) is reported by check_finite below, not as a warning.
+        with np.errstate(over="ignore", invalid="ignore"):
+            # Corrected two-pass algorithm (Chan, Golub & LeVeque 1983): the sum of the
+            # deviations from the first-pass mean is zero in exact arithmetic, so it
+            # measures and removes that mean's rounding error, both in the mean and in M2.
+            mean0 = x.sum(axis=0) / n
+            dev = x - mean0
+            correction = dev.sum(axis=0)
+            mean = mean0 + correction / n
+            # Rounding can leave M2 a few ulps below zero for (nearly) constant data.
+            m2 = np.maximum(np.einsum("ij,ij->j", dev, dev) - correction * correction / n, 0.0)
         check_finite(f"moments of {name}", m2)
         acc = cls()
         acc._count, acc._mean, acc._m2 = n, mean, m2
@@ -134,9 +136,10 @@ class StreamingMoments:
                 )
             na, nb = self._count, other._count
             n = na + nb
-            delta = other._mean - self._mean
-            self._mean = self._mean + delta * (nb / n)
-            self._m2 = self._m2 + other._m2 + delta * delta * (na * nb / n)
+            with np.errstate(over="ignore", invalid="ignore"):
+                delta = other._mean - self._mean
+                self._mean = self._mean + delta * (nb / n)
+                self._m2 = self._m2 + other._m2 + delta * delta * (na * nb / n)
             self._count = n
             check_finite("merged moments", self._m2)
         self._block_means.extend(other._block_means)

@@ -42,7 +42,11 @@ def mean_factor(schedule, lam, k) -> np.ndarray:
         A = schedule.a + 1.0
         below = lam < A
         z = np.where(below, A - lam, 1.0)
-        logp = log_gamma_ratio(z, kf) - log_gamma_ratio(A, kf)
+        m = np.where(below, lam, 0.0)
+        # ln P_k = [lnG(z) - lnG(A)] - [lnG(k+z) - lnG(k+A)] with z = A - lam: both differences have
+        # the small increment lam, so nothing cancels at large k (the form
+        # lnGamma(z+k) - lnGamma(z) - [lnGamma(A+k) - lnGamma(A)] subtracts two ~k ln k numbers).
+        logp = log_gamma_ratio(z, m) - log_gamma_ratio(kf + z, m)
         # lam == A: the first factor (1 - lam/A) vanishes, so P_k = 0 for k >= 1.
         return np.where(below, np.exp(logp), np.where(kf == 0, 1.0, 0.0))
     return _sequence_factors(schedule, lam, lam, k)[0]

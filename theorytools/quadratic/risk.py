@@ -98,19 +98,25 @@ def averaged_excess_risk(p, alpha: float, k) -> np.ndarray:
     ks = np.atleast_1d(as_steps(k)).astype(float)
     x = sched.alpha * p.lam
     kk = ks[:, None]
-    if np.all(x <= 1.0):
+    # Per coordinate: rho = 1 - alpha lam in [0, 1) goes through the log-space helpers (the plain
+    # closed forms cancel catastrophically for alpha lam near 0); rho < 0 (alpha lam > 1, where
+    # 1 - rho > 1 and nothing cancels) uses the plain closed forms.  A problem may mix both.
+    stable = x <= 1.0
+    F = np.empty((ks.size, p.n))
+    phi = np.empty((ks.size, p.n))
+    if stable.any():
         with np.errstate(divide="ignore"):
-            ell = -np.log1p(-x)  # inf where alpha lam = 1 (rho = 0)
-        F = sum_sq_geometric(kk, ell[None, :])
-        phi = geometric_sum(kk + 1.0, ell[None, :])
-    else:  # some rho < 0: 1 - rho >= 1 there, so the plain closed forms do not cancel
-        rho = 1.0 - x
+            ell = -np.log1p(-x[stable])  # inf where alpha lam = 1 (rho = 0)
+        F[:, stable] = sum_sq_geometric(kk, ell[None, :])
+        phi[:, stable] = geometric_sum(kk + 1.0, ell[None, :])
+    if not stable.all():
+        rho = 1.0 - x[~stable]
         kint = np.atleast_1d(as_steps(k))[:, None]
         r_k = rho**kint
         r_2k = rho ** (2 * kint)
         with np.errstate(divide="ignore", invalid="ignore"):
             tail = np.where(rho * rho == 1.0, kk, rho * rho * (1.0 - r_2k) / (1.0 - rho * rho))
-        F = kk - 2.0 * rho * (1.0 - r_k) / (1.0 - rho) + tail
-        phi = (1.0 - rho * r_k) / (1.0 - rho)
+        F[:, ~stable] = kk - 2.0 * rho * (1.0 - r_k) / (1.0 - rho) + tail
+        phi[:, ~stable] = (1.0 - rho * r_k) / (1.0 - rho)
     out = (F @ (0.5 * p.s / p.lam) + (phi * phi) @ (0.5 * p.lam * p.z0**2)) / (ks + 1.0) ** 2
     return _squeeze(k, check_finite("averaged_excess_risk", out))

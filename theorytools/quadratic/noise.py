@@ -1,0 +1,166 @@
+"""Gradient-noise models for the simulator of eqn. 19 (001_7d31b3ff3a2f0401.txt §14.2).
+
+The theorems assume ``g_k = grad h(theta_k) + eps_k`` with ``eps_k`` i.i.d., mean 0, covariance
+``Sigma_g`` independent of theta.  They use only that covariance, so three additive models share
+it: Gaussian, scaled Student-t and a Rademacher scale mixture (heavier tails, same covariance).
+The fourth model, :class:`LeastSquaresData`, draws the gradient of random training cases of a
+least-squares problem: its noise depends on theta, the case §14.2 and §14.3.2 (Défossez–Bach) say
+falls outside the constant-Sigma_g theory; its ``Sigma_g`` is the covariance at ``theta*``.
+
+Each model returns the preconditioned gradient in eigen-coordinates, ``V^{-1} B^{-1} g = V^T g``
+(``V`` the B-orthonormal eigenvectors of (H, B)), for a batch of runs at once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorytools.linalg import as_vector
+
+
+def _psd_factor(S: np.ndarray) -> np.ndarray:
+    """``L`` (n x r) with ``L L^T = S`` for a PSD ``S``, dropping its null space (rank-deficient noise)."""
+    w, Q = np.linalg.eigh(S)
+    keep = w > 1e-14 * max(float(w[-1]), np.finfo(float).tiny)
+    return Q[:, keep] * np.sqrt(w[keep])
+
+
+class _Additive(ABC):
+    """``V^T g = lam * u + L z`` with ``z`` i.i.d. of unit variance, ``L L^T = V^T Sigma_g V``."""
+
+    name = "additive"
+
+    def bind(self, p):
+        return _BoundAdditive(self, p.lam, _psd_factor(p.eig.V.T @ p.Sigma_g @ p.eig.V))
+
+    @abstractmethod
+    def standard(self, rng: np.random.Generator, shape) -> np.ndarray:
+        """I.i.d. draws of mean 0 and variance 1."""
+
+
+@dataclass(frozen=True)
+class _BoundAdditive:
+    model: _Additive
+    lam: np.ndarray
+    L: np.ndarray
+
+    def gradient(self, rng, U):
+        z = self.model.standard(rng, (U.shape[0], self.L.shape[1]))
+        return U * self.lam + z @ self.L.T
+
+
+class GaussianNoise(_Additive):
+    """``eps ~ N(0, Sigma_g)``: the theorems' setting."""
+
+    name = "gaussian"
+
+    def standard(self, rng, shape):
+        return rng.standard_normal(shape)
+
+
+@dataclass(frozen=True)
+class StudentTNoise(_Additive):
+    """``eps = L t / sqrt(df/(df-2))`` with ``t`` i.i.d. Student-t(df): covariance ``Sigma_g``, heavy tails.
+
+    ``df > 4`` keeps the fourth moment (hence the variance of h(theta_k)) finite, so the CLT
+    intervals of the statistical checks stay valid.
+    """
+
+    df: float = 5.0
+    name = "student_t"
+
+    def __post_init__(self):
+        if not self.df > 4:
+            raise ValueError(f"df must be > 4 (finite fourth moment), got {self.df}")
+
+    def standard(self, rng, shape):
+        return rng.standard_t(self.df, shape) * np.sqrt((self.df - 2.0) / self.df)
+
+
+@dataclass(frozen=True)
+class RademacherMixture(_Additive):
+    """``z = sign * scale``, sign Rademacher, scale ``c`` with probability ``q`` else ``d``, with
+    ``q c^2 + (1-q) d^2 = 1``: a bounded, non-Gaussian, kurtotic noise of covariance ``Sigma_g``."""
+
+    q: float = 0.05
+    ratio: float = 4.0  # c / d
+    name = "rademacher_mixture"
+
+    def __post_init__(self):
+        if not 0 < self.q < 1 or not self.ratio > 0:
+            raise ValueError(f"q must be in (0, 1) and ratio > 0, got q={self.q}, ratio={self.ratio}")
+
+    def standard(self, rng, shape):
+        d = 1.0 / np.sqrt(self.q * self.ratio**2 + 1.0 - self.q)
+        scale = np.where(rng.random(shape) < self.q, self.ratio * d, d)
+        return np.where(rng.random(shape) < 0.5, -scale, scale)
+
+
+class LeastSquaresData:
+    """Sampled-data least squares: ``g = (1/m) sum_{i in batch} x_i (x_i^T theta - y_i)``, cases drawn
+    uniformly with replacement from the training set ``(X, y)``.
+
+    ``h(theta) = 1/(2N) |X theta - y|^2 - min`` has ``H = X^T X / N`` and ``theta* = argmin``; the
+    gradient noise covariance depends on theta, and equals
+    ``Sigma_g(theta*) = (1/(m N)) sum_i e_i^2 x_i x_i^T`` (``e = y - X theta*``) at the optimum.
+    """
+
+    name = "least_squares"
+
+    def __init__(self, X, y, batch: int = 1):
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[0] < X.shape[1]:
+            raise ValueError(f"X must be an N x n matrix with N >= n, got shape {X.shape}")
+        if not np.all(np.isfinite(X)):
+            raise ValueError(f"X must be finite, it has {int(np.sum(~np.isfinite(X)))} non-finite entries")
+        self.X = X
+        self.y = as_vector("y", y, X.shape[0])
+        if int(batch) != batch or batch < 1:
+            raise ValueError(f"batch must be a positive integer, got {batch!r}")
+        self.batch = int(batch)
+        self.theta_star, *_ = np.linalg.lstsq(X, self.y, rcond=None)
+        self.e = self.y - X @ self.theta_star
+        N = X.shape[0]
+        self.H = X.T @ X / N
+        self.Sigma_g_star = (X * self.e[:, None] ** 2).T @ X / (N * self.batch)
+
+    def problem(self, B, theta0):
+        """The constant-``Sigma_g`` problem the theory would use: ``(H, B, Sigma_g(theta*), theta0, theta*)``."""
+        from theorytools.quadratic.problem import QuadraticProblem
+
+        return QuadraticProblem(self.H, B, self.Sigma_g_star, theta0, self.theta_star)
+
+    def bind(self, p):
+        if not np.allclose(p.theta_star, self.theta_star, rtol=1e-8, atol=1e-10) or not np.allclose(p.H, self.H, rtol=1e-10, atol=0):
+            raise ValueError("p must be the problem of this data set (use LeastSquaresData.problem(B, theta0))")
+        return _BoundLeastSquares(self.X @ p.eig.V, self.e, self.batch)
+
+
+@dataclass(frozen=True)
+class _BoundLeastSquares:
+    Xt: np.ndarray  # rows x_i^T V
+    e: np.ndarray
+    batch: int
+
+    def gradient(self, rng, U):
+        idx = rng.integers(0, self.Xt.shape[0], size=(U.shape[0], self.batch))
+        Xb = self.Xt[idx]  # (runs, m, n)
+        r = np.einsum("rmn,rn->rm", Xb, U) - self.e[idx]
+        return np.einsum("rmn,rm->rn", Xb, r) / self.batch
+
+
+NOISE_MODELS = {"gaussian": GaussianNoise, "student_t": StudentTNoise, "rademacher_mixture": RademacherMixture}
+
+
+def as_noise_model(noise):
+    """A noise-model object from a name ("gaussian", "student_t", "rademacher_mixture") or an object."""
+    if isinstance(noise, str):
+        if noise not in NOISE_MODELS:
+            raise ValueError(f"noise must be one of {sorted(NOISE_MODELS)} or a noise-model object, got {noise!r}")
+        return NOISE_MODELS[noise]()
+    if not hasattr(noise, "bind"):
+        raise ValueError(f"noise must be a name or a noise-model object with .bind(problem), got {noise!r}")
+    return noise

@@ -1,0 +1,63 @@
+"""The registry of checks.  Every topic registers its checks here with :func:`check`.
+
+A check is a function ``f(instance, rng) -> Verdict`` plus metadata: its source (seed file and
+theorem/equation), its family (topic), its kind (deterministic, statistical, order, measured), the
+hypotheses it relies on, its decision rule in words, and the instances it runs on for a profile.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Callable
+
+PROFILES = ("quick", "full")
+KINDS = ("deterministic", "statistical", "order", "measured")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    func: Callable
+    source: str
+    family: str
+    kind: str
+    rule: str
+    hypotheses: str
+    instances: Callable  # (profile, seed) -> list of instances, each with a ``name`` attribute
+
+    def __call__(self, instance, rng):
+        return self.func(instance, rng)
+
+
+CHECKS: dict[str, Check] = {}
+
+
+def check(*, source: str, family: str, kind: str, rule: str, instances: Callable, hypotheses: str = "", name: str | None = None):
+    """Register the decorated function as a check (see the module docstring)."""
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+
+    def deco(func):
+        key = f"{family}.{name or func.__name__}"
+        if key in CHECKS:
+            raise ValueError(f"a check named {key!r} is already registered")
+        CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances)
+        return func
+
+    return deco
+
+
+def select(only: str | None = None) -> list[Check]:
+    """Checks whose name matches the glob ``only`` (substring match when it has no wildcard)."""
+    load_all()
+    names = sorted(CHECKS)
+    if only:
+        pattern = only if any(c in only for c in "*?[") else f"*{only}*"
+        names = [n for n in names if fnmatch.fnmatch(n, pattern)]
+    return [CHECKS[n] for n in names]
+
+
+def load_all() -> None:
+    """Import every check module so that its checks register."""
+    from verification.checks import quadratic  # noqa: F401

@@ -1,0 +1,162 @@
+"""Reports of a verification run: ``report.md``, ``report.json`` and PNG figures."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+from verification.runner import Result, summary_counts
+from verification.verdict import FAIL, MEASURED, PASS, SKIPPED
+
+_STATUS_ORDER = (FAIL, PASS, MEASURED, SKIPPED)
+_COLORS = {PASS: "#2b8a3e", FAIL: "#c92a2a", SKIPPED: "#868e96", MEASURED: "#1c7ed6"}
+
+
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {str(k): _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, np.ndarray):
+        return _jsonable(x.tolist())
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else str(float(x))
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    return x
+
+
+def _slug(s: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_")
+
+
+def write_report(results: list[Result], out: Path, meta: dict) -> dict:
+    """Write the three artefacts under ``out``; return the paths written."""
+    out.mkdir(parents=True, exist_ok=True)
+    figures = write_figures(results, out)
+    counts = summary_counts(results)
+    doc = {
+        "meta": meta,
+        "summary": counts,
+        "results": [
+            {"check": r.check, "family": r.family, "kind": r.kind, "source": r.source, "instance": r.instance,
+             "status": r.verdict.status, "message": r.verdict.message, "p_value": r.verdict.p_value,
+             "details": r.verdict.details, "seconds": r.seconds}
+            for r in results
+        ],
+        "figures": [str(f.name) for f in figures],
+    }
+    (out / "report.json").write_text(json.dumps(_jsonable(doc), indent=2))
+    (out / "report.md").write_text(markdown(results, meta, figures))
+    return {"json": out / "report.json", "md": out / "report.md", "figures": figures}
+
+
+def summary_table(results: list[Result]) -> str:
+    """One line per check: counts of each status over its instances."""
+    rows = {}
+    for r in results:
+        rows.setdefault(r.check, {s: 0 for s in _STATUS_ORDER})[r.verdict.status] += 1
+    width = max([len(c) for c in rows] + [5])
+    head = f"{'check':<{width}}  " + "  ".join(f"{s:>8}" for s in _STATUS_ORDER)
+    lines = [head, "-" * len(head)]
+    for c in sorted(rows):
+        lines.append(f"{c:<{width}}  " + "  ".join(f"{rows[c][s]:>8}" for s in _STATUS_ORDER))
+    return "\n".join(lines)
+
+
+def markdown(results: list[Result], meta: dict, figures) -> str:
+    counts = summary_counts(results)
+    lines = ["# theorytools verification report", ""]
+    lines += [f"- {k}: `{v}`" for k, v in meta.items()]
+    lines += ["", "**Summary:** " + ", ".join(f"{s} {counts.get(s, 0)}" for s in _STATUS_ORDER), ""]
+    lines += ["```", summary_table(results), "```", ""]
+    lines += ["| status | check | instance | source | message |", "|---|---|---|---|---|"]
+    key = {s: i for i, s in enumerate(_STATUS_ORDER)}
+    for r in sorted(results, key=lambda r: (key.get(r.verdict.status, 9), r.check, r.instance)):
+        msg = r.verdict.message.replace("|", "\\|").replace("\n", " ")
+        lines.append(f"| {r.verdict.status} | `{r.check}` | {r.instance} | {r.source} | {msg} |")
+    if figures:
+        lines += ["", "## Figures", ""]
+        lines += [f"![{f.stem}]({f.name})" for f in figures]
+    return "\n".join(lines) + "\n"
+
+
+def write_figures(results: list[Result], out: Path) -> list[Path]:
+    """Per check family: one log-log panel per instance with curves from the verdicts' series,
+    plus a bar chart of verdict counts."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = []
+    by_family: dict = {}
+    for r in results:
+        if r.verdict.series.get("k") is not None:
+            by_family.setdefault((r.family, r.check), []).append(r)
+    for (family, check), rs in sorted(by_family.items()):
+        ncol = min(3, len(rs))
+        nrow = -(-len(rs) // ncol)
+        fig, axes = plt.subplots(nrow, ncol, figsize=(5.2 * ncol, 3.9 * nrow), squeeze=False)
+        for ax, r in zip(axes.flat, rs):
+            _panel(ax, r)
+        for ax in list(axes.flat)[len(rs):]:
+            ax.set_visible(False)
+        fig.suptitle(f"{check}  ({rs[0].source})", fontsize=10)
+        fig.tight_layout()
+        path = out / f"{_slug(check)}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+    paths.append(_summary_figure(results, out, plt))
+    return paths
+
+
+def _panel(ax, r: Result):
+    s = r.verdict.series
+    k = np.asarray(s["k"], dtype=float)
+    x = np.maximum(k, 0.5)  # k = 0 drawn at 0.5 on the log axis
+    ylabel = s.get("ylabel", r"$\mathbb{E}[h(\theta_k)] - h(\theta^*)$")
+    if "lower" in s and "upper" in s:
+        ax.fill_between(x, s["lower"], s["upper"], color="#ffd8a8", alpha=0.6, label=r"Theorem bounds $[l(k), u(k)]$")
+        ax.plot(x, s["upper"], color="#e8590c", lw=1.0, ls="--", label=r"$u(k)$")
+        ax.plot(x, s["lower"], color="#e8590c", lw=1.0, ls=":", label=r"$l(k)$")
+    if "bound" in s:
+        ax.plot(x, s["bound"], color="#e8590c", lw=1.0, ls="--", label=s.get("bound_label", "bound"))
+    if "exact" in s:
+        ax.plot(x, s["exact"], color="black", lw=1.4, label=s.get("exact_label", "exact"))
+    if "mc_mean" in s:
+        ax.fill_between(x, s["mc_lo"], s["mc_hi"], color="#74c0fc", alpha=0.5, label="Monte Carlo 99% CI")
+        ax.plot(x, s["mc_mean"], color="#1971c2", lw=0.9, marker=".", ms=3, label="Monte Carlo mean")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(s.get("xlabel", r"iteration $k$"))
+    ax.set_ylabel(ylabel)
+    color = _COLORS.get(r.verdict.status, "black")
+    ax.set_title(f"{r.instance}\n[{r.verdict.status}]", fontsize=8, color=color)
+    ax.grid(True, which="both", alpha=0.2)
+    ax.legend(fontsize=6, loc="best")
+
+
+def _summary_figure(results, out: Path, plt) -> Path:
+    checks = sorted({r.check for r in results})
+    counts = {s: np.array([sum(1 for r in results if r.check == c and r.verdict.status == s) for c in checks])
+              for s in _STATUS_ORDER}
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(checks) + 1.2))
+    left = np.zeros(len(checks))
+    for s in _STATUS_ORDER:
+        ax.barh(checks, counts[s], left=left, color=_COLORS[s], label=s)
+        left += counts[s]
+    ax.set_xlabel("number of instances")
+    ax.set_title("verdicts per check")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=7)
+    fig.tight_layout()
+    path = out / "summary.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
