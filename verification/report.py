@@ -105,8 +105,11 @@ def write_figures(results: list[Result], out: Path) -> list[Path]:
             _panel(ax, r)
         for ax in list(axes.flat)[len(rs):]:
             ax.set_visible(False)
-        fig.suptitle(f"{check}  ({rs[0].source})", fontsize=10)
-        fig.tight_layout()
+        handles, labels = axes.flat[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="upper center", ncol=min(6, len(labels)), fontsize=8,
+                   bbox_to_anchor=(0.5, 1.0 - 0.25 / (3.9 * nrow)))
+        fig.suptitle(f"{check}  ({rs[0].source})", fontsize=10, y=1.0)
+        fig.tight_layout(rect=(0, 0, 1, 1.0 - 0.55 / (3.9 * nrow)))
         path = out / f"{_slug(check)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
@@ -115,8 +118,15 @@ def write_figures(results: list[Result], out: Path) -> list[Path]:
     return paths
 
 
+def _positive(y):
+    """Non-positive values (e.g. l(k) < 0 early on) cannot be drawn on a log axis: leave gaps."""
+    y = np.asarray(y, dtype=float)
+    return np.where(y > 0, y, np.nan)
+
+
 def _panel(ax, r: Result):
-    s = r.verdict.series
+    s = {key: (_positive(v) if key not in ("k", "xlabel", "ylabel", "exact_label", "bound_label") else v)
+         for key, v in r.verdict.series.items()}
     k = np.asarray(s["k"], dtype=float)
     x = np.maximum(k, 0.5)  # k = 0 drawn at 0.5 on the log axis
     ylabel = s.get("ylabel", r"$\mathbb{E}[h(\theta_k)] - h(\theta^*)$")
@@ -133,12 +143,18 @@ def _panel(ax, r: Result):
         ax.plot(x, s["mc_mean"], color="#1971c2", lw=0.9, marker=".", ms=3, label="Monte Carlo mean")
     ax.set_xscale("log")
     ax.set_yscale("log")
+    # Clip the y-range to 12 decades below the largest curve: a bound that underflows towards 1e-300
+    # (e.g. (1 - eps)^{2k} with eps near 1) would otherwise squeeze every curve into one line.
+    curves = [s[key] for key in ("exact", "upper", "lower", "bound", "mc_mean") if key in s]
+    finite = np.concatenate([np.ravel(c)[np.isfinite(np.ravel(c))] for c in curves]) if curves else np.array([])
+    if finite.size:
+        top = float(finite.max())
+        ax.set_ylim(max(float(finite.min()), top * 1e-12) / 2, top * 2)
     ax.set_xlabel(s.get("xlabel", r"iteration $k$"))
     ax.set_ylabel(ylabel)
     color = _COLORS.get(r.verdict.status, "black")
     ax.set_title(f"{r.instance}\n[{r.verdict.status}]", fontsize=8, color=color)
-    ax.grid(True, which="both", alpha=0.2)
-    ax.legend(fontsize=6, loc="best")
+    ax.grid(True, which="major", alpha=0.25)
 
 
 def _summary_figure(results, out: Path, plt) -> Path:

@@ -59,8 +59,9 @@ class Verdict:
         """``lower <= value <= upper`` up to ``rtol * |value|`` (rounding of independent routes)."""
         value, lower, upper = (np.asarray(v, dtype=float) for v in (value, lower, upper))
         slack = rtol * np.maximum(np.abs(value), np.finfo(float).tiny)
-        below = (lower - value) / slack  # > 1 means a violation beyond the tolerance
-        above = (value - upper) / slack
+        with np.errstate(over="ignore"):
+            below = (lower - value) / slack  # > 1 means a violation beyond the tolerance
+            above = (value - upper) / slack
         bad = (below > 1) | (above > 1)
         lo_gap = (value - lower) / np.maximum(np.abs(value), np.finfo(float).tiny)
         hi_gap = (upper - value) / np.maximum(np.abs(value), np.finfo(float).tiny)

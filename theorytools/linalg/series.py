@@ -25,6 +25,14 @@ def _stirling_tail(z):
     return acc * zi
 
 
+def _log_w_over_z(m, z, w):
+    """``ln(w/z)`` with ``w = z + m``: ``log1p(m/z)`` unless ``m/z < -1/2``, where the rounding of ``m/z``
+    is amplified by ``z/w`` in log1p and ``log(w/z)`` is the accurate form."""
+    t = m / z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(t < -0.5, np.log(w / z), np.log1p(t))
+
+
 def log_gamma_ratio(z, m):
     """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``, accurate to ~1e-15 absolute.
 
@@ -35,9 +43,11 @@ def log_gamma_ratio(z, m):
     z, m = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(m, dtype=float))
     w = z + m
     big = (z >= 10.0) & (w >= 10.0)
+    if big.all():  # the common case on long horizons: no masked copies
+        return (z - 0.5) * _log_w_over_z(m, z, w) + m * np.log(w) - m + _stirling_tail(w) - _stirling_tail(z)
     out = np.empty(z.shape)
     zb, mb, wb = z[big], m[big], w[big]
-    out[big] = (zb - 0.5) * np.log1p(mb / zb) + mb * np.log(wb) - mb + _stirling_tail(wb) - _stirling_tail(zb)
+    out[big] = (zb - 0.5) * _log_w_over_z(mb, zb, wb) + mb * np.log(wb) - mb + _stirling_tail(wb) - _stirling_tail(zb)
     small = ~big
     out[small] = gammaln(w[small]) - gammaln(z[small])
     return out
@@ -103,7 +113,8 @@ def sum_sq_geometric(k, ell):
         terms[np.isinf(ld)] = 1.0
         csum = np.concatenate([np.zeros((ld.size, 1)), np.cumsum(terms, axis=1)], axis=1)
         out[direct] = csum[np.arange(ld.size), kd.astype(int)]
-    closed = ~direct & (k * ell >= _SERIES_MAX_KX)
+    with np.errstate(invalid="ignore"):  # 0 * inf: only where k = 0, which is direct anyway
+        closed = ~direct & (k * ell >= _SERIES_MAX_KX)
     if closed.any():
         kc, lc = k[closed], ell[closed]
         e1 = np.exp(-lc)

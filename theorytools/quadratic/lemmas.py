@@ -1,0 +1,498 @@
+"""The self-contained technical results of 001_7d31b3ff3a2f0401.txt Appendix D, as checkable numbers.
+
+Every inequality is returned as a tuple of its sides **in the order of the claimed chain**
+``first <= second (<= third)``, so that a test or a verification check only has to compare
+neighbours (``np.all(np.diff(sides) >= -tol)``).  Each function checks the lemma's hypotheses
+first and raises :class:`~theorytools.errors.HypothesisError` (a ``ValueError``) naming the
+violated one; ``check=False`` evaluates the sides anyway (where the inequality need not hold).
+
+* Lemma 17 (trace of a Lyapunov-type solution) lives in :mod:`theorytools.linalg` and is
+  re-exported here as :func:`lemma17_trace` (the same function object, not a copy).
+* Lemmas 18, 20, Corollary 19: trace inequalities for symmetric / PSD / NSD matrices.
+* Lemma 21: ``Phi(X) = X - D X D^T`` and its Neumann-series inverse, beside the Kronecker solve.
+* Proposition 22: a lower bound on differences of harmonic numbers (evaluated at 50 digits).
+* Proposition 23: the product bound (part 1) and the weighted-sum bound (part 2) used by
+  Lemma 15, i.e. by Theorem 5's harmonic upper bound.
+
+**Finding (Proposition 23, part 2).**  As printed ("for b <= a + 2") the second inequality is
+false for small ``b``: e.g. ``a = b = 1`` gives exactly ``LHS = H_k / (k+1)^2`` against
+``RHS = (27/4) k / (k+1)^3``, so ``LHS/RHS = (k+1) H_k / (6.75 k) -> inf`` (> 1 from k = 473 on;
+1.27 at k = 3000).  The proof's last step ``min{i+a+2, k+a}^{2b-3} <= (k+a)^{2b-3}`` needs
+``2b - 3 >= 0``.  With the extra hypothesis ``b >= 3/2`` the proof goes through (for every real
+``a > 0``, not only integers), and ``3/2`` is sharp as ``a -> inf``: for ``1 < b < 3/2``,
+``k^2 LHS -> 1/(2b - 2) > 1 = lim nu(a)``.  The proof's penultimate line
+``nu(a) (k+a)^{-2b} sum_{i<k} min{i+a+2, k+a}^{2b-3}`` is a valid bound for every
+``0 <= b <= a + 2``; it is available as ``version="intermediate"``.
+
+**Part 1 for non-integer a.**  The proof goes through harmonic numbers ``H_{k+a} - H_{i+a}``,
+which need integer ``a``; but ``sum_{j=i}^{k-1} 1/(j+a+1) >= int_i^k dx/(x+a+1)
+= log((k+a+1)/(i+a+1))`` for every real ``a > -(i+1)``, so the bound holds for real ``a``
+(with the slightly stronger denominator ``k + a + 1``); the tests check it numerically.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+
+from theorytools.errors import HypothesisError
+from theorytools.linalg import (
+    as_symmetric,
+    log_gamma_ratio,
+    lyapunov_trace,
+    sandwich_kron,
+    unvec,
+    vec,
+)
+from theorytools.quadratic.hypotheses import Hypothesis
+from theorytools.quadratic.theorem5 import nu
+
+#: Lemma 17 of Appendix D, ``tr(A) = -1/2 tr(P^{-1} Q)`` for ``A^T P + P A + Q = 0``:
+#: the same function as :func:`theorytools.linalg.lyapunov_trace` (re-exported, not duplicated).
+lemma17_trace = lyapunov_trace
+
+#: Relative tolerance of the "commute" hypothesis of Lemma 20:
+#: ``|AS - SA|_F <= COMMUTE_RTOL * |A|_F |S|_F``.  Matrices built as ``Q diag(.) Q^T`` in
+#: floating point commute to ~n * 1e-16 in this measure; genuinely non-commuting ones are O(1).
+COMMUTE_RTOL = 1e-9
+
+#: Eigenvalues of ``D`` in Lemma 21 whose imaginary part is below this (relative) are treated as
+#: real: a real eigenvalue of a non-symmetric matrix is returned by LAPACK with an imaginary part
+#: of a few ulps (or ~1e-8 for a defective one).
+REAL_EIG_RTOL = 1e-7
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+def _raise_if(check: bool, where: str, hyps: list[Hypothesis]) -> None:
+    bad = [h for h in hyps if not h.holds]
+    if check and bad:
+        raise HypothesisError(
+            f"{where}: hypotheses violated: " + "; ".join(str(h) for h in bad)
+            + " (pass check=False to evaluate the sides anyway)"
+        )
+
+
+def _psd_hypothesis(name: str, A: np.ndarray, sign: float = 1.0) -> Hypothesis:
+    """``name`` PSD (sign=+1) or NSD (sign=-1), with the slack of :func:`check_definite`."""
+    eig = np.linalg.eigvalsh(sign * A)
+    lo, hi = float(eig[0]), float(eig[-1])
+    slack = A.shape[0] * 1e-12 * max(abs(hi), abs(lo), np.finfo(float).tiny)
+    kind = "PSD" if sign > 0 else "NSD"
+    ext = "smallest" if sign > 0 else "largest"
+    # margin = lo + slack >= 0 <=> holds
+    return Hypothesis(f"{name}_{kind}", f"{name} is {kind} ({ext} eigenvalue {sign * lo:.3e})",
+                      lo + slack, 0.0, False, False)
+
+
+def _as_int(name: str, v) -> int:
+    if isinstance(v, bool) or not float(v).is_integer():
+        raise ValueError(f"{name} must be an integer, got {v!r}")
+    return int(v)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma 18, Corollary 19, Lemma 20
+# ---------------------------------------------------------------------------------------------
+def lemma18_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
+    """``(lambda_n(S) tr(X), tr(S X), lambda_1(S) tr(X))`` -- claimed non-decreasing.
+
+    001_7d31b3ff3a2f0401.txt Appendix D, Lemma 18 (after Wang et al. 1986, Lemma 1): for symmetric
+    ``S`` and PSD ``X``, ``lambda_n(S) tr(X) <= tr(SX) <= lambda_1(S) tr(X)``.
+    Equality: ``X = c v v^T`` with ``v`` an eigenvector of ``S`` for ``lambda_n`` (resp. ``lambda_1``),
+    or ``S = c I``.
+    """
+    S = as_symmetric("S", S)
+    X = as_symmetric("X", X, S.shape[0])
+    _raise_if(check, "Lemma 18", [_psd_hypothesis("X", X)])
+    lam = np.linalg.eigvalsh(S)
+    t = float(np.trace(X))
+    return float(lam[0] * t), float(np.sum(S * X)), float(lam[-1] * t)
+
+
+def corollary19_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
+    """``(lambda_1(S) tr(X), tr(S X), lambda_n(S) tr(X))`` for NSD ``X`` -- claimed non-decreasing.
+
+    001_7d31b3ff3a2f0401.txt Appendix D, Corollary 19 (Lemma 18 applied to ``-X``).
+    """
+    S = as_symmetric("S", S)
+    X = as_symmetric("X", X, S.shape[0])
+    _raise_if(check, "Corollary 19", [_psd_hypothesis("X", X, sign=-1.0)])
+    lam = np.linalg.eigvalsh(S)
+    t = float(np.trace(X))
+    return float(lam[-1] * t), float(np.sum(S * X)), float(lam[0] * t)
+
+
+def _commutator_rel(A, C) -> float:
+    den = np.linalg.norm(A) * np.linalg.norm(C)
+    return 0.0 if den == 0 else float(np.linalg.norm(A @ C - C @ A) / den)
+
+
+def lemma20_hypotheses(A, S, T, X) -> list[Hypothesis]:
+    """Hypotheses of Lemma 20: A, S, T pairwise commute; ``S <= T``; A and X PSD."""
+    hyps = [
+        Hypothesis(f"commute_{n1}{n2}", f"{n1} and {n2} commute (|[{n1},{n2}]|_F / (|{n1}|_F |{n2}|_F))",
+                   _commutator_rel(M1, M2), COMMUTE_RTOL, False, True)
+        for (n1, M1), (n2, M2) in [(("A", A), ("S", S)), (("A", A), ("T", T)), (("S", S), ("T", T))]
+    ]
+    hyps += [_psd_hypothesis("T-S", T - S), _psd_hypothesis("A", A), _psd_hypothesis("X", X)]
+    return hyps
+
+
+def lemma20_sides(A, S, T, X, check: bool = True) -> tuple[float, float]:
+    """``(tr(A S X), tr(A T X))`` -- claimed ``first <= second``.
+
+    001_7d31b3ff3a2f0401.txt Appendix D, Lemma 20: if A, S, T commute, ``S <= T`` (Loewner) and
+    A, X are PSD then ``tr(ASX) <= tr(ATX)``.  (The proof calls S and T PSD; only ``T - S`` PSD is
+    used.  Commutation is essential: the tests show a violation without it.)
+    """
+    A = as_symmetric("A", A)
+    n = A.shape[0]
+    S = as_symmetric("S", S, n)
+    T = as_symmetric("T", T, n)
+    X = as_symmetric("X", X, n)
+    _raise_if(check, "Lemma 20", lemma20_hypotheses(A, S, T, X))
+    return float(np.trace(A @ S @ X)), float(np.trace(A @ T @ X))
+
+
+# ---------------------------------------------------------------------------------------------
+# Lemma 21
+# ---------------------------------------------------------------------------------------------
+def _check_D(D, require_real: bool) -> np.ndarray:
+    D = np.asarray(D, dtype=float)
+    if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] == 0:
+        raise ValueError(f"D must be a non-empty square matrix, got shape {D.shape}")
+    if not np.all(np.isfinite(D)):
+        raise ValueError("D must be finite")
+    mu = np.linalg.eigvals(D)
+    imag = np.abs(mu.imag) > REAL_EIG_RTOL * np.maximum(1.0, np.abs(mu))
+    if require_real and imag.any():
+        m = mu[np.argmax(imag)]
+        raise HypothesisError(
+            f"Lemma 21 needs D with real eigenvalues: D has eigenvalue {m.real:.6g}{m.imag:+.3g}j "
+            "(pass require_real=False to sum the series for any spectral radius < 1)"
+        )
+    rad = np.abs(mu)
+    if rad.max() >= 1.0:
+        m = mu[np.argmax(rad)]
+        raise HypothesisError(
+            f"Lemma 21 needs the eigenvalues of D strictly inside (-1, 1): D has eigenvalue "
+            f"{m.real:.17g}{'' if m.imag == 0 else f'{m.imag:+.3g}j'} (modulus {abs(m):.17g})"
+        )
+    return D
+
+
+def lemma21_phi(D, X) -> np.ndarray:
+    """``Phi(X) = X - D X D^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21; Corollary 12)."""
+    D = np.asarray(D, dtype=float)
+    X = np.asarray(X, dtype=float)
+    return X - D @ X @ D.T
+
+
+def lemma21_inverse(D, X, terms: int | None = None, require_real: bool = True) -> np.ndarray:
+    """``Phi^{-1}(X) = sum_{i>=0} D^i X (D^i)^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21).
+
+    Parameters
+    ----------
+    D : (n, n) array with real eigenvalues strictly inside (-1, 1) (else ``ValueError`` naming D)
+    X : (n, n) array
+    terms : int, optional
+        Sum exactly the first ``terms`` terms ``i = 0 .. terms-1``.  By default the whole series,
+        summed by doubling ``S_{2m} = S_m + D^m S_m (D^m)^T`` until ``|D^m|_2^2 < 1e-17`` (the
+        neglected tail is then below ``|S_m| q/(1-q)``, ``q = |D^m|_2^2``), so a spectral radius of
+        ``1 - 1e-8`` costs ~35 doublings instead of 1e9 terms.
+
+    The independent route is :func:`lemma21_inverse_kron`.
+    """
+    D = _check_D(D, require_real)
+    X = np.asarray(X, dtype=float)
+    if X.shape != D.shape:
+        raise ValueError(f"X must have the shape of D {D.shape}, got {X.shape}")
+    if terms is not None:
+        m = _as_int("terms", terms)
+        if m < 0:
+            raise ValueError(f"terms must be >= 0, got {m}")
+        # binary decomposition: (S_p, D^p) for p = 2^j; accumulate the bits of m
+        out = np.zeros_like(X)
+        Dacc = np.eye(D.shape[0])  # D^(terms summed so far)
+        Sp, Dp = X.copy(), D.copy()
+        while m:
+            if m & 1:
+                out = out + Dacc @ Sp @ Dacc.T
+                Dacc = Dacc @ Dp
+            m >>= 1
+            if m:
+                Sp = Sp + Dp @ Sp @ Dp.T
+                Dp = Dp @ Dp
+        return out
+    S, P = X.copy(), D.copy()
+    for _ in range(200):
+        q = np.linalg.norm(P, 2) ** 2
+        if q < 1e-17:
+            return S
+        S = S + P @ S @ P.T
+        P = P @ P
+    raise ValueError(f"Lemma 21 series did not converge in 2^200 terms (|D^m|_2^2 = {q:.3e})")
+
+
+def lemma21_inverse_kron(D, X, require_real: bool = True) -> np.ndarray:
+    """``Phi^{-1}(X)`` by the dense Kronecker solve ``(I - D kron D) vec(Y) = vec(X)``.
+
+    The slow route of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21's proof (O(n^6)); for testing.
+    """
+    D = _check_D(D, require_real)
+    X = np.asarray(X, dtype=float)
+    n = D.shape[0]
+    K = np.eye(n * n) - sandwich_kron(D)
+    return unvec(np.linalg.solve(K, vec(X)), n)
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposition 22
+# ---------------------------------------------------------------------------------------------
+_MP_DPS = 50
+
+
+def harmonic_number(n, exact: bool = False):
+    """``H_n = sum_{i=1}^n 1/i``: a ``Fraction`` when ``exact`` (n <= 1e5), else an mpmath value
+    ``digamma(n+1) + gamma`` at 50 digits."""
+    n = _as_int("n", n)
+    if n < 0:
+        raise ValueError(f"n must be >= 0, got {n}")
+    if exact:
+        if n > 100_000:
+            raise ValueError(f"exact harmonic numbers are limited to n <= 1e5, got {n}")
+        return sum((Fraction(1, i) for i in range(1, n + 1)), Fraction(0))
+    with mpmath.workdps(_MP_DPS):
+        return mpmath.harmonic(n)
+
+
+def proposition22_sides(n1, n2, check: bool = True) -> tuple[float, float]:
+    """``(log(n1) - log(min{n2+1, n1}), H_{n1} - H_{n2})`` -- claimed ``first <= second``.
+
+    001_7d31b3ff3a2f0401.txt Appendix D, Proposition 22 (via Young 1991), for integers
+    ``n1 >= n2 >= 1``.  Both sides are formed at 50 digits (mpmath) and then rounded; rounding is
+    monotone, so a true non-strict inequality survives it.  Equality iff ``n1 = n2`` (both 0).
+    """
+    n1, n2 = _as_int("n1", n1), _as_int("n2", n2)
+    hyps = [Hypothesis("n2", "n2 >= 1", n2, 1, False, False),
+            Hypothesis("order", "n1 >= n2", n1, n2, False, False)]
+    _raise_if(check, "Proposition 22", hyps)
+    with mpmath.workdps(_MP_DPS):
+        diff = mpmath.harmonic(n1) - mpmath.harmonic(n2)
+        lower = mpmath.log(n1) - mpmath.log(min(n2 + 1, n1))
+        return float(lower), float(diff)
+
+
+# ---------------------------------------------------------------------------------------------
+# Proposition 23
+# ---------------------------------------------------------------------------------------------
+def proposition23_product_hypotheses(i, k, a, b) -> list[Hypothesis]:
+    """Part 1 hypotheses: integers ``0 <= i <= k-1``, real ``b >= 0``, ``b <= i + a + 1``.
+
+    ``a`` is any real with ``i + a + 1 > 0`` (the paper uses a >= 1; integers are not needed,
+    see the module docstring).
+    """
+    return [
+        Hypothesis("i", "i >= 0", i, 0, False, False),
+        Hypothesis("k", "i <= k - 1", i, k - 1, False, True),
+        Hypothesis("b>=0", "b >= 0", b, 0.0, False, False),
+        Hypothesis("b", "b <= i + a + 1", b, i + a + 1.0, False, True),
+        Hypothesis("a", "i + a + 1 > 0", i + a + 1.0, 0.0, True, False),
+    ]
+
+
+def proposition23_product(i, k, a, b) -> float:
+    """``prod_{j=i}^{k-1} (1 - b/(j+a+1))``, the left side of Proposition 23, part 1.
+
+    For ``0 <= b <= i+a+1`` all factors are in [0, 1] and the product is the Gamma ratio
+    ``Gamma(k+a+1-b) Gamma(i+a+1) / (Gamma(i+a+1-b) Gamma(k+a+1))`` formed in log space
+    (:func:`theorytools.linalg.log_gamma_ratio`, ~1e-15 absolute in the log), so k = 1e12 is fine.
+    Otherwise the factors are multiplied directly (k - i <= 1e6).
+    """
+    i, k = _as_int("i", i), _as_int("k", k)
+    a, b = float(a), float(b)
+    if k <= i:
+        return 1.0
+    z = i + a + 1.0 - b
+    if 0.0 <= b and z > 0.0 and i + a + 1.0 > 0.0:
+        m = float(k - i)
+        return float(np.exp(log_gamma_ratio(z, m) - log_gamma_ratio(i + a + 1.0, m)))
+    if z == 0.0:
+        return 0.0
+    if k - i > 1_000_000:
+        raise ValueError(f"outside 0 <= b <= i+a+1 the product is formed term by term; k - i = {k - i} is too long")
+    j = np.arange(i, k, dtype=float)
+    return float(np.prod(1.0 - b / (j + a + 1.0)))
+
+
+def proposition23_product_sides(i, k, a, b, check: bool = True) -> tuple[float, float]:
+    """``(prod_{j=i}^{k-1} (1 - b/(j+a+1)), ((i+a+1)/(k+a))^b)`` -- claimed ``first <= second``.
+
+    001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, first inequality (used for the mean in
+    eqn. 37 and for D_k in Lemma 15).  Equality at ``b = 0``.  Holds for real (non-integer) ``a``
+    too; see the module docstring.
+    """
+    i, k = _as_int("i", i), _as_int("k", k)
+    a, b = float(a), float(b)
+    _raise_if(check, "Proposition 23 (product)", proposition23_product_hypotheses(i, k, a, b))
+    return proposition23_product(i, k, a, b), float(((i + a + 1.0) / (k + a)) ** b)
+
+
+_SUM_CHUNK = 2_000_000
+#: Largest k for :func:`proposition23_sum` (an O(k) sum of positive terms).
+PROP23_SUM_KMAX = 10**8
+
+
+def proposition23_sum(k, a, b) -> float:
+    """``S_k(a, b) = sum_{i=0}^{k-1} 1/((i+a)(i+a+1)^2) prod_{j=i+1}^{k-1} (1 - b/(j+a+1))^2``.
+
+    The left side of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, second inequality; by
+    Lemma 15 ``tr(H F_k) <= tr(H Z) S_k(a, b)`` with ``b = lambda_n(B^-1 H)``.  Each term's product
+    is a Gamma ratio in log space (accurate to ~1e-15 relative), terms are summed pairwise in
+    chunks: O(k) time, k <= 1e8.  Needs ``a > 0``; for ``b > a + 2`` (factors may be negative)
+    the products are cumulative products of the factors (k <= 1e6).
+    """
+    k = _as_int("k", k)
+    a, b = float(a), float(b)
+    if a <= 0:
+        raise ValueError(f"a must be > 0 (the i = 0 term divides by a), got {a}")
+    if k < 0 or k > PROP23_SUM_KMAX:
+        raise ValueError(f"k must be in [0, {PROP23_SUM_KMAX:.0e}], got {k}")
+    if k == 0:
+        return 0.0
+    if b < 0 or b > a + 2.0:
+        if k > 1_000_000:
+            raise ValueError(f"outside 0 <= b <= a+2 the products are formed term by term; k = {k} is too long")
+        j = np.arange(1, k, dtype=float)
+        r = 1.0 - b / (j + a + 1.0)  # r[j-1] is the factor of index j
+        # P[i] = prod_{j=i+1}^{k-1} r_j for i = 0..k-1 (reverse cumulative product; P[k-1] = 1)
+        P = np.concatenate([np.cumprod(r[::-1])[::-1], [1.0]])
+        i = np.arange(k, dtype=float)
+        return float(np.sum(P * P / ((i + a) * (i + a + 1.0) ** 2)))
+    total = 0.0
+    for c0 in range(0, k, _SUM_CHUNK):
+        i = np.arange(c0, min(k, c0 + _SUM_CHUNK), dtype=float)
+        m = (k - 1.0) - i  # number of factors, j = i+1 .. k-1
+        z = i + a + 2.0 - b  # >= i >= 0
+        pos = z > 0.0
+        logP = np.zeros_like(i)
+        logP[pos] = log_gamma_ratio(z[pos], m[pos]) - log_gamma_ratio(i[pos] + a + 2.0, m[pos])
+        P2 = np.exp(2.0 * logP)
+        P2 = np.where(pos | (m == 0.0), P2, 0.0)  # z = 0 (b = a + 2, i = 0): the factor j = 1 vanishes
+        total += float(np.sum(P2 / ((i + a) * (i + a + 1.0) ** 2)))
+    return total
+
+
+def _intermediate_rhs(k: int, a: float, b: float) -> float:
+    """``nu(a) (k+a)^{-2b} sum_{i=0}^{k-1} min{i+a+2, k+a}^{2b-3}`` (the proof's penultimate line)."""
+    p = 2.0 * b - 3.0
+    with mpmath.workdps(30):
+        # sum_{i=0}^{k-2} (i+a+2)^p + (k+a)^p ; min{i+a+2, k+a} = k+a only at i = k-1
+        if k <= 200_000:
+            i = np.arange(0, k - 1, dtype=float)
+            s = float(np.sum((i + a + 2.0) ** p)) if k >= 2 else 0.0
+        else:  # Hurwitz zeta: sum_{m>=0} (m+q)^p = zeta(-p, q)
+            s = float(mpmath.zeta(-p, a + 2.0) - mpmath.zeta(-p, a + k + 1.0)) if p != -1.0 else float(
+                mpmath.digamma(a + k + 1.0) - mpmath.digamma(a + 2.0))
+        s += (k + a) ** p
+        return float(nu(a)) * s / (k + a) ** (2.0 * b)
+
+
+PROP23_VERSIONS = ("printed", "corrected", "intermediate")
+
+
+def proposition23_sum_hypotheses(k, a, b, version: str = "printed") -> list[Hypothesis]:
+    """Hypotheses of Proposition 23, part 2.
+
+    * ``"printed"``: ``0 <= b <= a + 2`` (as stated; FALSE for small b, see the module docstring);
+    * ``"corrected"``: ``3/2 <= b <= a + 2`` (what the proof needs);
+    * ``"intermediate"``: ``0 <= b <= a + 2`` with the proof's penultimate line as right side.
+
+    All need ``a > 0`` and an integer ``k >= 1``.
+    """
+    if version not in PROP23_VERSIONS:
+        raise ValueError(f"version must be one of {PROP23_VERSIONS}, got {version!r}")
+    hyps = [
+        Hypothesis("k", "k >= 1", k, 1, False, False),
+        Hypothesis("a", "a > 0", a, 0.0, True, False),
+        Hypothesis("b>=0", "b >= 0", b, 0.0, False, False),
+        Hypothesis("b", "b <= a + 2", b, a + 2.0, False, True),
+    ]
+    if version == "corrected":
+        hyps.append(Hypothesis("b>=3/2", "b >= 3/2 (needed for min{i+a+2,k+a}^(2b-3) <= (k+a)^(2b-3))",
+                               b, 1.5, False, False))
+    return hyps
+
+
+def proposition23_sum_sides(k, a, b, version: str = "printed", check: bool = True) -> tuple[float, float]:
+    """``(S_k(a, b), right side)`` -- claimed ``first <= second``.
+
+    001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, second inequality::
+
+        sum_{i<k} 1/((i+a)(i+a+1)^2) prod_{j=i+1}^{k-1} (1 - b/(j+a+1))^2  <=  nu(a) k / (k+a)^3
+
+    ``version="printed"`` checks the printed hypothesis ``b <= a+2`` only -- the inequality then
+    FAILS for small b (e.g. ``a = b = 1``, k >= 473); ``"corrected"`` adds ``b >= 3/2``, under which
+    it holds; ``"intermediate"`` returns the proof's penultimate line
+    ``nu(a) (k+a)^{-2b} sum_{i<k} min{i+a+2, k+a}^{2b-3}`` as right side, valid for ``0 <= b <= a+2``.
+    """
+    k = _as_int("k", k)
+    a, b = float(a), float(b)
+    _raise_if(check, f"Proposition 23 (sum, {version})", proposition23_sum_hypotheses(k, a, b, version))
+    lhs = proposition23_sum(k, a, b)
+    if version == "intermediate":
+        return lhs, _intermediate_rhs(k, a, b)
+    return lhs, float(nu(a) * k / (k + a) ** 3)
+
+
+def proposition23_sum_exact(k: int, a, b) -> Fraction:
+    """``S_k(a, b)`` in exact rational arithmetic for rational ``a, b`` (``Fraction`` or int), by the
+    recursion ``S_{m+1} = (1 - b/(m+a+1))^2 S_m + 1/((m+a)(m+a+1)^2)``, ``S_0 = 0``.
+
+    The independent route for the tests and the counterexample (k up to a few thousand).
+    """
+    k = _as_int("k", k)
+    a, b = Fraction(a), Fraction(b)
+    S = Fraction(0)
+    for m in range(k):
+        r = 1 - b / (m + a + 1)
+        S = r * r * S + 1 / ((m + a) * (m + a + 1) ** 2)
+    return S
+
+
+def proposition23_counterexample(k: int = 3000) -> tuple[Fraction, Fraction]:
+    """Exact ``(LHS, RHS)`` of Proposition 23 (part 2) at ``a = b = 1``: ``(H_k/(k+1)^2, 27 k/(4 (k+1)^3))``.
+
+    With ``a = b = 1`` the product telescopes, ``prod_{j=i+1}^{k-1} (j+1)/(j+2) = (i+2)/(k+1)``, so
+    ``LHS = sum_{i<k} 1/((i+1)(k+1)^2) = H_k/(k+1)^2``; the printed bound ``nu(1) = 27/4`` fails
+    as soon as ``(k+1) H_k > 6.75 k`` (k >= 473).  001_7d31b3ff3a2f0401.txt Appendix D, Prop. 23.
+    """
+    k = _as_int("k", k)
+    return harmonic_number(k, exact=True) / Fraction(k + 1) ** 2, Fraction(27 * k, 4 * (k + 1) ** 3)
+
+
+__all__ = [
+    "lemma17_trace",
+    "lemma18_bounds",
+    "corollary19_bounds",
+    "lemma20_hypotheses",
+    "lemma20_sides",
+    "lemma21_phi",
+    "lemma21_inverse",
+    "lemma21_inverse_kron",
+    "harmonic_number",
+    "proposition22_sides",
+    "proposition23_product",
+    "proposition23_product_hypotheses",
+    "proposition23_product_sides",
+    "proposition23_sum",
+    "proposition23_sum_exact",
+    "proposition23_sum_hypotheses",
+    "proposition23_sum_sides",
+    "proposition23_counterexample",
+    "PROP23_VERSIONS",
+]
