@@ -390,16 +390,20 @@ def proposition23_sum(k, a, b) -> float:
 def _intermediate_rhs(k: int, a: float, b: float) -> float:
     """``nu(a) (k+a)^{-2b} sum_{i=0}^{k-1} min{i+a+2, k+a}^{2b-3}`` (the proof's penultimate line)."""
     p = 2.0 * b - 3.0
-    with mpmath.workdps(30):
-        # sum_{i=0}^{k-2} (i+a+2)^p + (k+a)^p ; min{i+a+2, k+a} = k+a only at i = k-1
-        if k <= 200_000:
-            i = np.arange(0, k - 1, dtype=float)
-            s = float(np.sum((i + a + 2.0) ** p)) if k >= 2 else 0.0
-        else:  # Hurwitz zeta: sum_{m>=0} (m+q)^p = zeta(-p, q)
-            s = float(mpmath.zeta(-p, a + 2.0) - mpmath.zeta(-p, a + k + 1.0)) if p != -1.0 else float(
-                mpmath.digamma(a + k + 1.0) - mpmath.digamma(a + 2.0))
-        s += (k + a) ** p
-        return float(nu(a)) * s / (k + a) ** (2.0 * b)
+    c = k + a
+    # (k+a)^{-2b} min^p = (k+a)^{-3} (min/(k+a))^p: every ratio is <= 1, so nothing overflows.
+    # min{i+a+2, k+a} = i+a+2 for i <= k-2 and k+a at i = k-1.
+    if k <= 200_000:
+        i = np.arange(0, k - 1, dtype=float)
+        s = float(np.sum(((i + a + 2.0) / c) ** p)) + 1.0
+        return float(nu(a)) * s / c**3
+    with mpmath.workdps(30):  # Hurwitz zeta: sum_{m=0}^{N-1} (m+q)^p = zeta(-p, q) - zeta(-p, q+N)
+        if p == -1.0:
+            s = mpmath.digamma(a + k + 1.0) - mpmath.digamma(a + 2.0)
+        else:
+            s = mpmath.zeta(-p, a + 2.0) - mpmath.zeta(-p, a + k + 1.0)
+        s = s / mpmath.mpf(c) ** p + 1
+        return float(nu(a) * s / mpmath.mpf(c) ** 3)
 
 
 PROP23_VERSIONS = ("printed", "corrected", "intermediate")
