@@ -80,6 +80,12 @@ def canonical(profile: str, seed: int) -> tuple:
     H6 = H * (0.6 / np.linalg.eigvalsh(H)[0])
     pI = make_problem(H6, "I", "random", rng=rng, noise_scale=0.05, start_scale=3.0)
     out.append(_inst("B=I, lambda_n(H)=0.6, harmonic a=lambda_1-1", pI, Harmonic(max(1.0, pI.lambda_1 - 1.0)), sz, {"B=I", "small_b"}))
+    # The start error along the slowest eigen-direction (lambda_n(B^-1 H) = b = 0.6) with little noise:
+    # the instance on which the (a+1)/(k+a))^{2b} decay of Theorem 5's harmonic start term is tight.
+    w, Vh = np.linalg.eigh(H6)
+    pS = QuadraticProblem(H6, np.eye(n), 1e-4 * H6, 3.0 * Vh[:, 0])
+    out.append(_inst("B=I, b=0.6, start along slowest direction, harmonic a=lambda_1-1", pS,
+                     Harmonic(max(1.0, pS.lambda_1 - 1.0)), sz, {"B=I", "small_b", "slow_start"}))
     # lambda_i = n - i + 1, realizable (the Omega(n^2) example of §14.2.1).
     rngl = np.random.default_rng([seed, 101])
     Hl = spd_with_spectrum(np.arange(n, 0, -1, dtype=float), rngl)

@@ -152,7 +152,9 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
         raise ValueError(f"a must be > -1, got {a}")
     ks = _ks(k)
     t = _tr_solve(p.H, p.Sigma_g)
-    out = ks * t / (2.0 * (ks + a) ** 2) + p.h0 * (a / (ks + a)) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = ks * t / (2.0 * (ks + a) ** 2) + p.h0 * (a / (ks + a)) ** 2
+    out = np.where(ks == 0, p.h0, out)  # k = 0 (0/0 when a = 0): theta_0 itself
     return _squeeze(k, check_finite("harmonic_BH_exact", out))
 
 

@@ -1,0 +1,171 @@
+"""The verification suite can fail: planted wrong formulas are reported FAIL, and a correct toolkit
+passes the quick profile for 50 seeds.  Also unit tests of verdicts, Holm's procedure and the CLI."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+import pytest
+
+import theorytools.quadratic as Q
+from verification.__main__ import main
+from verification.runner import any_failed, holm, run_checks
+from verification.verdict import FAIL, PASS, PENDING, Verdict
+
+# -- planted wrong formulas ------------------------------------------------------------------
+_real_bounds = Q.theorem5_bounds
+_real_risk = Q.excess_risk
+_real_avg = Q.averaged_excess_risk
+_real_t6 = Q.theorem6_bound
+_real_p10 = Q.proposition10_trace
+
+
+def _constant_pieces(p, alpha, k):
+    k = np.atleast_1d(np.asarray(k, dtype=float))
+    N = 0.25 * alpha * np.trace(np.linalg.solve(p.B - 0.5 * alpha * p.H, p.Sigma_g))
+    return k, N, alpha * p.lambda_1, alpha * p.lambda_n
+
+
+def bounds_half_instead_of_quarter(p, schedule, k, check=True):
+    """u(k) with alpha/2 instead of alpha/4 (constant) and 1/(2(k+a)) instead of 1/(4(k+a)) (harmonic)."""
+    lower, upper = _real_bounds(p, schedule, k, check=check)
+    if isinstance(schedule, Q.Constant):
+        kk, N, e1, _ = _constant_pieces(p, schedule.alpha, k)
+        return lower, upper + (1.0 - (1.0 - e1) ** (2 * kk)) * N
+    tU, _ = Q.harmonic_traces(p)
+    return lower, upper + tU / (4.0 * (np.asarray(k, dtype=float) + schedule.a))
+
+
+def bounds_exponent_k(p, schedule, k, check=True):
+    """(1 - eps)^k instead of (1 - eps)^{2k} in both bounds (constant step)."""
+    if not isinstance(schedule, Q.Constant):
+        return _real_bounds(p, schedule, k, check=check)
+    Q.require(p, schedule, "theorem5")
+    kk, N, e1, e2 = _constant_pieces(p, schedule.alpha, k)
+    q1, q2 = (1.0 - e1) ** kk, (1.0 - e2) ** kk
+    return (1.0 - q2) * N + q1 * p.h0, (1.0 - q1) * N + q2 * p.h0
+
+
+def bounds_dropped_half_alpha_H(p, schedule, k, check=True):
+    """N = alpha/4 tr(B^-1 Sigma_g): the -alpha/2 H term dropped."""
+    if not isinstance(schedule, Q.Constant):
+        return _real_bounds(p, schedule, k, check=check)
+    Q.require(p, schedule, "theorem5")
+    kk, _, e1, e2 = _constant_pieces(p, schedule.alpha, k)
+    N = 0.25 * schedule.alpha * np.trace(np.linalg.solve(p.B, p.Sigma_g))
+    q1, q2 = (1.0 - e1) ** (2 * kk), (1.0 - e2) ** (2 * kk)
+    return (1.0 - q2) * N + q1 * p.h0, (1.0 - q1) * N + q2 * p.h0
+
+
+def bounds_harmonic_b_is_one(p, schedule, k, check=True):
+    """Harmonic u(k) with ((1+a)/(k+a))^2 instead of ^(2b)."""
+    lower, upper = _real_bounds(p, schedule, k, check=check)
+    if isinstance(schedule, Q.Constant):
+        return lower, upper
+    kk = np.asarray(k, dtype=float)
+    r = (1.0 + schedule.a) / (kk + schedule.a)
+    return lower, upper - p.h0 * r ** (2 * p.lambda_n) + p.h0 * r**2
+
+
+def risk_scaled(p, schedule, k):
+    return 1.03 * _real_risk(p, schedule, k)
+
+
+PLANTED_BOUNDS = {
+    "u(k) with 1/2 instead of 1/4": (bounds_half_instead_of_quarter, {"quadratic.theorem5_noise_constant_is_exact",
+                                                                      "quadratic.theorem5_exact_when_B_is_H"}),
+    "exponent k instead of 2k": (bounds_exponent_k, {"quadratic.theorem5_exact_when_B_is_H", "quadratic.theorem5_bounds_hold"}),
+    "alpha/2 H term dropped": (bounds_dropped_half_alpha_H, {"quadratic.theorem5_exact_when_B_is_H",
+                                                             "quadratic.theorem5_noise_constant_is_exact"}),
+    "harmonic bound with b replaced by 1": (bounds_harmonic_b_is_one, {"quadratic.theorem5_bounds_hold"}),
+}
+
+
+def _failed_checks(results):
+    return {r.check for r in results if r.verdict.status == FAIL}
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED_BOUNDS))
+def test_planted_wrong_theorem5_is_reported_fail(monkeypatch, name):
+    planted, expected = PLANTED_BOUNDS[name]
+    monkeypatch.setattr(Q, "theorem5_bounds", planted)
+    failed = _failed_checks(run_checks("quick", only="theorem5", seed=0))
+    assert expected <= failed, f"{name}: expected {expected} to FAIL, got {failed}"
+
+
+def test_planted_scaled_exact_risk_is_reported_fail(monkeypatch):
+    monkeypatch.setattr(Q, "excess_risk", risk_scaled)
+    failed = _failed_checks(run_checks("quick", only="quadratic.[em]*", seed=0))
+    # Deterministic (closed form vs brute force) and statistical (Monte Carlo vs exact) checks both catch it.
+    assert {"quadratic.exact_risk_matches_dense_recursion", "quadratic.monte_carlo_matches_exact"} <= failed
+
+
+def test_planted_wrong_averaged_risk_fails_statistical_and_order_checks(monkeypatch):
+    # A 1/k^0.9 instead of 1/k tail: the order check's slope moves by 0.1, the Monte Carlo check sees
+    # the excess at small k (factor (k+1)^0.1 >= 1.07 for k >= 1).
+    monkeypatch.setattr(Q, "averaged_excess_risk", lambda p, a, k: _real_avg(p, a, k) * (np.asarray(k) + 1.0) ** 0.1)
+    failed = _failed_checks(run_checks("quick", only="quadratic.*polyak*", seed=0))
+    assert {"quadratic.polyak_rate_is_one_over_k", "quadratic.monte_carlo_polyak"} <= failed
+
+
+def test_planted_wrong_theorem6_and_trace_identity_fail(monkeypatch):
+    monkeypatch.setattr(Q, "theorem6_bound", lambda p, a, k, check=True: 0.5 * _real_t6(p, a, k, check=check))
+    monkeypatch.setattr(Q, "proposition10_trace", lambda p, a, X: 2.0 * _real_p10(p, a, X))  # 1/alpha for 1/(2 alpha)
+    failed = _failed_checks(run_checks("quick", only="quadratic.t[hr]*", seed=0))
+    assert {"quadratic.theorem6_bound_holds", "quadratic.trace_identities"} <= failed
+
+
+def test_measured_checks_report_but_never_fail():
+    results = run_checks("quick", only="least_squares", seed=0)
+    assert results and all(r.verdict.status == "MEASURED" for r in results)
+    assert all(np.isfinite(r.verdict.details["max_rel_deviation"]) for r in results)
+
+
+def _quick_failures(seed):
+    return [(r.check, r.instance, r.verdict.message) for r in run_checks("quick", seed=seed) if r.verdict.status == FAIL]
+
+
+def test_quick_profile_has_no_false_fail_over_50_seeds():
+    """A correct toolkit passes: the statistical checks are designed to false-fail a run with
+    probability <= 1% (Holm), so 50 fixed seeds pass unless something is wrong."""
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        failures = [f for fs in pool.map(_quick_failures, range(50)) for f in fs]
+    assert failures == []
+
+
+# -- units ---------------------------------------------------------------------------------
+def test_holm_matches_hand_computation():
+    # p sorted: 0.001, 0.01, 0.02, 0.5 -> adjusted 4*0.001, max(., 3*0.01), max(., 2*0.02), max(., 0.5)
+    reject, adj = holm([0.02, 0.001, 0.5, 0.01], alpha=0.05)
+    np.testing.assert_allclose(adj, [0.04, 0.004, 0.5, 0.03])
+    assert reject.tolist() == [True, True, False, True]
+
+
+def test_statistical_verdict_pending_and_decided():
+    v = Verdict.statistical([1.0, 2.0], [0.1, 0.1], [1.0, 2.5], runs=100)
+    assert v.status == PENDING and v.p_value < 1e-5  # z = 5 at the second point
+    assert v.decided(True, 1e-5).status == FAIL and v.decided(False, 0.5).status == PASS
+
+
+def test_within_and_close_verdicts():
+    assert Verdict.within([1.0, 2.0], [0.5, 2.0 - 1e-13], [1.5, 2.5], rtol=1e-12).status == PASS
+    assert Verdict.within([1.0, 2.0], [0.5, 2.1], [1.5, 2.5], rtol=1e-12).status == FAIL
+    assert Verdict.close([1.0], [1.0 + 1e-9], rtol=1e-12).status == FAIL
+    assert Verdict.order([1, 10, 100], [1, 0.1, 0.01], predicted=-1.0, tol=1e-9).status == PASS
+
+
+def test_cli_writes_report_and_exit_status(tmp_path):
+    out = tmp_path / "r"
+    assert main(["--quick", "--only", "trace_identities", "--out", str(out)]) == 0
+    doc = json.loads((out / "report.json").read_text())
+    assert doc["summary"].get(PASS, 0) > 0 and (out / "report.md").exists() and (out / "summary.png").exists()
+    assert main(["--list"]) == 0
+    assert main(["--only", "no-such-check"]) == 2
+
+
+def test_cli_exits_nonzero_on_fail(tmp_path, monkeypatch):
+    monkeypatch.setattr(Q, "proposition10_trace", lambda p, a, X: 2.0 * _real_p10(p, a, X))
+    assert main(["--quick", "--only", "trace_identities", "--out", str(tmp_path)]) == 1
+    assert any_failed(run_checks("quick", only="trace_identities")) is True
