@@ -134,7 +134,9 @@ class LeastSquaresData:
         return QuadraticProblem(self.H, B, self.Sigma_g_star, theta0, self.theta_star)
 
     def bind(self, p):
-        if not np.allclose(p.theta_star, self.theta_star, rtol=1e-8, atol=1e-10) or not np.allclose(p.H, self.H, rtol=1e-10, atol=0):
+        same = (p.n == self.H.shape[0] and np.allclose(p.theta_star, self.theta_star, rtol=1e-8, atol=1e-10)
+                and np.allclose(p.H, self.H, rtol=1e-10, atol=0))
+        if not same:
             raise ValueError("p must be the problem of this data set (use LeastSquaresData.problem(B, theta0))")
         return _BoundLeastSquares(self.X @ p.eig.V, self.e, self.batch)
 
