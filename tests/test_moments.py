@@ -74,30 +74,27 @@ def schedules_for(p):
     ]
 
 
-N_SCHEDULES = 11
-
 
 # ---------------------------------------------------------------------------------------------
 # Theorem 3: mean (eqn. 23) and variance (the V_{k+1} recursion) for every schedule
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("name_idx", range(N_SCHEDULES))
-def test_mean_and_variance_vs_dense_recursion(small_case, name_idx, ref):
-    name, p, sched = schedules_for(ref.grid_problem(*small_case))[name_idx]
-    ms, Vs = ref.dense_moments(p, sched, K)
-    # Tolerance: route_rtol (see conftest) -- both routes backward stable in B^-1 H.
-    rtol = ref.route_rtol(p, K)
-    m = mean_iterate(p, sched, KS) - p.theta_star
-    scale = np.max(np.linalg.norm(ms, axis=1)) * np.sqrt(np.linalg.cond(p.B))
-    assert_close_vectors(m, ms[KS], rtol, scale)
-    V = variance(p, sched, KS)
-    # the variance is compared with a norm scale max_k |V_k| (entries of V_k in directions that are
-    # much smaller than |V_k| carry absolute, not relative, rounding)
-    Vscale = np.max(np.linalg.norm(Vs, axis=(1, 2)))
-    for kk, Vk in zip(KS, V):
-        assert np.linalg.norm(Vk - Vs[kk]) <= rtol * Vscale * np.sqrt(np.linalg.cond(p.B))
-    # the module's own dense route agrees with ours exactly up to rounding
-    Vr = variance_recursion(p, sched, K)
-    assert np.linalg.norm(Vr - Vs) <= 1e-12 * Vscale * np.linalg.cond(p.B)
+def test_mean_and_variance_vs_dense_recursion(small_case, ref):
+    for name, p, sched in schedules_for(ref.grid_problem(*small_case)):
+        ms, Vs = ref.dense_moments(p, sched, K)
+        # Tolerance: route_rtol (see conftest) -- both routes backward stable in B^-1 H.
+        rtol = ref.route_rtol(p, K)
+        m = mean_iterate(p, sched, KS) - p.theta_star
+        scale = np.max(np.linalg.norm(ms, axis=1)) * np.sqrt(np.linalg.cond(p.B))
+        assert_close_vectors(m, ms[KS], rtol, scale)
+        V = variance(p, sched, KS)
+        # the variance is compared with a norm scale max_k |V_k| (entries of V_k in directions that are
+        # much smaller than |V_k| carry absolute, not relative, rounding)
+        Vscale = np.max(np.linalg.norm(Vs, axis=(1, 2)))
+        for kk, Vk in zip(KS, V):
+            assert np.linalg.norm(Vk - Vs[kk]) <= rtol * Vscale * np.sqrt(np.linalg.cond(p.B)), (name, kk)
+        # the module's own dense route agrees with ours up to rounding
+        Vr = variance_recursion(p, sched, K)
+        assert np.linalg.norm(Vr - Vs) <= 1e-12 * Vscale * np.linalg.cond(p.B), name
 
 
 def test_scalar_k_returns_unstacked_shapes():

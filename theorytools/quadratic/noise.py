@@ -34,7 +34,12 @@ class _Additive(ABC):
     name = "additive"
 
     def bind(self, p):
-        return _BoundAdditive(self, p.lam, _psd_factor(p.eig.V.T @ p.Sigma_g @ p.eig.V))
+        S = p.eig.V.T @ p.Sigma_g @ p.eig.V
+        off = S - np.diag(np.diag(S))
+        if np.max(np.abs(off), initial=0.0) <= 1e-12 * max(float(np.max(np.abs(S))), np.finfo(float).tiny):
+            # Sigma_g is diagonal in the eigenbasis (e.g. Sigma_g = B or Sigma_g = H): O(n) per run-step.
+            return _BoundAdditiveDiagonal(self, p.lam, np.sqrt(np.maximum(np.diag(S), 0.0)))
+        return _BoundAdditive(self, p.lam, _psd_factor(S))
 
     @abstractmethod
     def standard(self, rng: np.random.Generator, shape) -> np.ndarray:
@@ -50,6 +55,16 @@ class _BoundAdditive:
     def gradient(self, rng, U):
         z = self.model.standard(rng, (U.shape[0], self.L.shape[1]))
         return U * self.lam + z @ self.L.T
+
+
+@dataclass(frozen=True)
+class _BoundAdditiveDiagonal:
+    model: _Additive
+    lam: np.ndarray
+    scale: np.ndarray
+
+    def gradient(self, rng, U):
+        return U * self.lam + self.model.standard(rng, U.shape) * self.scale
 
 
 class GaussianNoise(_Additive):
