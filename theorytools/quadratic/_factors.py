@@ -126,6 +126,10 @@ def _sequence_factors(schedule, lam_i, lam_j, k):
     O(max(k) * n) with the loop over j and numpy over the coordinates.
     """
     kmax = int(np.max(k)) if k.size else 0
+    horizon = getattr(schedule, "horizon", None)
+    if horizon is not None and kmax > horizon:
+        # theta_k needs alpha_0..alpha_{k-1}: report the iterate index the caller asked for
+        raise ValueError(f"k must be <= {horizon} (the number of step sizes given), got {kmax}")
     alphas = schedule.alphas(np.arange(kmax))
     order = np.argsort(k, kind="stable")
     P = np.ones(lam_i.size)

@@ -17,8 +17,12 @@ Findings recorded here (details in each docstring; the tests demonstrate them):
 
 1. §14.2.1, ``B = lambda_n(H) I``: the claim ``Psi_1(U) <= U`` is false when ``kappa(H) > 2``
    (``Psi_1(U) = (I - H/lambda_n) U (I - H/lambda_n)`` and ``|1 - r_i|`` reaches ``kappa - 1``),
-   and with it the displayed bound: for ``kappa = 100`` the exact risk exceeds it by a factor
-   ~1.9-2 at k = 1, also for the realizable ``Sigma_g = H``.  A correct explicit form replaces
+   (it is not even a Loewner inequality for ``kappa <= 2`` unless U commutes with H; the trace form
+   the derivation needs holds iff ``kappa <= 2``), and with it the displayed bound: for
+   ``kappa = 100``, ``theta_0 = theta*`` and the realizable ``Sigma_g = H`` the exact risk is 1.93x
+   (n = 2), 1.6x (n = 4), 1.2x (n = 10) above it at k = 1 (1.97x with Sigma_g on the top
+   eigenvector), and still above at k = 1000.  Theorem 5's own u(k) is not violated in these
+   examples.  A correct explicit form replaces
    ``nu(kappa) k/(k+kappa)^3`` by ``(kappa - 1)^2 (psi(k+kappa) - psi(kappa))/(k+kappa)^2``
    (``version="corrected"``): the hidden constant of the "O(1/(k+kappa)^2)" term is ~kappa^2.
 2. Theorem 5's harmonic upper bound inherits the error of Proposition 23 (part 2) for
@@ -32,6 +36,10 @@ Findings recorded here (details in each docstring; the tests demonstrate them):
    exact limit is ``H^{-1} Sigma_g H^{-1} / (k+1)`` (only that one gives the displayed risk).
 5. The Defossez-Bach approximation is, for constant ``Sigma_g``, exactly twice the exact
    asymptote in both terms (consistent with an objective without the factor 1/2).
+6. §14.2.1's "n/2 <= 2 * 1/4 sum r_i/(1 - 1/(2 r_i))" (B = H no worse than twice B = lambda_n I)
+   holds without the 2: ``r/(1 - 1/(2r)) >= 2`` for ``r >= 1``; more generally, for any
+   ``Sigma_g``, ``1/2 tr(H^-1 Sigma_g) <= 1/(4 lambda_n) tr((I - lambda_n/2 H^-1)^-1 Sigma_g)``
+   (per eigendirection of H the ratio of the weights is ``(2r - 1)/r^2 <= 1``), equality iff ``H = cI``.
 """
 
 from __future__ import annotations
@@ -90,7 +98,8 @@ def _raise_if(check: bool, where: str, hyps) -> None:
 
 
 def with_preconditioner(p, kind: str) -> QuadraticProblem:
-    """The same ``(H, Sigma_g, theta0, theta*)`` with ``B = H``, ``lambda_n(H) I`` or ``I`` (§14.2.1)."""
+    """The same ``(H, Sigma_g, theta0, theta*)`` with ``B = H``, ``lambda_n(H) I`` or ``I``
+    (the preconditioners compared in 001_7d31b3ff3a2f0401.txt §14.2.1 and §14.3.1)."""
     return QuadraticProblem(p.H, _B_target(p, kind), p.Sigma_g, p.theta0, p.theta_star)
 
 
@@ -180,9 +189,9 @@ def harmonic_lambda_n_bound(p, k, version: str = "printed", check: bool = True):
 
           (1/(4(k+kappa)) + nu(kappa) k / (4 (k+kappa)^3)) T + h(theta_0) ((1+kappa)/(k+kappa))^2
 
-      **Not a valid bound**: ``Psi_1(U) <= U`` fails for ``kappa > 2`` (the eigenvalues of
+      **Not a valid bound**: ``tr(M Psi_1(U)) <= tr(M U)`` fails for ``kappa > 2`` (the eigenvalues of
       ``I - H/lambda_n`` reach ``1 - kappa``), and Proposition 23 (part 2) fails at ``b = 1``.
-      For ``kappa = 100`` the exact risk is ~1.9-2x this at k = 1.
+      For ``kappa = 100``, ``Sigma_g = H``, ``theta_0 = theta*`` the exact risk is 1.2-1.9x this at k = 1.
     * ``"corrected"`` -- Lemma 15's route with the exact ``S_k(kappa, 1) = (psi(k+kappa) - psi(kappa))/(k+kappa)^2``
       (the products telescope at ``b = 1``) and Lemma 20 with ``(I - H/lambda_n)^2 <= (kappa-1)^2 I``::
 
@@ -261,7 +270,8 @@ def realizable_noise_relations(h_eigs) -> tuple[tuple[float, float], tuple[float
     * ``1/4 tr(H)/lambda_n(H) = 1/4 sum r_i  <=  1/4 sum r_i/(1 - 1/(2 r_i))``;
     * ``n/2  <=  2 * 1/4 sum r_i/(1 - 1/(2 r_i))`` (B = H is never worse than twice B = lambda_n I).
 
-    Equality in the second iff all ``r_i = 1`` (``H = c I``).
+    The factor 2 in the second is never needed: ``r/(1 - 1/(2r)) >= 2`` for ``r >= 1``, so
+    ``n/2 <= 1/4 sum r_i/(1 - 1/(2 r_i))``, with equality iff all ``r_i = 1`` (``H = c I``).
     """
     lam = np.sort(np.asarray(h_eigs, dtype=float).reshape(-1))
     half_n, c1 = realizable_noise_constants(lam)
@@ -329,7 +339,7 @@ def bordes_constants(p, check: bool = True) -> tuple[float, float, float]:
 # §14.3.1: consequences of Theorem 6
 # ---------------------------------------------------------------------------------------------
 def _theorem6_alpha(p, alpha, kind: str, check: bool) -> float:
-    amax = 1.0 if kind == "H" else 1.0 / float(_h_eigs(p.H)[-1])
+    amax = 1.0 / p.lambda_1  # = 1 (B = H) or 1/lambda_1(H) (B = I), from the same eigensolve as the check
     al = amax if alpha is None else float(alpha)
     if not (np.isfinite(al) and al > 0):
         raise ValueError(f"alpha must be positive and finite, got {alpha!r}")

@@ -132,7 +132,7 @@ def _commutator_rel(A, C) -> float:
 
 
 def lemma20_hypotheses(A, S, T, X) -> list[Hypothesis]:
-    """Hypotheses of Lemma 20: A, S, T pairwise commute; ``S <= T``; A and X PSD."""
+    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 20: A, S, T pairwise commute; ``S <= T``; A and X PSD."""
     hyps = [
         Hypothesis(f"commute_{n1}{n2}", f"{n1} and {n2} commute (|[{n1},{n2}]|_F / (|{n1}|_F |{n2}|_F))",
                    _commutator_rel(M1, M2), COMMUTE_RTOL, False, True)
@@ -257,8 +257,8 @@ _MP_DPS = 50
 
 
 def harmonic_number(n, exact: bool = False):
-    """``H_n = sum_{i=1}^n 1/i``: a ``Fraction`` when ``exact`` (n <= 1e5), else an mpmath value
-    ``digamma(n+1) + gamma`` at 50 digits."""
+    """``H_n = sum_{i=1}^n 1/i`` (001_7d31b3ff3a2f0401.txt Appendix D, Proposition 22): a ``Fraction`` when
+    ``exact`` (n <= 1e5), else an mpmath value ``digamma(n+1) + gamma`` at 50 digits."""
     n = _as_int("n", n)
     if n < 0:
         raise ValueError(f"n must be >= 0, got {n}")
@@ -291,7 +291,8 @@ def proposition22_sides(n1, n2, check: bool = True) -> tuple[float, float]:
 # Proposition 23
 # ---------------------------------------------------------------------------------------------
 def proposition23_product_hypotheses(i, k, a, b) -> list[Hypothesis]:
-    """Part 1 hypotheses: integers ``0 <= i <= k-1``, real ``b >= 0``, ``b <= i + a + 1``.
+    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, part 1: integers ``0 <= i <= k-1``,
+    real ``b >= 0``, ``b <= i + a + 1``.
 
     ``a`` is any real with ``i + a + 1 > 0`` (the paper uses a >= 1; integers are not needed,
     see the module docstring).
@@ -306,7 +307,7 @@ def proposition23_product_hypotheses(i, k, a, b) -> list[Hypothesis]:
 
 
 def proposition23_product(i, k, a, b) -> float:
-    """``prod_{j=i}^{k-1} (1 - b/(j+a+1))``, the left side of Proposition 23, part 1.
+    """``prod_{j=i}^{k-1} (1 - b/(j+a+1))``, the left side of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, part 1.
 
     For ``0 <= b <= i+a+1`` all factors are in [0, 1] and the product is the Gamma ratio
     ``Gamma(k+a+1-b) Gamma(i+a+1) / (Gamma(i+a+1-b) Gamma(k+a+1))`` formed in log space
@@ -410,7 +411,7 @@ PROP23_VERSIONS = ("printed", "corrected", "intermediate")
 
 
 def proposition23_sum_hypotheses(k, a, b, version: str = "printed") -> list[Hypothesis]:
-    """Hypotheses of Proposition 23, part 2.
+    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, part 2.
 
     * ``"printed"``: ``0 <= b <= a + 2`` (as stated; FALSE for small b, see the module docstring);
     * ``"corrected"``: ``3/2 <= b <= a + 2`` (what the proof needs);
@@ -454,7 +455,8 @@ def proposition23_sum_sides(k, a, b, version: str = "printed", check: bool = Tru
 
 
 def proposition23_sum_exact(k: int, a, b) -> Fraction:
-    """``S_k(a, b)`` in exact rational arithmetic for rational ``a, b`` (``Fraction`` or int), by the
+    """``S_k(a, b)`` of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23 (part 2, left side) in exact
+    rational arithmetic for rational ``a, b`` (``Fraction`` or int), by the
     recursion ``S_{m+1} = (1 - b/(m+a+1))^2 S_m + 1/((m+a)(m+a+1)^2)``, ``S_0 = 0``.
 
     The independent route for the tests and the counterexample (k up to a few thousand).

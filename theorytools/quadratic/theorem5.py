@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite
+from theorytools.linalg import as_steps, check_finite, log_abs_one_minus
 from theorytools.quadratic.hypotheses import require
 from theorytools.quadratic.schedules import Constant, Harmonic, as_schedule
 from theorytools.quadratic.traces import _Binv_minus_half_Hinv
@@ -34,9 +34,13 @@ def harmonic_traces(p) -> tuple[float, float]:
 
 
 def _pow2k(eps, k):
-    """``(1 - eps)^{2k}`` as ``exp(2k log1p(-eps))``; exactly 1 at k = 0, 0 at eps = 1 and k > 0."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.exp(2.0 * k * np.log1p(-eps))
+    """``(1 - eps)^{2k} = |1 - eps|^{2k}`` as ``exp(2k ln|1 - eps|)``; exactly 1 at k = 0, 0 at eps = 1 and k > 0.
+
+    The even power is real for any eps, so the formulas stay defined with ``check=False`` when
+    ``alpha lambda_1 > 1`` (``log1p(-eps)`` would be NaN there).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        out = np.exp(2.0 * k * log_abs_one_minus(eps))
     return np.where(k == 0, 1.0, out)
 
 
