@@ -23,7 +23,7 @@ from theorytools.quadratic import (
 
 EPS = np.finfo(float).eps
 KS_CONST = np.array([0, 1, 2, 5, 10, 100, 1000, 10**6, 10**12])
-KS_HARM = np.array([0, 1, 2, 5, 10, 100, 1000, 4000])
+KS_HARM = np.array([0, 1, 2, 5, 10, 100, 1000])
 
 
 def bound_tolerance(p, sched, ks, ref):

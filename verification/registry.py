@@ -49,12 +49,13 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
 
 
 def select(only: str | None = None) -> list[Check]:
-    """Checks whose name matches the glob ``only`` (substring match when it has no wildcard)."""
+    """Checks whose name matches ``only``: comma-separated globs, each a substring match when it has
+    no wildcard."""
     load_all()
     names = sorted(CHECKS)
     if only:
-        pattern = only if any(c in only for c in "*?[") else f"*{only}*"
-        names = [n for n in names if fnmatch.fnmatch(n, pattern)]
+        patterns = [p if any(c in p for c in "*?[") else f"*{p}*" for p in only.split(",") if p]
+        names = [n for n in names if any(fnmatch.fnmatch(n, pat) for pat in patterns)]
     return [CHECKS[n] for n in names]
 
 

@@ -7,9 +7,16 @@ Quick start::
     p = QuadraticProblem(H, B, Sigma_g, theta0)
     exact = excess_risk(p, Constant(0.5 / p.lambda_1), ks)
     lower, upper = theorem5_bounds(p, Constant(0.5 / p.lambda_1), ks)
+
+Appendix D lives in ``theorytools.quadratic.lemmas`` and the §14.1–14.3.2 consequences (Amari,
+Bordes et al., Polyak–Juditsky, Flammarion–Bach, Défossez–Bach, the B = H / B = lambda_n I
+specializations) in ``theorytools.quadratic.consequences``; Monte Carlo in
+``theorytools.quadratic.simulate``.
 """
 
 from theorytools.errors import HypothesisError
+from theorytools.quadratic import consequences, lemmas
+from theorytools.quadratic.ema import ema_excess_risk, ema_stationary_excess_risk
 from theorytools.quadratic.hypotheses import Hypothesis, hypotheses, require
 from theorytools.quadratic.instances import linear_spectrum_problem, make_problem, random_problem
 from theorytools.quadratic.moments import (
@@ -40,6 +47,7 @@ __all__ = [
     "mean_iterate", "variance", "second_moment", "V_infinity", "variance_lemma9", "variance_recursion",
     "harmonic_leading_variance", "lemma13_Z", "lemma13_error", "lemma13_error_recursion",
     "excess_risk", "excess_risk_decomposition", "averaged_excess_risk",
+    "ema_excess_risk", "ema_stationary_excess_risk", "lemmas", "consequences",
     "theorem5_bounds", "constant_noise_floor", "harmonic_traces", "nu",
     "theorem6_bound", "theorem6_terms",
     "proposition10_trace", "proposition14_trace", "eq29_trace", "eq45_trace",

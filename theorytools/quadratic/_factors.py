@@ -80,9 +80,15 @@ def _log_prod(z, A, lam, x):
     ~ eps lam ln(x+A): the brackets cancel when lam >> x, e.g. lam ~ a ~ 1e8 in §14.2.1's
     ``B = lambda_n(H) I, a = kappa`` setting).  Each element uses the form with the smaller error.
     """
-    by_x = log_gamma_ratio(z, x) - log_gamma_ratio(A, x)
-    by_lam = log_gamma_ratio(z, lam) - log_gamma_ratio(x + z, lam)
-    return np.where(lam <= x, by_lam, by_x)
+    z, A, lam, x = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (z, A, lam, x)))
+    out = np.empty(z.shape)
+    u = lam <= x
+    if u.any():
+        out[u] = log_gamma_ratio(z[u], lam[u]) - log_gamma_ratio(x[u] + z[u], lam[u])
+    v = ~u
+    if v.any():
+        out[v] = log_gamma_ratio(z[v], x[v]) - log_gamma_ratio(A[v], x[v])
+    return out
 
 
 def _log_G(x, A, lam):

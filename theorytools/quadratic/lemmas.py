@@ -500,5 +500,4 @@ __all__ = [
     "proposition23_sum_hypotheses",
     "proposition23_sum_sides",
     "proposition23_counterexample",
-    "PROP23_VERSIONS",
 ]
