@@ -344,8 +344,14 @@ def proposition23_correction(inst, rng):
 
 
 def _lambda_n_instances(profile, seed):
-    return [i for i in I.canonical(profile, seed) if "B=lambda_n" in i.tags and isinstance(i.schedule, Q.Harmonic)
+    base = [i for i in I.canonical(profile, seed) if "B=lambda_n" in i.tags and isinstance(i.schedule, Q.Harmonic)
             and "realizable" in i.tags and not i.name.startswith("lambda_i")]
+    out = list(base)
+    for i in base:  # the same problem started at the optimum: only the noise terms remain
+        p = i.problem
+        p0 = Q.QuadraticProblem(p.H, p.B, p.Sigma_g, p.theta_star, p.theta_star)
+        out.append(I.QInstance(i.name + ", theta0=theta*", p0, i.schedule, i.ks, i.ks_mc, 0, i.tags))
+    return out
 
 
 @check(source=f"{SRC} §14.2.1 (B = lambda_n(H) I, a = kappa(H), explicit bound via Psi_1(U) <= U)", family="quadratic",
