@@ -220,7 +220,9 @@ def test_scalar_array_and_ordering():
     ks = np.array([10**6, 0, 5, 100, 3, 10**9, 100])
     arr = ema_excess_risk(p, al, ks, 0.95)
     one = np.array([ema_excess_risk(p, al, int(k), 0.95) for k in ks])
-    assert np.array_equal(arr, one)
+    # Same values whether k comes as an array or one at a time, up to the last bit of a BLAS
+    # matrix-vector product (whose blocking depends on the number of rows).
+    np.testing.assert_allclose(arr, one, rtol=4 * np.finfo(float).eps, atol=0)
     assert isinstance(ema_excess_risk(p, al, 7, 0.95), float)
     assert ema_excess_risk(p, al, 0, 0.95) == pytest.approx(p.h0, rel=1e-12)
 

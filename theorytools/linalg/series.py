@@ -107,12 +107,14 @@ def sum_sq_geometric(k, ell):
     out = np.empty(k.shape)
     direct = k <= _DIRECT_MAX
     if direct.any():
-        kd, ld = k[direct], ell[direct]
-        n = np.arange(1, int(kd.max()) + 1 if kd.size else 1)
-        terms = (-np.expm1(-np.multiply.outer(ld, n))) ** 2
-        terms[np.isinf(ld)] = 1.0
-        csum = np.concatenate([np.zeros((ld.size, 1)), np.cumsum(terms, axis=1)], axis=1)
-        out[direct] = csum[np.arange(ld.size), kd.astype(int)]
+        # One cumulative table per distinct ell (callers pass a k-by-coordinate grid with few ells).
+        kd = k[direct].astype(np.int64)
+        lu, li = np.unique(ell[direct], return_inverse=True)
+        n = np.arange(1, int(kd.max()) + 1)
+        with np.errstate(invalid="ignore"):
+            terms = np.where(np.isinf(lu), 1.0, (-np.expm1(-np.multiply.outer(n, lu))) ** 2)
+        table = np.concatenate([np.zeros((1, lu.size)), np.cumsum(terms, axis=0)], axis=0)
+        out[direct] = table[kd, li.reshape(-1)]
     with np.errstate(invalid="ignore"):  # 0 * inf: only where k = 0, which is direct anyway
         closed = ~direct & (k * ell >= _SERIES_MAX_KX)
     if closed.any():

@@ -42,7 +42,7 @@ def variance(p, schedule, k) -> np.ndarray:
     li, lj = np.meshgrid(p.lam, p.lam, indexing="ij")
     T = noise_factor(schedule, li.ravel(), lj.ravel(), ks).reshape(ks.size, n, n)
     S = p.eig.V.T @ p.Sigma_g @ p.eig.V
-    out = np.einsum("ab,kbc,dc->kad", p.eig.V, T * S, p.eig.V)
+    out = p.eig.V @ (T * S) @ p.eig.V.T
     return _squeeze(k, check_finite("variance", out))
 
 

@@ -55,7 +55,7 @@ class QuadraticProblem:
                 "for double precision"
             )
         self.lam = self.eig.lam
-        self.s = np.einsum("ji,jk,ki->i", self.eig.V, self.Sigma_g, self.eig.V)
+        self.s = np.einsum("ji,ji->i", self.eig.V, self.Sigma_g @ self.eig.V)  # diag(V^T Sigma_g V)
         self.z0 = self.eig.Vinv @ (self.theta0 - self.theta_star)
 
     # -- scalars named as in the paper ------------------------------------------------
