@@ -102,8 +102,34 @@ def _log_G(x, A, lam):
     return _log_prod(1.0 + (A - lam), 1.0 + A, lam, x - 1.0)
 
 
+_ANCHOR = 1024  # exact ln G every _ANCHOR rows; a cumulative sum of log1p factors in between
+
+
+def _log_G_grid(kmax: int, A: float, lam: np.ndarray) -> np.ndarray:
+    """``ln G(x)`` of :func:`_log_G` for x = 1..kmax (rows) and each lam (columns).
+
+    Consecutive values differ by one factor, ``ln G(x+1) - ln G(x) = log1p(-lam/(x+A))``, so the
+    grid is a cumulative sum (one log1p per entry instead of four Gamma-ratio series), re-anchored
+    on the exact :func:`_log_G` every ``_ANCHOR`` rows so that rounding cannot drift over long
+    horizons (at most ``_ANCHOR`` additions, ~1e-13 relative, separate any entry from an anchor).
+    """
+    nb = -(-kmax // _ANCHOR)
+    x0 = 1.0 + _ANCHOR * np.arange(nb, dtype=float)
+    anchors = _log_G(x0[:, None], A, lam[None, :])  # (nb, n)
+    x = 1.0 + np.arange(nb * _ANCHOR, dtype=float)
+    steps = np.log1p(-lam[None, :] / (x[:, None] + A)).reshape(nb, _ANCHOR, lam.size)
+    steps = np.roll(steps, 1, axis=1)  # row r of a block adds the factors of x0 .. x0 + r - 1
+    steps[:, 0, :] = 0.0
+    grid = anchors[:, None, :] + np.cumsum(steps, axis=1)
+    return grid.reshape(nb * _ANCHOR, lam.size)[:kmax]
+
+
 def _harmonic_noise(A, lam_i, lam_j, k):
-    """Harmonic ``T_k``: ``G_i(k) G_j(k) sum_{t<k} alpha_t^2 / (G_i(t+1) G_j(t+1))`` in log space."""
+    """Harmonic ``T_k = G_i(k) G_j(k) sum_{t<k} alpha_t^2 / (G_i(t+1) G_j(t+1))``, for all k at once.
+
+    In log space: ``ln T_k = ln G_i(k) + ln G_j(k) + logsumexp_{t<k}(-2 ln(t+A) - ln G_i(t+1) - ln G_j(t+1))``,
+    the running log-sum-exp by ``np.logaddexp.accumulate`` (no overflow for any lam <= A).
+    """
     kmax = int(np.max(k)) if k.size else 0
     if kmax > HARMONIC_VARIANCE_KMAX:
         raise ValueError(
@@ -113,14 +139,15 @@ def _harmonic_noise(A, lam_i, lam_j, k):
     out = np.zeros((k.size, lam_i.size))
     if kmax == 0:
         return out
-    t = np.arange(kmax, dtype=float)[:, None]
-    kk = np.maximum(k, 1).astype(float)[:, None]
+    log_alpha2 = -2.0 * np.log(np.arange(kmax, dtype=float) + A)[:, None]
+    rows = np.maximum(k, 1) - 1  # ln G(k) is row k - 1; ln G(t + 1) is row t
+    same = lam_i is lam_j or np.array_equal(lam_i, lam_j)
     step = max(1, _CHUNK_ELEMS // kmax)
     for c0 in range(0, lam_i.size, step):
-        li, lj = lam_i[c0 : c0 + step], lam_j[c0 : c0 + step]
-        c = -2.0 * np.log(t + A) - _log_G(t + 1.0, A, li) - _log_G(t + 1.0, A, lj)
-        L = np.logaddexp.accumulate(c, axis=0)
-        logT = _log_G(kk, A, li) + _log_G(kk, A, lj) + L[np.maximum(k, 1) - 1]
+        Gi = _log_G_grid(kmax, A, lam_i[c0 : c0 + step])
+        Gj = Gi if same else _log_G_grid(kmax, A, lam_j[c0 : c0 + step])
+        L = np.logaddexp.accumulate(log_alpha2 - Gi - Gj, axis=0)
+        logT = Gi[rows] + Gj[rows] + L[rows]
         out[:, c0 : c0 + step] = np.where(k[:, None] == 0, 0.0, np.exp(logT))
     return out
 
