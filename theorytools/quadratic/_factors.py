@@ -38,7 +38,7 @@ def mean_factor(schedule, lam, k) -> np.ndarray:
         mag = np.where(kf == 0, 1.0, mag)  # 0 * log(0) for alpha lam = 1
         sign = np.where((x > 1) & (np.asarray(k)[:, None] % 2 == 1), -1.0, 1.0)
         return sign * mag
-    if isinstance(schedule, Harmonic) and np.all(lam <= schedule.a + 1.0):
+    if isinstance(schedule, Harmonic) and np.all(lam <= _harmonic_limit(schedule)):
         A = schedule.a + 1.0
         below = lam < A
         z = np.where(below, A - lam, 1.0)
@@ -66,9 +66,15 @@ def noise_factor(schedule, lam_i, lam_j, k) -> np.ndarray:
             one_minus_rk = np.where(k[:, None] == 0, 0.0, one_minus_rk)
             out = al * al * one_minus_rk / one_minus_r
         return np.where(one_minus_r == 0, al * al * k[:, None], out)
-    if isinstance(schedule, Harmonic) and np.all(np.maximum(lam_i, lam_j) <= schedule.a + 1.0):
+    if isinstance(schedule, Harmonic) and np.all(np.maximum(lam_i, lam_j) <= _harmonic_limit(schedule)):
         return _harmonic_noise(schedule.a + 1.0, lam_i, lam_j, k)
     return _sequence_factors(schedule, lam_i, lam_j, k)[1]
+
+
+def _harmonic_limit(schedule) -> float:
+    """Largest lam for the Gamma-ratio route: ``a + 1`` up to the rounding of an eigensolve (a ``lam``
+    meant to equal ``a + 1``, e.g. B = H with a = 0, comes back a few ulps off; cf. ``LIMIT_RTOL``)."""
+    return (schedule.a + 1.0) * (1.0 + 1e-12)
 
 
 def _log_prod(z, A, lam, x):

@@ -204,12 +204,15 @@ def monte_carlo_matches_exact(inst, rng):
 
 @check(source=f"{SRC} §14.2 (theorems use only Sigma_g)", family="quadratic", kind="statistical",
        hypotheses="additive i.i.d. noise of covariance Sigma_g, any distribution",
-       rule="as monte_carlo_matches_exact with Student-t(6) and Rademacher-mixture noise of the same covariance",
+       rule="as monte_carlo_matches_exact with Student-t(10) and Rademacher-mixture noise of the same covariance",
        instances=lambda profile, seed: [i for i in I.mc_instances(profile, seed) if not i.tags & {"at_optimum"}][:4])
 def monte_carlo_non_gaussian(inst, rng):
     exact = Q.excess_risk(inst.problem, inst.schedule, inst.ks_mc)
     verdicts = []
-    for noise in (StudentTNoise(6.0), RademacherMixture()):
+    # df = 10 > 8: h(theta_k) is quadratic in the noise, so its sample variance (hence the z-test's
+    # standard error) needs the noise's 8th moment.  With df = 6 the standard error is erratic and
+    # 50 seeds of the quick profile produced a |z| = 5.4 false alarm.
+    for noise in (StudentTNoise(10.0), RademacherMixture()):
         res = simulate(inst.problem, inst.schedule, inst.ks_mc, runs=inst.runs, noise=noise, seed=rng.integers(2**63),
                        progress=False)
         verdicts.append((res, Verdict.statistical(res.mean, res.stderr, exact, res.runs, what=f"{noise.name} mean")))
