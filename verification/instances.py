@@ -36,6 +36,7 @@ class QInstance:
     ks_mc: np.ndarray  # for Monte Carlo comparisons (short horizon)
     runs: int
     tags: frozenset = frozenset()
+    noise: object = "gaussian"  # noise model of the Monte Carlo checks
 
     @property
     def rtol(self) -> float:

@@ -38,7 +38,7 @@ class _Additive(ABC):
         off = S - np.diag(np.diag(S))
         if np.max(np.abs(off), initial=0.0) <= 1e-12 * max(float(np.max(np.abs(S))), np.finfo(float).tiny):
             # Sigma_g is diagonal in the eigenbasis (e.g. Sigma_g = B or Sigma_g = H): O(n) per run-step.
-            return _BoundAdditiveDiagonal(self, p.lam, np.sqrt(np.maximum(np.diag(S), 0.0)))
+            return _BoundAdditive(self, p.lam, np.sqrt(np.maximum(np.diag(S), 0.0)))
         return _BoundAdditive(self, p.lam, _psd_factor(S))
 
     @abstractmethod
@@ -48,23 +48,15 @@ class _Additive(ABC):
 
 @dataclass(frozen=True)
 class _BoundAdditive:
+    """``L`` is the n x r factor, or a length-n scale vector when Sigma_g is diagonal in the eigenbasis."""
+
     model: _Additive
     lam: np.ndarray
     L: np.ndarray
 
     def gradient(self, rng, U):
-        z = self.model.standard(rng, (U.shape[0], self.L.shape[1]))
-        return U * self.lam + z @ self.L.T
-
-
-@dataclass(frozen=True)
-class _BoundAdditiveDiagonal:
-    model: _Additive
-    lam: np.ndarray
-    scale: np.ndarray
-
-    def gradient(self, rng, U):
-        return U * self.lam + self.model.standard(rng, U.shape) * self.scale
+        z = self.model.standard(rng, (U.shape[0], self.L.shape[-1]))
+        return U * self.lam + (z * self.L if self.L.ndim == 1 else z @ self.L.T)
 
 
 class GaussianNoise(_Additive):

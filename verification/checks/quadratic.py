@@ -253,8 +253,7 @@ def _least_squares_instances(profile, seed):
         p = data.problem(np.eye(n), theta0=data.theta_star + rng.standard_normal(n))
         out.append(I.QInstance(f"least squares n={n} N={N} m={batch}, B=I, alpha=0.5/lambda_1", p,
                                Q.Constant(0.5 / p.lambda_1), default_ks(sz["kmax_mc"] * 10, 14),
-                               default_ks(sz["kmax_mc"] * 10, 14), sz["runs"], frozenset({"least_squares"})))
-        object.__setattr__(out[-1], "_data", data)
+                               default_ks(sz["kmax_mc"] * 10, 14), sz["runs"], frozenset({"least_squares"}), data))
     return out
 
 
@@ -264,7 +263,7 @@ def _least_squares_instances(profile, seed):
             "where it is largest; never FAIL",
        instances=_least_squares_instances)
 def least_squares_deviation(inst, rng):
-    res = simulate(inst.problem, inst.schedule, inst.ks_mc, runs=inst.runs, noise=inst._data, seed=rng.integers(2**63),
+    res = simulate(inst.problem, inst.schedule, inst.ks_mc, runs=inst.runs, noise=inst.noise, seed=rng.integers(2**63),
                    progress=False)
     pred = Q.excess_risk(inst.problem, inst.schedule, inst.ks_mc)
     rel = res.mean / pred - 1.0
