@@ -24,23 +24,12 @@ from functools import lru_cache
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
 
 from theorytools.quadratic import QuadraticProblem, as_schedule, random_problem
 
-# --------------------------------------------------------------------------------------------
-# Hypothesis: deterministic (derandomize -> the examples are a fixed function of the test), no
-# example database, no deadline (the first call of a numpy/scipy routine can be slow).
-# --------------------------------------------------------------------------------------------
-settings.register_profile(
-    "theorytools",
-    derandomize=True,
-    database=None,
-    deadline=None,
-    max_examples=40,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.differing_executors],
-)
-settings.load_profile("theorytools")
+# Hypothesis tests in these files use their own ``settings(derandomize=True, database=None, ...)``
+# (fixed examples, no database) rather than a global profile, so that other test files in tests/
+# keep their own hypothesis configuration.
 
 EPS = np.finfo(float).eps  # 2.22e-16, unit roundoff of float64 (times 2)
 MP_DPS = 50
