@@ -33,8 +33,14 @@ def _log_w_over_z(m, z, w):
         return np.where(t < -0.5, np.log(w / z), np.log1p(t))
 
 
+def _stirling_difference(z, m, w):
+    """``ln Gamma(w) - ln Gamma(z)`` for ``w = z + m`` with z, w >= 10, from the Stirling series."""
+    return (z - 0.5) * _log_w_over_z(m, z, w) + m * np.log(w) - m + _stirling_tail(w) - _stirling_tail(z)
+
+
 def log_gamma_ratio(z, m):
-    """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``, accurate to ~1e-15 absolute.
+    """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``, accurate to
+    ~1e-15 relative to max(1, |result|).
 
     ``gammaln(z + m) - gammaln(z)`` loses ``|ln Gamma(z)| * 1e-16`` to cancellation, which
     is 3e-3 at z = 1e12.  For z, z+m >= 10 the difference of Stirling series is formed
@@ -44,10 +50,9 @@ def log_gamma_ratio(z, m):
     w = z + m
     big = (z >= 10.0) & (w >= 10.0)
     if big.all():  # the common case on long horizons: no masked copies
-        return (z - 0.5) * _log_w_over_z(m, z, w) + m * np.log(w) - m + _stirling_tail(w) - _stirling_tail(z)
+        return _stirling_difference(z, m, w)
     out = np.empty(z.shape)
-    zb, mb, wb = z[big], m[big], w[big]
-    out[big] = (zb - 0.5) * _log_w_over_z(mb, zb, wb) + mb * np.log(wb) - mb + _stirling_tail(wb) - _stirling_tail(zb)
+    out[big] = _stirling_difference(z[big], m[big], w[big])
     small = ~big
     out[small] = gammaln(w[small]) - gammaln(z[small])
     return out
