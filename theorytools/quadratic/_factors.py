@@ -42,7 +42,14 @@ def mean_factor(schedule, lam, k) -> np.ndarray:
         A = schedule.a + 1.0
         below = lam < A
         z = np.where(below, A - lam, 1.0)
-        logp = _log_prod(z, A, np.where(below, lam, 0.0), kf)
+        kmax = int(kf.max()) if kf.size else 0
+        if 0 < kmax <= min(HARMONIC_VARIANCE_KMAX, 16 * kf.size):
+            # Dense k (a whole curve): P_k = (1 - lam/A) G(k) from the cumulative grid, one log1p per entry.
+            grid = _log_G_grid(kmax, A, np.where(below, lam, 0.0))
+            logp = np.log(z / A) + grid[np.maximum(kf[:, 0].astype(np.int64), 1) - 1]
+            logp = np.where(kf == 0, 0.0, logp)
+        else:
+            logp = _log_prod(z, A, np.where(below, lam, 0.0), kf)
         # lam == A: the first factor (1 - lam/A) vanishes, so P_k = 0 for k >= 1.
         return np.where(below, np.exp(logp), np.where(kf == 0, 1.0, 0.0))
     return _sequence_factors(schedule, lam, lam, k)[0]
