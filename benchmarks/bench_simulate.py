@@ -96,7 +96,7 @@ def main():
 
     runs = 10_000 if args.quick else 100_000
     print(f"\nPeak memory, {runs} runs, n = 100, moments at 50 log-spaced k (fresh process each)")
-    for steps in ((100, 300) if args.quick else (300, 3000)):
+    for steps in ((10, 50) if args.quick else (10, 100)):
         print(f"  horizon {steps:>6} steps: peak RSS {peak_memory_child(runs, 100, steps):8.1f} MB")
     print("  (independent of the horizon: nothing of size runs x steps is stored; the goal for 1e5 steps is <= 2 GB)")
 
