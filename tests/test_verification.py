@@ -169,3 +169,14 @@ def test_cli_exits_nonzero_on_fail(tmp_path, monkeypatch):
     monkeypatch.setattr(Q, "proposition10_trace", lambda p, a, X: 2.0 * _real_p10(p, a, X))
     assert main(["--quick", "--only", "trace_identities", "--out", str(tmp_path)]) == 1
     assert any_failed(run_checks("quick", only="trace_identities")) is True
+
+
+def test_least_squares_divergence_is_measured_not_failed():
+    from dataclasses import replace
+
+    from verification.checks.quadratic import _least_squares_instances, least_squares_deviation
+
+    inst = _least_squares_instances("quick", 0)[0]
+    fast = replace(inst, schedule=Q.Constant(8.0 / inst.problem.lambda_1), ks_mc=np.array([0, 2000]), runs=64)
+    v = least_squares_deviation(fast, np.random.default_rng(0))
+    assert v.status == "MEASURED" and v.details["diverged"] and v.details["max_single_case_step"] > 2

@@ -20,7 +20,7 @@ from theorytools.quadratic.simulate import default_ks
 
 SIZES = {
     "quick": {"n": 8, "kmax_exact": 10**5, "kmax_mc": 200, "runs": 2048, "random_n": (3, 10), "random_kappa": (1e2, 1e4)},
-    "full": {"n": 30, "kmax_exact": 10**6, "kmax_mc": 3000, "runs": 32768, "random_n": (3, 10, 30),
+    "full": {"n": 30, "kmax_exact": 10**6, "kmax_mc": 1000, "runs": 16384, "random_n": (3, 10, 30),
              "random_kappa": (1e2, 1e4, 1e6)},
 }
 
