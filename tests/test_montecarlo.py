@@ -446,3 +446,11 @@ def test_bad_interval_inputs_are_named():
         normal_interval([], [], runs=3)
     with pytest.raises(ValueError, match="resamples .* got 1"):
         bootstrap_interval(np.zeros((10, 1)), [5] * 10, resamples=1)
+
+
+def test_confidence_interval_indexes_like_its_pair():
+    from theorytools.montecarlo import normal_interval
+
+    ci = normal_interval(np.array([1.0]), np.array([0.1]), 100, 0.95)
+    lo, hi = ci
+    assert ci[0] is ci.lo and ci[1] is ci.hi and lo is ci.lo and hi is ci.hi

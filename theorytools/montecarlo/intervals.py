@@ -65,6 +65,10 @@ class ConfidenceInterval:
     def __iter__(self):
         return iter((self.lo, self.hi))
 
+    def __getitem__(self, i):
+        """``ci[0]`` is ``lo`` and ``ci[1]`` is ``hi``, as for the pair ``lo, hi = ci``."""
+        return (self.lo, self.hi)[i]
+
     def contains(self, value) -> np.ndarray:
         """Return, per quantity, whether ``lo <= value <= hi``."""
         return (self.lo <= value) & (value <= self.hi)
