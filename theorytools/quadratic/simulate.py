@@ -86,6 +86,11 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
     lam, z0 = p.lam, p.z0
 
     def block(rng, nruns):
+        # A diverging run overflows quietly here; the engine reports it as NonFiniteError.
+        with np.errstate(over="ignore", invalid="ignore"):
+            return _block(rng, nruns)
+
+    def _block(rng, nruns):
         U = np.broadcast_to(z0, (nruns, p.n)).copy()
         avg = U.copy() if average else None
         rec = np.empty((nruns, steps.size))
