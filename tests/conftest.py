@@ -24,12 +24,15 @@ from functools import lru_cache
 import mpmath as mp
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 from theorytools.quadratic import QuadraticProblem, as_schedule, random_problem
 
-# Hypothesis tests in these files use their own ``settings(derandomize=True, database=None, ...)``
-# (fixed examples, no database) rather than a global profile, so that other test files in tests/
-# keep their own hypothesis configuration.
+# Every hypothesis test of the suite is deterministic: examples are a fixed function of the test
+# (derandomize), there is no example database, and no deadline (first calls into LAPACK can be slow).
+settings.register_profile("theorytools", derandomize=True, database=None, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("theorytools")
 
 EPS = np.finfo(float).eps  # 2.22e-16, unit roundoff of float64 (times 2)
 MP_DPS = 50

@@ -8,7 +8,7 @@ import mpmath as mp
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theorytools.errors import NonFiniteError
@@ -33,9 +33,6 @@ from theorytools.linalg import (
 
 EPS = np.finfo(float).eps
 
-# Deterministic hypothesis runs: the examples are a fixed function of the test (derandomize), no
-# example database, no deadline (first calls into LAPACK can be slow).
-FIXED = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 mp.mp.dps = 50
 
 # A log-uniform float in [10^lo, 10^hi]; hypothesis shrinks towards 10^lo.
@@ -61,7 +58,7 @@ def lgr_tol(z, m):
 
 
 @given(z=log_uniform(-3, 12), m_abs=log_uniform(-14, 12), sign=st.sampled_from([1.0, -1.0]))
-@settings(FIXED, max_examples=150)
+@settings(max_examples=150)
 def test_log_gamma_ratio_vs_mpmath(z, m_abs, sign):
     m = sign * m_abs
     if z + m <= 0:
@@ -127,7 +124,7 @@ GEO_RTOL = 8 * EPS
     n=st.one_of(st.integers(0, 3000), log_uniform(0, 12).map(lambda v: int(v))),
     ell=st.one_of(log_uniform(-14, 3), st.sampled_from([0.0, np.inf])),
 )
-@settings(FIXED, max_examples=200)
+@settings(max_examples=200)
 def test_geometric_sum_vs_mpmath(n, ell):
     got = float(geometric_sum(n, ell))
     ref = mp_geometric_sum(n, ell)
@@ -179,7 +176,7 @@ SSQ_RTOL = 64 * EPS
     k=st.one_of(st.integers(0, 4100), log_uniform(0, 12).map(lambda v: int(v))),
     ell=st.one_of(log_uniform(-14, 2), st.sampled_from([0.0, np.inf])),
 )
-@settings(FIXED, max_examples=200)
+@settings(max_examples=200)
 def test_sum_sq_geometric_vs_mpmath(k, ell):
     got = float(sum_sq_geometric(k, ell))
     ref = mp_sum_sq_geometric(k, ell)
@@ -226,7 +223,7 @@ def test_sum_sq_geometric_vectorized_mixed_branches():
     off=log_uniform(-16, 0.3),
     sign=st.sampled_from([1.0, -1.0]),
 )
-@settings(FIXED, max_examples=200)
+@settings(max_examples=200)
 def test_log_abs_one_minus_vs_mpmath(base, off, sign):
     e = base + sign * off
     if e == 1.0:
@@ -252,7 +249,7 @@ def test_log_abs_one_minus_exact_points():
 # Lemma 17: tr(A) = -1/2 tr(P^-1 Q) for A^T P + P A + Q = 0
 # =============================================================================================
 @given(n=st.integers(1, 6), seed=st.integers(0, 2**31 - 1), symmetric=st.booleans())
-@settings(FIXED, max_examples=60)
+@settings(max_examples=60)
 def test_lemma17_trace_vs_explicit_solution(n, seed, symmetric):
     rng = np.random.default_rng(seed)
     P = rng.standard_normal((n, n)) + n * np.eye(n)  # invertible (diagonally dominated)
@@ -297,7 +294,7 @@ def test_lemma17_vs_scipy_lyapunov():
 # vec / unvec / sandwich_kron
 # =============================================================================================
 @given(n=st.integers(1, 5), seed=st.integers(0, 2**31 - 1))
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_vec_convention_and_sandwich(n, seed):
     rng = np.random.default_rng(seed)
     A, C, X = (rng.standard_normal((n, n)) for _ in range(3))
@@ -315,7 +312,7 @@ def test_vec_convention_and_sandwich(n, seed):
 # generalized_eigh: H v = lambda B v with B-orthonormal V
 # =============================================================================================
 @given(n=st.integers(1, 6), seed=st.integers(0, 2**31 - 1))
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_generalized_eigh_properties(n, seed):
     rng = np.random.default_rng(seed)
     G = rng.standard_normal((n, n))

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theorytools.quadratic import (
@@ -32,9 +32,6 @@ from theorytools.quadratic import (
 
 EPS = np.finfo(float).eps
 
-# Deterministic hypothesis runs: the examples are a fixed function of the test (derandomize), no
-# example database, no deadline (first calls into LAPACK can be slow).
-FIXED = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 K = 60
 KS = np.array([0, 1, 2, 3, 7, 20, 59, 60])
 
@@ -342,7 +339,7 @@ def test_proposition7_second_moment_vs_direct_recursion(small_case, which, ref):
     x=st.floats(0.05, 1.9),
     k=st.integers(0, 40),
 )
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_variance_is_psd_and_symmetric(n, seed, x, k):
     """V_k is a covariance: symmetric PSD for any step (even outside Theorem 3's hypotheses)."""
     p = random_problem(n, 100.0, "random", "random", seed=seed)

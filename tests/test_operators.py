@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theorytools.linalg import unvec, vec
@@ -15,9 +15,6 @@ from theorytools.quadratic import QuadraticProblem, operators, random_problem
 
 EPS = np.finfo(float).eps
 
-# Deterministic hypothesis runs: the examples are a fixed function of the test (derandomize), no
-# example database, no deadline (first calls into LAPACK can be slow).
-FIXED = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 problems = st.builds(
     random_problem,
@@ -57,7 +54,7 @@ def defining_formula(p, name, beta=None):
 
 
 @given(p=problems, seed=st.integers(0, 2**31 - 1), beta=st.floats(0.0, 2.0))
-@settings(FIXED, max_examples=40)
+@settings(max_examples=40)
 def test_both_representations_and_definitions_agree(p, seed, beta):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((p.n, p.n))  # not symmetric: the operators act on all square matrices
@@ -75,7 +72,7 @@ def test_both_representations_and_definitions_agree(p, seed, beta):
 
 
 @given(p=problems)
-@settings(FIXED, max_examples=25)
+@settings(max_examples=25)
 def test_kron_eigenvalues_are_the_multipliers(p):
     """The n^2 x n^2 matrix of each operator has eigenvalues {f(lam_i, lam_j)} (Corollary 12's proof:
     'Kronecker products respect eigenvalue decompositions')."""
@@ -88,7 +85,7 @@ def test_kron_eigenvalues_are_the_multipliers(p):
 
 
 @given(p=problems, seed=st.integers(0, 2**31 - 1))
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_xi_and_omega_commute(p, seed):
     """Appendix B: Xi(Omega(X)) = Omega(Xi(X)) -- checked on the dense matrices, independent of V."""
     ops = operators(p)
@@ -103,7 +100,7 @@ def test_xi_and_omega_commute(p, seed):
 
 
 @given(p=problems, beta=st.floats(-2.0, 3.0))
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_psi_is_I_minus_beta_xi_plus_beta2_omega(p, beta):
     """Psi_beta = I - beta Xi + beta^2 Omega (Appendix B), on both representations."""
     ops = operators(p)
@@ -116,7 +113,7 @@ def test_psi_is_I_minus_beta_xi_plus_beta2_omega(p, beta):
 
 
 @given(p=problems, seed=st.integers(0, 2**31 - 1), power=st.integers(-3, 4))
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_composition_power_inverse(p, seed, power):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((p.n, p.n))
@@ -199,7 +196,7 @@ def psd_slack(Y, p):
 
 
 @given(p=problems, seed=st.integers(0, 2**31 - 1), x=st.floats(0.01, 1.0), rank1=st.booleans())
-@settings(FIXED, max_examples=40)
+@settings(max_examples=40)
 def test_corollary8_psd_preservation(p, seed, x, rank1):
     rng = np.random.default_rng(seed)
     X = random_psd(p.n, rng, 1 if rank1 else None)
@@ -234,7 +231,7 @@ def test_corollary8_at_alpha_equal_one_over_lambda1():
 
 
 @given(p=problems, seed=st.integers(0, 2**31 - 1), b=st.floats(0.51, 3.0), rank1=st.booleans())
-@settings(FIXED, max_examples=40)
+@settings(max_examples=40)
 def test_corollary12_psd_preservation(p, seed, b, rank1):
     p = QuadraticProblem(p.H, p.B * (p.lambda_n / b), p.Sigma_g, p.theta0)  # lambda_n(B^-1 H) = b
     rng = np.random.default_rng(seed)

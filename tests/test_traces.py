@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.linalg
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from theorytools.linalg import lyapunov_trace
@@ -25,9 +25,6 @@ from theorytools.quadratic import (
 
 EPS = np.finfo(float).eps
 
-# Deterministic hypothesis runs: the examples are a fixed function of the test (derandomize), no
-# example database, no deadline (first calls into LAPACK can be slow).
-FIXED = settings(derandomize=True, database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 problems = st.builds(
     random_problem,
@@ -62,7 +59,7 @@ def sylvester_solve(p, X):
 
 
 @given(p=problems, x=st.floats(0.05, 1.95), seed=st.integers(0, 2**31 - 1), sym=st.booleans())
-@settings(FIXED, max_examples=60)
+@settings(max_examples=60)
 def test_proposition10(p, x, seed, sym):
     """tr(H (I - Lambda)^-1(X)) = 1/(2 alpha) tr((B - alpha/2 H)^-1 B X B) for alpha lambda_1 < 2."""
     alpha = x / p.lambda_1
@@ -92,7 +89,7 @@ def test_proposition10(p, x, seed, sym):
 
 
 @given(p=problems, b=st.floats(0.55, 4.0), seed=st.integers(0, 2**31 - 1), sym=st.booleans())
-@settings(FIXED, max_examples=60)
+@settings(max_examples=60)
 def test_proposition14(p, b, seed, sym):
     """tr(H (Xi - I)^-1(X)) = 1/2 tr((B^-1 - H^-1/2)^-1 X) for b = lambda_n(B^-1 H) > 1/2."""
     p = QuadraticProblem(p.H, p.B * (p.lambda_n / b), p.Sigma_g, p.theta0)
@@ -148,7 +145,7 @@ def test_eq29_and_eq45(small_case, x, ref):
 
 
 @given(p=problems, x1=st.floats(0.05, 1.9), x2=st.floats(0.05, 1.9))
-@settings(FIXED, max_examples=30)
+@settings(max_examples=30)
 def test_eq45_is_independent_of_alpha(p, x1, x2):
     """The left side of eqn. 45, computed from V_inf(alpha) for two different alphas, is the same number
     (relative 64 n eps (kappa(B) + kappa(H)) per evaluation, see test_eq29_and_eq45)."""

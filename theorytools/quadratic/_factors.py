@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorytools.linalg import log_abs_one_minus, log_gamma_ratio
-from theorytools.quadratic.schedules import Constant, Harmonic, StepSequence
+from theorytools.quadratic.schedules import Constant, Harmonic
 
 #: Largest k for which the harmonic variance (a sum over t < k) is formed; beyond it the cost
 #: (k * n log-additions) is no longer interactive.  The mean factor has no such limit.
