@@ -22,7 +22,7 @@ import numpy as np
 
 from theorytools.montecarlo import BLOCK
 from theorytools.quadratic import Constant, random_problem
-from theorytools.quadratic.simulate import default_ks, simulate
+from theorytools.quadratic.simulation import default_ks, simulate
 
 
 def median_time(fn, repeats=3):
@@ -61,7 +61,7 @@ def peak_memory_child(runs, n, steps):
     code = (
         "import resource, numpy as np\n"
         "from theorytools.quadratic import Constant, random_problem\n"
-        "from theorytools.quadratic.simulate import default_ks, simulate\n"
+        "from theorytools.quadratic.simulation import default_ks, simulate\n"
         f"p = random_problem({n}, 100.0, 'I', 'random', seed=0)\n"
         f"ks = default_ks({steps}, 50)\n"
         f"simulate(p, Constant(0.5 / p.lambda_1), ks, runs={runs}, seed=0, workers=2, progress=False)\n"

@@ -67,14 +67,14 @@ CASES = [
     ("theta_star wrong length", lambda: good(theta_star=[0.0]), ValueError, r"^theta_star must be a vector of length 2"),
     ("H empty list", lambda: good(H=[]), ValueError, r"^H must be a square matrix, got shape \(0,\)$"),
     # ---- iteration counts k --------------------------------------------------------------------
-    ("k non-integer", lambda: excess_risk(P, 0.1, 2.5), ValueError, r"^k must be integer-valued, got 2\.5$"),
-    ("k non-integer in array", lambda: excess_risk(P, 0.1, [1, 2.5]), ValueError, r"^k must be integer-valued, got 2\.5$"),
+    ("k non-integer", lambda: excess_risk(P, 0.1, 2.5), ValueError, r"^k must be finite and integer-valued, got 2\.5$"),
+    ("k non-integer in array", lambda: excess_risk(P, 0.1, [1, 2.5]), ValueError, r"^k must be finite and integer-valued, got 2\.5$"),
     ("k negative", lambda: excess_risk(P, 0.1, -1), ValueError, r"^k must be non-negative, got -1$"),
     ("k negative in array", lambda: mean_iterate(P, 0.1, [3, -2]), ValueError, r"^k must be non-negative, got -2$"),
     ("k bool", lambda: excess_risk(P, 0.1, True), ValueError, r"^k must be a non-negative integer or an array of them, got True$"),
     ("k bool array", lambda: variance(P, 0.1, np.array([True, False])), ValueError, r"^k must be a non-negative integer"),
-    ("k NaN", lambda: excess_risk(P, 0.1, np.nan), ValueError, r"^k must be integer-valued"),
-    ("k inf", lambda: excess_risk(P, 0.1, np.inf), ValueError, r"^k must be integer-valued"),
+    ("k NaN", lambda: excess_risk(P, 0.1, np.nan), ValueError, r"^k must be finite and integer-valued"),
+    ("k inf", lambda: excess_risk(P, 0.1, np.inf), ValueError, r"^k must be finite and integer-valued"),
     ("k string", lambda: excess_risk(P, 0.1, "3"), ValueError, r"^k must be a non-negative integer or an array of them, got '3'$"),
     ("k None", lambda: excess_risk(P, 0.1, None), ValueError, r"^k must be a non-negative integer"),
     ("k complex", lambda: excess_risk(P, 0.1, 3 + 0j), ValueError, r"^k must be a non-negative integer"),
@@ -82,7 +82,7 @@ CASES = [
     ("k beyond Python int64", lambda: excess_risk(P, 0.1, 10**20), ValueError, r"^k must be a non-negative integer"),
     ("k name in as_steps", lambda: as_steps(-3, name="K"), ValueError, r"^K must be non-negative, got -3$"),
     ("averaged k negative", lambda: averaged_excess_risk(P, 0.1, -4), ValueError, r"^k must be non-negative, got -4$"),
-    ("bounds k non-integer", lambda: theorem5_bounds(P, Constant(0.1), 0.5), ValueError, r"^k must be integer-valued"),
+    ("bounds k non-integer", lambda: theorem5_bounds(P, Constant(0.1), 0.5), ValueError, r"^k must be finite and integer-valued"),
     ("theorem6 k bool", lambda: theorem6_bound(P, 0.1, False), ValueError, r"^k must be a non-negative integer"),
     ("harmonic variance beyond its horizon", lambda: excess_risk(P, Harmonic(2.0), 10**8), ValueError, r"^k must be <= 1e\+07 for the exact harmonic variance"),
     ("StepSequence k beyond the sequence", lambda: excess_risk(P, StepSequence([0.1, 0.2]), 3), ValueError, r"^k must be <= 2 \(the number of step sizes given\), got 3$"),
@@ -148,3 +148,25 @@ def test_nearly_symmetric_and_semidefinite_inputs_are_accepted():
     S = g @ g.T  # rank 1
     assert good(Sigma_g=S).Sigma_g.shape == (2, 2)
     assert good(Sigma_g=np.zeros((2, 2))).s.tolist() == [0.0, 0.0]
+
+
+def test_reviewed_edge_inputs():
+    from theorytools.quadratic import Harmonic, StepSequence, StudentTNoise, RademacherMixture, nu, simulate
+    from theorytools.quadratic import mean_iterate, random_problem
+
+    with pytest.raises(ValueError, match=r"a must be > 0 for nu"):
+        nu(0.0)
+    # symmetry is judged relative to the matrix's own scale, also for tiny matrices
+    with pytest.raises(ValueError, match=r"Sigma_g is not symmetric"):
+        QuadraticProblem(np.eye(2), np.eye(2), 1e-11 * np.array([[1.0, 1.0], [0.0, 1.0]]), np.zeros(2))
+    with pytest.raises(ValueError, match=r"df must be finite"):
+        StudentTNoise(np.inf)
+    with pytest.raises(ValueError, match=r"ratio"):
+        RademacherMixture(0.1, np.inf)
+    p = random_problem(2, 10.0, seed=0)
+    with pytest.raises(ValueError, match=r"k must be <= 5 \(the number of step sizes given\), got 6"):
+        simulate(p, StepSequence([0.1] * 5), [6], runs=10)
+    # harmonic steps with lambda_1 > a + 1 use the step-by-step route, whose horizon is bounded
+    q = QuadraticProblem(5.0 * np.eye(1), np.eye(1), np.eye(1), np.ones(1))
+    with pytest.raises(ValueError, match=r"k must be <= 1e\+07 for the step-by-step route"):
+        mean_iterate(q, Harmonic(0.0), 10**9)

@@ -248,7 +248,7 @@ def test_lemma13_representation(small_case, b, ref):
     # E_k = V_k - L/(k+a) with L = (Xi - I)^-1(U): both routes carry terms of size |V_k| and |L|/a
     # (E_0 = -L/a), so the rounding scale is max_k |V_k| + |L|/a, amplified by the inverse's largest
     # multiplier 1/(2b - 1); the matrices are moved through the eigenbasis: mat_rtol (conftest).
-    L = harmonic_leading_variance(p, a)
+    L = harmonic_leading_variance(p)
     _, Vs = ref.dense_moments(p, Harmonic(a), K)
     scale = (np.max(np.linalg.norm(Vs, axis=(1, 2))) + np.linalg.norm(L) / a) / (2 * p.lambda_n - 1)
     for kk, Ek in zip(KS, E_exact):

@@ -8,7 +8,7 @@ from scipy import stats
 
 import theorytools.quadratic as Q
 from theorytools.quadratic.noise import LeastSquaresData, RademacherMixture, StudentTNoise, as_noise_model
-from theorytools.quadratic.simulate import default_ks, simulate
+from theorytools.quadratic.simulation import default_ks, simulate
 
 P = Q.random_problem(4, 30.0, "random", "lowrank", seed=11, noise_scale=0.3)
 KS = np.array([0, 1, 3, 10, 40, 150])

@@ -180,3 +180,21 @@ def test_least_squares_divergence_is_measured_not_failed():
     fast = replace(inst, schedule=Q.Constant(8.0 / inst.problem.lambda_1), ks_mc=np.array([0, 2000]), runs=64)
     v = least_squares_deviation(fast, np.random.default_rng(0))
     assert v.status == "MEASURED" and v.details["diverged"] and v.details["max_single_case_step"] > 2
+
+
+def test_non_finite_values_never_pass():
+    nan = np.nan
+    assert Verdict.close([1.0, 2.0], [nan, 2.0], rtol=1e-12).status == FAIL
+    assert Verdict.within([1.0], [nan], [nan], rtol=1e-12).status == FAIL
+    assert Verdict.within([nan], [0.0], [1.0], rtol=1e-12).status == FAIL
+    v = Verdict.statistical([1.0, 2.0], [0.1, 0.1], [nan, 2.0], runs=100)
+    assert v.p_value == 0.0 and v.decided(True, 0.0).status == FAIL
+
+
+def test_a_check_whose_instances_are_all_skipped_fails(monkeypatch):
+    def always_rejects(p, schedule, k, check=True):
+        raise Q.HypothesisError("planted: hypotheses wrongly rejected")
+
+    monkeypatch.setattr(Q, "theorem5_bounds", always_rejects)
+    results = run_checks("quick", only="theorem5_bounds_hold")
+    assert any(r.instance == "(all instances)" and r.verdict.status == FAIL for r in results)

@@ -16,7 +16,7 @@ import numpy as np
 
 from theorytools.quadratic import Constant, Harmonic, QuadraticProblem, make_problem, random_problem
 from theorytools.quadratic.instances import log_spaced_spectrum, spd_with_spectrum
-from theorytools.quadratic.simulate import default_ks
+from theorytools.quadratic.simulation import default_ks
 
 SIZES = {
     "quick": {"n": 8, "kmax_exact": 10**5, "kmax_mc": 200, "runs": 2048, "random_n": (3, 10), "random_kappa": (1e2, 1e4)},

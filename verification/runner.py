@@ -52,6 +52,7 @@ def run_checks(profile: str = "quick", only: str | None = None, seed: int = 0, a
     """Run every selected check on its instances for ``profile``; return decided results."""
     results = []
     for chk in select(only):
+        start = len(results)
         for inst in chk.instances(profile, seed):
             t0 = time.perf_counter()
             try:
@@ -65,6 +66,12 @@ def run_checks(profile: str = "quick", only: str | None = None, seed: int = 0, a
             results.append(res)
             if log:
                 log(res)
+        mine = results[start:]
+        if mine and all(r.verdict.status == SKIPPED for r in mine):
+            # Instances are built to satisfy the hypotheses; if none does, the check verified
+            # nothing -- most likely a hypothesis test that rejects wrongly.
+            results.append(replace(mine[0], instance="(all instances)", seconds=0.0, verdict=Verdict(
+                FAIL, chk.kind, f"every one of the {len(mine)} instances was SKIPPED: the check verified nothing")))
     return decide(results, alpha)
 
 

@@ -25,6 +25,13 @@ from scipy import stats
 PASS, FAIL, SKIPPED, MEASURED, PENDING = "PASS", "FAIL", "SKIPPED", "MEASURED", "PENDING"
 
 
+def _non_finite(what: str, **arrays) -> str:
+    """A message naming the arrays with NaN/inf entries (a NaN compares False and must not PASS), or ''."""
+    bad = [f"{name} ({int(np.size(a) - np.count_nonzero(np.isfinite(a)))} entries)"
+           for name, a in arrays.items() if not np.all(np.isfinite(a))]
+    return f"non-finite values in {', '.join(bad)} while checking {what}" if bad else ""
+
+
 def _worst(x):
     x = np.asarray(x, dtype=float)
     return float(np.max(x)) if x.size else 0.0
@@ -58,6 +65,9 @@ class Verdict:
     def within(cls, value, lower, upper, rtol: float, what: str = "value") -> "Verdict":
         """``lower <= value <= upper`` up to ``rtol * |value|`` (rounding of independent routes)."""
         value, lower, upper = (np.asarray(v, dtype=float) for v in (value, lower, upper))
+        bad_input = _non_finite(what=what, value=value, lower=lower, upper=upper)
+        if bad_input:
+            return cls(FAIL, "deterministic", bad_input)
         slack = rtol * np.maximum(np.abs(value), np.finfo(float).tiny)
         with np.errstate(over="ignore"):
             below = (lower - value) / slack  # > 1 means a violation beyond the tolerance
@@ -83,6 +93,9 @@ class Verdict:
     def close(cls, value, reference, rtol: float, atol: float = 0.0, what: str = "value") -> "Verdict":
         """``|value - reference| <= atol + rtol |reference|`` elementwise."""
         value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
+        bad_input = _non_finite(what=what, value=value, reference=reference)
+        if bad_input:
+            return cls(FAIL, "deterministic", bad_input)
         err = np.abs(value - reference)
         allowed = atol + rtol * np.abs(reference)
         rel = err / np.maximum(np.abs(reference), np.finfo(float).tiny)
@@ -108,6 +121,9 @@ class Verdict:
         runner then applies Holm's step-down procedure over all statistical checks of the run.
         """
         estimate, stderr, exact = (np.asarray(v, dtype=float) for v in (estimate, stderr, exact))
+        bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, exact=exact)
+        if bad_input:  # decided FAIL by the runner whatever the correction: p = 0
+            return cls(PENDING, "statistical", bad_input, {"runs": int(runs)}, p_value=0.0)
         # Where every run gives the same value (e.g. k = 0: h(theta_0)), stderr is 0 and the
         # comparison is deterministic: agreement to 1e-9 relative (two rounding routes) counts as z = 0.
         degenerate = stderr <= 0

@@ -6,13 +6,18 @@ import numpy as np
 import scipy.linalg
 
 
+def trace_solve(A: np.ndarray, X: np.ndarray) -> float:
+    """``tr(A^{-1} X)`` by one linear solve (no explicit inverse)."""
+    return float(np.trace(np.linalg.solve(A, X)))
+
+
 def lyapunov_trace(P: np.ndarray, Q: np.ndarray) -> float:
     """``tr(A)`` for any ``A`` solving ``A^T P + P A + Q = 0``, P invertible.
 
     001_7d31b3ff3a2f0401.txt Appendix D, Lemma 17: ``tr(A) = -1/2 tr(P^{-1} Q)``.
     Only a linear solve with P is needed; :func:`solve_lyapunov_A` is the independent route.
     """
-    return -0.5 * float(np.trace(np.linalg.solve(P, Q)))
+    return -0.5 * trace_solve(P, Q)
 
 
 def solve_lyapunov_A(P: np.ndarray, Q: np.ndarray) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 
 from theorytools.errors import NonFiniteError
 
-#: Relative tolerance for symmetry: ``|A - A^T|_max <= SYM_RTOL * max(1, |A|_max)``.
+#: Relative tolerance for symmetry: ``|A - A^T|_max <= SYM_RTOL * |A|_max``.
 #: Matrices assembled in floating point (e.g. ``X @ X.T``) are symmetric to a few ulps.
 SYM_RTOL = 1e-10
 
@@ -45,7 +45,7 @@ def as_symmetric(name: str, A, n: int | None = None) -> np.ndarray:
     """Validate symmetry to ``SYM_RTOL`` and return the exactly symmetrized matrix."""
     A = as_matrix(name, A, n)
     asym = np.max(np.abs(A - A.T))
-    scale = max(1.0, float(np.max(np.abs(A))))
+    scale = max(float(np.max(np.abs(A))), np.finfo(float).tiny)
     if asym > SYM_RTOL * scale:
         raise ValueError(
             f"{name} is not symmetric: max |{name} - {name}^T| = {asym:.3e} "
@@ -95,10 +95,17 @@ def as_steps(k, name: str = "k") -> np.ndarray:
         raise ValueError(f"{name} must be a non-negative integer or an array of them, got {k!r}")
     if np.issubdtype(arr.dtype, np.floating):
         if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
-            raise ValueError(f"{name} must be integer-valued, got {arr[np.argmax(arr != np.round(arr))] if arr.ndim else arr}")
+            flat = arr.reshape(-1)
+            first = flat[np.argmax(~np.isfinite(flat) | (flat != np.round(flat)))]
+            raise ValueError(f"{name} must be finite and integer-valued, got {first}")
         if np.any(np.abs(arr) > 2.0**62):
             raise ValueError(f"{name} must be below 2**62, got {np.max(arr):g}")
         arr = arr.astype(np.int64)
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative, got {np.min(arr)}")
     return arr.astype(np.int64)
+
+
+def squeeze_k(k_in, arr):
+    """Drop the leading k axis of ``arr`` when the caller passed a scalar ``k``."""
+    return arr[0] if np.ndim(k_in) == 0 else arr

@@ -11,7 +11,7 @@ Quick start::
 Appendix D lives in ``theorytools.quadratic.lemmas`` and the §14.1–14.3.2 consequences (Amari,
 Bordes et al., Polyak–Juditsky, Flammarion–Bach, Défossez–Bach, the B = H / B = lambda_n I
 specializations) in ``theorytools.quadratic.consequences``; Monte Carlo in
-``theorytools.quadratic.simulate``.
+``theorytools.quadratic.simulation``.
 """
 
 from theorytools.errors import HypothesisError
@@ -34,7 +34,14 @@ from theorytools.quadratic.moments import (
 from theorytools.quadratic.operators import Operator, operators
 from theorytools.quadratic.problem import QuadraticProblem
 from theorytools.quadratic.risk import averaged_excess_risk, excess_risk, excess_risk_decomposition
+from theorytools.quadratic.noise import (
+    GaussianNoise,
+    LeastSquaresData,
+    RademacherMixture,
+    StudentTNoise,
+)
 from theorytools.quadratic.schedules import Constant, Harmonic, StepSequence, as_schedule
+from theorytools.quadratic.simulation import SimulationResult, default_ks, simulate
 from theorytools.quadratic.theorem5 import constant_noise_floor, harmonic_traces, nu, theorem5_bounds
 from theorytools.quadratic.theorem6 import theorem6_bound, theorem6_terms
 from theorytools.quadratic.traces import eq29_trace, eq45_trace, proposition10_trace, proposition14_trace
@@ -50,5 +57,7 @@ __all__ = [
     "ema_excess_risk", "ema_stationary_excess_risk", "lemmas", "consequences",
     "theorem5_bounds", "constant_noise_floor", "harmonic_traces", "nu",
     "theorem6_bound", "theorem6_terms",
+    "simulate", "SimulationResult", "default_ks",
+    "GaussianNoise", "StudentTNoise", "RademacherMixture", "LeastSquaresData",
     "proposition10_trace", "proposition14_trace", "eq29_trace", "eq45_trace",
 ]

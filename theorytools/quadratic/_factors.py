@@ -176,6 +176,9 @@ def _sequence_factors(schedule, lam_i, lam_j, k):
     if horizon is not None and kmax > horizon:
         # theta_k needs alpha_0..alpha_{k-1}: report the iterate index the caller asked for
         raise ValueError(f"k must be <= {horizon} (the number of step sizes given), got {kmax}")
+    if kmax > HARMONIC_VARIANCE_KMAX:  # a Python loop over steps: bound its cost
+        raise ValueError(f"k must be <= {HARMONIC_VARIANCE_KMAX:.0e} for the step-by-step route "
+                         f"(used for {schedule!r} on this spectrum), got {kmax}")
     alphas = schedule.alphas(np.arange(kmax))
     order = np.argsort(k, kind="stable")
     P = np.ones(lam_i.size)

@@ -48,7 +48,7 @@ import numpy as np
 from scipy.special import digamma
 
 from theorytools.errors import HypothesisError
-from theorytools.linalg import as_steps, check_finite
+from theorytools.linalg import as_steps, check_finite, squeeze_k, trace_solve
 from theorytools.quadratic.hypotheses import Hypothesis, require
 from theorytools.quadratic.lemmas import proposition23_sum
 from theorytools.quadratic.problem import QuadraticProblem
@@ -63,9 +63,6 @@ B_RTOL = 1e-10
 # ---------------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------------
-def _squeeze(k_in, arr):
-    return float(arr[0]) if np.ndim(k_in) == 0 else arr
-
 
 def _ks(k):
     return np.atleast_1d(as_steps(k)).astype(float)
@@ -110,9 +107,6 @@ def _h_eigs(H) -> np.ndarray:
     return lam
 
 
-def _tr_solve(A, X) -> float:
-    return float(np.trace(np.linalg.solve(A, X)))
-
 
 # ---------------------------------------------------------------------------------------------
 # §14.1: Amari
@@ -127,7 +121,7 @@ def amari_limit(n: int, k):
     ks = _ks(k)
     if np.any(ks == 0):
         raise ValueError("k must be >= 1 for n/(2k)")
-    return _squeeze(k, n / (2.0 * ks))
+    return squeeze_k(k, n / (2.0 * ks))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -143,9 +137,9 @@ def harmonic_BH_bound(p, a: float, k, check: bool = True):
     if check:
         require(p, Harmonic(a), "theorem5")
     ks = _ks(k)
-    t = _tr_solve(p.H, p.Sigma_g)
+    t = trace_solve(p.H, p.Sigma_g)
     out = t / (2.0 * (ks + a)) + p.h0 * ((1.0 + a) / (ks + a)) ** 2
-    return _squeeze(k, check_finite("harmonic_BH_bound", out))
+    return squeeze_k(k, check_finite("harmonic_BH_bound", out))
 
 
 def harmonic_BH_exact(p, a: float, k, check: bool = True):
@@ -160,11 +154,11 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
     if a <= -1:
         raise ValueError(f"a must be > -1, got {a}")
     ks = _ks(k)
-    t = _tr_solve(p.H, p.Sigma_g)
+    t = trace_solve(p.H, p.Sigma_g)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = ks * t / (2.0 * (ks + a) ** 2) + p.h0 * (a / (ks + a)) ** 2
     out = np.where(ks == 0, p.h0, out)  # k = 0 (0/0 when a = 0): theta_0 itself
-    return _squeeze(k, check_finite("harmonic_BH_exact", out))
+    return squeeze_k(k, check_finite("harmonic_BH_exact", out))
 
 
 def first_order_noise_trace(H, Sigma_g) -> float:
@@ -173,7 +167,7 @@ def first_order_noise_trace(H, Sigma_g) -> float:
     H = np.asarray(H, dtype=float)
     ln = _h_eigs(H)[0]
     M = np.eye(H.shape[0]) - 0.5 * ln * np.linalg.inv(H)
-    return _tr_solve(M, np.asarray(Sigma_g, dtype=float)) / ln
+    return trace_solve(M, np.asarray(Sigma_g, dtype=float)) / ln
 
 
 HARMONIC_LAMBDA_N_VERSIONS = ("printed", "corrected")
@@ -213,7 +207,7 @@ def harmonic_lambda_n_bound(p, k, version: str = "printed", check: bool = True):
     else:
         S1 = (digamma(ks + kappa) - digamma(kappa)) / (ks + kappa) ** 2
         out = T / (4.0 * (ks + kappa)) + (kappa - 1.0) ** 2 * T * S1 / 4.0 + start
-    return _squeeze(k, check_finite("harmonic_lambda_n_bound", out))
+    return squeeze_k(k, check_finite("harmonic_lambda_n_bound", out))
 
 
 def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
@@ -236,13 +230,13 @@ def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
     S = np.array([proposition23_sum(int(kk), a, b) if tPsi != 0.0 else 0.0 for kk in ks])
     kf = ks.astype(float)
     out = tU / (4.0 * (kf + a)) + 0.25 * tPsi * S + p.h0 * ((1.0 + a) / (kf + a)) ** (2.0 * b)
-    return _squeeze(k, check_finite("theorem5_harmonic_upper_corrected", out))
+    return squeeze_k(k, check_finite("theorem5_harmonic_upper_corrected", out))
 
 
 def second_order_noise_constant(H, Sigma_g) -> float:
     """``1/2 tr(H^-1 Sigma_g)``: the constant of the 1/k noise term for ``B = H`` (§14.2.1; ``n/2`` when
     ``Sigma_g = H``).  001_7d31b3ff3a2f0401.txt §14.2.1."""
-    return 0.5 * _tr_solve(np.asarray(H, dtype=float), np.asarray(Sigma_g, dtype=float))
+    return 0.5 * trace_solve(np.asarray(H, dtype=float), np.asarray(Sigma_g, dtype=float))
 
 
 def first_order_noise_constant(H, Sigma_g) -> float:
@@ -358,8 +352,8 @@ def theorem6_BH_bound(p, k, alpha=None, check: bool = True):
     """
     al = _theorem6_alpha(p, alpha, "H", check)
     ks = _ks(k)
-    out = _tr_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)) + p.h0 / ((ks + 1.0) ** 2 * al**2)
-    return _squeeze(k, check_finite("theorem6_BH_bound", out))
+    out = trace_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)) + p.h0 / ((ks + 1.0) ** 2 * al**2)
+    return squeeze_k(k, check_finite("theorem6_BH_bound", out))
 
 
 def theorem6_BI_bound(p, k, alpha=None, check: bool = True):
@@ -372,8 +366,8 @@ def theorem6_BI_bound(p, k, alpha=None, check: bool = True):
     ks = _ks(k)
     d = p.theta0 - p.theta_star
     q = float(d @ np.linalg.solve(p.H, d))
-    out = _tr_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)) + q / (2.0 * (ks + 1.0) ** 2 * al**2)
-    return _squeeze(k, check_finite("theorem6_BI_bound", out))
+    out = trace_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)) + q / (2.0 * (ks + 1.0) ** 2 * al**2)
+    return squeeze_k(k, check_finite("theorem6_BI_bound", out))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -386,7 +380,7 @@ def polyak_juditsky_asymptote(p, k):
     risk tends to ``tr(H^-1 Sigma_g)/2``).
     """
     ks = _ks(k)
-    return _squeeze(k, _tr_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)))
+    return squeeze_k(k, trace_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)))
 
 
 def polyak_juditsky_covariance(p) -> np.ndarray:
@@ -446,7 +440,7 @@ def flammarion_bach_bound(p, alpha: float, k, check: bool = True):
     ks = _ks(k)
     d = p.theta0 - p.theta_star
     out = 4.0 * al * float(np.trace(p.Sigma_g)) + float(d @ d) / ((ks + 1.0) * al)
-    return _squeeze(k, check_finite("flammarion_bach_bound", out))
+    return squeeze_k(k, check_finite("flammarion_bach_bound", out))
 
 
 def defossez_bach_approximation(p, alpha: float, k):
@@ -462,8 +456,8 @@ def defossez_bach_approximation(p, alpha: float, k):
     ks = _ks(k)
     d = p.theta0 - p.theta_star
     q = float(d @ np.linalg.solve(p.H, d))
-    out = _tr_solve(p.H, p.Sigma_g) / (ks + 1.0) + q / ((ks + 1.0) ** 2 * al**2)
-    return _squeeze(k, check_finite("defossez_bach_approximation", out))
+    out = trace_solve(p.H, p.Sigma_g) / (ks + 1.0) + q / ((ks + 1.0) ** 2 * al**2)
+    return squeeze_k(k, check_finite("defossez_bach_approximation", out))
 
 
 __all__ = [

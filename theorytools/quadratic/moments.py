@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite
+from theorytools.linalg import as_steps, check_finite, squeeze_k
 from theorytools.quadratic._factors import mean_factor, noise_factor
 from theorytools.quadratic.operators import operators
 from theorytools.quadratic.schedules import Harmonic, as_schedule
 
-
-def _squeeze(k_in, arr):
-    return arr[0] if np.ndim(k_in) == 0 else arr
 
 
 def mean_iterate(p, schedule, k) -> np.ndarray:
@@ -27,7 +24,7 @@ def mean_iterate(p, schedule, k) -> np.ndarray:
     ks = np.atleast_1d(as_steps(k))
     P = mean_factor(schedule, p.lam, ks)
     out = p.theta_star + (P * p.z0) @ p.eig.V.T
-    return _squeeze(k, check_finite("mean_iterate", out))
+    return squeeze_k(k, check_finite("mean_iterate", out))
 
 
 def variance(p, schedule, k) -> np.ndarray:
@@ -43,14 +40,14 @@ def variance(p, schedule, k) -> np.ndarray:
     T = noise_factor(schedule, li.ravel(), lj.ravel(), ks).reshape(ks.size, n, n)
     S = p.eig.V.T @ p.Sigma_g @ p.eig.V
     out = p.eig.V @ (T * S) @ p.eig.V.T
-    return _squeeze(k, check_finite("variance", out))
+    return squeeze_k(k, check_finite("variance", out))
 
 
 def second_moment(p, schedule, k) -> np.ndarray:
     """``E[(theta_k - theta*)(theta_k - theta*)^T] = V_k + m_k m_k^T`` (Proposition 7, Appendix A)."""
     m = np.atleast_2d(mean_iterate(p, schedule, np.atleast_1d(as_steps(k)))) - p.theta_star
     out = np.atleast_3d(variance(p, schedule, np.atleast_1d(as_steps(k)))) + m[:, :, None] * m[:, None, :]
-    return _squeeze(k, out)
+    return squeeze_k(k, out)
 
 
 def V_infinity(p, alpha: float) -> np.ndarray:
@@ -70,10 +67,10 @@ def variance_lemma9(p, alpha: float, k) -> np.ndarray:
     Vinf = V_infinity(p, alpha)
     ks = np.atleast_1d(as_steps(k))
     out = np.stack([(ops.I - ops.Lambda(alpha) ** int(kk))(Vinf) for kk in ks])
-    return _squeeze(k, out)
+    return squeeze_k(k, out)
 
 
-def harmonic_leading_variance(p, a: float) -> np.ndarray:
+def harmonic_leading_variance(p) -> np.ndarray:
     """``(Xi - I)^{-1}(U)``: ``V_k ~ (Xi - I)^{-1}(U) / (k + a)`` (Theorem 3, Lemma 13)."""
     ops = operators(p)
     return (ops.Xi - ops.I).inv()(p.U)
@@ -89,8 +86,8 @@ def lemma13_error(p, a: float, k) -> np.ndarray:
     """``E_k = V_k - (Xi - I)^{-1}(U)/(k + a)`` from the exact ``V_k`` (harmonic steps)."""
     ks = np.atleast_1d(as_steps(k))
     Vk = np.atleast_3d(variance(p, Harmonic(a), ks))
-    lead = harmonic_leading_variance(p, a)
-    return _squeeze(k, Vk - lead[None] / (ks[:, None, None] + a))
+    lead = harmonic_leading_variance(p)
+    return squeeze_k(k, Vk - lead[None] / (ks[:, None, None] + a))
 
 
 def lemma13_error_recursion(p, a: float, K: int) -> np.ndarray:
@@ -99,7 +96,7 @@ def lemma13_error_recursion(p, a: float, K: int) -> np.ndarray:
     if a <= 0:
         raise ValueError(f"a must be > 0 for Lemma 13 (E_0 divides by a), got {a}")
     Z = lemma13_Z(p)
-    E = -harmonic_leading_variance(p, a) / a
+    E = -harmonic_leading_variance(p) / a
     out = [E]
     eye = np.eye(p.n)
     for kk in range(int(K)):

@@ -80,8 +80,8 @@ class StudentTNoise(_Additive):
     name = "student_t"
 
     def __post_init__(self):
-        if not self.df > 4:
-            raise ValueError(f"df must be > 4 (finite fourth moment), got {self.df}")
+        if not (self.df > 4 and np.isfinite(self.df)):
+            raise ValueError(f"df must be finite and > 4 (finite fourth moment), got {self.df}")
 
     def standard(self, rng, shape):
         return rng.standard_t(self.df, shape) * np.sqrt((self.df - 2.0) / self.df)
@@ -97,7 +97,7 @@ class RademacherMixture(_Additive):
     name = "rademacher_mixture"
 
     def __post_init__(self):
-        if not 0 < self.q < 1 or not self.ratio > 0:
+        if not 0 < self.q < 1 or not (self.ratio > 0 and np.isfinite(self.ratio)):
             raise ValueError(f"q must be in (0, 1) and ratio > 0, got q={self.q}, ratio={self.ratio}")
 
     def standard(self, rng, shape):

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite, geometric_sum, log_abs_one_minus, sum_sq_geometric
+from theorytools.linalg import (
+    as_steps,
+    check_finite,
+    geometric_sum,
+    log_abs_one_minus,
+    squeeze_k,
+    sum_sq_geometric,
+)
 from theorytools.quadratic._factors import mean_factor, noise_factor
 from theorytools.quadratic.schedules import Constant, as_schedule
-
-def _squeeze(k_in, arr):
-    return arr[0] if np.ndim(k_in) == 0 else arr
 
 
 def excess_risk(p, schedule, k) -> np.ndarray:
@@ -51,7 +55,7 @@ def excess_risk(p, schedule, k) -> np.ndarray:
         P = mean_factor(schedule, p.lam, ks)
         T = noise_factor(schedule, p.lam, p.lam, ks)
         out = T @ (0.5 * p.lam * p.s) + (P * P) @ d
-    return _squeeze(k, check_finite("excess_risk", out))
+    return squeeze_k(k, check_finite("excess_risk", out))
 
 
 def _constant_curve(ks, q, c, d):
@@ -83,7 +87,7 @@ def excess_risk_decomposition(p, schedule, k):
     T = noise_factor(schedule, p.lam, p.lam, ks)
     noise = T @ (0.5 * p.lam * p.s)
     start = (P * P) @ (0.5 * p.lam * p.z0**2)
-    return _squeeze(k, noise), _squeeze(k, start)
+    return squeeze_k(k, noise), squeeze_k(k, start)
 
 
 def averaged_excess_risk(p, alpha: float, k) -> np.ndarray:
@@ -124,4 +128,4 @@ def averaged_excess_risk(p, alpha: float, k) -> np.ndarray:
         F[:, ~stable] = kk - 2.0 * rho * (1.0 - r_k) / (1.0 - rho) + tail
         phi[:, ~stable] = (1.0 - rho * r_k) / (1.0 - rho)
     out = (F @ (0.5 * p.s / p.lam) + (phi * phi) @ (0.5 * p.lam * p.z0**2)) / (ks + 1.0) ** 2
-    return _squeeze(k, check_finite("averaged_excess_risk", out))
+    return squeeze_k(k, check_finite("averaged_excess_risk", out))

@@ -16,7 +16,9 @@ from theorytools.quadratic.traces import _Binv_minus_half_Hinv
 
 
 def nu(a: float) -> float:
-    """``nu(a) = (a+2)^3 / (a (a+1)^2)`` (Theorem 5, Lemma 15, Proposition 23)."""
+    """``nu(a) = (a+2)^3 / (a (a+1)^2)`` (Theorem 5, Lemma 15, Proposition 23); needs ``a > 0``."""
+    if not a > 0:
+        raise ValueError(f"a must be > 0 for nu(a) and Theorem 5's harmonic bounds (they divide by a), got {a}")
     return (a + 2.0) ** 3 / (a * (a + 1.0) ** 2)
 
 

@@ -7,6 +7,8 @@ import numpy as np
 from theorytools.linalg import as_steps, check_finite
 from theorytools.quadratic.hypotheses import require
 from theorytools.quadratic.schedules import Constant
+from theorytools.quadratic.theorem5 import constant_noise_floor
+from theorytools.quadratic.traces import eq45_trace
 
 
 def theorem6_terms(p, alpha: float, k, check: bool = True) -> dict:
@@ -24,8 +26,8 @@ def theorem6_terms(p, alpha: float, k, check: bool = True) -> dict:
     d = p.theta0 - p.theta_star
     Bd = p.B @ d
     return {
-        "noise_avg": 0.5 * float(np.trace(np.linalg.solve(p.H, p.Sigma_g))) / (ks + 1.0),
-        "noise_floor": np.full(ks.shape, 0.25 * al * float(np.trace(np.linalg.solve(p.B - 0.5 * al * p.H, p.Sigma_g)))),
+        "noise_avg": eq45_trace(p) / (ks + 1.0),
+        "noise_floor": np.full(ks.shape, constant_noise_floor(p, al)),
         "start_quadratic": float(Bd @ np.linalg.solve(p.H, Bd)) / (2.0 * (ks + 1.0) ** 2 * al**2),
         "start_linear": float(d @ Bd) / (2.0 * (ks + 1.0) * al),
         "start_h0": np.full(ks.shape, p.h0),

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorytools.linalg import trace_solve
 
-def _tr_solve(A, X) -> float:
-    return float(np.trace(np.linalg.solve(A, X)))
 
 
 def proposition10_trace(p, alpha: float, X) -> float:
@@ -19,7 +18,7 @@ def proposition10_trace(p, alpha: float, X) -> float:
     Needs ``B - alpha/2 H`` positive definite (``alpha lambda_1(B^-1 H) < 2``).
     """
     X = np.asarray(X, dtype=float)
-    return _tr_solve(p.B - 0.5 * alpha * p.H, p.B @ X @ p.B) / (2.0 * alpha)
+    return trace_solve(p.B - 0.5 * alpha * p.H, p.B @ X @ p.B) / (2.0 * alpha)
 
 
 def proposition14_trace(p, X) -> float:
@@ -27,7 +26,7 @@ def proposition14_trace(p, X) -> float:
 
     Needs ``lambda_n(B^-1 H) > 1/2``.
     """
-    return 0.5 * _tr_solve(_Binv_minus_half_Hinv(p), np.asarray(X, dtype=float))
+    return 0.5 * trace_solve(_Binv_minus_half_Hinv(p), np.asarray(X, dtype=float))
 
 
 def _Binv_minus_half_Hinv(p) -> np.ndarray:
@@ -36,9 +35,9 @@ def _Binv_minus_half_Hinv(p) -> np.ndarray:
 
 def eq29_trace(p, alpha: float) -> float:
     """``tr(H V_inf) = alpha/2 tr((B - alpha/2 H)^{-1} Sigma_g)`` (eqn. 29)."""
-    return 0.5 * alpha * _tr_solve(p.B - 0.5 * alpha * p.H, p.Sigma_g)
+    return 0.5 * alpha * trace_solve(p.B - 0.5 * alpha * p.H, p.Sigma_g)
 
 
 def eq45_trace(p) -> float:
     """``tr((B/alpha - H/2) V_inf) = 1/2 tr(H^{-1} Sigma_g)``, independent of alpha (eqn. 45)."""
-    return 0.5 * _tr_solve(p.H, p.Sigma_g)
+    return 0.5 * trace_solve(p.H, p.Sigma_g)

@@ -81,6 +81,9 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
     model = as_noise_model(noise)
     bound = model.bind(p)
     kmax = int(ks.max())
+    horizon = getattr(schedule, "horizon", None)
+    if horizon is not None and kmax > horizon:  # theta_k needs alpha_0..alpha_{k-1}
+        raise ValueError(f"k must be <= {horizon} (the number of step sizes given), got {kmax}")
     alphas = schedule.alphas(np.arange(kmax))
     steps, where = np.unique(ks, return_inverse=True)
     lam, z0 = p.lam, p.z0
