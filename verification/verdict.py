@@ -114,11 +114,18 @@ class Verdict:
 
     # -- statistical ------------------------------------------------------------------
     @classmethod
-    def statistical(cls, estimate, stderr, exact, runs: int, what: str = "Monte Carlo mean") -> "Verdict":
+    def statistical(cls, estimate, stderr, exact, runs: int, what: str = "Monte Carlo mean",
+                    skewness=None) -> "Verdict":
         """Two-sided z-tests of ``estimate == exact`` at each point, Bonferroni-combined within the check.
 
         ``p = min(1, m * min_i p_i)`` over the m points (valid whatever their correlation); the
         runner then applies Holm's step-down procedure over all statistical checks of the run.
+
+        With ``skewness`` (the sample skewness g of the per-run values) the statistic is Johnson's
+        (1978, JASA 73:536) skew-corrected ``t = z + g (1 + 2 z^2) / (6 sqrt(n))``: h(theta_k) is a
+        quadratic form of the noise, as skewed as chi^2(1) (g ~ 2.8), and the plain studentized mean
+        then exceeds |z| = 4.2 (the smallest Holm threshold of the quick profile) 2.4 times as often
+        as the normal tail says, nearly all in the lower tail.
         """
         estimate, stderr, exact = (np.asarray(v, dtype=float) for v in (estimate, stderr, exact))
         bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, exact=exact)
@@ -130,6 +137,9 @@ class Verdict:
         agree = np.abs(estimate - exact) <= 1e-9 * np.maximum(np.abs(exact), np.finfo(float).tiny)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(degenerate, np.where(agree, 0.0, np.inf), (estimate - exact) / np.where(degenerate, 1.0, stderr))
+        if skewness is not None:
+            g = np.asarray(skewness, dtype=float)
+            z = np.where(degenerate, z, z + g * (1.0 + 2.0 * z * z) / (6.0 * np.sqrt(runs)))
         p_each = 2.0 * stats.norm.sf(np.abs(z))
         p = float(min(1.0, z.size * np.min(p_each))) if z.size else 1.0
         i = int(np.argmax(np.abs(z))) if z.size else 0

@@ -57,6 +57,8 @@ class MonteCarloResult:
         Number of runs in each block.
     seed : int or numpy.random.SeedSequence
         The seed the runs were drawn with.
+    skewness : numpy.ndarray, shape (m,)
+        Sample skewness of each quantity (for skew-corrected tests of the mean).
     """
 
     mean: np.ndarray
@@ -66,6 +68,7 @@ class MonteCarloResult:
     block_means: np.ndarray
     block_counts: np.ndarray
     seed: object
+    skewness: np.ndarray | None = None
 
     def ci(self, level: float = 0.99, method: str = "normal") -> ConfidenceInterval:
         """Confidence interval for the mean of each quantity.
@@ -238,4 +241,5 @@ def run_blocks(
         block_means=_readonly(total.block_means),
         block_counts=_readonly(total.block_counts),
         seed=seed,
+        skewness=_readonly(total.skewness),
     )

@@ -41,6 +41,7 @@ class StreamingMoments:
         self._count = 0
         self._mean: np.ndarray | None = None
         self._m2: np.ndarray | None = None
+        self._m3: np.ndarray | None = None  # sum of cubed deviations, for the skewness
         self._block_means: list[np.ndarray] = []
         self._block_counts: list[int] = []
 
@@ -95,9 +96,11 @@ class StreamingMoments:
             mean = mean0 + correction / n
             # Rounding can leave M2 a few ulps below zero for (nearly) constant data.
             m2 = np.maximum(np.einsum("ij,ij->j", dev, dev) - correction * correction / n, 0.0)
+            dev -= correction / n
+            m3 = np.einsum("ij,ij,ij->j", dev, dev, dev)
         check_finite(f"moments of {name}", m2)
         acc = cls()
-        acc._count, acc._mean, acc._m2 = n, mean, m2
+        acc._count, acc._mean, acc._m2, acc._m3 = n, mean, m2, m3
         acc._block_means.append(mean)
         acc._block_counts.append(n)
         return acc
@@ -128,6 +131,7 @@ class StreamingMoments:
             # Copy rather than run the update with n_a = 0: ``0 + mb * nb / nb`` need not
             # round back to ``mb``, and the first block must not depend on the path taken.
             self._count, self._mean, self._m2 = other._count, other._mean.copy(), other._m2.copy()
+            self._m3 = other._m3.copy()
         else:
             if other._mean.shape != self._mean.shape:
                 raise ValueError(
@@ -139,6 +143,9 @@ class StreamingMoments:
             with np.errstate(over="ignore", invalid="ignore"):
                 delta = other._mean - self._mean
                 self._mean = self._mean + delta * (nb / n)
+                # Pairwise update of the third central sum (Pebay 2008, eq. 2.1 with p = 3).
+                self._m3 = (self._m3 + other._m3 + delta**3 * (na * nb * (na - nb) / (n * n))
+                            + 3.0 * delta * (na * other._m2 - nb * self._m2) / n)
                 self._m2 = self._m2 + other._m2 + delta * delta * (na * nb / n)
             self._count = n
             check_finite("merged moments", self._m2)
@@ -177,6 +184,14 @@ class StreamingMoments:
     def std(self) -> np.ndarray:
         """Sample standard deviation ``sqrt(variance)``, shape ``(m,)``."""
         return np.sqrt(self.variance)
+
+    @property
+    def skewness(self) -> np.ndarray:
+        """Sample skewness ``(M3/n) / (M2/n)^{3/2}`` (0 where the variance is 0)."""
+        self._require(2, "skewness")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = (self._m3 / self._count) / (self._m2 / self._count) ** 1.5
+        return np.where(self._m2 > 0, g, 0.0)
 
     @property
     def stderr(self) -> np.ndarray:

@@ -44,6 +44,11 @@ class SimulationResult:
     def runs(self) -> int:
         return self.mc.runs
 
+    @property
+    def skewness(self) -> np.ndarray:
+        """Sample skewness of h at each k (h is a quadratic form of the noise, hence skewed)."""
+        return self.mc.skewness
+
     def ci(self, level: float = 0.99, method: str = "normal"):
         """Confidence interval at each k (``method``: "normal", "mom" or "bootstrap"); unpacks as ``lo, hi``."""
         return self.mc.ci(level, method)
