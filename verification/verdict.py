@@ -139,7 +139,8 @@ class Verdict:
             z = np.where(degenerate, np.where(agree, 0.0, np.inf), (estimate - exact) / np.where(degenerate, 1.0, stderr))
         if skewness is not None:
             g = np.asarray(skewness, dtype=float)
-            z = np.where(degenerate, z, z + g * (1.0 + 2.0 * z * z) / (6.0 * np.sqrt(runs)))
+            with np.errstate(invalid="ignore"):  # inf * 0 at degenerate points, which keep z
+                z = np.where(degenerate, z, z + g * (1.0 + 2.0 * z * z) / (6.0 * np.sqrt(runs)))
         p_each = 2.0 * stats.norm.sf(np.abs(z))
         p = float(min(1.0, z.size * np.min(p_each))) if z.size else 1.0
         i = int(np.argmax(np.abs(z))) if z.size else 0
