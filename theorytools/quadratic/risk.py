@@ -51,10 +51,8 @@ def excess_risk(p, schedule, k) -> np.ndarray:
         if np.any(x == 2.0):  # |rho| = 1: the noise adds alpha^2 s per step without decay
             out += ks * 0.5 * np.sum((p.lam * p.s * schedule.alpha**2)[x == 2.0])
     else:
-        # One call for all k: the harmonic and sequence routes accumulate over t < max(k) once.
-        P = mean_factor(schedule, p.lam, ks)
-        T = noise_factor(schedule, p.lam, p.lam, ks)
-        out = T @ (0.5 * p.lam * p.s) + (P * P) @ d
+        noise, start = excess_risk_decomposition(p, schedule, ks)
+        out = noise + start
     return squeeze_k(k, check_finite("excess_risk", out))
 
 
@@ -83,6 +81,7 @@ def excess_risk_decomposition(p, schedule, k):
     """The two terms of eqn. 20 separately: ``(1/2 tr(H V_k), 1/2 |H^{1/2}(E theta_k - theta*)|^2)``."""
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
+    # One call for all k: the harmonic and sequence routes accumulate over t < max(k) once.
     P = mean_factor(schedule, p.lam, ks)
     T = noise_factor(schedule, p.lam, p.lam, ks)
     noise = T @ (0.5 * p.lam * p.s)

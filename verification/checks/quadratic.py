@@ -14,7 +14,7 @@ from theorytools.quadratic.noise import LeastSquaresData, RademacherMixture, Stu
 from theorytools.quadratic.simulation import default_ks, simulate
 from verification import instances as I
 from verification.registry import check
-from verification.verdict import Verdict
+from verification.verdict import FAIL, PASS, Verdict
 
 SRC = "001_7d31b3ff3a2f0401.txt"
 LEVEL = 0.99  # confidence level of the CI bands drawn in figures
@@ -347,7 +347,7 @@ def theorem5_printed_harmonic_upper_counterexample(inst, rng):
 def proposition23_correction(inst, rng):
     lhs, rhs = Q.lemmas.proposition23_counterexample(3000)
     if not lhs > rhs:
-        return Verdict("FAIL", "deterministic", f"printed Proposition 23 not violated at a=b=1, k=3000: {float(lhs):.6g} <= {float(rhs):.6g}")
+        return Verdict(FAIL, "deterministic", f"printed Proposition 23 not violated at a=b=1, k=3000: {float(lhs):.6g} <= {float(rhs):.6g}")
     worst = 0.0
     for a in (1.0, 2.5, 10.0):
         for b in (1.5, 0.5 * (1.5 + a + 2), a + 2):
@@ -355,8 +355,8 @@ def proposition23_correction(inst, rng):
                 left, right = Q.lemmas.proposition23_sum_sides(k, a, b, version="corrected")
                 worst = max(worst, left / right)
     if worst > 1.0 + 1e-12:
-        return Verdict("FAIL", "deterministic", f"corrected Proposition 23 violated: max LHS/RHS = {worst:.6g}")
-    return Verdict("PASS", "deterministic",
+        return Verdict(FAIL, "deterministic", f"corrected Proposition 23 violated: max LHS/RHS = {worst:.6g}")
+    return Verdict(PASS, "deterministic",
                    f"printed form fails at a=b=1, k=3000 (LHS/RHS = {float(lhs / rhs):.4f}); corrected form holds, max LHS/RHS = {worst:.4f}",
                    {"printed_ratio": float(lhs / rhs), "corrected_max_ratio": worst})
 
