@@ -32,6 +32,8 @@ def main(argv=None) -> int:
     if args.list:
         for c in checks:
             print(f"{c.name:<48} {c.kind:<13} {c.source}\n{'':<48} rule: {c.rule}")
+            if c.twin:
+                print(f"{'':<48} deterministic twin: {c.twin}")
         return 0
     if not checks:
         print(f"no check matches {args.only!r}; use --list", file=sys.stderr)

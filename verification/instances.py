@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from theorytools.quadratic import Constant, Harmonic, QuadraticProblem, make_problem, random_problem
+from theorytools.quadratic import Constant, Harmonic, QuadraticProblem, StepSequence, make_problem, random_problem
 from theorytools.quadratic.instances import log_spaced_spectrum, spd_with_spectrum
 from theorytools.quadratic.simulation import default_ks
 
@@ -127,3 +127,42 @@ def mc_instances(profile: str, seed: int) -> list:
     """Instances small enough for Monte Carlo: the canonical ones and the smallest random ones."""
     n_small = min(_sizes(profile)["random_n"])
     return list(canonical(profile, seed)) + [i for i in random_instances(profile, seed) if i.problem.n == n_small]
+
+
+@lru_cache(maxsize=8)
+def route_instances(profile: str, seed: int) -> tuple:
+    """Instances on which a shortcut could go wrong unseen (checked against the slow routes of
+    :mod:`verification.reference.quadratic`): a random B that does not commute with H (B^-1 H is not
+    symmetric, so a transpose shows), the step at its limit alpha lambda_1 = 1 and beyond it
+    (1 < alpha lambda_1 < 2: negative factors 1 - alpha lam, outside Theorem 5 but inside Theorem 3),
+    a user step sequence, harmonic steps outside the Gamma-ratio route (lambda_1 > a + 1), a
+    rank-deficient Sigma_g, and n = 1."""
+    sz = _sizes(profile)
+    rng = np.random.default_rng([seed, 200])
+    n = 6 if profile == "quick" else 12
+    H = spd_with_spectrum(log_spaced_spectrum(n, 1e2), rng)
+    B = spd_with_spectrum(np.exp(rng.uniform(-1.0, 1.0, n)), rng)
+    G = rng.standard_normal((n, n))
+    p = QuadraticProblem(H, B, 0.05 * G @ G.T / n, rng.standard_normal(n), 0.1 * rng.standard_normal(n))
+    L = p.lambda_1
+    tags = frozenset({"B=random", "route"})
+    out = [
+        _inst("route: random B, alpha=0.9/lambda_1", p, Constant(0.9 / L), sz, tags),
+        _inst("route: random B, alpha=1/lambda_1 (limit)", p, Constant(1.0 / L), sz, tags | {"alpha_at_limit"}),
+        _inst("route: random B, alpha=1.6/lambda_1 (alpha lambda_1 > 1)", p, Constant(1.6 / L), sz, tags | {"beyond_limit"}),
+    ]
+    K = 60
+    steps = StepSequence(rng.uniform(0.2, 1.3, K) / L)
+    out.append(QInstance("route: random B, user step sequence (60 steps, some alpha lambda_1 > 1)", p, steps,
+                         default_ks(K, 20), default_ks(K, 8), sz["runs"], tags | {"sequence"}))
+    q = QuadraticProblem(H, B * (p.lambda_n / 0.75), p.Sigma_g, p.theta0, p.theta_star)
+    out.append(_inst("route: random B, harmonic b=0.75, a=lambda_1-1", q, Harmonic(max(1.0, q.lambda_1 - 1.0)), sz, tags))
+    # lambda_1 > a + 1: the harmonic factors leave the Gamma-ratio route for the step-by-step one.
+    out.append(QInstance("route: random B, harmonic a=20 (lambda_1 > a+1: step-by-step route)", q, Harmonic(20.0),
+                         default_ks(2000, 30), default_ks(sz["kmax_mc"], 12), sz["runs"], tags | {"outside_gamma"}))
+    F = rng.standard_normal((n, 2))
+    r = QuadraticProblem(H, B, F @ F.T, p.theta0, p.theta_star)
+    out.append(_inst("route: random B, rank-2 Sigma_g, alpha=0.7/lambda_1", r, Constant(0.7 / r.lambda_1), sz, tags | {"rank_deficient"}))
+    one = QuadraticProblem([[2.0]], [[0.5]], [[0.3]], [1.5])
+    out.append(_inst("route: n=1, alpha=0.3/lambda_1", one, Constant(0.3 / one.lambda_1), sz, {"n=1"}))
+    return tuple(out)

@@ -25,6 +25,7 @@ class Check:
     rule: str
     hypotheses: str
     instances: Callable  # (profile, seed) -> list of instances, each with a ``name`` attribute
+    twin: str = ""  # statistical checks: the deterministic check that verifies the same quantity to rounding
 
     def __call__(self, instance, rng):
         return self.func(instance, rng)
@@ -33,8 +34,14 @@ class Check:
 CHECKS: dict[str, Check] = {}
 
 
-def check(*, source: str, family: str, kind: str, rule: str, instances: Callable, hypotheses: str = "", name: str | None = None):
-    """Register the decorated function as a check (see the module docstring)."""
+def check(*, source: str, family: str, kind: str, rule: str, instances: Callable, hypotheses: str = "", name: str | None = None,
+          twin: str = ""):
+    """Register the decorated function as a check (see the module docstring).
+
+    ``twin`` (statistical checks) names the deterministic check of the same family that verifies the
+    same exact quantity to rounding: a Monte Carlo comparison only sees errors above its resolution
+    (reported as ``min_detectable_rel_error``), its twin sees the rest.
+    """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
@@ -42,7 +49,7 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
         key = f"{family}.{name or func.__name__}"
         if key in CHECKS:
             raise ValueError(f"a check named {key!r} is already registered")
-        CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances)
+        CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances, twin if "." in twin or not twin else f"{family}.{twin}")
         return func
 
     return deco
@@ -61,4 +68,4 @@ def select(only: str | None = None) -> list[Check]:
 
 def load_all() -> None:
     """Import every check module so that its checks register."""
-    from verification.checks import quadratic  # noqa: F401
+    from verification.checks import montecarlo, quadratic  # noqa: F401

@@ -11,6 +11,8 @@ import numpy as np
 
 from theorytools.errors import HypothesisError
 from verification.registry import select
+from scipy import stats
+
 from verification.verdict import FAIL, PENDING, SKIPPED, Verdict
 
 #: Family-wise probability that a correct toolkit FAILs some statistical check in one run.
@@ -83,8 +85,21 @@ def decide(results: list[Result], alpha: float = FAMILY_WISE_ALPHA) -> list[Resu
     reject, adjusted = holm([results[i].verdict.p_value for i in idx], alpha)
     out = list(results)
     for j, i in enumerate(idx):
-        out[i] = replace(out[i], verdict=out[i].verdict.decided(bool(reject[j]), float(adjusted[j])))
+        v = out[i].verdict.decided(bool(reject[j]), float(adjusted[j]))
+        out[i] = replace(out[i], verdict=_with_power(v, len(idx), alpha))
     return out
+
+
+def _with_power(v: Verdict, tests: int, alpha: float) -> Verdict:
+    """Add the smallest relative error of the mean the check is sure to detect: a bias of that size
+    gives |z| above the strictest Holm threshold (Bonferroni over the run's tests and the check's points)."""
+    rel_se = v.details.get("rel_stderr")
+    if rel_se is None:
+        return v
+    z_star = float(stats.norm.isf(alpha / (2.0 * tests * max(v.details.get("points", 1), 1))))
+    detect = z_star * rel_se
+    return replace(v, message=f"{v.message}; detects relative errors >= {detect:.1%}",
+                   details={**v.details, "min_detectable_rel_error": detect, "z_threshold": z_star})
 
 
 def summary_counts(results: list[Result]) -> dict:

@@ -115,7 +115,7 @@ class Verdict:
     # -- statistical ------------------------------------------------------------------
     @classmethod
     def statistical(cls, estimate, stderr, exact, runs: int, what: str = "Monte Carlo mean",
-                    skewness=None) -> "Verdict":
+                    skewness=None, studentized: bool = True) -> "Verdict":
         """Two-sided z-tests of ``estimate == exact`` at each point, Bonferroni-combined within the check.
 
         ``p = min(1, m * min_i p_i)`` over the m points (valid whatever their correlation); the
@@ -126,6 +126,12 @@ class Verdict:
         quadratic form of the noise, as skewed as chi^2(1) (g ~ 2.8), and the plain studentized mean
         then exceeds |z| = 4.2 (the smallest Holm threshold of the quick profile) 2.4 times as often
         as the normal tail says, nearly all in the lower tail.
+
+        With ``studentized=False`` the standard error is exact (not estimated from the runs), and the
+        skew correction is the Cornish-Fisher one for a standardized mean, ``z - g (z^2 - 1) / (6 sqrt(n))``.
+
+        ``details["rel_stderr"]`` is the smallest ``stderr / |exact|`` over the points: the runner turns
+        it into the smallest relative error the check would detect (its power).
         """
         estimate, stderr, exact = (np.asarray(v, dtype=float) for v in (estimate, stderr, exact))
         bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, exact=exact)
@@ -140,14 +146,34 @@ class Verdict:
         if skewness is not None:
             g = np.asarray(skewness, dtype=float)
             with np.errstate(invalid="ignore"):  # inf * 0 at degenerate points, which keep z
-                z = np.where(degenerate, z, z + g * (1.0 + 2.0 * z * z) / (6.0 * np.sqrt(runs)))
+                shift = g * (1.0 + 2.0 * z * z) if studentized else -g * (z * z - 1.0)
+                z = np.where(degenerate, z, z + shift / (6.0 * np.sqrt(runs)))
         p_each = 2.0 * stats.norm.sf(np.abs(z))
         p = float(min(1.0, z.size * np.min(p_each))) if z.size else 1.0
         i = int(np.argmax(np.abs(z))) if z.size else 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel_se = np.where(degenerate, np.inf, stderr / np.abs(exact))
         details = {"runs": int(runs), "points": int(z.size), "max_abs_z": float(np.max(np.abs(z))) if z.size else 0.0,
-                   "max_rel_deviation": _worst(np.abs(estimate - exact) / np.maximum(np.abs(exact), np.finfo(float).tiny))}
+                   "max_rel_deviation": _worst(np.abs(estimate - exact) / np.maximum(np.abs(exact), np.finfo(float).tiny)),
+                   "rel_stderr": float(np.min(rel_se)) if z.size else float("inf")}
         msg = (f"{what} vs exact: max |z| = {details['max_abs_z']:.2f} over {z.size} points "
                f"(worst: {estimate.flat[i]:.6g} ± {stderr.flat[i]:.2g} vs {exact.flat[i]:.6g}), {runs} runs")
+        return cls(PENDING, "statistical", msg, details, p_value=p)
+
+    @classmethod
+    def chi_square(cls, statistic, dof: int, what: str) -> "Verdict":
+        """Two-sided test that each ``statistic ~ chi^2(dof)`` (e.g. a sum of ``dof`` squared z-scores whose
+        standard errors are under test: too small a sum means too large standard errors), Bonferroni over
+        the points; decided by the runner like :meth:`statistical`."""
+        t = np.atleast_1d(np.asarray(statistic, dtype=float))
+        bad_input = _non_finite(what=what, statistic=t)
+        if bad_input:
+            return cls(PENDING, "statistical", bad_input, {"dof": dof}, p_value=0.0)
+        p_each = 2.0 * np.minimum(stats.chi2.cdf(t, dof), stats.chi2.sf(t, dof))
+        p = float(min(1.0, t.size * np.min(p_each)))
+        i = int(np.argmin(p_each))
+        details = {"dof": int(dof), "points": int(t.size), "statistic": t.tolist(), "ratio_to_dof": (t / dof).tolist()}
+        msg = f"{what}: chi^2 = {t[i]:.1f} on {dof} degrees of freedom (ratio {t[i] / dof:.2f}; 1 expected)"
         return cls(PENDING, "statistical", msg, details, p_value=p)
 
     @classmethod

@@ -6,6 +6,7 @@ so that the tests can plant a wrong formula there and see the check FAIL.
 
 from __future__ import annotations
 
+import mpmath as mp
 import numpy as np
 
 import theorytools.quadratic as Q
@@ -13,6 +14,7 @@ from theorytools.errors import NonFiniteError
 from theorytools.quadratic.noise import LeastSquaresData, RademacherMixture, StudentTNoise
 from theorytools.quadratic.simulation import default_ks, simulate
 from verification import instances as I
+from verification.reference import quadratic as R
 from verification.registry import check
 from verification.verdict import FAIL, PASS, Verdict
 
@@ -21,6 +23,8 @@ LEVEL = 0.99  # confidence level of the CI bands drawn in figures
 
 
 def _bounds_or_none(inst, ks):
+    if not isinstance(inst.schedule, (Q.Constant, Q.Harmonic)):  # Theorem 5 has no bound for a user sequence
+        return None
     try:
         return Q.theorem5_bounds(inst.problem, inst.schedule, ks)
     except Q.HypothesisError:
@@ -200,7 +204,10 @@ def polyak_rate_is_one_over_k(inst, rng):
        hypotheses="additive noise of constant covariance Sigma_g",
        rule="Monte Carlo mean of h(theta_k) - h* vs exact at 12 k: skew-corrected (Johnson) z-tests, Bonferroni over k, "
             "Holm over the run (FWER 1%)",
-       instances=I.mc_instances)
+       twin="moments_match_dense_recursion",
+       instances=lambda profile, seed: I.mc_instances(profile, seed) + [
+           i for i in I.route_instances(profile, seed) if i.name.startswith(("route: random B, alpha=0.9", "route: random B, user",
+                                                                             "route: random B, rank-2", "route: n=1"))])
 def monte_carlo_matches_exact(inst, rng):
     res = simulate(inst.problem, inst.schedule, inst.ks_mc, runs=inst.runs, seed=rng.integers(2**63), progress=False)
     exact = Q.excess_risk(inst.problem, inst.schedule, inst.ks_mc)
@@ -211,6 +218,7 @@ def monte_carlo_matches_exact(inst, rng):
 @check(source=f"{SRC} §14.2 (theorems use only Sigma_g)", family="quadratic", kind="statistical",
        hypotheses="additive i.i.d. noise of covariance Sigma_g, any distribution",
        rule="as monte_carlo_matches_exact with Student-t(10) and Rademacher-mixture noise of the same covariance",
+       twin="moments_match_dense_recursion",
        instances=lambda profile, seed: [i for i in I.mc_instances(profile, seed) if not i.tags & {"at_optimum"}][:4])
 def monte_carlo_non_gaussian(inst, rng):
     exact = Q.excess_risk(inst.problem, inst.schedule, inst.ks_mc)
@@ -232,6 +240,7 @@ def monte_carlo_non_gaussian(inst, rng):
 @check(source=f"{SRC} §14.3, eqn. 38 (Polyak averaging)", family="quadratic", kind="statistical",
        hypotheses="constant step, additive Gaussian noise",
        rule="Monte Carlo mean of h(theta_bar_k) - h* vs the exact averaged risk: z-tests, Bonferroni over k, Holm over the run",
+       twin="averages_match_joint_recursion",
        instances=lambda profile, seed: [i for i in I.mc_instances(profile, seed) if isinstance(i.schedule, Q.Constant)])
 def monte_carlo_polyak(inst, rng):
     al = inst.schedule.alpha
@@ -436,6 +445,7 @@ def polyak_juditsky_limit(inst, rng):
        hypotheses="constant step, additive Gaussian noise, beta_k = min(1 - 1/k, beta_max)",
        rule="Monte Carlo mean of h(theta_bar_k) - h* (decayed average, beta_max = 0.9) vs the exact value: z-tests, "
             "Bonferroni over k, Holm over the run",
+       twin="averages_match_joint_recursion",
        instances=lambda profile, seed: [i for i in I.mc_instances(profile, seed) if isinstance(i.schedule, Q.Constant)][:4])
 def monte_carlo_ema(inst, rng):
     al, beta_max = inst.schedule.alpha, 0.9
@@ -444,3 +454,313 @@ def monte_carlo_ema(inst, rng):
     exact = Q.ema_excess_risk(inst.problem, al, inst.ks_mc, beta_max)
     v = Verdict.statistical(res.mean, res.stderr, exact, res.runs, what="decayed-average mean", skewness=res.skewness)
     return v.with_series(**_mc_series(inst, res, exact, ylabel=r"$\mathbb{E}[h(\bar\theta^{\beta}_k)] - h(\theta^*)$"))
+
+
+# -- independent routes for every reported quantity (verification.reference.quadratic) ----------
+
+def _route_instances(profile, seed):
+    return list(I.mc_instances(profile, seed)) + list(I.route_instances(profile, seed))
+
+
+def _close_per_k(value, reference, rtol, what, floor=0.0):
+    """``value`` vs ``reference`` (leading axis: ascending k) to ``rtol`` relative to the largest entry
+    of the reference so far (a recursion's rounding error is relative to the largest intermediate
+    values, and a matrix's small entries are only as accurate as its large ones), or ``floor``."""
+    value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
+    axes = tuple(range(1, reference.ndim))
+    scale = np.max(np.abs(reference), axis=axes) if axes else np.abs(reference)
+    scale = np.maximum(np.maximum.accumulate(scale), floor)
+    scale = np.where(scale > 0, scale, 1.0).reshape((-1,) + (1,) * len(axes))
+    return Verdict.close(value / scale, reference / scale, rtol=0.0, atol=rtol, what=what)
+
+
+def _first_failure(verdicts, summary):
+    """The first failed verdict, else one PASS naming what agreed and the worst relative error."""
+    verdicts = list(verdicts)
+    for v in verdicts:
+        if v.failed:
+            return v
+    worst = max((v.details.get("max_abs_error", 0.0) for v in verdicts), default=0.0)
+    return Verdict(PASS, "deterministic", f"{summary} agree with the independent route (worst scaled error {worst:.2e})",
+                   {"quantities": len(verdicts), "worst_scaled_error": worst})
+
+
+#: Accuracy of the dense recursion after K steps: each step adds ~ n eps kappa(D) relative to the
+#: largest entry; 2K steps of rounding on top of the instance tolerance.
+def _recursion_rtol(inst, K):
+    return inst.rtol * (1.0 + 2.0 * K / 64.0)
+
+
+@check(source=f"{SRC} §14.2, Theorem 3 (eqns. 20, 23; V_k recursion) and Proposition 7", family="quadratic",
+       kind="deterministic", hypotheses="none (exact for any schedule, including alpha lambda_1 > 1)",
+       rule="mean_iterate, variance, second_moment, excess_risk and both terms of excess_risk_decomposition == the dense "
+            "recursion from (H, B, Sigma_g) at k <= 200 (and the Kronecker power route at k = 1e3, 1e5, 1e9 for constant "
+            "steps), relative to each k's largest entry, to the instance tolerance",
+       instances=_route_instances)
+def moments_match_dense_recursion(inst, rng):
+    p, s = inst.problem, Q.as_schedule(inst.schedule)
+    dense = R.Dense.of(p)
+    K = min(200, getattr(s, "horizon", 200))
+    ks = default_ks(K, 25)
+    means, variances = R.moments_by_recursion(dense, s.alphas(np.arange(K)), ks)
+    routes = [(ks, means, variances, _recursion_rtol(inst, K))]
+    if isinstance(s, Q.Constant):
+        big = np.array([0, 10**3, 10**5, 10**9])  # k = 0 sets the scale: powers lose accuracy relative to it
+        m_big, v_big = R.moments_constant_kron(dense, s.alpha, big)
+        routes.append((big, m_big, v_big, _recursion_rtol(inst, 64)))  # ~log2(k) squarings
+    verdicts = []
+    for kk, m, V, tol in routes:
+        second = V + m[:, :, None] * m[:, None, :]
+        noise_ref = 0.5 * np.einsum("ij,kji->k", dense.H, V)
+        start_ref = 0.5 * np.einsum("ki,ij,kj->k", m, dense.H, m)
+        noise, start = Q.excess_risk_decomposition(p, s, kk)
+        verdicts += [
+            _close_per_k(Q.mean_iterate(p, s, kk) - p.theta_star, m, tol, f"mean_iterate - theta* (k <= {kk[-1]})"),
+            _close_per_k(Q.variance(p, s, kk), V, tol, f"variance (k <= {kk[-1]})"),
+            _close_per_k(Q.second_moment(p, s, kk), second, tol, f"second_moment (k <= {kk[-1]})"),
+            Verdict.close(Q.excess_risk(p, s, kk), noise_ref + start_ref, rtol=tol, what=f"excess_risk (k <= {kk[-1]})"),
+            Verdict.close(noise, noise_ref, rtol=tol, atol=tol * np.max(noise_ref), what="1/2 tr(H V_k)"),
+            Verdict.close(start, start_ref, rtol=tol, atol=tol * np.max(start_ref), what="1/2 |H^1/2 (E theta_k - theta*)|^2"),
+        ]
+    return _first_failure(verdicts, "mean, variance, second moment and risk")
+
+
+@check(source=f"{SRC} Appendix B: Lemma 9 (V_inf, (I - Lambda^k)(V_inf)), Lemma 13 ((Xi - I)^-1 U, Z, E_k)",
+       family="quadratic", kind="deterministic", hypotheses="constant: alpha lambda_1 < 2; harmonic: lambda_n > 1/2",
+       rule="V_infinity, variance_lemma9, harmonic_leading_variance, lemma13_Z and lemma13_error == Kronecker solves "
+            "and the dense recursion built from (H, B, Sigma_g), to the instance tolerance",
+       instances=_route_instances)
+def theorem3_limits_match_kronecker(inst, rng):
+    p, s = inst.problem, Q.as_schedule(inst.schedule)
+    dense = R.Dense.of(p)
+    tol = _recursion_rtol(inst, 64)
+    if isinstance(s, Q.Constant):
+        if not s.alpha * p.lambda_1 < 2.0:
+            raise Q.HypothesisError("V_inf needs alpha lambda_1 < 2")
+        ks = np.array([1, 7, 50])
+        _, V = R.moments_constant_kron(dense, s.alpha, ks)
+        return _first_failure([
+            _close_per_k(Q.V_infinity(p, s.alpha)[None], R.V_infinity_kron(dense, s.alpha)[None], tol, "V_infinity"),
+            _close_per_k(Q.variance_lemma9(p, s.alpha, ks), V, tol, "variance_lemma9"),
+        ], "V_inf and (I - Lambda^k)(V_inf)")
+    if not isinstance(s, Q.Harmonic) or not p.lambda_n > 0.5:
+        raise Q.HypothesisError("Lemma 13 needs harmonic steps and lambda_n(B^-1 H) > 1/2")
+    lead = R.xi_minus_I_inverse(dense, dense.U)
+    Z = R.xi_minus_I_inverse(dense, R.psi(dense, 1.0, dense.U))
+    ks = default_ks(100, 12)
+    _, V = R.moments_by_recursion(dense, s.alphas(np.arange(100)), ks)
+    E = V - lead[None] / (ks[:, None, None] + s.a)
+    tol = _recursion_rtol(inst, 100)
+    return _first_failure([
+        _close_per_k(Q.harmonic_leading_variance(p)[None], lead[None], tol, "(Xi - I)^-1 U"),
+        # Psi_1(U) = (I - A) U (I - A)^T cancels (to rounding when B = H): its error is relative to U's scale.
+        _close_per_k(Q.lemma13_Z(p)[None], Z[None], tol, "Z = (Xi - I)^-1 Psi_1(U)", floor=np.max(np.abs(lead))),
+        _close_per_k(Q.lemma13_error(p, s.a, ks), E, tol, "E_k"),
+    ], "(Xi - I)^-1 U, Z and E_k")
+
+
+def _theorem5_instances(profile, seed):
+    return [i for i in I.all_instances(profile, seed) + list(I.route_instances(profile, seed))
+            if isinstance(i.schedule, (Q.Constant, Q.Harmonic))]
+
+
+@check(source=f"{SRC} §14.2, Theorem 5 (every term), eqn. 29, Proposition 14", family="quadratic", kind="deterministic",
+       hypotheses="Theorem 5's (instances outside them are SKIPPED)",
+       rule="theorem5_bounds' l(k), u(k) and their ingredients (N, t_U, t_Psi, nu(a), lambda_1, lambda_n, h(theta_0)) == "
+            "the printed formulas transcribed again and evaluated in mpmath from Kronecker-solve ingredients, to the "
+            "instance tolerance relative to the sum of |terms| (a valid but mis-transcribed bound fails here)",
+       instances=_theorem5_instances)
+def theorem5_matches_transcription(inst, rng):
+    p, s = inst.problem, inst.schedule
+    Q.require(p, s, "theorem5")
+    dense = R.Dense.of(p)
+    harmonic = isinstance(s, Q.Harmonic)
+    ing = R.ingredients(dense, harmonic)
+    tol = _recursion_rtol(inst, 64)
+    ks = inst.ks
+    verdicts = [Verdict.close([p.lambda_1, p.lambda_n, p.h0], [ing.lambda_1, ing.lambda_n, ing.h0], rtol=tol,
+                              what="lambda_1, lambda_n, h(theta_0)")]
+    if harmonic:
+        verdicts += [Verdict.close(Q.harmonic_traces(p), [ing.tU, ing.tPsi], rtol=tol,
+                                   atol=tol * max(abs(ing.tU), abs(ing.tPsi)), what="(t_U, t_Psi)"),
+                     Verdict.close(Q.nu(s.a), float(R.nu(s.a)), rtol=1e-14, what="nu(a)")]
+        (lo, lo_scale), (up, up_scale) = R.theorem5_harmonic(ing, s.a, ks)
+    else:
+        N = R.noise_floor(dense, s.alpha)
+        verdicts.append(Verdict.close(Q.constant_noise_floor(p, s.alpha), N, rtol=tol, what="noise floor N"))
+        (lo, lo_scale), (up, up_scale) = R.theorem5_constant(ing, N, s.alpha, ks)
+    lower, upper = Q.theorem5_bounds(p, s, ks)
+    lo_scale, up_scale = (np.where(x > 0, x, 1.0) for x in (lo_scale, up_scale))  # all terms 0 (theta0 = theta*, k = 0)
+    verdicts += [Verdict.close(lower / lo_scale, lo / lo_scale, rtol=0.0, atol=tol, what="l(k) / sum |terms|"),
+                 Verdict.close(upper / up_scale, up / up_scale, rtol=0.0, atol=tol, what="u(k) / sum |terms|")]
+    return _first_failure(verdicts, "l(k), u(k) and their ingredients")
+
+
+@check(source=f"{SRC} §14.3, Theorem 6 (eqns. 44, 45, 49)", family="quadratic", kind="deterministic",
+       hypotheses="constant step, alpha lambda_1 < 1",
+       rule="each of theorem6_terms and theorem6_bound == the printed terms transcribed again (mpmath solves with H, "
+            "Kronecker V_inf), to the instance tolerance",
+       instances=lambda profile, seed: [i for i in I.constant_instances(profile, seed) + list(I.route_instances(profile, seed))
+                                        if isinstance(i.schedule, Q.Constant) and i.schedule.alpha * i.problem.lambda_1 < 1.0])
+def theorem6_matches_transcription(inst, rng):
+    p, al, ks = inst.problem, inst.schedule.alpha, inst.ks
+    dense = R.Dense.of(p)
+    ref = R.theorem6_terms(dense, R.ingredients(dense, False), R.noise_floor(dense, al), al, ks)
+    got = Q.theorem6_terms(p, al, ks)
+    tol = _recursion_rtol(inst, 64)
+    verdicts = [Verdict.close(got[name], ref[name], rtol=tol, what=f"Theorem 6 term {name}") for name in ref]
+    bound = np.minimum(ref["noise_avg"], ref["noise_floor"]) + np.minimum(
+        np.minimum(ref["start_quadratic"], ref["start_linear"]), ref["start_h0"])
+    verdicts.append(Verdict.close(Q.theorem6_bound(p, al, ks), bound, rtol=tol, what="Theorem 6 bound"))
+    return _first_failure(verdicts, "Theorem 6's five terms and the bound")
+
+
+def _consequence_pairs(inst):
+    """(library value, transcription, name) for each §14.2.1-14.3.2 formula that applies to the instance."""
+    p, s, C = inst.problem, inst.schedule, Q.consequences
+    dense = R.Dense.of(p)
+    harmonic = isinstance(s, Q.Harmonic)
+    ing = R.ingredients(dense, harmonic)
+    ks = inst.ks
+    kf = ks.astype(float)
+    d = dense.d0
+    tags = inst.tags
+    pairs = [(C.polyak_juditsky_asymptote(p, ks), ing.tr_Hinv_Sigma / (2.0 * (kf + 1.0)), "Polyak-Juditsky asymptote"),
+             (C.defossez_bach_approximation(p, 0.5 / p.lambda_1, ks),
+              ing.tr_Hinv_Sigma / (kf + 1.0) + float(d @ np.linalg.solve(dense.H, d)) / ((kf + 1.0) ** 2 * (0.5 / p.lambda_1) ** 2),
+              "Defossez-Bach approximation")]
+    if "B=I" in tags and isinstance(s, Q.Constant) and s.alpha * p.lambda_1 <= 1.0:
+        pairs.append((C.flammarion_bach_bound(p, s.alpha, ks),
+                      4.0 * s.alpha * np.trace(dense.Sigma) + float(d @ d) / ((kf + 1.0) * s.alpha), "Flammarion-Bach bound"))
+        pairs.append((C.theorem6_BI_bound(p, ks), ing.tr_Hinv_Sigma / (2.0 * (kf + 1.0))
+                      + p.lambda_1**2 * float(d @ np.linalg.solve(dense.H, d)) / (2.0 * (kf + 1.0) ** 2), "Theorem 6, B = I (eqn. 21)"))
+    if "B=H" in tags and isinstance(s, Q.Constant):
+        pairs.append((C.theorem6_BH_bound(p, ks), ing.tr_Hinv_Sigma / (2.0 * (kf + 1.0)) + ing.h0 / (kf + 1.0) ** 2,
+                      "Theorem 6, B = H"))
+    if harmonic and p.lambda_n > 0.5:
+        lo_b, mid_b, hi_b = C.bordes_constants(p)
+        pairs.append(([lo_b, mid_b, hi_b], [ing.tr_HU / (4.0 * (ing.lambda_1 - 0.5)), 0.25 * ing.tU,
+                                            ing.tr_HU / (4.0 * (ing.lambda_n - 0.5))], "Bordes et al. constants"))
+        try:
+            Q.require(p, s, "theorem5")
+        except Q.HypothesisError:
+            return pairs
+        a, b = s.a, ing.lambda_n
+        kc = default_ks(300, 15)
+        S = R.prop23_sums(a, b, int(kc[-1]))
+        ref = [ing.tU / (4.0 * (k + a)) + 0.25 * ing.tPsi * float(S[k]) + ing.h0 * ((1.0 + a) / (k + a)) ** (2.0 * b) for k in kc]
+        pairs.append((C.theorem5_harmonic_upper_corrected(p, a, kc), ref, "corrected harmonic u(k) (exact S_k)"))
+        if "B=H" in tags:
+            pairs.append((C.harmonic_BH_bound(p, a, ks), ing.tr_Hinv_Sigma / (2.0 * (kf + a)) + ing.h0 * ((1.0 + a) / (kf + a)) ** 2,
+                          "harmonic bound, B = H"))
+        if "B=lambda_n" in tags:
+            hl = np.linalg.eigvalsh(dense.H)
+            kappa = hl[-1] / hl[0]
+            w, Vh = np.linalg.eigh(dense.H)
+            T = float(np.sum(np.einsum("ij,jk,ki->i", Vh.T, dense.Sigma, Vh) / (hl[0] * (1.0 - hl[0] / (2.0 * w)))))
+            start = ing.h0 * ((1.0 + kappa) / (kf + kappa)) ** 2
+            with mp.workdps(R.DPS):
+                nu_k = float(R.nu(kappa))
+                S1 = np.array([float((mp.digamma(k + kappa) - mp.digamma(kappa)) / (k + kappa) ** 2) for k in kf])
+            pairs.append((C.harmonic_lambda_n_bound(p, ks, "printed"),
+                          (1.0 / (4.0 * (kf + kappa)) + nu_k * kf / (4.0 * (kf + kappa) ** 3)) * T + start, "§14.2.1 printed bound"))
+            pairs.append((C.harmonic_lambda_n_bound(p, ks, "corrected"),
+                          T / (4.0 * (kf + kappa)) + (kappa - 1.0) ** 2 * T * S1 / 4.0 + start, "§14.2.1 corrected bound"))
+    return pairs
+
+
+@check(source=f"{SRC} §14.2.1-14.3.2 (Amari, Bordes et al., Polyak-Juditsky, Flammarion-Bach, Defossez-Bach, "
+              f"B = H and B = lambda_n I specializations) and the corrected bounds", family="quadratic", kind="deterministic",
+       hypotheses="each formula's own (B = H, B = I, B = lambda_n(H) I, harmonic b > 1/2)",
+       rule="every consequence formula that applies to the instance == its transcription from slow-route ingredients "
+            "(mpmath digamma and Proposition 23 sums, eigen-expansions of H), to the instance tolerance",
+       instances=lambda profile, seed: I.all_instances(profile, seed) + list(I.route_instances(profile, seed)))
+def consequences_match_transcription(inst, rng):
+    tol = _recursion_rtol(inst, 64)
+    pairs = _consequence_pairs(inst)
+    return _first_failure([Verdict.close(got, ref, rtol=tol, what=name) for got, ref, name in pairs],
+                          ", ".join(name for _, _, name in pairs))
+
+
+@check(source=f"{SRC} §14.3 (Polyak average, eqn. 38; exponentially decayed average)", family="quadratic",
+       kind="deterministic", hypotheses="constant step (any alpha, including alpha lambda_1 > 1)",
+       rule="averaged_excess_risk and ema_excess_risk (beta_max = 0.9) == the joint second-moment recursion of "
+            "(theta_k, running sum) and (theta_k, decayed average) from (H, B, Sigma_g), k <= 200",
+       instances=lambda profile, seed: [i for i in _route_instances(profile, seed) if isinstance(i.schedule, Q.Constant)])
+def averages_match_joint_recursion(inst, rng):
+    p, al = inst.problem, inst.schedule.alpha
+    dense = R.Dense.of(p)
+    K = 200
+    tol = _recursion_rtol(inst, K)
+    ks = np.arange(K + 1)
+    return _first_failure([
+        Verdict.close(Q.averaged_excess_risk(p, al, ks), R.averaged_risk_by_recursion(dense, al, K), rtol=tol,
+                      what="Polyak-average risk"),
+        Verdict.close(Q.ema_excess_risk(p, al, ks, 0.9), R.ema_risk_by_recursion(dense, al, K, 0.9), rtol=tol,
+                      what="decayed-average risk"),
+    ], "Polyak and decayed-average risks")
+
+
+# -- Monte Carlo self-calibration: is the reported standard error right? -------------------------
+
+def _calibration_instances(profile, seed):
+    keep = ("B=I, Sigma random, alpha=0.5/lambda_1", "B=H, Sigma=H (realizable), harmonic a=1",
+            "route: random B, rank-2 Sigma_g, alpha=0.7/lambda_1", "route: random B, user step sequence")
+    return [i for i in _route_instances(profile, seed) if i.name.startswith(keep)]
+
+
+#: Runs of the variance calibration: its power (the smallest relative error of Var[h] it detects) is
+#: ~4.5 sqrt((kappa_4 + 2 kappa_2^2) / runs) / kappa_2, 6-13% here; a standard error off by sqrt(2) is 100%.
+CALIBRATION_RUNS = {"quick": 16384, "full": 65536}
+
+
+@check(source=f"{SRC} §14.2, Theorem 3 (theta_k Gaussian under Gaussian noise) and the engine's standard error",
+       family="quadratic", kind="statistical", hypotheses="additive Gaussian noise",
+       rule="the engine's reported variance of h(theta_k) (runs x stderr^2) vs the exact Var[h] = 1/2 tr((H V_k)^2) + "
+            "m_k^T H V_k H m_k: z-test with the exact standard error sqrt((kappa_4 + 2 kappa_2^2)/runs) of a sample "
+            "variance and its Cornish-Fisher skew correction (kappa_3, kappa_6 of the Gaussian quadratic form), "
+            "Bonferroni over k, Holm over the run",
+       twin="montecarlo.engine_matches_numpy",
+       instances=_calibration_instances)
+def monte_carlo_variance_calibration(inst, rng):
+    p, s = inst.problem, Q.as_schedule(inst.schedule)
+    ks = inst.ks_mc[inst.ks_mc > 0]  # Var[h(theta_0)] = 0
+    runs = CALIBRATION_RUNS["full" if inst.runs > I.SIZES["quick"]["runs"] else "quick"]
+    res = simulate(p, s, ks, runs=runs, seed=rng.integers(2**63), progress=False)
+    dense = R.Dense.of(p)
+    means, variances = R.moments_by_recursion(dense, s.alphas(np.arange(int(ks.max()))), ks)
+    kap = [R.quadratic_form_cumulants(dense.H, m, V) for m, V in zip(means, variances)]
+    k2, k3, k4, k6 = (np.array([c[r] for c in kap]) for r in (2, 3, 4, 6))
+    var_y = k4 + 2.0 * k2 * k2  # Var[(h - E h)^2]
+    g_y = (k6 + 12.0 * k4 * k2 + 10.0 * k3 * k3 + 8.0 * k2**3) / var_y**1.5
+    sample_var = res.stderr**2 * res.runs
+    v = Verdict.statistical(sample_var, np.sqrt(var_y / res.runs), k2, res.runs, what="reported Var[h(theta_k)]",
+                            skewness=g_y, studentized=False)
+    return v.with_series(k=ks, exact=k2, mc_mean=sample_var, mc_lo=k2 - 3 * np.sqrt(var_y / res.runs),
+                         mc_hi=k2 + 3 * np.sqrt(var_y / res.runs), exact_label="exact Var[h]",
+                         ylabel=r"$\mathrm{Var}[h(\theta_k)]$")
+
+
+#: Independent seeds of the spread check, and runs per seed (8 blocks of the engine, so that blocks
+#: that wrongly share a stream inflate the spread).  chi^2 on 32 dof detects standard errors off by
+#: a factor ~1.9 either way at the run's Holm level.
+SPREAD_SEEDS, SPREAD_RUNS = 32, 8192
+
+
+@check(source="theorytools.montecarlo (engine): standard error of the mean over independent seeds",
+       family="quadratic", kind="statistical", hypotheses="additive Gaussian noise",
+       rule=f"sum over {SPREAD_SEEDS} independent seeds of ((mean - exact) / reported stderr)^2 ~ chi^2({SPREAD_SEEDS}) "
+            "at each k (two-sided, Bonferroni over k, Holm over the run): the reported standard error matches the "
+            "actual spread of the means",
+       twin="montecarlo.engine_matches_numpy",
+       instances=lambda profile, seed: [i for i in _route_instances(profile, seed)
+                                        if i.name.startswith(("random n=3 kappa=1e+02", "route: random B, rank-2"))])
+def monte_carlo_stderr_calibration(inst, rng):
+    p, s = inst.problem, Q.as_schedule(inst.schedule)
+    ks = np.array([1, 5, 20])
+    dense = R.Dense.of(p)
+    m, V = R.moments_by_recursion(dense, s.alphas(np.arange(int(ks.max()))), ks)
+    exact = R.risk(dense, m, V)
+    z = np.array([(r.mean - exact) / r.stderr for r in
+                  (simulate(p, s, ks, runs=SPREAD_RUNS, seed=rng.integers(2**63), progress=False) for _ in range(SPREAD_SEEDS))])
+    return Verdict.chi_square(np.sum(z * z, axis=0), SPREAD_SEEDS, what="spread of seed means / reported stderr")

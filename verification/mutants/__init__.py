@@ -1,0 +1,1 @@
+"""Mutant lists of :mod:`verification.mutation`, one module per topic (``MUTANTS``)."""

@@ -1,0 +1,1 @@
+"""Independent slow routes used by the checks (never imported by ``theorytools``)."""
