@@ -3,7 +3,8 @@
 Every closed form of 001_7d31b3ff3a2f0401.txt §14 (Theorem 3, eqn. 20, Theorems 5 and 6) is
 tested against a route that shares no code with it:
 
-* ``dense_moments`` / ``dense_risk`` -- the float64 recursions of Appendix B
+* ``dense_moments`` / ``dense_risk`` -- the float64 recursions of Appendix B (shared with the
+  verification suite, :mod:`verification.reference.quadratic`)
   (``E[theta_{k+1}] - theta* = (I - alpha_k B^-1 H)(E[theta_k] - theta*)``, eqn. 23, and
   ``V_{k+1} = (I - alpha_k B^-1 H) V_k (.)^T + alpha_k^2 U``), built from ``H, B, Sigma_g`` only;
 * ``mp_moments`` / ``mp_risk`` -- the same recursions in mpmath at 50 digits;
@@ -27,6 +28,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from theorytools.quadratic import QuadraticProblem, as_schedule, random_problem
+from verification.reference import quadratic as R
 
 # Every hypothesis test of the suite is deterministic: examples are a fixed function of the test
 # (derandomize), there is no example database, and no deadline (first calls into LAPACK can be slow).
@@ -180,41 +182,17 @@ def mat_rtol(p: QuadraticProblem, k: int | float = 1) -> float:
 # --------------------------------------------------------------------------------------------
 def dense_parts(p: QuadraticProblem):
     """``(B^-1 H, U = B^-1 Sigma_g B^-1)`` by dense solves, independently of the eigensolve."""
-    BinvH = np.linalg.solve(p.B, p.H)
-    X = np.linalg.solve(p.B, p.Sigma_g)
-    U = np.linalg.solve(p.B, X.T).T
-    return BinvH, 0.5 * (U + U.T)
+    dense = R.Dense.of(p)
+    return dense.A, dense.U
 
 
-def alphas_of(schedule, K: int) -> np.ndarray:
-    """``alpha_0 .. alpha_{K-1}`` written out from the schedule's definition (§14.2)."""
-    from theorytools.quadratic import Constant, Harmonic, StepSequence
-
-    s = as_schedule(schedule)
-    j = np.arange(K, dtype=float)
-    if isinstance(s, Constant):
-        return np.full(K, s.alpha)
-    if isinstance(s, Harmonic):
-        return 1.0 / (j + s.a + 1.0)
-    if isinstance(s, StepSequence):
-        return np.asarray(s.values[:K], dtype=float)
-    raise TypeError(schedule)
+#: ``alpha_0 .. alpha_{K-1}`` written out from the schedule's definition (§14.2).
+alphas_of = R.step_sizes
 
 
 def dense_moments(p: QuadraticProblem, schedule, K: int):
     """``(m_0..m_K, V_0..V_K)``: ``m_k = E[theta_k] - theta*`` and ``V_k = Var(theta_k)`` (eqn. 22-23)."""
-    BinvH, U = dense_parts(p)
-    eye = np.eye(p.n)
-    m = np.asarray(p.theta0 - p.theta_star, dtype=float)
-    V = np.zeros((p.n, p.n))
-    ms, Vs = [m], [V]
-    for al in alphas_of(schedule, K):
-        D = eye - al * BinvH
-        m = D @ m
-        V = D @ V @ D.T + al * al * U
-        ms.append(m)
-        Vs.append(V)
-    return np.array(ms), np.array(Vs)
+    return R.moments_by_recursion(R.Dense.of(p), alphas_of(as_schedule(schedule), K), np.arange(K + 1))
 
 
 def dense_risk(p: QuadraticProblem, schedule, K: int):

@@ -31,6 +31,35 @@ def _bounds_or_none(inst, ks):
         return None
 
 
+def _close_per_k(value, reference, rtol, what, floor=0.0):
+    """``value`` vs ``reference`` (leading axis: ascending k) to ``rtol`` relative to the largest entry
+    of the reference so far (a recursion's rounding error is relative to the largest intermediate
+    values, and a matrix's small entries are only as accurate as its large ones), or ``floor``."""
+    value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
+    axes = tuple(range(1, reference.ndim))
+    scale = np.max(np.abs(reference), axis=axes) if axes else np.abs(reference)
+    scale = np.maximum(np.maximum.accumulate(scale), floor)
+    scale = np.where(scale > 0, scale, 1.0).reshape((-1,) + (1,) * len(axes))
+    return Verdict.close(value / scale, reference / scale, rtol=0.0, atol=rtol, what=what)
+
+
+def _first_failure(verdicts, summary):
+    """The first failed verdict, else one PASS naming what agreed and the worst relative error."""
+    verdicts = list(verdicts)
+    for v in verdicts:
+        if v.failed:
+            return v
+    worst = max((v.details.get("max_abs_error", 0.0) for v in verdicts), default=0.0)
+    return Verdict(PASS, "deterministic", f"{summary} agree with the independent route (worst scaled error {worst:.2e})",
+                   {"quantities": len(verdicts), "worst_scaled_error": worst})
+
+
+#: Accuracy of the dense recursion after K steps: each step adds ~ n eps kappa(D) relative to the
+#: largest entry; 2K steps of rounding on top of the instance tolerance.
+def _recursion_rtol(inst, K):
+    return inst.rtol * (1.0 + 2.0 * K / 64.0)
+
+
 def _mc_series(inst, res, exact, bounds=None, **extra):
     lo, hi = res.ci(LEVEL)
     series = {"k": inst.ks_mc if "k" not in extra else extra.pop("k"), "exact": exact, "mc_mean": res.mean,
@@ -115,21 +144,19 @@ def theorem6_bound_holds(inst, rng):
 
 @check(source=f"{SRC} §14.2, eqn. 20 and Appendix B (recursion for V_k, eqn. 23)", family="quadratic",
        kind="deterministic", hypotheses="none (exact for any schedule)",
-       rule="eigenbasis closed form == dense recursion V_{k+1} = (I - alpha_k B^-1 H) V_k (.)^T + alpha_k^2 U, "
-            "mean recursion, for k <= 200; relative tolerance of the instance",
+       rule="closed-form risk and the library's own brute-force route variance_recursion == the reference dense "
+            "recursion V_{k+1} = (I - alpha_k B^-1 H) V_k (.)^T + alpha_k^2 U, for k <= 200; relative tolerance of the instance",
        instances=I.mc_instances)
 def exact_risk_matches_dense_recursion(inst, rng):
-    p, s = inst.problem, inst.schedule
+    p, s = inst.problem, Q.as_schedule(inst.schedule)
     K = 200
-    Vs = Q.variance_recursion(p, s, K)
-    alphas = Q.as_schedule(s).alphas(np.arange(K))
-    m = p.theta0 - p.theta_star
-    ref = np.empty(K + 1)
-    for k in range(K + 1):
-        ref[k] = 0.5 * np.trace(p.H @ Vs[k]) + 0.5 * m @ p.H @ m
-        if k < K:
-            m = m - alphas[k] * (p.BinvH @ m)
-    return Verdict.close(Q.excess_risk(p, s, np.arange(K + 1)), ref, rtol=inst.rtol, what="closed-form risk")
+    dense = R.Dense.of(p)
+    ks = np.arange(K + 1)
+    m, V = R.moments_by_recursion(dense, R.step_sizes(s, K), ks)
+    return _first_failure([
+        Verdict.close(Q.excess_risk(p, s, ks), R.risk(dense, m, V), rtol=inst.rtol, what="closed-form risk"),
+        _close_per_k(Q.variance_recursion(p, s, K), V, _recursion_rtol(inst, K), "variance_recursion"),
+    ], "closed-form risk and variance_recursion")
 
 
 @check(source=f"{SRC} §14.3, eqns. 38-39 (Appendix B.3)", family="quadratic", kind="deterministic",
@@ -462,35 +489,6 @@ def _route_instances(profile, seed):
     return list(I.mc_instances(profile, seed)) + list(I.route_instances(profile, seed))
 
 
-def _close_per_k(value, reference, rtol, what, floor=0.0):
-    """``value`` vs ``reference`` (leading axis: ascending k) to ``rtol`` relative to the largest entry
-    of the reference so far (a recursion's rounding error is relative to the largest intermediate
-    values, and a matrix's small entries are only as accurate as its large ones), or ``floor``."""
-    value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
-    axes = tuple(range(1, reference.ndim))
-    scale = np.max(np.abs(reference), axis=axes) if axes else np.abs(reference)
-    scale = np.maximum(np.maximum.accumulate(scale), floor)
-    scale = np.where(scale > 0, scale, 1.0).reshape((-1,) + (1,) * len(axes))
-    return Verdict.close(value / scale, reference / scale, rtol=0.0, atol=rtol, what=what)
-
-
-def _first_failure(verdicts, summary):
-    """The first failed verdict, else one PASS naming what agreed and the worst relative error."""
-    verdicts = list(verdicts)
-    for v in verdicts:
-        if v.failed:
-            return v
-    worst = max((v.details.get("max_abs_error", 0.0) for v in verdicts), default=0.0)
-    return Verdict(PASS, "deterministic", f"{summary} agree with the independent route (worst scaled error {worst:.2e})",
-                   {"quantities": len(verdicts), "worst_scaled_error": worst})
-
-
-#: Accuracy of the dense recursion after K steps: each step adds ~ n eps kappa(D) relative to the
-#: largest entry; 2K steps of rounding on top of the instance tolerance.
-def _recursion_rtol(inst, K):
-    return inst.rtol * (1.0 + 2.0 * K / 64.0)
-
-
 @check(source=f"{SRC} §14.2, Theorem 3 (eqns. 20, 23; V_k recursion) and Proposition 7", family="quadratic",
        kind="deterministic", hypotheses="none (exact for any schedule, including alpha lambda_1 > 1)",
        rule="mean_iterate, variance, second_moment, excess_risk and both terms of excess_risk_decomposition == the dense "
@@ -503,7 +501,7 @@ def moments_match_dense_recursion(inst, rng):
     # Harmonic steps: past k = 1024 the Gamma-ratio grid is re-anchored through the Stirling series.
     K = min(200 if isinstance(s, Q.Constant) else 2000, getattr(s, "horizon", 2000))
     ks = default_ks(K, 25)
-    means, variances = R.moments_by_recursion(dense, s.alphas(np.arange(K)), ks)
+    means, variances = R.moments_by_recursion(dense, R.step_sizes(s, K), ks)
     routes = [(ks, means, variances, _recursion_rtol(inst, K))]
     if isinstance(s, Q.Constant):
         big = np.array([0, 10**3, 10**5, 10**9])  # k = 0 sets the scale: powers lose accuracy relative to it
@@ -549,7 +547,7 @@ def theorem3_limits_match_kronecker(inst, rng):
     lead = R.xi_minus_I_inverse(dense, dense.U)
     Z = R.xi_minus_I_inverse(dense, R.psi(dense, 1.0, dense.U))
     ks = default_ks(100, 12)
-    _, V = R.moments_by_recursion(dense, s.alphas(np.arange(100)), ks)
+    _, V = R.moments_by_recursion(dense, R.step_sizes(s, 100), ks)
     E = V - lead[None] / (ks[:, None, None] + s.a)
     tol = _recursion_rtol(inst, 100)
     return _first_failure([
@@ -686,13 +684,13 @@ def consequences_match_transcription(inst, rng):
 @check(source=f"{SRC} §14.3 (Polyak average, eqn. 38; exponentially decayed average)", family="quadratic",
        kind="deterministic", hypotheses="constant step (any alpha, including alpha lambda_1 > 1)",
        rule="averaged_excess_risk and ema_excess_risk (beta_max = 0.9) == the joint second-moment recursion of "
-            "(theta_k, running sum) and (theta_k, decayed average) from (H, B, Sigma_g), k <= 3000 (past 2048 the "
+            "(theta_k, running sum) and (theta_k, decayed average) from (H, B, Sigma_g), k <= 2200 (past 2048 the "
             "Polyak sums switch from term-by-term to closed forms)",
        instances=lambda profile, seed: [i for i in _route_instances(profile, seed) if isinstance(i.schedule, Q.Constant)])
 def averages_match_joint_recursion(inst, rng):
     p, al = inst.problem, inst.schedule.alpha
     dense = R.Dense.of(p)
-    K = 3000
+    K = 2200  # past 2048, where the Polyak sums switch to closed forms
     tol = _recursion_rtol(inst, K)
     ks = np.arange(K + 1)
     return _first_failure([
@@ -730,7 +728,7 @@ def monte_carlo_variance_calibration(inst, rng):
     runs = CALIBRATION_RUNS["full" if inst.runs > I.SIZES["quick"]["runs"] else "quick"]
     res = simulate(p, s, ks, runs=runs, seed=rng.integers(2**63), progress=False)
     dense = R.Dense.of(p)
-    means, variances = R.moments_by_recursion(dense, s.alphas(np.arange(int(ks.max()))), ks)
+    means, variances = R.moments_by_recursion(dense, R.step_sizes(s, int(ks.max())), ks)
     kap = [R.quadratic_form_cumulants(dense.H, m, V) for m, V in zip(means, variances)]
     k2, k3, k4, k6 = (np.array([c[r] for c in kap]) for r in (2, 3, 4, 6))
     var_y = k4 + 2.0 * k2 * k2  # Var[(h - E h)^2]
@@ -761,7 +759,7 @@ def monte_carlo_stderr_calibration(inst, rng):
     p, s = inst.problem, Q.as_schedule(inst.schedule)
     ks = np.array([1, 5, 20])
     dense = R.Dense.of(p)
-    m, V = R.moments_by_recursion(dense, s.alphas(np.arange(int(ks.max()))), ks)
+    m, V = R.moments_by_recursion(dense, R.step_sizes(s, int(ks.max())), ks)
     exact = R.risk(dense, m, V)
     z = np.array([(r.mean - exact) / r.stderr for r in
                   (simulate(p, s, ks, runs=SPREAD_RUNS, seed=rng.integers(2**63), progress=False) for _ in range(SPREAD_SEEDS))])

@@ -52,6 +52,8 @@ MUTANTS = [
       "step-sequence route: alpha_{j-1} at step j (off by one)"),
     M(Q + "_factors.py", "steps = np.log1p(-lam[None, :] / (x[:, None] + A))",
       "steps = np.log1p(-lam[None, :] / (x[:, None] + A - 1.0))", "harmonic cumulative grid: factor 1 - lam/(x+a) (off by one)"),
+    M(Q + "schedules.py", "return 1.0 / (as_steps(k) + self.a + 1.0)", "return 1.0 / (as_steps(k) + self.a + 2.0)",
+      "harmonic schedule: alpha_k = 1/(k+a+2) (off by one)"),
     # -- eqn. 20: exact risk (risk.py) -------------------------------------------------------
     M(Q + "risk.py", "c = np.where(x == 2.0, 0.0, 0.5 * schedule.alpha * p.s / (2.0 - x))",
       "c = np.where(x == 2.0, 0.0, 0.5 * schedule.alpha * p.s / (2.0 - 0.5 * x))",

@@ -82,6 +82,23 @@ def unvec(x, n):
 
 # -- Theorem 3 by recursion and by Kronecker powers --------------------------------------------
 
+def step_sizes(schedule, K: int) -> np.ndarray:
+    """``alpha_0 .. alpha_{K-1}`` written out from each schedule's definition (§14.2, eqn. 19), not
+    through the schedule's own ``alphas`` method."""
+    from theorytools.quadratic import Constant, Harmonic, StepSequence
+
+    j = np.arange(K, dtype=float)
+    if isinstance(schedule, Constant):
+        return np.full(K, schedule.alpha)
+    if isinstance(schedule, Harmonic):
+        return 1.0 / (j + schedule.a + 1.0)
+    if isinstance(schedule, StepSequence):
+        if K > len(schedule.values):
+            raise ValueError(f"K must be <= {len(schedule.values)} (the number of step sizes given), got {K}")
+        return np.asarray(schedule.values[:K], dtype=float)
+    raise TypeError(f"unknown schedule {schedule!r}")
+
+
 def moments_by_recursion(dense: Dense, alphas: np.ndarray, ks) -> tuple[np.ndarray, np.ndarray]:
     """``(E[theta_k] - theta*, Var theta_k)`` at each k by the dense recursion (k <= len(alphas))."""
     ks = np.asarray(ks)
@@ -144,10 +161,11 @@ def averaged_risk_by_recursion(dense: Dense, alpha: float, K: int) -> np.ndarray
     mu = np.concatenate([dense.d0, dense.d0])
     C = np.zeros((2 * n, 2 * n))
     out = np.empty(K + 1)
+    Qn = alpha**2 * G @ dense.U @ G.T
     for k in range(K + 1):
         ms, Cs = mu[n:] / (k + 1.0), C[n:, n:] / (k + 1.0) ** 2
-        out[k] = 0.5 * np.trace(dense.H @ Cs) + 0.5 * ms @ dense.H @ ms
-        mu, C = T @ mu, T @ C @ T.T + alpha**2 * G @ dense.U @ G.T
+        out[k] = 0.5 * np.sum(dense.H * Cs) + 0.5 * ms @ dense.H @ ms
+        mu, C = T @ mu, T @ C @ T.T + Qn
     return out
 
 
@@ -159,13 +177,17 @@ def ema_risk_by_recursion(dense: Dense, alpha: float, K: int, beta_max: float) -
     mu = np.concatenate([dense.d0, dense.d0])
     C = np.zeros((2 * n, 2 * n))
     out = np.empty(K + 1)
+    step = {}  # beta -> (T, noise covariance); beta is constant once it reaches beta_max
     for k in range(K + 1):
         mb, Cb = mu[n:], C[n:, n:]
-        out[k] = 0.5 * np.trace(dense.H @ Cb) + 0.5 * mb @ dense.H @ mb
+        out[k] = 0.5 * np.sum(dense.H * Cb) + 0.5 * mb @ dense.H @ mb
         beta = min(1.0 - 1.0 / (k + 1), beta_max)
-        T = np.block([[D, np.zeros((n, n))], [(1.0 - beta) * D, beta * np.eye(n)]])
-        G = np.vstack([np.eye(n), (1.0 - beta) * np.eye(n)])
-        mu, C = T @ mu, T @ C @ T.T + alpha**2 * G @ dense.U @ G.T
+        if beta not in step:
+            T = np.block([[D, np.zeros((n, n))], [(1.0 - beta) * D, beta * np.eye(n)]])
+            G = np.vstack([np.eye(n), (1.0 - beta) * np.eye(n)])
+            step[beta] = (T, alpha**2 * G @ dense.U @ G.T)
+        T, Qn = step[beta]
+        mu, C = T @ mu, T @ C @ T.T + Qn
     return out
 
 
