@@ -1,0 +1,184 @@
+"""Monte Carlo over independent runs of TANGO, averaged SGD and SGD (000_3b01ec78f4f92394.txt Definition 1, eqs 5, 8-9).
+
+Runs advance together (arrays with a leading axis over runs) through the same step routine as
+:func:`theorytools.tango.tango_iterates`; blocks of runs have their own seeded streams
+(:mod:`theorytools.montecarlo`), so a seed gives bit-identical results for any chunking or number of
+workers.  Only the recorded quantities at the requested k are kept.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorytools.errors import NonFiniteError
+from theorytools.linalg import as_steps
+from theorytools.montecarlo import MonteCarloResult, run_blocks
+from theorytools.tango.algorithms import StabilityWarning, _as_dt, _Gamma, tango_step
+from theorytools.tango.preconditioners import as_preconditioner
+
+METHODS = ("tango", "averaged_sgd", "sgd")
+
+
+@dataclass(frozen=True, eq=False)
+class TangoResult:
+    """Monte Carlo moments at each recorded k of the quantities ``names`` (theta's coordinates, then
+    ``|v_k|^2`` and, with a threshold c, the indicator ``max_{j<=k} |v_j| > c``)."""
+
+    k: np.ndarray
+    mc: MonteCarloResult
+    names: tuple
+    method: str
+
+    def _shape(self, a):
+        return np.asarray(a).reshape(self.k.size, len(self.names))
+
+    @property
+    def mean(self) -> np.ndarray:
+        """Shape (len(k), len(names))."""
+        return self._shape(self.mc.mean)
+
+    @property
+    def stderr(self) -> np.ndarray:
+        return self._shape(self.mc.stderr)
+
+    @property
+    def skewness(self) -> np.ndarray:
+        return self._shape(self.mc.skewness)
+
+    @property
+    def runs(self) -> int:
+        return self.mc.runs
+
+    def ci(self, level: float = 0.99, method: str = "normal"):
+        lo, hi = self.mc.ci(level, method)
+        return self._shape(lo), self._shape(hi)
+
+    def field(self, name: str):
+        """``(mean, stderr)`` of one recorded quantity over k."""
+        j = self.names.index(name)
+        return self.mean[:, j], self.stderr[:, j]
+
+    @property
+    def theta_mean(self) -> np.ndarray:
+        d = sum(n.startswith("theta_") for n in self.names)
+        return self.mean[:, :d]
+
+
+def _data_draw(model, x, y, batch):
+    """A sampler ``(rng, runs) -> (x_k, y_k)`` of shape (runs, batch[, p]): the Gaussian model's data law,
+    or rows of the dataset drawn uniformly with replacement."""
+    if model.unsupervised:
+        if x is not None or y is not None:
+            raise ValueError(f"{model!r} draws its data from N(data_mean, data_std^2): x and y must be None")
+
+        def draw_law(rng, runs):
+            return None, model.sample_data(rng, (runs, batch))
+
+        draw_law.batch = batch  # lets a model fuse the draw with its gradients
+        return draw_law
+    if x is None or y is None:
+        raise ValueError(f"{model!r} needs a dataset: x of shape (N, p) and y of shape (N,)")
+    X, Y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if X.ndim != 2 or Y.shape != X.shape[:1]:
+        raise ValueError(f"x must have shape (N, p) and y shape (N,), got {X.shape} and {Y.shape}")
+
+    def draw(rng, runs):
+        idx = rng.integers(0, X.shape[0], size=(runs, batch))
+        return X[idx], Y[idx]
+
+    return draw
+
+
+def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=0, *, k=None, method: str = "tango",
+                   x=None, y=None, C=None, batch: int = 1, outer_product: bool = False, v_sup_threshold=None,
+                   chunk_size=None, workers: int = 1, progress=None) -> TangoResult:
+    """Simulate ``runs`` independent trajectories and return the moments of theta_k (and |v_k|^2) at each k.
+
+    Parameters
+    ----------
+    model : a model of :mod:`theorytools.tango.models`
+    theta0 : (d,) start
+    gamma : TANGO's gamma (or a rule name, see :func:`tango_iterates`); the fast rate of averaged SGD;
+        the learning rate of SGD
+    dt : float or (steps+1,) schedule ``delta t_0..delta t_steps`` (unused by SGD)
+    steps : number of iterations K
+    k : iteration counts to record (default: 20 log-spaced up to steps)
+    method : "tango" | "averaged_sgd" (eqs 8-9 with xi = 0) | "sgd"
+    x, y : the dataset of a supervised model (sampled uniformly with replacement)
+    C : preconditioner of eqs 6-7 (TANGO only)
+    batch : minibatch size B (eq. 5 for TANGO; plain minibatch means for the others)
+    outer_product : TANGO's outer-product variant (y~ = y)
+    v_sup_threshold : also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8)
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    steps = int(as_steps(steps))
+    ks = np.unique(np.concatenate([[0], np.round(np.logspace(0, np.log10(max(steps, 1)), 20)).astype(np.int64)])) \
+        if k is None else np.atleast_1d(as_steps(k))
+    if ks.max() > steps:
+        raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
+    dts = _as_dt(dt, steps)
+    theta0 = np.asarray(theta0, dtype=float)
+    if theta0.ndim != 1 or not np.all(np.isfinite(theta0)):
+        raise ValueError(f"theta0 must be a finite 1-D parameter vector, got {theta0!r}")
+    if int(batch) != batch or batch < 1:
+        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    d = theta0.size
+    draw = _data_draw(model, x, y, int(batch))
+    names = tuple(f"theta_{i}" for i in range(d)) + (("v_sq",) if method == "tango" else ()) \
+        + (("v_sup_exceeds",) if v_sup_threshold is not None and method == "tango" else ())
+    steps_at, where = np.unique(ks, return_inverse=True)
+    warned = [False]
+
+    def block(rng, nruns):
+        theta = np.broadcast_to(theta0, (nruns, d)).copy()
+        other = theta.copy()  # v (TANGO) or the fast parameter (averaged SGD)
+        if method == "tango":
+            other[:] = 0.0
+        vmax = np.zeros(nruns)
+        gam = _Gamma(gamma, nruns)
+        pre = as_preconditioner(C, d)
+        state = pre.init(nruns, d)
+        rec = np.empty((nruns, steps_at.size, len(names)))
+        pos = 0
+        for j in range(steps + 1):
+            if pos < steps_at.size and steps_at[pos] == j:
+                rec[:, pos, :d] = theta
+                if method == "tango":
+                    vsq = np.sum(other * other, axis=1)
+                    rec[:, pos, d] = vsq
+                    if v_sup_threshold is not None:
+                        rec[:, pos, d + 1] = vmax > v_sup_threshold
+                pos += 1
+            if j == steps:
+                break
+            if method != "tango":
+                xk, yk = draw(rng, nruns)
+                g = model.grad((other if method == "averaged_sgd" else theta)[:, None, :], yk, xk).mean(axis=1)
+            if method == "sgd":
+                theta = theta - gamma * g
+            elif method == "averaged_sgd":
+                other = other - gamma * g
+                theta = (1.0 - dts[j + 1]) * theta + dts[j + 1] * other
+            else:
+                g, gt = model.sampled_gradients(rng, theta, draw, outer_product)
+                gk = gam(gt)
+                if not warned[0] and np.max(gk * batch * np.sum(gt * gt, axis=1, keepdims=True)) > 2.0:
+                    warnings.warn(f"gamma B |g~|^2 > 2 at step k = {j + 1}: the velocity update amplifies v "
+                                  "(stability needs gamma <= 1/R^2, Theorem 5)", StabilityWarning, stacklevel=4)
+                    warned[0] = True
+                state, Cg, Cgt = pre.apply(state, theta, g, gt)
+                other, theta = tango_step(other, theta, g, gt, gk, dts[j], dts[j + 1], Cg, Cgt, int(batch))
+                if v_sup_threshold is not None:
+                    vmax = np.maximum(vmax, np.sqrt(np.sum(other * other, axis=1)))
+            if not np.isfinite(theta.sum() + other.sum()):
+                bad = np.argwhere(~np.isfinite(theta + other))[0][0]
+                raise NonFiniteError(f"simulate_tango ({method}): non-finite iterate at step k = {j + 1} in run {bad} of "
+                                     "this block; gamma or dt is too large for this model")
+        return rec[:, where, :].reshape(nruns, -1)
+
+    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc=f"simulate {method}")
+    return TangoResult(ks, mc, names, method)
