@@ -95,7 +95,7 @@ def write_figures(results: list[Result], out: Path) -> list[Path]:
     paths = []
     by_family: dict = {}
     for r in results:
-        if r.verdict.series.get("k") is not None:
+        if r.verdict.series.get("k") is not None or r.verdict.series.get("paths"):
             by_family.setdefault((r.family, r.check), []).append(r)
     for (family, check), rs in sorted(by_family.items()):
         ncol = min(3, len(rs))
@@ -124,7 +124,20 @@ def _positive(y):
     return np.where(y > 0, y, np.nan)
 
 
+def _paths_panel(ax, r: Result):
+    """Trajectories in a parameter plane (linear axes), e.g. TANGO's Figure 1 in (mu, sigma)."""
+    s = r.verdict.series
+    for i, (label, (x, y)) in enumerate(s["paths"].items()):
+        ax.plot(x, y, lw=1.6 if i == 0 else 1.0, color="black" if i == 0 else None, label=label)
+    ax.set_xlabel(s.get("xlabel", "x"))
+    ax.set_ylabel(s.get("ylabel", "y"))
+    ax.set_title(f"{r.instance}\n[{r.verdict.status}]", fontsize=8, color=_COLORS.get(r.verdict.status, "black"))
+    ax.grid(True, alpha=0.25)
+
+
 def _panel(ax, r: Result):
+    if r.verdict.series.get("paths"):
+        return _paths_panel(ax, r)
     s = {key: (_positive(v) if key not in ("k", "xlabel", "ylabel", "exact_label", "bound_label") else v)
          for key, v in r.verdict.series.items()}
     k = np.asarray(s["k"], dtype=float)

@@ -161,6 +161,24 @@ class Verdict:
         return cls(PENDING, "statistical", msg, details, p_value=p)
 
     @classmethod
+    def at_most(cls, estimate, stderr, bound, runs: int, what: str = "Monte Carlo mean") -> "Verdict":
+        """One-sided z-tests that each Monte Carlo ``estimate`` does not exceed ``bound`` (a theorem's upper
+        bound on an expectation), Bonferroni over the points; decided by the runner (Holm)."""
+        estimate, stderr, bound = (np.asarray(v, dtype=float) for v in (estimate, stderr, bound))
+        bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, bound=bound)
+        if bad_input:
+            return cls(PENDING, "statistical", bad_input, {"runs": int(runs)}, p_value=0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(stderr > 0, (estimate - bound) / stderr, np.where(estimate > bound, np.inf, -np.inf))
+        p = float(min(1.0, z.size * np.min(stats.norm.sf(z)))) if z.size else 1.0
+        i = int(np.argmax(z)) if z.size else 0
+        details = {"runs": int(runs), "points": int(z.size), "max_z": float(np.max(z)) if z.size else 0.0,
+                   "max_ratio_to_bound": _worst(estimate / bound)}
+        msg = (f"{what}: largest estimate / bound = {details['max_ratio_to_bound']:.3g} "
+               f"(worst z = {z.flat[i]:.2f}), {runs} runs")
+        return cls(PENDING, "statistical", msg, details, p_value=p)
+
+    @classmethod
     def chi_square(cls, statistic, dof: int, what: str) -> "Verdict":
         """Two-sided test that each ``statistic ~ chi^2(dof)`` (e.g. a sum of ``dof`` squared z-scores whose
         standard errors are under test: too small a sum means too large standard errors), Bonferroni over
@@ -182,13 +200,18 @@ class Verdict:
 
     # -- convergence order --------------------------------------------------------------
     @classmethod
-    def order(cls, x, y, predicted: float, level: float = 0.99, tol: float = 0.0, what: str = "slope") -> "Verdict":
+    def order(cls, x, y, predicted: float, level: float = 0.99, tol: float = 0.0, what: str = "slope",
+              at_least: bool = False) -> "Verdict":
         """Fit ``log y = c + slope log x`` by least squares; PASS if ``predicted`` is within the slope's
-        ``level`` confidence interval widened by ``tol`` (the bias allowed for pre-asymptotic terms)."""
+        ``level`` confidence interval widened by ``tol`` (the bias allowed for pre-asymptotic terms).
+        With ``at_least`` (a rate that is an upper bound, e.g. O(sqrt(dt))), PASS if the slope is not
+        significantly below ``predicted``."""
         lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
+        if not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
+            return cls(FAIL, "order", _non_finite(what, x=lx, y=ly) or f"non-positive values while fitting {what}")
         fit = stats.linregress(lx, ly)
         half = stats.t.ppf(0.5 + level / 2, max(lx.size - 2, 1)) * fit.stderr + tol
-        ok = abs(fit.slope - predicted) <= half
+        ok = fit.slope + half >= predicted if at_least else abs(fit.slope - predicted) <= half
         details = {"slope": float(fit.slope), "ci_half_width": float(half), "predicted": predicted, "points": int(lx.size)}
-        msg = f"fitted {what} {fit.slope:.4f} ± {half:.2g} vs predicted {predicted:g}"
+        msg = f"fitted {what} {fit.slope:.4f} ± {half:.2g} vs predicted {'>= ' if at_least else ''}{predicted:g}"
         return cls(PASS if ok else FAIL, "order", msg, details)

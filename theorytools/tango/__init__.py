@@ -10,6 +10,7 @@ Quick start::
     res = simulate_tango(m, [0.0, 0.0], gamma=1e-2, dt=1e-4, steps=10**5, runs=1000)
 """
 
+from theorytools.errors import HypothesisError, NonFiniteError
 from theorytools.tango.algorithms import (
     GAMMA_RULES,
     StabilityWarning,
@@ -25,13 +26,13 @@ from theorytools.tango.algorithms import (
 from theorytools.tango.models import GaussianModel, LinearRegressionModel, LogisticModel, Model, SoftmaxModel
 from theorytools.tango.ode import euler_scheme, natural_gradient_flow, preconditioned_flow
 from theorytools.tango.preconditioners import DiagonalFisher, FixedPreconditioner, RMSProp
-from theorytools.tango.simulation import TangoResult, simulate_tango
+from theorytools.tango.simulation import TangoResult, simulate_tango, simulate_two_timescale
 
 __all__ = [
-    "Model", "GaussianModel", "LinearRegressionModel", "LogisticModel", "SoftmaxModel",
+    "HypothesisError", "NonFiniteError", "Model", "GaussianModel", "LinearRegressionModel", "LogisticModel", "SoftmaxModel",
     "tango_iterates", "tango_step", "sgd_iterates", "averaged_sgd_iterates", "two_timescale_iterates",
     "noise_free_iterates", "auxiliary_sequence", "gamma_from_samples", "GAMMA_RULES", "StabilityWarning",
     "natural_gradient_flow", "preconditioned_flow", "euler_scheme",
     "FixedPreconditioner", "RMSProp", "DiagonalFisher",
-    "simulate_tango", "TangoResult",
+    "simulate_tango", "simulate_two_timescale", "TangoResult",
 ]

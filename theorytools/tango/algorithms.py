@@ -82,11 +82,12 @@ class _Gamma:
 def tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch: int = 1):
     """One step of eqs 3-4 (eq. 5 with ``batch`` B, eqs 6-7 with the preconditioned ``Cg``, ``Cgt``)."""
     keep = 1.0 - dt_prev
-    coef = np.sum(v * gt, axis=-1, keepdims=True)
     Cg = g if Cg is None else Cg
     Cgt = gt if Cgt is None else Cgt
-    v = keep * v + gamma * Cg - (gamma * batch * keep) * coef * Cgt
-    return v, theta - dt_cur * v
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported by the caller, at its step
+        coef = np.sum(v * gt, axis=-1, keepdims=True)
+        v = keep * v + gamma * Cg - (gamma * batch * keep) * coef * Cgt
+        return v, theta - dt_cur * v
 
 
 def _check_step(where, k, *arrays):

@@ -20,13 +20,21 @@ def _times(t) -> np.ndarray:
     return t
 
 
+def _solve(A, F):
+    """``A^-1 F``, or the minimum-norm ``A^+ F`` when A is singular (e.g. softmax in W: J has rank (K-1) p)."""
+    try:
+        return np.linalg.solve(A, F)
+    except np.linalg.LinAlgError:
+        return np.linalg.lstsq(A, F, rcond=None)[0]
+
+
 def preconditioned_flow(F, A, theta0, t, rtol: float = 1e-12, atol: float = 1e-12) -> np.ndarray:
     """``theta(t)`` of ``dtheta/dt = -A(theta)^-1 F(theta)``, ``theta(0) = theta0`` (eqs 15, 32), shape (len(t), d)."""
     t = _times(t)
     theta0 = np.asarray(theta0, dtype=float)
     if t[-1] == 0.0:
         return np.repeat(theta0[None], t.size, axis=0)
-    sol = solve_ivp(lambda _s, th: -np.linalg.solve(A(th), F(th)), (0.0, float(t[-1])), theta0, method="DOP853",
+    sol = solve_ivp(lambda _s, th: -_solve(A(th), F(th)), (0.0, float(t[-1])), theta0, method="DOP853",
                     t_eval=t, rtol=rtol, atol=atol)
     if not sol.success or not np.all(np.isfinite(sol.y)):
         raise NonFiniteError(f"preconditioned_flow: solve_ivp failed before t = {t[-1]:g}: {sol.message}")
@@ -45,6 +53,6 @@ def euler_scheme(F, A, theta0, dt: float, steps: int) -> np.ndarray:
     theta = np.asarray(theta0, dtype=float).copy()
     out = [theta.copy()]
     for _ in range(int(steps)):
-        theta = theta - dt * np.linalg.solve(A(theta), F(theta))
+        theta = theta - dt * _solve(A(theta), F(theta))
         out.append(theta.copy())
     return np.array(out)

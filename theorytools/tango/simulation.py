@@ -182,3 +182,52 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
 
     mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc=f"simulate {method}")
     return TangoResult(ks, mc, names, method)
+
+
+def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000, seed=0, *, k=None,
+                           v_sup_threshold=None, chunk_size=None, workers: int = 1, progress=None) -> TangoResult:
+    """Monte Carlo of Theorem 5's iteration (eqs 27-28), ``v_0 = 0``, over independent runs::
+
+        v_k = v_{k-1} + gamma F^_k - gamma A^_k v_{k-1},    theta_k = theta_{k-1} - dt_k v_k
+
+    ``draw(rng, theta) -> (F^, A^)`` for all runs at once (``theta`` of shape (runs, d)): ``F^`` of shape
+    (runs, d), and ``A^`` of shape (runs, d, d), or (runs, d) for a rank-one ``A^ = a a^T`` given by ``a``.
+    Records theta, |v_k|^2 and, with a threshold c, the indicator ``max_{j<=k} |v_j| > c``.
+    """
+    steps = int(as_steps(steps))
+    ks = np.atleast_1d(as_steps(k)) if k is not None else np.arange(steps + 1)
+    if ks.max() > steps:
+        raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
+    dts = _as_dt(dt, steps)
+    theta0 = np.asarray(theta0, dtype=float)
+    d = theta0.size
+    names = tuple(f"theta_{i}" for i in range(d)) + ("v_sq",) + (("v_sup_exceeds",) if v_sup_threshold is not None else ())
+    steps_at, where = np.unique(ks, return_inverse=True)
+
+    def block(rng, nruns):
+        theta = np.broadcast_to(theta0, (nruns, d)).copy()
+        v = np.zeros((nruns, d))
+        vmax = np.zeros(nruns)
+        rec = np.empty((nruns, steps_at.size, len(names)))
+        pos = 0
+        for j in range(steps + 1):
+            if pos < steps_at.size and steps_at[pos] == j:
+                rec[:, pos, :d] = theta
+                rec[:, pos, d] = np.sum(v * v, axis=1)
+                if v_sup_threshold is not None:
+                    rec[:, pos, d + 1] = vmax > v_sup_threshold
+                pos += 1
+            if j == steps:
+                break
+            F, A = draw(rng, theta)
+            Av = np.einsum("rij,rj->ri", A, v) if np.ndim(A) == 3 else A * np.sum(A * v, axis=1, keepdims=True)
+            v = v + gamma * F - gamma * Av
+            theta = theta - dts[j + 1] * v
+            vmax = np.maximum(vmax, np.sqrt(np.sum(v * v, axis=1)))
+            if not np.isfinite(v.sum()):
+                bad = np.argwhere(~np.isfinite(v))[0][0]
+                raise NonFiniteError(f"simulate_two_timescale: non-finite velocity at step k = {j + 1} in run {bad} of this block")
+        return rec[:, where, :].reshape(nruns, -1)
+
+    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc="simulate theorem 5")
+    return TangoResult(ks, mc, names, "two_timescale")

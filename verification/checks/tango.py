@@ -1,0 +1,471 @@
+"""Checks of Ollivier's TANGO paper (000_3b01ec78f4f92394.txt): models and Fisher matrices, Propositions 2 and 4,
+Theorems 3/5 (convergence orders), Lemmas 6-7, Corollary 8, the delta t = 1 property, Figure 1.
+
+The library is called through ``theorytools.tango`` (``T.name``) at run time, so tests can plant a wrong
+formula there and see the check FAIL.  Independent routes live in :mod:`verification.reference.tango`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+import theorytools.tango as T
+from theorytools.tango import instances as TI
+from verification.reference import tango as RT
+from verification.registry import check
+from verification.verdict import FAIL, MEASURED, PASS, Verdict
+
+SRC = "000_3b01ec78f4f92394.txt"
+
+
+@dataclass(frozen=True, eq=False)
+class Case:
+    name: str
+    inst: object
+    thetas: tuple = ()
+    params: dict = field(default_factory=dict)
+
+
+def _datasets(profile, seed):
+    N = 40 if profile == "quick" else 200
+    return [TI.figure1(), TI.linear_regression(3, N, 0.5, seed), TI.logistic_regression(3, N, seed),
+            TI.softmax_regression(3, 2, N, seed)]
+
+
+def _model_cases(profile, seed):
+    rng = np.random.default_rng([seed, 7])
+    out = []
+    for inst in _datasets(profile, seed):
+        d = inst.theta0.size
+        thetas = (inst.theta0 + 0.0, inst.theta0 + 0.7 * rng.standard_normal(d))
+        out.append(Case(inst.name, inst, thetas))
+    return out
+
+
+def _first_failure(verdicts, summary):
+    verdicts = list(verdicts)
+    for v in verdicts:
+        if v.failed:
+            return v
+    return Verdict(PASS, "deterministic", f"{summary}: all {len(verdicts)} comparisons pass", {"comparisons": len(verdicts)})
+
+
+# -- models -----------------------------------------------------------------------------------
+
+@check(source=f"{SRC} eqs 1, 2, 10, 75 (Fisher = E[g~ g~^T] = E[Hessian] under p_theta)", family="tango",
+       kind="deterministic", hypotheses="none",
+       rule="model.fisher == E[g~ g~^T] (eq. 10) == E[d^2 l/dtheta^2] (eq. 75) by exact enumeration or 30-node "
+            "Gauss-Hermite quadrature (exact for these polynomial integrands), rtol 1e-10; E[g~] = 0; grad and "
+            "hessian == central finite differences of loss and grad (rtol 1e-6: truncation ~h^2 = 1e-10, rounding "
+            "~eps/h = 1e-11, relative to the scale); expected_gradient == quadrature over the data law or the row mean",
+       instances=_model_cases)
+def model_derivatives_and_fisher(case, rng):
+    inst, m = case.inst, case.inst.model
+    x = None if m.unsupervised else inst.x
+    verdicts = []
+    for th in case.thetas:
+        J = T.Model.fisher(m, th, x)
+        scale = np.max(np.abs(J))
+        verdicts += [Verdict.close(J, RT.fisher_by_scores(m, th, x), rtol=1e-10, atol=1e-12 * scale, what="J vs E[g~ g~^T]"),
+                     Verdict.close(J, RT.fisher_by_hessians(m, th, x), rtol=1e-10, atol=1e-12 * scale, what="J vs E[Hessian]"),
+                     Verdict.close(RT.score_mean(m, th, x), 0.0, rtol=0.0, atol=1e-11 * np.sqrt(scale), what="E[g~]")]
+        if m.unsupervised:
+            ys, xs = [m.data_mean - 1.3, m.data_mean + 0.4], [None, None]
+            verdicts.append(Verdict.close(m.expected_gradient(th), RT.gaussian_expected_gradient(m, th), rtol=1e-10,
+                                          atol=1e-12, what="expected gradient"))
+        else:
+            ys, xs = inst.y[:2], inst.x[:2]
+            mean_loss = lambda t: float(np.mean(m.loss(t, inst.y, inst.x)))  # noqa: E731
+            verdicts.append(Verdict.close(m.expected_gradient(th, inst.x, inst.y), RT.finite_difference_gradient(mean_loss, th),
+                                          rtol=1e-6, atol=1e-8, what="expected gradient vs d(mean loss)/dtheta"))
+        for yi, xi in zip(ys, xs):
+            g = m.grad(th, yi, xi)
+            gs = max(1.0, np.max(np.abs(g)))
+            verdicts.append(Verdict.close(g, RT.finite_difference_gradient(lambda t: float(m.loss(t, yi, xi)), th),
+                                          rtol=1e-6, atol=1e-7 * gs, what="grad vs finite differences of loss"))
+            H = m.hessian(th, yi, xi)
+            verdicts.append(Verdict.close(H, RT.finite_difference_jacobian(lambda t: m.grad(t, yi, xi), th), rtol=1e-6,
+                                          atol=1e-7 * max(1.0, np.max(np.abs(H))), what="hessian vs finite differences of grad"))
+    return _first_failure(verdicts, "Fisher (two definitions), score mean, gradient, Hessian, expected gradient")
+
+
+def _gaussian_case(profile, seed):
+    return [Case("Figure 1 Gaussian model, t in [0, 10]", TI.figure1())]
+
+
+@check(source=f"{SRC} eq. 12 (natural gradient ODE) for the Gaussian of Figure 1", family="tango", kind="deterministic",
+       hypotheses="none",
+       rule="natural_gradient_flow (solve_ivp, DOP853, rtol = atol = 1e-12) == the closed-form flow "
+            "mu = m + (mu0 - m) e^-t, sigma^2 = s^2 + (sigma0^2 - s^2 + D) e^-t - D e^-2t at 41 times in [0, 10], atol 1e-9",
+       instances=_gaussian_case)
+def natural_gradient_flow_closed_form(case, rng):
+    inst = case.inst
+    t = np.linspace(0.0, 10.0, 41)
+    ode = T.natural_gradient_flow(inst.model, inst.theta0, t)
+    closed = inst.model.natural_gradient_flow_closed_form(inst.theta0, t)
+    # the integrator's global error at rtol = atol = 1e-12 over t <= 10 is ~1e-11 here
+    v = Verdict.close(ode, closed, rtol=0.0, atol=1e-9, what="solve_ivp NG flow vs closed form")
+    return v.with_series(paths={"NG flow (closed form)": (closed[:, 0], np.exp(closed[:, 1])),
+                                "solve_ivp": (ode[:, 0], np.exp(ode[:, 1]))}, xlabel=r"$\mu$", ylabel=r"$\sigma$")
+
+
+# -- Proposition 4: noise-free, order 1 ----------------------------------------------------------
+
+def _order_verdict(dts, errs, predicted, what):
+    """Order fit with a tolerance from the data: the local slopes approach ``predicted`` like ``1 + O(dt)``,
+    so the drift of the local slopes over the fitted range bounds the remaining pre-asymptotic bias."""
+    dts, errs = np.asarray(dts), np.asarray(errs)
+    local = np.diff(np.log(errs)) / np.diff(np.log(dts))
+    tol = float(np.max(local) - np.min(local)) + 1e-3
+    v = Verdict.order(dts, errs, predicted, tol=tol, what=what)
+    return v, local
+
+
+def _prop4_cases(profile, seed):
+    # gamma = 0.4 < 1/lambda_max(J) = 1/2 on the whole path (J = diag(1/sigma^2, 2), sigma >= 1 here).
+    # The lag of theta behind the Euler scheme is ~ dt / (gamma lambda_min(J)) = dt sigma_max^2 / 0.4 = 65 dt
+    # (sigma_max^2 = 26); dt <= 1e-3 keeps it below 7% of T = 2, where the local slopes are within 0.04 of 1.
+    fig = Case("Figure 1 Gaussian, gamma = 0.4, T = 2", TI.figure1(),
+               params={"gamma": 0.4, "T": 2.0, "dts": [1e-3, 5e-4, 2.5e-4, 1.25e-4]})
+    lin = TI.linear_regression(2, 40 if profile == "quick" else 200, 1.0, seed)
+    # linear regression: J = E[x x^T] / s2 is constant; lambda_max ~ 1, so gamma = 0.5.
+    reg = Case(lin.name + ", gamma = 0.5, T = 1", lin, params={"gamma": 0.5, "T": 1.0, "dts": [4e-3, 2e-3, 1e-3, 5e-4]})
+    return [fig, reg]
+
+
+def _reference_path(inst, t):
+    if inst.model.unsupervised:
+        return inst.model.natural_gradient_flow_closed_form(inst.theta0, t)
+    return T.natural_gradient_flow(inst.model, inst.theta0, t, inst.x, inst.y)
+
+
+@check(source=f"{SRC} Proposition 4 (eqs 13-15; proof eqs 16-26)", family="tango", kind="order",
+       hypotheses="F = E g, A = J smooth with bounded derivatives, gamma < 1/lambda_max(A)",
+       rule="|theta_{T/dt} - theta(T)| of eqs 13-14 vs dt: fitted log-log slope within its 99% CI, widened by the drift "
+            "of the local slopes (the pre-asymptotic bias), of 1; also the auxiliary z_k (eq. 21): max |z_k - theta_k| "
+            "= O(dt) and the Euler defect |z_{k+1} - z_k + dt A(z_k)^-1 F(z_k)| = O(dt^2)",
+       instances=_prop4_cases)
+def proposition4_order_one(case, rng):
+    inst, P = case.inst, case.params
+    m, x, y = inst.model, inst.x, inst.y
+    ref = _reference_path(inst, [P["T"]])[-1]
+    errs, zlag, defect = [], [], []
+    F = lambda th: m.expected_gradient(th, x, y)  # noqa: E731
+    A = lambda th: m.fisher(th, x)  # noqa: E731
+    for dt in P["dts"]:
+        K = int(round(P["T"] / dt))
+        th, v = T.noise_free_iterates(m, inst.theta0, P["gamma"], dt, K, "prop4", x, y, return_velocity=True)
+        errs.append(np.linalg.norm(th[-1] - ref))
+        z = T.auxiliary_sequence(th, v, A, P["gamma"], dt)  # z_1..z_K
+        zlag.append(np.max(np.linalg.norm(z - th[1:], axis=1)))
+        idx = np.linspace(0, K - 2, 50).astype(int)
+        defect.append(max(np.linalg.norm(z[i + 1] - z[i] + dt * np.linalg.solve(A(z[i]), F(z[i]))) for i in idx))
+    v1, local = _order_verdict(P["dts"], errs, 1.0, "order of |theta_{T/dt} - theta(T)|")
+    v2, _ = _order_verdict(P["dts"], zlag, 1.0, "order of max |z_k - theta_k|")
+    v3, _ = _order_verdict(P["dts"], defect, 2.0, "order of the Euler defect of z")
+    for v in (v1, v2, v3):
+        if v.failed:
+            return v
+    msg = f"{v1.message}; {v2.message}; {v3.message}; local slopes {np.round(local, 3).tolist()}"
+    return Verdict(PASS, "order", msg, {**v1.details, "z_lag_slope": v2.details["slope"], "defect_slope": v3.details["slope"]}
+                   ).with_series(k=np.array(P["dts"]), exact=np.array(errs), bound=np.array(P["dts"]) * errs[-1] / P["dts"][-1],
+                                 bound_label="slope 1", exact_label=r"$|\theta_{T/\delta t} - \theta(T)|$",
+                                 xlabel=r"$\delta t$", ylabel="error at T")
+
+
+@check(source=f"{SRC} Definition 1 (eqs 3-4) with exact expectations; Theorem 3 (noise-free limit)", family="tango",
+       kind="order", hypotheses="as Proposition 4; TANGO's A = (1 - dt) J + (dt/gamma) I",
+       rule="noise-free TANGO (eqs 3-4 with E g and J exact): |theta_{T/dt} - theta(T)| has log-log slope 1 "
+            "(CI widened by the drift of the local slopes)",
+       instances=lambda profile, seed: [Case("Figure 1 Gaussian, gamma = 0.4, T = 2", TI.figure1(),
+                                             params={"gamma": 0.4, "T": 2.0, "dts": [2.5e-4, 1.25e-4, 6.25e-5]})])
+def noise_free_tango_order_one(case, rng):
+    inst, P = case.inst, case.params
+    ref = _reference_path(inst, [P["T"]])[-1]
+    errs = [np.linalg.norm(T.noise_free_iterates(inst.model, inst.theta0, P["gamma"], dt, int(round(P["T"] / dt)), "tango")[-1] - ref)
+            for dt in P["dts"]]
+    v, local = _order_verdict(P["dts"], errs, 1.0, "order of noise-free TANGO's error")
+    return v
+
+
+# -- Theorems 3 / 5: stochastic TANGO, order 1/2 in probability ---------------------------------
+
+def _stochastic_cases(profile, seed):
+    lin = TI.linear_regression(2, 40 if profile == "quick" else 200, 1.0, seed)
+    runs = 256 if profile == "quick" else 2048
+    out = [Case(lin.name + ", gamma = 0.1, T = 1", lin, params={"gamma": 0.1, "T": 1.0, "dts": [4e-3, 2e-3, 1e-3, 5e-4], "runs": runs})]
+    if profile == "full":
+        out.append(Case("Figure 1 Gaussian, gamma = 0.02, T = 2", TI.figure1(),
+                        params={"gamma": 0.02, "T": 2.0, "dts": [4e-4, 2e-4, 1e-4], "runs": 256}))
+    return out
+
+
+@check(source=f"{SRC} Theorem 3 and Theorem 5 (theta_{{T/dt}} - theta_T = O(sqrt(dt)) in probability)", family="tango",
+       kind="order", hypotheses="Theorem 5's with F^ = g, A^ = (1 - dt) g~ g~^T + dt/gamma I; gamma <= 1/R^2",
+       rule="E|theta_{T/dt} - theta(T)| over independent runs vs dt: the fitted slope (with its 99% CI) must reach 1/2 "
+            "(the theorem's rate is an upper bound: a slope significantly below 1/2 fails); the slope and run count are reported",
+       instances=_stochastic_cases)
+def stochastic_tango_order_half(case, rng):
+    inst, P = case.inst, case.params
+    ref = _reference_path(inst, [P["T"]])[-1]
+    errs, ses = [], []
+    for dt in P["dts"]:
+        K = int(round(P["T"] / dt))
+        res = T.simulate_tango(inst.model, inst.theta0, P["gamma"], dt, K, runs=P["runs"], seed=rng.integers(2**63),
+                               k=[K], x=inst.x, y=inst.y, progress=False)
+        # E|theta - theta_T| needs per-run norms; the engine keeps moments of theta only, so use the
+        # root-mean-square error from the per-coordinate second moments: E|e|^2 = |mean e|^2 + sum var.
+        mean, se = res.theta_mean[0], res.stderr[0, : ref.size]
+        rms = np.sqrt(np.sum((mean - ref) ** 2) + np.sum((se**2) * res.runs))
+        errs.append(rms)
+    v = Verdict.order(P["dts"], errs, 0.5, level=0.99, tol=0.0, what="order of the rms error", at_least=True)
+    return Verdict(v.status, "order", f"{v.message} ({P['runs']} runs per dt; rms errors {np.round(errs, 5).tolist()})",
+                   {**v.details, "runs": P["runs"]}).with_series(
+        k=np.array(P["dts"]), exact=np.array(errs), bound=np.sqrt(np.array(P["dts"]) / P["dts"][-1]) * errs[-1],
+        bound_label=r"slope 1/2", exact_label="rms error at T", xlabel=r"$\delta t$", ylabel=r"$\sqrt{E|\theta_{T/\delta t} - \theta(T)|^2}$")
+
+
+# -- properties of Definition 1 and Proposition 2 -------------------------------------------------
+
+def _all_models(profile, seed):
+    return [Case(i.name, i) for i in _datasets(profile, seed)]
+
+
+def _listed_samples(inst, K, rng):
+    m = inst.model
+    if m.unsupervised:
+        return None, m.sample_data(rng, K)
+    idx = rng.integers(0, inst.x.shape[0], K)
+    return inst.x[idx], inst.y[idx]
+
+
+@check(source=f"{SRC} Definition 1, property 2 (dt = 1: ordinary gradient descent with rate gamma)", family="tango",
+       kind="deterministic", hypotheses="none",
+       rule="tango_iterates with dt_k = 1 == sgd_iterates with learning rate gamma on the same samples, every iterate, "
+            "to 1e-13 relative (v_k = gamma g_k exactly; only rounding of gamma g_k differs)",
+       instances=_all_models)
+def dt_one_is_sgd(case, rng):
+    inst = case.inst
+    K = 200
+    x, y = _listed_samples(inst, K, rng)
+    yt = y[::-1].copy()  # any pseudo-samples: their term is multiplied by 1 - dt = 0
+    gamma = 0.05
+    a = T.tango_iterates(inst.model, inst.theta0, gamma, 1.0, x, y, yt, on_unstable="ignore")
+    b = T.sgd_iterates(inst.model, inst.theta0, gamma, x, y)
+    return Verdict.close(a, b, rtol=1e-13, atol=1e-13 * np.max(np.abs(b)), what="TANGO(dt = 1) vs SGD(gamma)")
+
+
+def _prop2_cases(profile, seed):
+    out = []
+    for s2 in (1.0, 0.5):
+        inst = TI.linear_regression(3, 60, s2, seed)
+        out.append(Case(inst.name + ", constant dt = 0.05", inst, params={"dt": "constant"}))
+        out.append(Case(inst.name + ", dt_k = 1/(k + 10)", inst, params={"dt": "decreasing"}))
+    return out
+
+
+@check(source=f"{SRC} Proposition 2 (eqs 8-9; proof eqs 66-74)", family="tango", kind="deterministic",
+       hypotheses="quadratic loss whose Hessian does not depend on y (linear regression)",
+       rule="TANGO (eqs 3-4) and averaged SGD (eqs 8-9) with xi_k of eq. 73, consuming the same samples and "
+            "pseudo-samples, give the same theta_k, and v_k = theta_{k-1} - theta^fast_k, to 1e-10 relative, for a "
+            "constant and a decreasing dt_k; and E[xi_k | past] = 0 (eq. 74: E[g~ g~^T] = H_k) to quadrature accuracy",
+       instances=_prop2_cases)
+def proposition2_tango_is_averaged_sgd(case, rng):
+    inst, m = case.inst, case.inst.model
+    K = 400
+    x, y = _listed_samples(inst, K, rng)
+    theta0 = inst.theta0 + rng.standard_normal(inst.theta0.size)
+    yt = m.sample(np.broadcast_to(theta0, (K, theta0.size)), x, rng)  # any pseudo-samples: both consume the same
+    dt = 0.05 if case.params["dt"] == "constant" else 1.0 / (np.arange(K + 1) + 10.0)
+    gamma = 0.02  # gamma |g~|^2 < 2 for these draws: the iterates stay bounded (the identity holds either way)
+    th, v = T.tango_iterates(m, theta0, gamma, dt, x, y, yt, return_velocity=True, on_unstable="ignore")
+    th2, fast = T.averaged_sgd_iterates(m, theta0, gamma, dt, x, y, ytilde=yt)
+    scale = np.max(np.abs(th))
+    verdicts = [Verdict.close(th2, th, rtol=1e-10, atol=1e-10 * scale, what="averaged SGD (xi of eq. 73) vs TANGO"),
+                Verdict.close(th[:-1] - fast[1:], v[1:], rtol=1e-10, atol=1e-10 * np.max(np.abs(v)), what="v_k vs theta_{k-1} - theta^fast_k")]
+    # eq. 74: the noise is centered because E_{y~}[g~ g~^T] = H_k (the Hessian, independent of y)
+    xi = x[0]
+    verdicts.append(Verdict.close(RT.fisher_by_scores(m, theta0, xi), m.hessian(theta0, y[0], xi), rtol=1e-10, atol=1e-12,
+                                  what="E[g~ g~^T] vs H_k (eq. 74)"))
+    return _first_failure(verdicts, "TANGO vs averaged SGD, v_k, eq. 74")
+
+
+# -- Lemma 6, the variance assumption (eq. 31), and the gamma rules -------------------------------
+
+@check(source=f"{SRC} Lemma 6, eq. 31, footnote 3 and the gamma rules after Definition 1", family="tango",
+       kind="deterministic", hypotheses="A^ = g~ g~^T with A = J positive definite",
+       rule="with R^2_min = lambda_max(J^-1/2 E[|g~|^2 g~ g~^T] J^-1/2) (the smallest R^2 of eq. 31): lambda_max(J) <= R^2_min "
+            "(Lemma 6); |Id - gamma J| <= 1 - gamma lambda_min(J) at gamma = 1/R^2_min; E|g~|^4/lambda_min >= R^2_min and "
+            "sup|g~|^2 >= R^2_min where finite (the text's sufficient R^2); E|g~|^2/E|g~|^4 >= 1/R^2_min (the rule is "
+            "necessary); TANGO's A^ = (1-dt) g~ g~^T + dt/gamma Id satisfies eq. 31 with max(R^2, 1/gamma) (footnote 3)",
+       instances=_model_cases)
+def lemma6_and_variance_assumption(case, rng):
+    inst, m = case.inst, case.inst.model
+    x = None if m.unsupervised else inst.x
+    verdicts = []
+    for th in case.thetas:
+        J = RT.fisher_by_scores(m, th, x)
+        w = np.linalg.eigvalsh(J)
+        if w[0] <= 1e-12 * w[-1]:
+            # e.g. softmax in W: adding one vector to every row of W leaves p unchanged, so J has rank (K-1) p
+            raise T.HypothesisError(f"Theorem 5 needs lambda_min(A) > 0; this model's Fisher is singular "
+                                    f"(lambda_min / lambda_max = {w[0] / w[-1]:.1e})")
+        m2, m4, EA2 = RT.score_moments(m, th, x)
+        R2 = RT.R2_min(J, EA2)
+        gamma = 1.0 / R2
+        contraction = np.linalg.norm(np.eye(J.shape[0]) - gamma * J, 2)
+        slack = 1e-10 * R2
+        checks = [("lambda_max(J) <= R^2 (Lemma 6)", w[-1], R2 + slack),
+                  ("|Id - gamma J| <= 1 - gamma lambda (Lemma 6)", contraction, 1.0 - gamma * w[0] + 1e-12),
+                  ("R^2 <= E|g~|^4 / lambda", R2, m4 / w[0] * (1 + 1e-10)),
+                  ("1/R^2 <= E|g~|^2 / E|g~|^4 (necessary rule)", 1.0 / R2, m2 / m4 * (1 + 1e-10))]
+        if isinstance(m, (T.LogisticModel, T.SoftmaxModel)):  # bounded scores: sup over the finite law and the rows
+            vals = [RT.pseudo_sample_law(m, th, xi)[0] for xi in x]
+            sup = max(float(np.sum(m.grad(th, v, xi) ** 2)) for xi, vs in zip(x, vals) for v in vs)
+            checks.append(("R^2 <= sup |g~|^2", R2, sup * (1 + 1e-10)))
+        for dt, gam in ((0.1, 0.5 / R2), (0.3, 1.0 / R2)):  # footnote 3
+            A_t = (1 - dt) * J + dt / gam * np.eye(J.shape[0])
+            EA2_t = (1 - dt) ** 2 * EA2 + 2 * (1 - dt) * dt / gam * J + (dt / gam) ** 2 * np.eye(J.shape[0])
+            checks.append((f"footnote 3 (dt = {dt}, gamma R^2 = {gam * R2:g})", RT.R2_min(A_t, EA2_t), max(R2, 1 / gam) * (1 + 1e-10)))
+        verdicts += [Verdict.within(lhs, lhs, rhs, rtol=1e-12, what=what) for what, lhs, rhs in checks]
+    return _first_failure(verdicts, "Lemma 6, eq. 31's R^2 and footnote 3")
+
+
+# -- Lemma 7 and Corollary 8 (the general iteration of Theorem 5) --------------------------------
+
+def _lemma7_cases(profile, seed):
+    rng = np.random.default_rng([seed, 77])
+    d = 3
+    G = rng.standard_normal((d, d))
+    Sigma_A = G @ G.T / d + 0.3 * np.eye(d)
+    f = rng.standard_normal(d)
+    Sigma_F = 0.5 * np.eye(d)
+    runs = 4096 if profile == "quick" else 32768
+    return [Case("Theorem 5 iteration, A^ = a a^T (a ~ N(0, Sigma_A)), F^ ~ N(f, Sigma_F), d = 3", None,
+                 params={"Sigma_A": Sigma_A, "f": f, "Sigma_F": Sigma_F, "runs": runs, "steps": 400, "dt": 0.01})]
+
+
+@check(source=f"{SRC} Lemma 7 (eq. 33) and Corollary 8 (eq. 43)", family="tango", kind="statistical",
+       hypotheses="Theorem 5's: E|F^|^2 <= sigma^2, E[A^2] <= R^2 A, gamma <= 1/R^2, lambda_min(A) >= lambda",
+       rule="Monte Carlo E|v_k|^2 <= 4 sigma^2 / lambda^2 at 8 k (one-sided z-tests, Bonferroni over k, Holm over the run) "
+            "with sigma^2 = |f|^2 + tr Sigma_F, R^2 = 3 tr Sigma_A (Gaussian a), gamma = 1/R^2; and "
+            "P(max_{k<=n} |v_k| > 2 sigma/lambda sqrt(n/eps)) <= eps (eps = 0.05); the ratio to the bound is reported",
+       instances=_lemma7_cases)
+def lemma7_velocity_bound(case, rng):
+    P = case.params
+    SA, f, SF = P["Sigma_A"], P["f"], P["Sigma_F"]
+    lam = float(np.linalg.eigvalsh(SA)[0])
+    sigma2 = float(f @ f + np.trace(SF))
+    R2 = 3.0 * float(np.trace(SA))
+    gamma = 1.0 / R2
+    n, eps = P["steps"], 0.05
+    threshold = 2.0 * np.sqrt(sigma2) / lam * np.sqrt(n / eps)
+    LA, LF = np.linalg.cholesky(SA), np.linalg.cholesky(SF)
+
+    def draw(r, theta):
+        a = r.standard_normal(theta.shape) @ LA.T
+        return f + r.standard_normal(theta.shape) @ LF.T, a
+
+    ks = np.unique(np.geomspace(1, n, 8).astype(int))
+    res = T.simulate_two_timescale(np.zeros(3), gamma, P["dt"], n, draw, runs=P["runs"], seed=rng.integers(2**63), k=ks,
+                                   v_sup_threshold=threshold)
+    vsq, se = res.field("v_sq")
+    bound = 4.0 * sigma2 / lam**2
+    v = Verdict.at_most(vsq, se, np.full(vsq.shape, bound), res.runs, what="E|v_k|^2 vs 4 sigma^2/lambda^2")
+    exceed, _ = res.field("v_sup_exceeds")
+    ratio = float(np.max(vsq) / bound)
+    msg = (f"{v.message}; max E|v_k|^2 / bound = {ratio:.3g} (the fixed point |A^-1 f|^2 / bound = "
+           f"{float(np.sum(np.linalg.solve(SA, f) ** 2)) / bound:.3g}); Corollary 8: P(sup |v| > threshold) = {exceed[-1]:.4f} <= {eps}")
+    if exceed[-1] > eps:  # 0 is expected: the Markov bound is loose; any exceedance above eps is a failure
+        return Verdict(FAIL, "statistical", msg, p_value=0.0)
+    return Verdict(v.status, v.kind, msg, {**v.details, "ratio_to_bound": ratio}, p_value=v.p_value)
+
+
+# -- Figure 1 --------------------------------------------------------------------------------------
+
+def _figure1_cases(profile, seed):
+    if profile == "quick":  # 10x larger dt and SGD rate, T = 20 (TANGO lags the NG path by ~dt/(gamma lambda_min) = 2.6)
+        p = {"sgd_lr": 1e-2, "gamma": 1e-2, "dt": 1e-3, "steps": 20_000, "runs": 32}
+    else:  # the paper's parameters
+        p = {"sgd_lr": 1e-3, "gamma": 1e-2, "dt": 1e-4, "steps": 100_000, "runs": 64}
+    return [Case(f"Figure 1: SGD lr={p['sgd_lr']:g}, TANGO and averaged SGD gamma={p['gamma']:g}, dt={p['dt']:g}",
+                 TI.figure1(), params=p)]
+
+
+@check(source=f"{SRC} Figure 1 (Gaussian model, data N(10, 1), start N(0, 1))", family="tango", kind="measured",
+       hypotheses="none (an illustration)",
+       rule="mean paths of SGD, TANGO and averaged SGD over independent runs in the (mu, sigma) plane, with the exact NG "
+            "path; reports each method's largest distance to the NG path at matching times t = k dt (TANGO, averaged SGD) "
+            "and the final means (averaged SGD's bias); never FAILs",
+       instances=_figure1_cases)
+def figure1_paths(case, rng):
+    inst, P = case.inst, case.params
+    m = inst.model
+    ks = np.unique(np.linspace(0, P["steps"], 201).astype(int))
+    t = ks * P["dt"]
+    ng = m.natural_gradient_flow_closed_form(inst.theta0, t)
+    curve = m.natural_gradient_flow_closed_form(inst.theta0, np.linspace(0.0, 40.0, 20001))
+    curve = np.column_stack([curve[:, 0], np.exp(curve[:, 1])])
+    paths, details = {"natural gradient (eq. 12)": (ng[:, 0], np.exp(ng[:, 1]))}, {}
+    for method, lr in (("tango", P["gamma"]), ("averaged_sgd", P["gamma"]), ("sgd", P["sgd_lr"])):
+        res = T.simulate_tango(m, inst.theta0, lr, P["dt"], P["steps"], runs=P["runs"], seed=rng.integers(2**63), k=ks,
+                               method=method, progress=False)
+        th = res.theta_mean
+        paths[method] = (th[:, 0], np.exp(th[:, 1]))
+        pts = np.column_stack([th[:, 0], np.exp(th[:, 1])])
+        to_curve = np.min(np.linalg.norm(pts[:, None, :] - curve[None, ::10, :], axis=2), axis=1)
+        same_t = np.linalg.norm(pts - np.column_stack([ng[:, 0], np.exp(ng[:, 1])]), axis=1)
+        se_sigma = float(np.exp(th[-1, 1]) * res.stderr[-1, 1])
+        details[method] = {"max_distance_to_ng_curve": float(to_curve.max()), "final_mu": float(th[-1, 0]),
+                           "final_sigma": float(np.exp(th[-1, 1])), "final_mu_stderr": float(res.stderr[-1, 0]),
+                           "final_sigma_stderr": se_sigma}
+        if method != "sgd":  # SGD's clock is its own learning rate: no matching time
+            details[method]["max_distance_to_ng_same_t"] = float(same_t.max())
+    msg = "; ".join(f"{k}: max distance to the NG curve {v['max_distance_to_ng_curve']:.3f}"
+                    + (f" (at equal t = k dt: {v['max_distance_to_ng_same_t']:.3f})" if "max_distance_to_ng_same_t" in v else "")
+                    + f", final (mu, sigma) = ({v['final_mu']:.4f} ± {v['final_mu_stderr']:.1g}, "
+                      f"{v['final_sigma']:.4f} ± {v['final_sigma_stderr']:.1g})" for k, v in details.items())
+    return Verdict(MEASURED, "measured", msg + " (data: (10, 1))", details).with_series(
+        paths=paths, xlabel=r"$\mu$", ylabel=r"$\sigma$")
+
+
+# -- findings about the text ------------------------------------------------------------------------
+
+@check(source=f"{SRC} Figure 1 caption ('isometric to the hyperbolic plane (mu, sigma), whose geodesics are circles')",
+       family="tango", kind="deterministic", hypotheses="none",
+       rule="in (mu, sigma) the Fisher metric is diag(1, 2)/sigma^2 (pulled back from diag(1/sigma^2, 2) in (mu, ln sigma)): "
+            "half-ellipses mu = c + sqrt(2) R cos s, sigma = R sin s solve the geodesic equation (residual < 1e-8), "
+            "half-circles (the caption's reading in the (mu, sigma) plane) do not (residual > 0.1): the geodesics are "
+            "circles in (mu / sqrt 2, sigma)",
+       instances=_gaussian_case)
+def figure1_caption_geodesics(case, rng):
+    m = case.inst.model
+
+    def metric(mu, sigma):  # pull back J(mu, ln sigma) by d(ln sigma) = d sigma / sigma
+        Jac = np.diag([1.0, 1.0 / sigma])
+        return Jac.T @ m.fisher(np.array([mu, np.log(sigma)])) @ Jac
+
+    def residual(curve, s):
+        """|x'' + Gamma(x', x')| relative to |x''| by finite differences of the metric (Christoffel symbols)."""
+        h = 1e-4
+        x0, xp, xm = curve(s), curve(s + h), curve(s - h)
+        vel, acc = (xp - xm) / (2 * h), (xp - 2 * x0 + xm) / h**2
+        D = np.stack([(metric(*(x0 + e)) - metric(*(x0 - e))) / 2e-6 for e in np.eye(2) * 1e-6])  # D[a, l, k] = d_a g_lk
+        # Gamma^i_jk = 1/2 g^il (d_j g_lk + d_k g_lj - d_l g_jk)
+        Gam = 0.5 * np.einsum("il,ljk->ijk", np.linalg.inv(metric(*x0)),
+                              np.einsum("jlk->ljk", D) + np.einsum("klj->ljk", D) - D)
+        r = acc + np.einsum("ijk,j,k->i", Gam, vel, vel)
+        r -= (r @ vel) / (vel @ vel) * vel  # s is not an affine parameter: only the normal part must vanish
+        return np.linalg.norm(r) / np.linalg.norm(acc)
+
+    ss = np.linspace(0.4, 2.7, 12)
+    ellipse = max(residual(lambda s: np.array([3.0 + np.sqrt(2.0) * 2.0 * np.cos(s), 2.0 * np.sin(s)]), s) for s in ss)
+    circle = max(residual(lambda s: np.array([3.0 + 2.0 * np.cos(s), 2.0 * np.sin(s)]), s) for s in ss)
+    details = {"ellipse_residual": float(ellipse), "circle_residual": float(circle)}
+    if ellipse < 1e-6 and circle > 0.1:
+        return Verdict(PASS, "deterministic", f"geodesics are half-ellipses with axis ratio sqrt 2 in (mu, sigma) "
+                       f"(residual {ellipse:.1e}); half-circles are not (residual {circle:.2f}): the caption's circles live in "
+                       "(mu/sqrt 2, sigma)", details)
+    return Verdict(FAIL, "deterministic", f"geodesic residuals: ellipse {ellipse:.2e}, circle {circle:.2e}", details)

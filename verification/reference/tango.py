@@ -1,0 +1,113 @@
+"""Independent routes for the TANGO paper's quantities (000_3b01ec78f4f92394.txt).
+
+* Expectations over pseudo-samples ``y~ ~ p_theta(.|x)`` by exact enumeration (logistic, softmax:
+  the class probabilities written out again here) or Gauss-Hermite quadrature with 30 nodes (Gaussian,
+  linear regression: every integrand below is a polynomial of degree <= 8 in the standard normal
+  variable, integrated exactly by 30 nodes);
+* the Fisher matrix two ways, ``E[g~ g~^T]`` (eq. 10) and ``E[d^2 l / dtheta^2]`` (eq. 75), from the
+  models' public gradient and Hessian;
+* the smallest ``R^2`` with ``E[A^2] <= R^2 A`` for ``A^ = g~ g~^T`` (Theorem 5's variance assumption, eq. 31);
+* central finite differences of the loss and of the gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.tango.models import GaussianModel, LinearRegressionModel, LogisticModel, SoftmaxModel
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(30)  # probabilists' Hermite: E f(Z), Z ~ N(0, 1)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def pseudo_sample_law(model, theta, x):
+    """``(values, probabilities)`` of ``y~ ~ p_theta(.|x)`` at one input (a finite law or quadrature nodes)."""
+    theta = np.asarray(theta, dtype=float)
+    if isinstance(model, GaussianModel):
+        return theta[0] + np.exp(theta[1]) * _NODES, _WEIGHTS
+    if isinstance(model, LinearRegressionModel):
+        return float(theta @ x) + np.sqrt(model.s2) * _NODES, _WEIGHTS
+    if isinstance(model, LogisticModel):
+        p1 = 1.0 / (1.0 + np.exp(-float(theta @ x)))
+        return np.array([0.0, 1.0]), np.array([1.0 - p1, p1])
+    if isinstance(model, SoftmaxModel):
+        z = theta.reshape(model.K, -1) @ x
+        e = np.exp(z - z.max())
+        return np.arange(model.K, dtype=float), e / e.sum()
+    raise TypeError(f"no reference law for {model!r}")
+
+
+def _rows(model, x):
+    return [None] if model.unsupervised else list(np.atleast_2d(np.asarray(x, dtype=float)))
+
+
+def expect(model, theta, x, f):
+    """``E_x E_{y~ ~ p_theta(.|x)} f(y~, x)``, x averaged over the rows of ``x`` (None: the Gaussian model)."""
+    total = 0.0
+    rows = _rows(model, x)
+    for xi in rows:
+        vals, probs = pseudo_sample_law(model, theta, xi)
+        total = total + sum(p * f(v, xi) for v, p in zip(vals, probs))
+    return total / len(rows)
+
+
+def fisher_by_scores(model, theta, x=None):
+    """Eq. 10: ``E[g~ g~^T]``."""
+    return expect(model, theta, x, lambda v, xi: np.outer(model.grad(theta, v, xi), model.grad(theta, v, xi)))
+
+
+def fisher_by_hessians(model, theta, x=None):
+    """Eq. 75: ``E[d^2 l(y~|x) / dtheta^2]``."""
+    return expect(model, theta, x, lambda v, xi: model.hessian(theta, v, xi))
+
+
+def score_mean(model, theta, x=None):
+    """``E[g~]`` (0 for a score: Shrestha A.1, used by eq. 5's minibatch rescaling)."""
+    return expect(model, theta, x, lambda v, xi: model.grad(theta, v, xi))
+
+
+def score_moments(model, theta, x=None):
+    """``(E|g~|^2, E|g~|^4, E[|g~|^2 g~ g~^T])``."""
+    def sq(v, xi):
+        g = model.grad(theta, v, xi)
+        return float(g @ g)
+
+    m2 = expect(model, theta, x, sq)
+    m4 = expect(model, theta, x, lambda v, xi: sq(v, xi) ** 2)
+    M = expect(model, theta, x, lambda v, xi: sq(v, xi) * np.outer(model.grad(theta, v, xi), model.grad(theta, v, xi)))
+    return m2, m4, M
+
+
+def R2_min(A, EA2) -> float:
+    """The smallest ``R^2`` with ``E[A^2] <= R^2 A`` (Loewner): ``lambda_max(A^-1/2 E[A^2] A^-1/2)``."""
+    w, V = np.linalg.eigh(A)
+    S = V / np.sqrt(w)
+    return float(np.linalg.eigvalsh(S.T @ EA2 @ S)[-1])
+
+
+def gaussian_expected_gradient(model: GaussianModel, theta):
+    """``E_{y ~ N(m, s^2)} dl(y)/dtheta`` by quadrature over the data law."""
+    ys = model.data_mean + model.data_std * _NODES
+    return sum(w * model.grad(theta, y) for y, w in zip(ys, _WEIGHTS))
+
+
+def finite_difference_gradient(f, theta, h=1e-5):
+    """Central differences of a scalar function; error ~ h^2 |f'''| / 6 + eps |f| / h (~1e-10 here)."""
+    theta = np.asarray(theta, dtype=float)
+    out = np.empty(theta.size)
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = h * (1.0 + abs(theta[i]))
+        out[i] = (f(theta + e) - f(theta - e)) / (2.0 * e[i])
+    return out
+
+
+def finite_difference_jacobian(F, theta, h=1e-5):
+    """Central differences of a vector function (columns: derivatives along each coordinate)."""
+    theta = np.asarray(theta, dtype=float)
+    cols = []
+    for i in range(theta.size):
+        e = np.zeros(theta.size)
+        e[i] = h * (1.0 + abs(theta[i]))
+        cols.append((np.asarray(F(theta + e)) - np.asarray(F(theta - e))) / (2.0 * e[i]))
+    return np.array(cols).T
