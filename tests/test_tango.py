@@ -1,0 +1,298 @@
+"""TANGO (000_3b01ec78f4f92394.txt): models against enumeration/quadrature and finite differences, the
+algorithm against a literal transcription of eqs 3-7, the simulator's reproducibility, bad inputs, and
+planted wrong formulas that the verification checks must report FAIL."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.linalg import sqrtm
+
+import theorytools.tango as T
+from theorytools.tango import instances as TI
+from verification.reference import tango as RT
+from verification.runner import run_checks
+from verification.verdict import FAIL
+
+# Figure 1's setting starts with gamma |g~|^2 > 2 (sigma = 1, y ~ 10); the warning is tested where it is meant.
+pytestmark = pytest.mark.filterwarnings("ignore::theorytools.tango.algorithms.StabilityWarning")
+
+MODELS = {
+    "gaussian": lambda: (T.GaussianModel(10.0, 1.0), None),
+    "linear": lambda: (T.LinearRegressionModel(0.7), np.array([0.5, -1.2, 0.3])),
+    "logistic": lambda: (T.LogisticModel(), np.array([0.5, -1.2, 1.0])),
+    "softmax": lambda: (T.SoftmaxModel(3), np.array([0.8, 1.0])),
+}
+DIMS = {"gaussian": 2, "linear": 3, "logistic": 3, "softmax": 6}
+
+
+@settings(max_examples=25)
+@given(name=st.sampled_from(sorted(MODELS)), seed=st.integers(0, 2**31 - 1), scale=st.floats(0.0, 2.0))
+def test_fisher_equals_score_outer_product_and_expected_hessian(name, seed, scale):
+    m, x = MODELS[name]()
+    theta = scale * np.random.default_rng(seed).standard_normal(DIMS[name])
+    J = m.fisher(theta, x)
+    tol = 1e-10 * max(1.0, np.max(np.abs(J)))
+    np.testing.assert_allclose(J, RT.fisher_by_scores(m, theta, x), atol=tol)
+    np.testing.assert_allclose(J, RT.fisher_by_hessians(m, theta, x), atol=tol)
+    np.testing.assert_allclose(J, J.T, atol=0)
+    assert np.linalg.eigvalsh(J)[0] >= -tol
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_gradient_and_hessian_match_finite_differences(name):
+    m, x = MODELS[name]()
+    rng = np.random.default_rng(1)
+    theta = 0.5 * rng.standard_normal(DIMS[name])
+    for y in (m.sample(theta, x, rng) for _ in range(3)):
+        g = m.grad(theta, y, x)
+        np.testing.assert_allclose(g, RT.finite_difference_gradient(lambda t: float(m.loss(t, y, x)), theta), rtol=1e-6, atol=1e-8)
+        np.testing.assert_allclose(m.hessian(theta, y, x), RT.finite_difference_jacobian(lambda t: m.grad(t, y, x), theta),
+                                   rtol=1e-6, atol=1e-8)
+
+
+def test_fisher_of_a_dataset_is_the_mean_over_rows_and_softmax_fisher_is_singular():
+    inst = TI.softmax_regression(3, 2, 30, 0)
+    theta = np.linspace(-1, 1, 6)
+    J = inst.model.fisher(theta, inst.x)
+    np.testing.assert_allclose(J, np.mean([inst.model.fisher(theta, xi) for xi in inst.x], axis=0), rtol=1e-14)
+    # logits W x are invariant to adding one vector to every row of W: rank (K - 1) p
+    assert np.linalg.matrix_rank(J, tol=1e-10 * np.max(np.abs(J))) == 4
+
+
+def test_gaussian_fisher_and_closed_form_flow():
+    m = T.GaussianModel(10.0, 1.0)
+    np.testing.assert_allclose(m.fisher([1.0, np.log(2.0)]), np.diag([0.25, 2.0]))
+    t = np.linspace(0, 8, 17)
+    closed = m.natural_gradient_flow_closed_form([0.0, 0.0], t)
+    np.testing.assert_allclose(T.natural_gradient_flow(m, [0.0, 0.0], t), closed, atol=1e-9)
+    # the text: "the true natural gradient starts by increasing variance"; sigma^2 peaks at 1 + 100/4 (e^-t = 1/2)
+    sigma2 = np.exp(2 * m.natural_gradient_flow_closed_form([0.0, 0.0], np.log(2.0))[1])
+    assert np.isclose(sigma2, 26.0)
+
+
+def _literal_tango(model, theta0, gamma, dt, x, y, yt, C=None, B=1):
+    """Eqs 3-4 (eq. 5 with B, eqs 6-7 with C) written out step by step, one sample at a time."""
+    C = np.eye(len(theta0)) if C is None else C
+    theta, v = np.array(theta0, dtype=float), np.zeros(len(theta0))
+    out = [theta.copy()]
+    for k in range(1, len(y) + 1):
+        xs = [None] * B if x is None else (x[k - 1] if B > 1 else [x[k - 1]])
+        ys = y[k - 1] if B > 1 else [y[k - 1]]
+        yts = yt[k - 1] if B > 1 else [yt[k - 1]]
+        g = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(ys, xs)], axis=0)
+        gt = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(yts, xs)], axis=0)
+        v = (1 - dt[k - 1]) * v + gamma * C @ g - gamma * B * (1 - dt[k - 1]) * (v @ gt) * (C @ gt)
+        theta = theta - dt[k] * v
+        out.append(theta.copy())
+    return np.array(out)
+
+
+@pytest.mark.parametrize("name", ["gaussian", "linear", "logistic", "softmax"])
+def test_tango_iterates_follow_eqs_3_to_7(name):
+    inst = {"gaussian": TI.figure1(), "linear": TI.linear_regression(3, 50, 0.5), "logistic": TI.logistic_regression(3, 50),
+            "softmax": TI.softmax_regression(3, 2, 50)}[name]
+    m, rng = inst.model, np.random.default_rng(2)
+    K, d = 60, inst.theta0.size
+    if m.unsupervised:
+        x, y = None, m.sample_data(rng, K)
+    else:
+        idx = rng.integers(0, len(inst.y), K)
+        x, y = inst.x[idx], inst.y[idx]
+    yt = y[rng.permutation(K)]
+    dt = rng.uniform(0.0, 0.3, K + 1)
+    np.testing.assert_allclose(T.tango_iterates(m, inst.theta0, 0.01, dt, x, y, yt), _literal_tango(m, inst.theta0, 0.01, dt, x, y, yt),
+                               rtol=1e-13, atol=1e-14)
+    G = rng.standard_normal((d, d))
+    C = G @ G.T / d + np.eye(d)
+    np.testing.assert_allclose(T.tango_iterates(m, inst.theta0, 0.01, dt, x, y, yt, C=C),
+                               _literal_tango(m, inst.theta0, 0.01, dt, x, y, yt, C=C), rtol=1e-12, atol=1e-14)
+
+
+def test_minibatch_tango_follows_eq_5():
+    inst, rng = TI.linear_regression(2, 50, 1.0), np.random.default_rng(3)
+    K, B = 40, 4
+    idx = rng.integers(0, 50, (K, B))
+    x, y = inst.x[idx], inst.y[idx]
+    yt = y + rng.standard_normal((K, B))
+    dt = np.full(K + 1, 0.1)
+    np.testing.assert_allclose(T.tango_iterates(inst.model, inst.theta0, 0.02, dt, x, y, yt, minibatch=True),
+                               _literal_tango(inst.model, inst.theta0, 0.02, dt, x, y, yt, B=B), rtol=1e-13)
+
+
+def test_preconditioned_tango_is_tango_in_the_variable_C_to_the_minus_half_theta():
+    """The text after eq. 7: preconditioned TANGO is TANGO on phi = C^{-1/2} theta (linear regression, where the
+    model in phi is again linear regression, with inputs C^{1/2} x)."""
+    inst, rng = TI.linear_regression(3, 60, 0.5), np.random.default_rng(4)
+    K = 50
+    idx = rng.integers(0, 60, K)
+    x, y = inst.x[idx], inst.y[idx]
+    yt = y + np.sqrt(0.5) * rng.standard_normal(K)
+    G = rng.standard_normal((3, 3))
+    C = G @ G.T + np.eye(3)
+    Ch = np.real(sqrtm(C))
+    dt = np.full(K + 1, 0.2)
+    theta0 = rng.standard_normal(3)
+    pre = T.tango_iterates(inst.model, theta0, 0.01, dt, x, y, yt, C=C)
+    phi = T.tango_iterates(inst.model, np.linalg.solve(Ch, theta0), 0.01, dt, x @ Ch, y, yt)
+    np.testing.assert_allclose(pre, phi @ Ch, rtol=1e-10, atol=1e-12)
+
+
+def test_dt_one_gives_sgd_and_noise_free_variants():
+    m = T.GaussianModel(10.0, 1.0)
+    rng = np.random.default_rng(5)
+    y = m.sample_data(rng, 100)
+    np.testing.assert_array_equal(T.tango_iterates(m, [0.0, 0.0], 0.003, 1.0, None, y, y[::-1]), T.sgd_iterates(m, [0.0, 0.0], 0.003, None, y))
+    a = T.noise_free_iterates(m, [0.0, 0.0], 0.3, 1e-3, 50, "prop4")
+    b = T.two_timescale_iterates([0.0, 0.0], 0.3, 1e-3, 50, lambda th, r: m.expected_gradient(th), lambda th, r: m.fisher(th))
+    np.testing.assert_array_equal(a, b)
+
+
+def test_gamma_rules():
+    gt = np.array([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]])
+    sq = np.array([1.0, 4.0, 2.0])
+    assert T.gamma_from_samples(gt, "max_norm") == 1 / 4
+    assert np.isclose(T.gamma_from_samples(gt, "gaussian"), 1 / (3 * sq.mean()))
+    assert np.isclose(T.gamma_from_samples(gt, "kurtosis"), sq.mean() / (sq**2).mean())
+    with pytest.raises(ValueError, match="gamma rule"):
+        T.gamma_from_samples(gt, "adam")
+    # online max-norm rule: gamma_k |g~_k|^2 <= 1 at every step, so the velocity update never amplifies
+    m = T.GaussianModel(10.0, 1.0)
+    rng = np.random.default_rng(6)
+    y, yt = m.sample_data(rng, 300), rng.standard_normal(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        th = T.tango_iterates(m, [0.0, 0.0], "max_norm", 0.01, None, y, yt)
+    assert np.all(np.isfinite(th))
+
+
+def test_simulator_bit_identical_across_chunking_and_workers():
+    m = T.GaussianModel(10.0, 1.0)
+    kw = dict(gamma=0.01, dt=1e-3, steps=200, runs=3000, seed=11, k=[0, 50, 200], progress=False, block_size=1024)
+    a = T.simulate_tango(m, [0.0, 0.0], **kw)
+    b = T.simulate_tango(m, [0.0, 0.0], chunk_size=1024, workers=2, **kw)
+    c = T.simulate_tango(m, [0.0, 0.0], chunk_size=3072, **kw)
+    np.testing.assert_array_equal(a.mean, c.mean)
+    np.testing.assert_array_equal(a.mean, b.mean)
+    np.testing.assert_array_equal(a.stderr, b.stderr)
+    assert a.mean.shape == (3, 3) and a.names == ("theta_0", "theta_1", "v_sq")
+    lo, hi = a.ci(0.99)
+    assert np.all(lo <= a.mean) and np.all(a.mean <= hi)
+
+
+def test_gaussian_fast_path_equals_the_generic_route(monkeypatch):
+    import theorytools.tango.simulation as S
+
+    m = T.GaussianModel(10.0, 1.0)
+    kw = dict(gamma=0.01, dt=1e-3, steps=300, runs=2000, seed=5, k=[0, 7, 300], progress=False)
+    fast = T.simulate_tango(m, [0.5, 0.2], **kw)
+    monkeypatch.setattr(S, "_fast_path_applies", lambda *a: False)
+    generic = T.simulate_tango(m, [0.5, 0.2], **kw)
+    np.testing.assert_allclose(fast.mean, generic.mean, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(fast.stderr, generic.stderr, rtol=1e-10)
+
+
+def test_simulated_mean_matches_noise_free_tango_on_linear_regression():
+    """For linear regression E[g] and J are linear/constant in theta, so the mean of stochastic TANGO obeys
+    the noise-free recursion up to the correlation of v with g~ (zero in expectation): compare at 5 standard errors."""
+    inst = TI.linear_regression(2, 40, 1.0)
+    res = T.simulate_tango(inst.model, inst.theta0, 0.05, 0.01, 200, runs=4000, seed=3, k=[200], x=inst.x, y=inst.y, progress=False)
+    nf = T.noise_free_iterates(inst.model, inst.theta0, 0.05, 0.01, 200, "tango", inst.x, inst.y)[-1]
+    assert np.all(np.abs(res.theta_mean[0] - nf) <= 5 * res.stderr[0, :2] + 1e-3 * np.abs(nf))
+
+
+# -- bad input ---------------------------------------------------------------------------------------
+def test_bad_inputs_name_the_argument():
+    m = T.GaussianModel(10.0, 1.0)
+    y = np.zeros(5)
+    with pytest.raises(ValueError, match="dt must lie in"):
+        T.tango_iterates(m, [0.0, 0.0], 0.1, 1.5, None, y, y)
+    with pytest.raises(ValueError, match="dt must be a number or hold"):
+        T.tango_iterates(m, [0.0, 0.0], 0.1, np.zeros(3), None, y, y)
+    with pytest.raises(ValueError, match="ytilde must have the shape"):
+        T.tango_iterates(m, [0.0, 0.0], 0.1, 0.1, None, y, y[:3])
+    with pytest.raises(ValueError, match="x must be None"):
+        T.tango_iterates(m, [0.0, 0.0], 0.1, 0.1, np.zeros((5, 2)), y, y)
+    lin = T.LinearRegressionModel(1.0)
+    with pytest.raises(ValueError, match="x must have shape"):
+        T.tango_iterates(lin, [0.0, 0.0], 0.1, 0.1, np.zeros((5, 3)), y, y)
+    with pytest.raises(ValueError, match="gamma must be"):
+        T.tango_iterates(m, [0.0, 0.0], -1.0, 0.1, None, y, y)
+    with pytest.raises(ValueError, match="C must be a"):
+        T.tango_iterates(m, [0.0, 0.0], 0.1, 0.1, None, y, y, C=np.eye(3))
+    with pytest.raises(ValueError, match="not positive definite"):
+        T.tango_iterates(m, [0.0, 0.0], 0.1, 0.1, None, y, y, C=-np.eye(2))
+    with pytest.raises(ValueError, match="s2 must be"):
+        T.LinearRegressionModel(0.0)
+    with pytest.raises(ValueError, match="num_classes"):
+        T.SoftmaxModel(1)
+    with pytest.raises(ValueError, match="class labels"):
+        T.SoftmaxModel(3).grad(np.zeros(6), 3, np.ones(2))
+
+
+def test_instability_is_reported_and_divergence_names_the_step():
+    m = T.GaussianModel(10.0, 1.0)
+    y = m.sample_data(np.random.default_rng(0), 400)
+    with pytest.warns(T.StabilityWarning, match="amplifies"):
+        with pytest.raises(T.NonFiniteError, match=r"step k = \d+ \(run 0\)"):
+            T.tango_iterates(m, [0.0, 0.0], 5.0, 0.5, None, y, y[::-1])
+    with pytest.raises(ValueError, match="amplifies"):
+        T.tango_iterates(m, [0.0, 0.0], 5.0, 0.5, None, y, y[::-1], on_unstable="raise")
+    with pytest.warns(T.StabilityWarning, match="Proposition 4 needs"):
+        T.noise_free_iterates(m, [0.0, 0.0], 0.9, 1e-3, 5, "prop4")
+    with pytest.raises(T.NonFiniteError, match="step k"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            T.simulate_tango(m, [0.0, 0.0], 5.0, 0.5, 400, runs=64, seed=0, progress=False)
+
+
+# -- planted wrong formulas: the checks report FAIL ------------------------------------------------
+def _failed(results):
+    return {r.check for r in results if r.verdict.status == FAIL}
+
+
+def test_planted_wrong_fisher_is_caught(monkeypatch):
+    real = T.GaussianModel._fisher_at
+    monkeypatch.setattr(T.GaussianModel, "_fisher_at", lambda self, th, x: real(self, th, x) * np.array([[1.0, 1.0], [1.0, 0.5]]))
+    failed = _failed(run_checks("quick", only="tango.model_derivatives,tango.natural_gradient_flow,tango.proposition4", seed=0))
+    assert {"tango.model_derivatives_and_fisher", "tango.natural_gradient_flow_closed_form"} <= failed
+
+
+def test_planted_wrong_velocity_index_is_caught(monkeypatch):
+    real = T.tango_step
+
+    def dt_cur_in_velocity(v, theta, g, gt, gamma, dt_prev, dt_cur, *a, **k):  # delta t_k in eq. 3 instead of delta t_{k-1}
+        return real(v, theta, g, gt, gamma, dt_cur, dt_cur, *a, **k)
+
+    import theorytools.tango.algorithms as A
+
+    monkeypatch.setattr(A, "tango_step", dt_cur_in_velocity)
+    assert "tango.proposition2_tango_is_averaged_sgd" in _failed(run_checks("quick", only="tango.proposition2", seed=0))
+
+
+def test_planted_wrong_noise_free_system_is_caught(monkeypatch):
+    real = T.noise_free_iterates
+    monkeypatch.setattr(T, "noise_free_iterates", lambda m, th0, gamma, dt, steps, variant="prop4", *a, **k:
+                        real(m, th0, gamma, np.sqrt(dt) * 0.03 if np.ndim(dt) == 0 else dt, steps, variant, *a, **k))
+    assert "tango.proposition4_order_one" in _failed(run_checks("quick", only="tango.proposition4", seed=0))
+
+
+def test_planted_wrong_velocity_bound_and_geodesic_are_caught(monkeypatch):
+    real = T.simulate_two_timescale
+
+    def inflated(*a, **k):  # a velocity 30x too large violates Lemma 7's bound
+        res = real(*a, **k)
+        from dataclasses import replace
+
+        mean = res.mc.mean.copy()
+        mean[res.names.index("v_sq")::len(res.names)] *= 900.0
+        return replace(res, mc=replace(res.mc, mean=mean))
+
+    monkeypatch.setattr(T, "simulate_two_timescale", inflated)
+    monkeypatch.setattr(T.GaussianModel, "_fisher_at", lambda self, th, x: np.diag([np.exp(-2.0 * th[1]), 1.0]))
+    failed = _failed(run_checks("quick", only="tango.lemma7,tango.figure1_caption", seed=0))
+    assert {"tango.lemma7_velocity_bound", "tango.figure1_caption_geodesics"} <= failed
