@@ -184,14 +184,11 @@ def test_simulator_bit_identical_across_chunking_and_workers():
     assert np.all(lo <= a.mean) and np.all(a.mean <= hi)
 
 
-def test_gaussian_fast_path_equals_the_generic_route(monkeypatch):
-    import theorytools.tango.simulation as S
-
+def test_gaussian_fast_path_equals_the_generic_route():
     m = T.GaussianModel(10.0, 1.0)
     kw = dict(gamma=0.01, dt=1e-3, steps=300, runs=2000, seed=5, k=[0, 7, 300], progress=False)
     fast = T.simulate_tango(m, [0.5, 0.2], **kw)
-    monkeypatch.setattr(S, "_fast_path_applies", lambda *a: False)
-    generic = T.simulate_tango(m, [0.5, 0.2], **kw)
+    generic = T.simulate_tango(m, [0.5, 0.2], route="generic", **kw)
     np.testing.assert_allclose(fast.mean, generic.mean, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(fast.stderr, generic.stderr, rtol=1e-10)
 
@@ -296,3 +293,30 @@ def test_planted_wrong_velocity_bound_and_geodesic_are_caught(monkeypatch):
     monkeypatch.setattr(T.GaussianModel, "_fisher_at", lambda self, th, x: np.diag([np.exp(-2.0 * th[1]), 1.0]))
     failed = _failed(run_checks("quick", only="tango.lemma7,tango.figure1_caption", seed=0))
     assert {"tango.lemma7_velocity_bound", "tango.figure1_caption_geodesics"} <= failed
+
+
+def test_planted_wrong_preconditioner_and_sampler_are_caught(monkeypatch):
+    import theorytools.tango.preconditioners as P
+    import theorytools.tango.simulation as S
+
+    monkeypatch.setattr(P.RMSProp, "_scale", lambda self, m: m)  # RMSProp without the square root
+    real_draw = S._data_draw
+
+    def biased(model, x, y, batch):  # the last data rows are never drawn
+        return real_draw(model, None if x is None else x[:-5], None if y is None else y[:-5], batch) if x is not None \
+            else real_draw(model, x, y, batch)
+
+    monkeypatch.setattr(S, "_data_draw", biased)
+    failed = _failed(run_checks("quick", only="tango.preconditioned,tango.simulated_mean", seed=0))
+    assert {"tango.preconditioned_tango", "tango.simulated_mean_follows_noise_free"} <= failed
+
+
+def test_fitted_linear_regression_variance_and_global_assumptions_report():
+    inst = TI.linear_regression(2, 100, 0.3)
+    theta = np.linalg.lstsq(inst.x, inst.y, rcond=None)[0]
+    fitted = T.LinearRegressionModel.fitted(theta, inst.x, inst.y)
+    assert np.isclose(fitted.s2, np.mean((inst.y - inst.x @ theta) ** 2)) and 0.15 < fitted.s2 < 0.45
+    results = run_checks("quick", only="tango.theorem3_global", seed=0)
+    assert results and all(r.verdict.status == "MEASURED" for r in results)
+    gauss = next(r for r in results if r.instance.startswith("Gaussian"))
+    assert max(gauss.verdict.details["second_moment"]) > 1e10 and min(gauss.verdict.details["lambda_min"]) < 1e-3

@@ -123,15 +123,32 @@ def test_measured_checks_report_but_never_fail():
     assert all(np.isfinite(r.verdict.details["max_rel_deviation"]) for r in results)
 
 
-def _quick_failures(seed):
-    return [(r.check, r.instance, r.verdict.message) for r in run_checks("quick", seed=seed) if r.verdict.status == FAIL]
+def _quick_failures(seed, only=None):
+    import warnings
+
+    warnings.simplefilter("ignore")  # e.g. TANGO's stability warnings in Figure 1's setting
+    return [(seed, r.check, r.instance, r.verdict.message) for r in run_checks("quick", only=only, seed=seed)
+            if r.verdict.status == FAIL]
+
+
+def _random_outcome_checks() -> str:
+    """The checks whose verdict is a random variable of the seed's Monte Carlo streams: the statistical ones
+    (one Holm family, exactly as in a full run: deterministic checks do not enter it) and the order checks
+    fitted to simulations."""
+    from verification.registry import select
+
+    return ",".join(c.name for c in select() if c.kind == "statistical" or c.name == "tango.stochastic_tango_order_half")
 
 
 def test_quick_profile_has_no_false_fail_over_50_seeds():
     """A correct toolkit passes: the statistical checks are designed to false-fail a run with
-    probability <= 1% (Holm), so 50 fixed seeds pass unless something is wrong."""
+    probability <= 1% (Holm), so 50 fixed seeds pass unless something is wrong.  The checks with a random
+    outcome run for all 50 seeds; the whole quick profile (deterministic checks on the seed's random
+    instances included) for the first 10, which keeps this test at about 5 minutes on 2 cores."""
+    only = _random_outcome_checks()
     with ProcessPoolExecutor(max_workers=2) as pool:
-        failures = [f for fs in pool.map(_quick_failures, range(50)) for f in fs]
+        failures = [f for fs in pool.map(_quick_failures, range(10, 50), [only] * 40) for f in fs]
+        failures += [f for fs in pool.map(_quick_failures, range(10)) for f in fs]
     assert failures == []
 
 

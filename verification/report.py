@@ -141,7 +141,7 @@ def _panel(ax, r: Result):
     s = {key: (_positive(v) if key not in ("k", "xlabel", "ylabel", "exact_label", "bound_label") else v)
          for key, v in r.verdict.series.items()}
     k = np.asarray(s["k"], dtype=float)
-    x = np.maximum(k, 0.5)  # k = 0 drawn at 0.5 on the log axis
+    x = np.where(k > 0, k, 0.5)  # k = 0 drawn at 0.5 on the log axis
     ylabel = s.get("ylabel", r"$\mathbb{E}[h(\theta_k)] - h(\theta^*)$")
     if "lower" in s and "upper" in s:
         ax.fill_between(x, s["lower"], s["upper"], color="#ffd8a8", alpha=0.6, label=r"Theorem bounds $[l(k), u(k)]$")

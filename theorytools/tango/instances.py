@@ -27,6 +27,12 @@ def figure1() -> TangoInstance:
                          np.array([0.0, 0.0]))
 
 
+def gaussian(data_mean: float = 3.0, data_std: float = 2.0) -> TangoInstance:
+    """The Gaussian model with data of another mean and spread (Figure 1's s = 1 hides s vs s^2 mistakes)."""
+    return TangoInstance(f"Gaussian N(mu, sigma^2), data N({data_mean:g}, {data_std:g}^2), start N(0, 1)",
+                         GaussianModel(data_mean, data_std), np.array([0.0, 0.0]))
+
+
 def linear_regression(p: int = 2, N: int = 200, s2: float = 1.0, seed: int = 0) -> TangoInstance:
     """``y = x^T theta_true + noise`` with Gaussian inputs of unequal scales; the model's s2 is the noise variance."""
     rng = np.random.default_rng([seed, p, N])

@@ -192,6 +192,13 @@ class LinearRegressionModel(Model):
     def __repr__(self):
         return f"LinearRegressionModel(s2={self.s2:g})"
 
+    @classmethod
+    def fitted(cls, theta, x, y) -> "LinearRegressionModel":
+        """The model with ``s2`` set to the actual mean square error of the outputs at ``theta`` (the text's advice:
+        "sigma^2 should be set to the actual mean square error on the outputs, for the natural gradient to work best")."""
+        r = np.asarray(y, dtype=float) - np.asarray(x, dtype=float) @ np.asarray(theta, dtype=float)
+        return cls(float(np.mean(r * r)))
+
     def _residual(self, theta, y, x):
         theta = _theta(theta)
         x = _inputs(x, theta, theta.shape[-1])

@@ -96,7 +96,8 @@ def _data_draw(model, x, y, batch):
 
 def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=0, *, k=None, method: str = "tango",
                    x=None, y=None, C=None, batch: int = 1, outer_product: bool = False, v_sup_threshold=None,
-                   chunk_size=None, workers: int = 1, progress=None, block_size: int = 4 * BLOCK) -> TangoResult:
+                   chunk_size=None, workers: int = 1, progress=None, block_size: int = 4 * BLOCK,
+                   route: str = "auto") -> TangoResult:
     """Simulate ``runs`` independent trajectories and return the moments of theta_k (and |v_k|^2) at each k.
 
     Parameters
@@ -117,7 +118,11 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     block_size : runs per random stream (part of what a seed means; default 4096, four engine blocks): the
         Python overhead of a step is paid once per block (``benchmarks/bench_tango.py``: 2.4x the bare cost of
         the draws at 1024 runs per block, 1.65x at 4096)
+    route : "auto" (the in-place Gaussian kernel where it applies: TANGO on :class:`GaussianModel`, fixed gamma,
+        C = None, B = 1) or "generic" (the model-agnostic route; same draws, equal to rounding)
     """
+    if route not in ("auto", "generic"):
+        raise ValueError(f"route must be 'auto' or 'generic', got {route!r}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     steps = int(as_steps(steps))
@@ -185,7 +190,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                                      "this block; gamma or dt is too large for this model")
         return rec[:, where, :].reshape(nruns, -1)
 
-    if _fast_path_applies(model, method, C, batch, gamma, outer_product, v_sup_threshold):
+    if route == "auto" and _fast_path_applies(model, method, C, batch, gamma, outer_product, v_sup_threshold):
         block = partial(_gaussian_tango_block, model, theta0, float(gamma), dts, steps, steps_at, where)
     mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc=f"simulate {method}",
                     block_size=block_size)

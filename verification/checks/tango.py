@@ -31,7 +31,7 @@ class Case:
 def _datasets(profile, seed):
     N = 40 if profile == "quick" else 200
     return [TI.figure1(), TI.linear_regression(3, N, 0.5, seed), TI.logistic_regression(3, N, seed),
-            TI.softmax_regression(3, 2, N, seed)]
+            TI.softmax_regression(3, 2, N, seed), TI.gaussian(3.0, 2.0)]
 
 
 def _model_cases(profile, seed):
@@ -207,8 +207,9 @@ def _stochastic_cases(profile, seed):
     runs = 256 if profile == "quick" else 2048
     out = [Case(lin.name + ", gamma = 0.1, T = 1", lin, params={"gamma": 0.1, "T": 1.0, "dts": [4e-3, 2e-3, 1e-3, 5e-4], "runs": runs})]
     if profile == "full":
-        out.append(Case("Figure 1 Gaussian, gamma = 0.02, T = 2", TI.figure1(),
-                        params={"gamma": 0.02, "T": 2.0, "dts": [4e-4, 2e-4, 1e-4], "runs": 256}))
+        # gamma = 0.1 <= 1/R^2 (R^2 = 3 E|g~|^2 = 3 (1/sigma^2 + 2) <= 9 on the path); lag ~ 26 dt / gamma = 260 dt
+        out.append(Case("Figure 1 Gaussian, gamma = 0.1, T = 2", TI.figure1(),
+                        params={"gamma": 0.1, "T": 2.0, "dts": [4e-4, 2e-4, 1e-4, 5e-5], "runs": 512}))
     return out
 
 
@@ -331,6 +332,13 @@ def lemma6_and_variance_assumption(case, rng):
                   ("|Id - gamma J| <= 1 - gamma lambda (Lemma 6)", contraction, 1.0 - gamma * w[0] + 1e-12),
                   ("R^2 <= E|g~|^4 / lambda", R2, m4 / w[0] * (1 + 1e-10)),
                   ("1/R^2 <= E|g~|^2 / E|g~|^4 (necessary rule)", 1.0 / R2, m2 / m4 * (1 + 1e-10))]
+        if isinstance(m, T.LinearRegressionModel):  # at one input g~ = -(y~ - theta^T x) x / s2 is Gaussian
+            J1 = RT.fisher_by_scores(m, th, x[0])
+            m2_1, _, EA2_1 = RT.score_moments(m, th, x[0])
+            lam1 = np.linalg.eigvalsh(J1)
+            # J1 has rank one: compare on its range, where R^2 = 3 E|g~|^2 must cover E[A^2] (the text's Gaussian rule)
+            checks.append(("E[A^2] <= 3 E|g~|^2 A at one input (Gaussian g~)", float(np.max(np.linalg.eigvalsh(EA2_1 - 3.0 * m2_1 * J1))),
+                           1e-10 * lam1[-1] * m2_1))
         if isinstance(m, (T.LogisticModel, T.SoftmaxModel)):  # bounded scores: sup over the finite law and the rows
             vals = [RT.pseudo_sample_law(m, th, xi)[0] for xi in x]
             sup = max(float(np.sum(m.grad(th, v, xi) ** 2)) for xi, vs in zip(x, vals) for v in vs)
@@ -504,7 +512,8 @@ def _literal_preconditioned(model, theta0, gamma, dt, x, y, yt, kind, beta=0.9, 
        family="tango", kind="deterministic", hypotheses="C symmetric positive definite",
        rule="tango_iterates with a fixed C == TANGO run on phi = C^-1/2 theta with inputs C^1/2 x, mapped back (linear "
             "regression: the model in phi is again linear regression), and with RMSProp(0.9) / DiagonalFisher(0.9) == eqs 6-7 "
-            "with C_k written out from the definitions, every iterate, to 1e-10 relative",
+            "with C_k written out from the definitions; minibatch TANGO (B = 4) == eq. 5 written out; every iterate, "
+            "to 1e-10 relative",
        instances=lambda profile, seed: [Case("linear regression p=3, s2=0.5", TI.linear_regression(3, 60, 0.5, seed))])
 def preconditioned_tango(case, rng):
     inst, m = case.inst, case.inst.model
@@ -523,7 +532,20 @@ def preconditioned_tango(case, rng):
         got = T.tango_iterates(m, theta0, 0.01, 0.2, x, y, yt, C=P, on_unstable="ignore")
         ref = _literal_preconditioned(m, theta0, 0.01, 0.2, x, y, yt, kind)
         verdicts.append(Verdict.close(got, ref, rtol=1e-10, atol=1e-10 * np.max(np.abs(ref)), what=f"{type(P).__name__} vs eqs 6-7"))
-    return _first_failure(verdicts, "fixed C, RMSProp and diagonal-Fisher preconditioning")
+    # eq. 5: a minibatch of B = 4 samples and pseudo-samples per step, correction term times B
+    idx = rng.integers(0, len(inst.y), (K, 4))
+    xb, yb = inst.x[idx], inst.y[idx]
+    ytb = m.sample(np.broadcast_to(inst.theta0, (K, 4, 3)), xb, rng)
+    got = T.tango_iterates(m, theta0, 0.01, 0.2, xb, yb, ytb, minibatch=True, on_unstable="ignore")
+    ref = [np.array(theta0, dtype=float)]
+    v = np.zeros(3)
+    for k in range(K):
+        g = np.mean([m.grad(ref[-1], yb[k, i], xb[k, i]) for i in range(4)], axis=0)
+        gt = np.mean([m.grad(ref[-1], ytb[k, i], xb[k, i]) for i in range(4)], axis=0)
+        v = 0.8 * v + 0.01 * g - 0.01 * 4 * 0.8 * (v @ gt) * gt
+        ref.append(ref[-1] - 0.2 * v)
+    verdicts.append(Verdict.close(got, np.array(ref), rtol=1e-10, atol=1e-12, what="minibatch TANGO vs eq. 5"))
+    return _first_failure(verdicts, "fixed C, RMSProp and diagonal-Fisher preconditioning, minibatch eq. 5")
 
 
 def _mean_path_cases(profile, seed):
@@ -542,7 +564,8 @@ def _mean_path_cases(profile, seed):
        instances=_mean_path_cases)
 def simulated_mean_follows_noise_free(case, rng):
     inst, P = case.inst, case.params
-    m, K, gamma, dt = inst.model, 200, 0.05, 0.02
+    m, K, gamma = inst.model, 200, 0.05
+    dt = 0.5 / (np.arange(K + 1) + 25.0)  # a decreasing schedule: the dt_{k-1} / dt_k indices matter
     ks = np.array([1, 5, 20, 50, 100, 200])
     res = T.simulate_tango(m, inst.theta0, gamma, dt, K, runs=P["runs"], seed=rng.integers(2**63), k=ks, method=P["method"],
                            x=inst.x, y=inst.y, batch=P["batch"], progress=False)
@@ -553,9 +576,116 @@ def simulated_mean_follows_noise_free(case, rng):
         ref = [th.copy()]
         for _ in range(K):
             fast = fast - gamma * m.expected_gradient(fast, inst.x, inst.y)
-            th = fast.copy() if P["method"] == "sgd" else (1 - dt) * th + dt * fast
+            th = fast.copy() if P["method"] == "sgd" else (1 - dt[len(ref)]) * th + dt[len(ref)] * fast
             ref.append(th.copy())
         ref = np.array(ref)
     d = inst.theta0.size
     return Verdict.statistical(res.mean[:, :d], res.stderr[:, :d], ref[ks], res.runs, what=f"mean theta_k ({P['method']})",
                                skewness=res.skewness[:, :d])
+
+
+@check(source=f"{SRC} Theorem 3 (assumptions: bounded second moment of g over theta, lowest Fisher eigenvalue bounded "
+              f"away from 0) and Theorem 5 (sigma^2, lambda > 0)", family="tango", kind="measured",
+       hypotheses="none: reports where the theorems' global assumptions hold for the paper's own models",
+       rule="E|g|^2 and lambda_min(J) along rays to the edge of the parameter space: Figure 1's Gaussian has "
+            "E|g|^2 -> inf as sigma -> 0 and lambda_min(J) = min(1/sigma^2, 2) -> 0 as sigma -> inf; linear regression "
+            "has E|g|^2 -> inf as |theta| -> inf; logistic regression has lambda_min(J) -> 0; never FAILs",
+       instances=lambda profile, seed: [Case(i.name, i) for i in _datasets(profile, seed)[:3]])
+def theorem3_global_assumptions(case, rng):
+    inst, m = case.inst, case.inst.model
+    x = None if m.unsupervised else inst.x
+    scales = np.array([1.0, 10.0, 100.0])
+    if m.unsupervised:
+        pts = [np.array([5.0, -np.log(c)]) for c in scales] + [np.array([5.0, np.log(c)]) for c in scales]  # sigma = 1/c, c
+        second = [float(np.sum(RT.gaussian_expected_gradient_sq(m, p))) for p in pts]
+    else:
+        direction = np.ones_like(inst.theta0) / np.sqrt(inst.theta0.size)
+        pts = [c * direction for c in scales]
+        second = [float(np.mean(np.sum(m.grad(p, inst.y, inst.x) ** 2, axis=-1))) for p in pts]
+    lam = [float(np.linalg.eigvalsh(m.fisher(p, x))[0]) for p in pts]
+    msg = "; ".join(f"theta = {np.round(p, 2).tolist()}: E|g|^2 = {g2:.3g}, lambda_min(J) = {lm:.3g}"
+                    for p, g2, lm in zip(pts, second, lam))
+    return Verdict.measured(msg, second_moment=second, lambda_min=lam)
+
+
+@check(source=f"{SRC} Definition 1; the simulator's in-place Gaussian kernel", family="tango", kind="deterministic",
+       hypotheses="none",
+       rule="simulate_tango's Gaussian kernel (route 'auto') == its model-agnostic route ('generic': the model's "
+            "sampled_gradients and tango_step) on the same seed: means, standard errors and |v|^2 at 5 k, to 1e-10 relative",
+       instances=lambda profile, seed: [Case("Figure 1 Gaussian, gamma = 0.01, dt = 1e-3, 400 steps", TI.figure1())])
+def simulator_kernel_matches_generic_route(case, rng):
+    inst = case.inst
+    seed = int(rng.integers(2**63))
+    kw = dict(gamma=0.01, dt=1e-3, steps=400, runs=2048, seed=seed, k=[0, 1, 10, 100, 400], progress=False)
+    a = T.simulate_tango(inst.model, inst.theta0 + [0.5, 0.3], **kw)
+    b = T.simulate_tango(inst.model, inst.theta0 + [0.5, 0.3], route="generic", **kw)
+    return _first_failure([Verdict.close(a.mean, b.mean, rtol=1e-10, atol=1e-12, what="means"),
+                           Verdict.close(a.stderr, b.stderr, rtol=1e-8, atol=1e-12, what="standard errors")],
+                          "Gaussian kernel vs generic route")
+
+
+def _sampling_cases(profile, seed):
+    draws = 20000 if profile == "quick" else 200000
+    return [Case(c.name, c.inst, c.thetas[1:], {"draws": draws}) for c in _model_cases(profile, seed)]
+
+
+@check(source=f"{SRC} eqs 2, 10 (y~ ~ p_theta(.|x); J = E[g~ g~^T]); the simulator's sampled gradients", family="tango",
+       kind="statistical", hypotheses="none",
+       rule="Monte Carlo over pseudo-samples from model.sample and over model.sampled_gradients (data drawn as the "
+            "simulator draws it): mean of g~ == 0, of g~ g~^T == J(theta), of g == the expected gradient, entry by entry: "
+            "skew-corrected z-tests, Bonferroni over entries, Holm over the run",
+       twin="model_derivatives_and_fisher",
+       instances=_sampling_cases)
+def pseudo_samples_have_fisher_moments(case, rng):
+    from theorytools.tango.simulation import _data_draw
+
+    inst, m, N = case.inst, case.inst.model, case.params["draws"]
+    th = case.thetas[0]
+    d = th.size
+    iu = np.triu_indices(d)
+    x = None if m.unsupervised else inst.x
+    # 1. model.sample at each data input (x drawn uniformly from the rows), gradients by model.grad
+    xs = None if x is None else x[rng.integers(0, len(x), N)]
+    thN = np.broadcast_to(th, (N, d))
+    gt = m.grad(thN, m.sample(thN, xs, rng), xs)
+    # 2. the simulator's route: model.sampled_gradients with the simulator's data draw
+    g2, gt2 = m.sampled_gradients(rng, thN.copy(), _data_draw(m, x, inst.y if x is not None else None, 1))
+    J = m.fisher(th, x)
+    F = m.expected_gradient(th, x, inst.y) if x is not None else m.expected_gradient(th)
+    cols, exact = [], []
+    for G in (gt, gt2):
+        cols += [G, (G[:, :, None] * G[:, None, :])[:, iu[0], iu[1]]]
+        exact += [np.zeros(d), J[iu]]
+    cols.append(g2)
+    exact.append(F)
+    Y = np.hstack(cols)
+    ex = np.concatenate(exact)
+    from scipy import stats as _st
+    se = Y.std(axis=0, ddof=1) / np.sqrt(N)
+    return Verdict.statistical(Y.mean(axis=0), se, ex, N, what="sampled score moments vs (0, J, E g)",
+                               skewness=_st.skew(Y, axis=0))
+
+
+@check(source=f"{SRC} the gamma rules after Definition 1 (1/max|g~|^2; 1/E[3|g~|^2] safe for Gaussian g~; "
+              f"E|g~|^2/E|g~|^4 necessary)", family="tango", kind="deterministic", hypotheses="g~ Gaussian (linear regression at one input)",
+       rule="on 200000 seeded draws of the Gaussian score of linear regression at one input, where eq. 31's smallest R^2 is "
+            "exactly E|g~|^4/E|g~|^2 = 3 E|g~|^2 (rank-one J): gamma_from_samples gives 1/max|g~|^2, and gamma R^2 = 1 for the "
+            "'gaussian' and 'kurtosis' rules, within 5 standard errors of the sample moments (2.5%)",
+       instances=lambda profile, seed: [Case("linear regression at one input", TI.linear_regression(3, 10, 0.5, seed))])
+def gamma_rules(case, rng):
+    m, x = case.inst.model, case.inst.x[0]
+    th = np.array([0.3, -0.2, 0.5])
+    N = 200_000
+    thN = np.broadcast_to(th, (N, 3))
+    gt = m.grad(thN, m.sample(thN, np.broadcast_to(x, (N, 3)), rng), x)
+    J = RT.fisher_by_scores(m, th, x)
+    m2, m4, _ = RT.score_moments(m, th, x)
+    R2 = m4 / m2  # rank-one J = E[g~ g~^T] = c x x^T: E[A^2] = E|g~|^4 / E|g~|^2 J exactly
+    sq = np.sum(gt * gt, axis=1)
+    verdicts = [Verdict.close(T.gamma_from_samples(gt, "max_norm"), 1.0 / sq.max(), rtol=1e-14, what="max-norm rule"),
+                Verdict.close(R2, 3.0 * m2, rtol=1e-10, what="R^2 = 3 E|g~|^2 (Gaussian g~)"),
+                Verdict.close(np.trace(J), m2, rtol=1e-10, what="tr J = E|g~|^2")]
+    # sample moments of |g~|^2 = c chi^2_1: relative standard errors sqrt(2/N) = 0.3% (mean), sqrt(96/9/N) = 0.7% (second moment)
+    verdicts += [Verdict.close(T.gamma_from_samples(gt, rule) * R2, 1.0, rtol=0.025, what=f"gamma R^2 for the {rule} rule")
+                 for rule in ("gaussian", "kurtosis")]
+    return _first_failure(verdicts, "the three gamma rules")

@@ -91,6 +91,12 @@ def gaussian_expected_gradient(model: GaussianModel, theta):
     return sum(w * model.grad(theta, y) for y, w in zip(ys, _WEIGHTS))
 
 
+def gaussian_expected_gradient_sq(model: GaussianModel, theta):
+    """``E_{y ~ N(m, s^2)} (dl(y)/dtheta)^2`` per coordinate, by quadrature over the data law."""
+    ys = model.data_mean + model.data_std * _NODES
+    return sum(w * model.grad(theta, y) ** 2 for y, w in zip(ys, _WEIGHTS))
+
+
 def finite_difference_gradient(f, theta, h=1e-5):
     """Central differences of a scalar function; error ~ h^2 |f'''| / 6 + eps |f| / h (~1e-10 here)."""
     theta = np.asarray(theta, dtype=float)
