@@ -93,10 +93,16 @@ def decide(results: list[Result], alpha: float = FAMILY_WISE_ALPHA) -> list[Resu
 def _with_power(v: Verdict, tests: int, alpha: float) -> Verdict:
     """Add the smallest relative error of the mean the check is sure to detect: a bias of that size
     gives |z| above the strictest Holm threshold (Bonferroni over the run's tests and the check's points)."""
+    level = alpha / (2.0 * tests * max(v.details.get("points", 1), 1))
+    if "dof" in v.details:  # chi^2 on reported standard errors: the factor by which they must be off to be seen
+        dof = v.details["dof"]
+        large, small = np.sqrt(dof / stats.chi2.ppf(level, dof)), np.sqrt(stats.chi2.isf(level, dof) / dof)
+        return replace(v, message=f"{v.message}; detects standard errors >= {large:.2f}x too large or {small:.2f}x too small",
+                       details={**v.details, "detectable_stderr_factor": [float(large), float(small)]})
     rel_se = v.details.get("rel_stderr")
     if rel_se is None:
         return v
-    z_star = float(stats.norm.isf(alpha / (2.0 * tests * max(v.details.get("points", 1), 1))))
+    z_star = float(stats.norm.isf(level))
     detect = z_star * rel_se
     return replace(v, message=f"{v.message}; detects relative errors >= {detect:.1%}",
                    details={**v.details, "min_detectable_rel_error": detect, "z_threshold": z_star})

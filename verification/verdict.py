@@ -173,7 +173,8 @@ class Verdict:
         p = float(min(1.0, z.size * np.min(stats.norm.sf(z)))) if z.size else 1.0
         i = int(np.argmax(z)) if z.size else 0
         details = {"runs": int(runs), "points": int(z.size), "max_z": float(np.max(z)) if z.size else 0.0,
-                   "max_ratio_to_bound": _worst(estimate / bound)}
+                   "max_ratio_to_bound": _worst(estimate / bound),
+                   "rel_stderr": float(np.min(stderr / np.abs(bound))) if z.size else float("inf")}
         msg = (f"{what}: largest estimate / bound = {details['max_ratio_to_bound']:.3g} "
                f"(worst z = {z.flat[i]:.2f}), {runs} runs")
         return cls(PENDING, "statistical", msg, details, p_value=p)

@@ -11,7 +11,7 @@ from scipy import stats
 
 import theorytools.montecarlo as MC
 from verification.registry import check
-from verification.verdict import FAIL, Verdict
+from verification.verdict import FAIL, PASS, Verdict
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,8 @@ def _draws(rng, nruns, m):
 @check(source="theorytools.montecarlo: run_blocks, StreamingMoments (Chan et al. 1983, Pebay 2008), block streams",
        family="montecarlo", kind="deterministic", hypotheses="none",
        rule="run_blocks' mean, std (ddof 1), stderr = std/sqrt(runs), skewness and block means == numpy on the same "
-            "draws regenerated block by block with block_rng, to 1e-12 relative; the blocks' streams are pairwise distinct",
+            "draws regenerated block by block with block_rng, to 1e-12 relative (skewness 1e-10); the blocks' streams are "
+            "pairwise distinct",
        instances=_cases)
 def engine_matches_numpy(case, rng):
     res = MC.run_blocks(lambda r, nruns: _draws(r, nruns, case.m), case.runs, case.seed,
@@ -53,8 +54,10 @@ def engine_matches_numpy(case, rng):
              (res.skewness, stats.skew(x, axis=0), "skewness"), (res.block_means, [b.mean(axis=0) for b in blocks], "block means"),
              ([res.runs], [x.shape[0]], "runs")]
     for got, ref, what in pairs:
-        v = Verdict.close(got, ref, rtol=1e-12, what=what)
+        # Deviations from a mean of 1e3 carry an absolute rounding error ~1e3 eps = 2e-13 each; the skewness cubes
+        # them (measured up to 4e-12 relative over 10 seeds), so it gets 1e-10; a wrong normalization is >= 1e-4.
+        v = Verdict.close(got, ref, rtol=1e-10 if what == "skewness" else 1e-12, what=what)
         if v.failed:
             return v
-    return Verdict.close(np.concatenate([np.ravel(g) for g, _, _ in pairs]), np.concatenate([np.ravel(r) for _, r, _ in pairs]),
-                         rtol=1e-12, what="mean, std, stderr, skewness, block means")
+    return Verdict(PASS, "deterministic", "mean, std, stderr (1e-12), skewness (1e-10), block means and runs agree with numpy; "
+                   f"{nblocks} distinct block streams", {"blocks": nblocks})

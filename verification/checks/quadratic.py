@@ -517,9 +517,11 @@ def moments_match_dense_recursion(inst, rng):
             _close_per_k(Q.mean_iterate(p, s, kk) - p.theta_star, m, tol, f"mean_iterate - theta* (k <= {kk[-1]})"),
             _close_per_k(Q.variance(p, s, kk), V, tol, f"variance (k <= {kk[-1]})"),
             _close_per_k(Q.second_moment(p, s, kk), second, tol, f"second_moment (k <= {kk[-1]})"),
-            Verdict.close(Q.excess_risk(p, s, kk), noise_ref + start_ref, rtol=tol, what=f"excess_risk (k <= {kk[-1]})"),
-            Verdict.close(noise, noise_ref, rtol=tol, atol=tol * np.max(noise_ref), what="1/2 tr(H V_k)"),
-            Verdict.close(start, start_ref, rtol=tol, atol=tol * np.max(start_ref), what="1/2 |H^1/2 (E theta_k - theta*)|^2"),
+            # the recursion's rounding is relative to the largest risk so far (harmonic steps with lambda_1 > a + 1
+            # first amplify the start error by ~1e8, then shrink it: the late values carry that absolute error)
+            _close_per_k(Q.excess_risk(p, s, kk), noise_ref + start_ref, tol, f"excess_risk (k <= {kk[-1]})"),
+            _close_per_k(noise, noise_ref, tol, "1/2 tr(H V_k)"),
+            _close_per_k(start, start_ref, tol, "1/2 |H^1/2 (E theta_k - theta*)|^2"),
         ]
     return _first_failure(verdicts, "mean, variance, second moment and risk")
 
