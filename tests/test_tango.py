@@ -300,13 +300,13 @@ def test_planted_wrong_preconditioner_and_sampler_are_caught(monkeypatch):
     import theorytools.tango.simulation as S
 
     monkeypatch.setattr(P.RMSProp, "_scale", lambda self, m: m)  # RMSProp without the square root
-    real_draw = S._data_draw
+    real_draw = S.data_sampler
 
     def biased(model, x, y, batch):  # the last data rows are never drawn
         return real_draw(model, None if x is None else x[:-5], None if y is None else y[:-5], batch) if x is not None \
             else real_draw(model, x, y, batch)
 
-    monkeypatch.setattr(S, "_data_draw", biased)
+    monkeypatch.setattr(S, "data_sampler", biased)
     failed = _failed(run_checks("quick", only="tango.preconditioned,tango.simulated_mean", seed=0))
     assert {"tango.preconditioned_tango", "tango.simulated_mean_follows_noise_free"} <= failed
 

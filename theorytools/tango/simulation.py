@@ -69,7 +69,7 @@ class TangoResult:
         return self.mean[:, :d]
 
 
-def _data_draw(model, x, y, batch):
+def data_sampler(model, x, y, batch: int = 1):
     """A sampler ``(rng, runs) -> (x_k, y_k)`` of shape (runs, batch[, p]): the Gaussian model's data law,
     or rows of the dataset drawn uniformly with replacement."""
     if model.unsupervised:
@@ -137,7 +137,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     if int(batch) != batch or batch < 1:
         raise ValueError(f"batch must be a positive integer, got {batch!r}")
     d = theta0.size
-    draw = _data_draw(model, x, y, int(batch))
+    draw = data_sampler(model, x, y, int(batch))
     names = tuple(f"theta_{i}" for i in range(d)) + (("v_sq",) if method == "tango" else ()) \
         + (("v_sup_exceeds",) if v_sup_threshold is not None and method == "tango" else ())
     steps_at, where = np.unique(ks, return_inverse=True)
@@ -244,8 +244,8 @@ def _gaussian_tango_block(model, theta0, gamma, dts, steps, steps_at, where, rng
         v1 -= coef * t1
         mu -= dts[j + 1] * v0
         ls -= dts[j + 1] * v1
-        if not np.isfinite(mu.sum() + ls.sum()):
-            bad = np.argwhere(~np.isfinite(mu + ls))[0][0]
+        if not np.isfinite(mu.sum() + ls.sum() + v0 @ v0 + v1 @ v1):
+            bad = np.argwhere(~np.isfinite(mu + ls + v0 * v0 + v1 * v1))[0][0]
             raise NonFiniteError(f"simulate_tango (tango): non-finite iterate at step k = {j + 1} in run {bad} of this "
                                  "block; gamma or dt is too large for this model")
     return rec[:, where, :].reshape(nruns, -1)
