@@ -96,7 +96,7 @@ def data_sampler(model, x, y, batch: int = 1):
 
 def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=0, *, k=None, method: str = "tango",
                    x=None, y=None, C=None, batch: int = 1, outer_product: bool = False, v_sup_threshold=None,
-                   chunk_size=None, workers: int = 1, progress=None, block_size: int = 4 * BLOCK,
+                   theta_radius=None, chunk_size=None, workers: int = 1, progress=None, block_size: int = 4 * BLOCK,
                    route: str = "auto") -> TangoResult:
     """Simulate ``runs`` independent trajectories and return the moments of theta_k (and |v_k|^2) at each k.
 
@@ -115,6 +115,8 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     batch : minibatch size B (eq. 5 for TANGO; plain minibatch means for the others)
     outer_product : TANGO's outer-product variant (y~ = y)
     v_sup_threshold : also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8)
+    theta_radius : also record the indicator ``max_{j<=k} |theta_j - theta_0| > theta_radius`` (whether a run left
+        the ball on which a theorem's constants were computed)
     block_size : runs per random stream (part of what a seed means; default 4096, four engine blocks): the
         Python overhead of a step is paid once per block (``benchmarks/bench_tango.py``: 2.4x the bare cost of
         the draws at 1024 runs per block, 1.65x at 4096)
@@ -139,7 +141,8 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     d = theta0.size
     draw = data_sampler(model, x, y, int(batch))
     names = tuple(f"theta_{i}" for i in range(d)) + (("v_sq",) if method == "tango" else ()) \
-        + (("v_sup_exceeds",) if v_sup_threshold is not None and method == "tango" else ())
+        + (("v_sup_exceeds",) if v_sup_threshold is not None and method == "tango" else ()) \
+        + (("theta_left_ball",) if theta_radius is not None else ())
     steps_at, where = np.unique(ks, return_inverse=True)
     warned = [False]
 
@@ -148,7 +151,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
         other = theta.copy()  # v (TANGO) or the fast parameter (averaged SGD)
         if method == "tango":
             other[:] = 0.0
-        vmax = np.zeros(nruns)
+        vmax, dmax = np.zeros(nruns), np.zeros(nruns)
         gam = _Gamma(gamma, nruns)
         pre = as_preconditioner(C, d)
         state = pre.init(nruns, d)
@@ -162,6 +165,8 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                     rec[:, pos, d] = vsq
                     if v_sup_threshold is not None:
                         rec[:, pos, d + 1] = vmax > v_sup_threshold
+                if theta_radius is not None:
+                    rec[:, pos, -1] = dmax > theta_radius
                 pos += 1
             if j == steps:
                 break
@@ -184,13 +189,16 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                 other, theta = tango_step(other, theta, g, gt, gk, dts[j], dts[j + 1], Cg, Cgt, int(batch))
                 if v_sup_threshold is not None:
                     vmax = np.maximum(vmax, np.sqrt(np.sum(other * other, axis=1)))
+            if theta_radius is not None:
+                dmax = np.maximum(dmax, np.sqrt(np.sum((theta - theta0) ** 2, axis=1)))
             if not np.isfinite(theta.sum() + other.sum()):
                 bad = np.argwhere(~np.isfinite(theta + other))[0][0]
                 raise NonFiniteError(f"simulate_tango ({method}): non-finite iterate at step k = {j + 1} in run {bad} of "
                                      "this block; gamma or dt is too large for this model")
         return rec[:, where, :].reshape(nruns, -1)
 
-    if route == "auto" and _fast_path_applies(model, method, C, batch, gamma, outer_product, v_sup_threshold):
+    if route == "auto" and theta_radius is None and _fast_path_applies(model, method, C, batch, gamma, outer_product,
+                                                                       v_sup_threshold):
         block = partial(_gaussian_tango_block, model, theta0, float(gamma), dts, steps, steps_at, where)
     mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc=f"simulate {method}",
                     block_size=block_size)

@@ -368,18 +368,53 @@ def _lemma7_cases(profile, seed):
     Sigma_F = 0.5 * np.eye(d)
     runs = 4096 if profile == "quick" else 32768
     return [Case("Theorem 5 iteration, A^ = a a^T (a ~ N(0, Sigma_A)), F^ ~ N(f, Sigma_F), d = 3", None,
-                 params={"Sigma_A": Sigma_A, "f": f, "Sigma_F": Sigma_F, "runs": runs, "steps": 400, "dt": 0.01})]
+                 params={"Sigma_A": Sigma_A, "f": f, "Sigma_F": Sigma_F, "runs": runs, "steps": 400, "dt": 0.01}),
+            Case("TANGO on logistic regression p=3 from the MLE (constants on a ball around it)", TI.logistic_regression(3, 60, seed),
+                 params={"runs": runs, "steps": 400, "dt": 0.01, "radius": 1.0})]
+
+
+def _lemma7_logistic(case, rng):
+    """Lemma 7 for TANGO itself (F^ = g, A^ = (1 - dt) g~ g~^T + dt/gamma Id): sigma^2 = max_i |x_i|^2 bounds E|g|^2
+    for every theta (|p - y| <= 1); lambda and R^2 are taken over the ball |theta - theta_0| <= r (on a grid of its
+    points and sample directions), which holds for the whole trajectory iff no run leaves it (recorded)."""
+    inst, P = case.inst, case.params
+    m, X = inst.model, inst.x
+    theta0 = inst.theta0.copy()
+    for _ in range(30):  # start at the maximum-likelihood point (Newton = natural gradient here), where TANGO hovers
+        theta0 = theta0 - np.linalg.solve(m.fisher(theta0, X), m.expected_gradient(theta0, X, inst.y))
+    sigma2 = float(np.max(np.sum(X * X, axis=1)))
+    pts = [theta0 + P["radius"] * u for u in rng.standard_normal((40, 3)) / np.sqrt(3)] + [theta0]
+    lam_J = min(float(np.linalg.eigvalsh(m.fisher(p, X))[0]) for p in pts)
+    # bounded scores: R^2 = sup |g~|^2 <= max |x|^2 for g~ g~^T (text after Theorem 5); footnote 3 for TANGO's A^
+    R2 = sigma2
+    gamma = 1.0 / R2
+    R2_tango = max(R2, 1.0 / gamma)
+    lam = (1 - P["dt"]) * lam_J + P["dt"] / gamma
+    n, eps = P["steps"], 0.05
+    ks = np.unique(np.geomspace(1, n, 8).astype(int))
+    res = T.simulate_tango(m, theta0, gamma, P["dt"], n, runs=P["runs"], seed=rng.integers(2**63), k=ks, x=X, y=inst.y,
+                           v_sup_threshold=2.0 * np.sqrt(sigma2) / lam * np.sqrt(n / eps), theta_radius=P["radius"],
+                           progress=False)
+    left, _ = res.field("theta_left_ball")
+    if left[-1] > 0:
+        raise T.HypothesisError(f"{left[-1]:.2%} of the runs left the ball of radius {P['radius']} on which lambda was computed")
+    return res, sigma2, lam, R2_tango * gamma
 
 
 @check(source=f"{SRC} Lemma 7 (eq. 33) and Corollary 8 (eq. 43)", family="tango", kind="statistical",
        hypotheses="Theorem 5's: E|F^|^2 <= sigma^2, E[A^2] <= R^2 A, gamma <= 1/R^2, lambda_min(A) >= lambda",
        rule="Monte Carlo E|v_k|^2 <= 4 sigma^2 / lambda^2 at 8 k (one-sided z-tests, Bonferroni over k, Holm over the run) "
-            "with sigma^2 = |f|^2 + tr Sigma_F, R^2 = 3 tr Sigma_A (Gaussian a), gamma = 1/R^2; and "
+            "(a) for Theorem 5's iteration with sigma^2 = |f|^2 + tr Sigma_F, R^2 = 3 tr Sigma_A (Gaussian a), gamma = 1/R^2; "
+            "(b) for TANGO on logistic regression with sigma^2 = max |x_i|^2, R^2 = sup |g~|^2 <= max |x_i|^2, gamma = 1/R^2, "
+            "lambda = min over a ball around theta_0 that no run leaves (recorded; SKIPPED otherwise); and "
             "P(max_{k<=n} |v_k| > 2 sigma/lambda sqrt(n/eps)) <= eps (eps = 0.05); the ratio to the bound is reported",
        twin="lemma6_and_variance_assumption",
        instances=_lemma7_cases)
 def lemma7_velocity_bound(case, rng):
     P = case.params
+    if case.inst is not None:
+        res, sigma2, lam, gR2 = _lemma7_logistic(case, rng)
+        return _lemma7_verdict(res, sigma2, lam, P["steps"], None, f"gamma R^2 = {gR2:g}")
     SA, f, SF = P["Sigma_A"], P["f"], P["Sigma_F"]
     lam = float(np.linalg.eigvalsh(SA)[0])
     sigma2 = float(f @ f + np.trace(SF))
@@ -396,13 +431,19 @@ def lemma7_velocity_bound(case, rng):
     ks = np.unique(np.geomspace(1, n, 8).astype(int))
     res = T.simulate_two_timescale(np.zeros(3), gamma, P["dt"], n, draw, runs=P["runs"], seed=rng.integers(2**63), k=ks,
                                    v_sup_threshold=threshold)
+    fixed_point = float(np.sum(np.linalg.solve(SA, f) ** 2))
+    return _lemma7_verdict(res, sigma2, lam, n, fixed_point, "gamma R^2 = 1")
+
+
+def _lemma7_verdict(res, sigma2, lam, n, fixed_point, extra, eps=0.05):
     vsq, se = res.field("v_sq")
     bound = 4.0 * sigma2 / lam**2
     v = Verdict.at_most(vsq, se, np.full(vsq.shape, bound), res.runs, what="E|v_k|^2 vs 4 sigma^2/lambda^2")
     exceed, _ = res.field("v_sup_exceeds")
     ratio = float(np.max(vsq) / bound)
-    msg = (f"{v.message}; max E|v_k|^2 / bound = {ratio:.3g} (the fixed point |A^-1 f|^2 / bound = "
-           f"{float(np.sum(np.linalg.solve(SA, f) ** 2)) / bound:.3g}); Corollary 8: P(sup |v| > threshold) = {exceed[-1]:.4f} <= {eps}")
+    msg = (f"{v.message}; {extra}; max E|v_k|^2 / bound = {ratio:.3g}"
+           + (f" (the fixed point |A^-1 f|^2 / bound = {fixed_point / bound:.3g})" if fixed_point is not None else "")
+           + f"; Corollary 8: P(max_k<={n} |v_k| > 2 sigma/lambda sqrt(n/eps)) = {exceed[-1]:.4f} <= {eps}")
     if exceed[-1] > eps:  # 0 is expected: the Markov bound is loose; any exceedance above eps is a failure
         return Verdict(FAIL, "statistical", msg, p_value=0.0)
     return Verdict(v.status, v.kind, msg, {**v.details, "ratio_to_bound": ratio}, p_value=v.p_value)
