@@ -239,6 +239,8 @@ def test_instability_is_reported_and_divergence_names_the_step():
             T.tango_iterates(m, [0.0, 0.0], 5.0, 0.5, None, y, y[::-1])
     with pytest.raises(ValueError, match="amplifies"):
         T.tango_iterates(m, [0.0, 0.0], 5.0, 0.5, None, y, y[::-1], on_unstable="raise")
+    with pytest.warns(T.StabilityWarning, match="necessary condition"):  # gamma = 0.5 > E|g~|^2/E|g~|^4 ~ 1/13
+        T.tango_iterates(m, [0.0, 0.0], 0.5, 1e-4, None, y[:100], 10.0 + np.random.default_rng(1).standard_normal(100))
     with pytest.warns(T.StabilityWarning, match="Proposition 4 needs"):
         T.noise_free_iterates(m, [0.0, 0.0], 0.9, 1e-3, 5, "prop4")
     with pytest.raises(T.NonFiniteError, match="step k"):

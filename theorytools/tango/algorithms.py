@@ -171,6 +171,7 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
     v = np.zeros((1, d))
     thetas, vs = [theta[0].copy()], [v[0].copy()]
     warned = False
+    sq_sum = sq2_sum = 0.0
     for k in range(1, K + 1):
         xk = None if x is None else x[k - 1][None]
         yk, ytk = y[k - 1][None], yt[k - 1][None]
@@ -180,7 +181,10 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
         if minibatch:
             g, gt = g.mean(axis=1), gt.mean(axis=1)
         gk = gam(gt)
-        ratio = float(np.max(np.asarray(gk) * batch * np.sum(gt * gt, axis=-1)))
+        sq = float(np.sum(gt * gt))
+        sq_sum, sq2_sum = sq_sum + sq, sq2_sum + sq * sq
+        with np.errstate(over="ignore", invalid="ignore"):
+            ratio = float(np.max(np.asarray(gk) * batch * sq))
         if ratio > 2.0 and on_unstable != "ignore" and not warned:
             msg = (f"gamma B |g~_k|^2 = {ratio:.3g} > 2 at step k = {k}: the velocity update amplifies v along g~_k "
                    "(stability needs gamma <= 1/R^2, Theorem 5)")
@@ -193,6 +197,14 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
         _check_step("tango_iterates", k, v, theta)
         thetas.append(theta[0].copy())
         vs.append(v[0].copy())
+    if gam.rule is None and K >= 20 and sq2_sum > 0 and on_unstable != "ignore":
+        necessary = sq_sum / sq2_sum / batch  # E|g~|^2 / E|g~|^4 from this run's g~ (B g~ g~^T estimates J)
+        if gam.value > necessary:
+            msg = (f"gamma = {gam.value:.3g} exceeds E|g~|^2 / (B E|g~|^4) = {necessary:.3g} estimated on this run's g~: "
+                   "a necessary condition for gamma <= 1/R^2 (Theorem 5) fails")
+            if on_unstable == "raise":
+                raise ValueError(msg)
+            warnings.warn(msg, StabilityWarning, stacklevel=2)
     out = np.array(thetas)
     return (out, np.array(vs)) if return_velocity else out
 
