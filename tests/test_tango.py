@@ -322,3 +322,40 @@ def test_fitted_linear_regression_variance_and_global_assumptions_report():
     assert results and all(r.verdict.status == "MEASURED" for r in results)
     gauss = next(r for r in results if r.instance.startswith("Gaussian"))
     assert max(gauss.verdict.details["second_moment"]) > 1e10 and min(gauss.verdict.details["lambda_min"]) < 1e-3
+
+
+def test_planted_single_pseudo_sample_per_minibatch_is_caught(monkeypatch):
+    def one_pseudo_sample(self, rng, theta, draw, outer_product=False):  # the review's bug: B samples, one y~
+        xk, yk = draw(rng, theta.shape[0])
+        th = theta[:, None, :]
+        yt = yk if outer_product else self.sample(th, xk, rng)
+        return self.grad(th, yk, xk).mean(axis=1), self.grad(th, yt, xk).mean(axis=1)
+
+    monkeypatch.setattr(T.Model, "sampled_gradients", one_pseudo_sample)
+    monkeypatch.delattr(T.GaussianModel, "sampled_gradients")
+    assert "tango.pseudo_samples_have_fisher_moments" in _failed(run_checks("quick", only="tango.pseudo_samples", seed=0))
+
+
+def test_adaptive_preconditioners_build_C_from_previous_steps_only():
+    inst, rng = TI.linear_regression(2, 30, 1.0), np.random.default_rng(8)
+    x, y = inst.x[:5], inst.y[:5]
+    yt = y + rng.standard_normal(5)
+    for P in (T.RMSProp(0.9), T.DiagonalFisher(0.9)):
+        # step 1 has seen nothing: C_1 = I
+        np.testing.assert_array_equal(T.tango_iterates(inst.model, inst.theta0, 0.1, 0.5, x[:1], y[:1], yt[:1], C=P),
+                                      T.tango_iterates(inst.model, inst.theta0, 0.1, 0.5, x[:1], y[:1], yt[:1]))
+    c = T.ExactDiagonalFisher(inst.model, inst.x)
+    J = inst.model.fisher(inst.theta0, inst.x)
+    np.testing.assert_allclose(T.tango_iterates(inst.model, inst.theta0, 0.1, 0.5, x, y, yt, C=c),
+                               T.tango_iterates(inst.model, inst.theta0, 0.1, 0.5, x, y, yt, C=np.diag(1 / np.diag(J))), rtol=1e-13)
+
+
+def test_softmax_natural_gradient_flow_is_the_minimum_norm_one():
+    """J is singular for softmax in W (adding one vector to every row of W changes nothing): the flow uses J^+,
+    whose velocity is orthogonal to that null space, so the column sums of W stay fixed."""
+    inst = TI.softmax_regression(3, 2, 60, 0)
+    theta0 = np.random.default_rng(9).standard_normal(6)
+    path = T.natural_gradient_flow(inst.model, theta0, [0.0, 0.5, 1.0], inst.x, inst.y)
+    sums = path.reshape(3, 3, 2).sum(axis=1)
+    np.testing.assert_allclose(sums, np.broadcast_to(sums[0], sums.shape), atol=1e-8)
+    assert np.linalg.norm(path[-1] - theta0) > 0.05

@@ -25,7 +25,7 @@ from theorytools.tango.algorithms import (
 )
 from theorytools.tango.models import GaussianModel, LinearRegressionModel, LogisticModel, Model, SoftmaxModel
 from theorytools.tango.ode import euler_scheme, natural_gradient_flow, preconditioned_flow
-from theorytools.tango.preconditioners import DiagonalFisher, FixedPreconditioner, RMSProp
+from theorytools.tango.preconditioners import DiagonalFisher, ExactDiagonalFisher, FixedPreconditioner, RMSProp
 from theorytools.tango.simulation import TangoResult, simulate_tango, simulate_two_timescale
 
 __all__ = [
@@ -33,6 +33,6 @@ __all__ = [
     "tango_iterates", "tango_step", "sgd_iterates", "averaged_sgd_iterates", "two_timescale_iterates",
     "noise_free_iterates", "auxiliary_sequence", "gamma_from_samples", "GAMMA_RULES", "StabilityWarning",
     "natural_gradient_flow", "preconditioned_flow", "euler_scheme",
-    "FixedPreconditioner", "RMSProp", "DiagonalFisher",
+    "FixedPreconditioner", "RMSProp", "DiagonalFisher", "ExactDiagonalFisher",
     "simulate_tango", "simulate_two_timescale", "TangoResult",
 ]

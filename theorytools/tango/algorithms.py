@@ -30,16 +30,19 @@ class StabilityWarning(UserWarning):
     """gamma is above a stability limit of the velocity update."""
 
 
-def gamma_from_samples(gt, rule: str) -> float:
+def gamma_from_samples(gt, rule: str, batch: int = 1) -> float:
     """A step gamma from gradients of pseudo-samples ``gt`` (rows), by the rules of the text after Definition 1:
 
     * ``"max_norm"``: ``1 / max |g~|^2`` (theoretically safe for bounded gradients);
     * ``"gaussian"``: ``1 / (3 E|g~|^2)`` (safe for Gaussian g~ of any covariance: R^2 = 3 E|g~|^2);
     * ``"kurtosis"``: ``E|g~|^2 / E|g~|^4`` (necessary, not sufficient).
+
+    With minibatch means of ``batch`` = B pseudo-samples (eq. 5) the estimate of A is ``B g~ g~^T``, so R^2 and
+    every rule scale by B: the rule is divided by B.
     """
     gt = np.atleast_2d(np.asarray(gt, dtype=float))
     sq = np.sum(gt * gt, axis=-1)
-    return float(_gamma_rule(rule, np.max(sq), np.mean(sq), np.mean(sq * sq)))
+    return float(_gamma_rule(rule, np.max(sq), np.mean(sq), np.mean(sq * sq))) / batch
 
 
 def _gamma_rule(rule, max_sq, mean_sq, mean_sq2):
@@ -55,8 +58,9 @@ def _gamma_rule(rule, max_sq, mean_sq, mean_sq2):
 class _Gamma:
     """A fixed gamma, or one of the rules above estimated online from the g~ seen so far (the current one included)."""
 
-    def __init__(self, gamma, runs):
+    def __init__(self, gamma, runs, batch: int = 1):
         self.rule = gamma if isinstance(gamma, str) else None
+        self.batch = batch
         if self.rule is None:
             g = float(gamma)
             if not (np.isfinite(g) and g > 0):
@@ -76,7 +80,7 @@ class _Gamma:
         self.sum_sq2 += sq * sq
         with np.errstate(divide="ignore", invalid="ignore"):
             g = _gamma_rule(self.rule, self.max_sq, self.sum_sq / self.n, self.sum_sq2 / self.n)
-        return np.where(np.isfinite(g), g, 0.0)[..., None]  # no information yet (g~ = 0): do not move v
+        return np.where(np.isfinite(g), g / self.batch, 0.0)[..., None]  # no information yet (g~ = 0): do not move v
 
 
 def tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch: int = 1):
@@ -165,7 +169,7 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
         raise ValueError(f"on_unstable must be 'warn', 'raise' or 'ignore', got {on_unstable!r}")
     batch = y.shape[1] if minibatch else 1
     d = theta.shape[1]
-    gam = _Gamma(gamma, 1)
+    gam = _Gamma(gamma, 1, batch)
     pre = as_preconditioner(C, d)
     state = pre.init(1, d)
     v = np.zeros((1, d))

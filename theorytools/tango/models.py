@@ -69,7 +69,8 @@ class Model(ABC):
         variant), and the minibatch means of their gradients at ``theta`` (eq. 2)."""
         xk, yk = draw(rng, theta.shape[0])
         th = theta[:, None, :]
-        yt = yk if outer_product else self.sample(th, xk, rng)
+        # one pseudo-sample per sample of the minibatch (the Gaussian model has no x to carry the batch axis)
+        yt = yk if outer_product else self.sample(np.broadcast_to(th, yk.shape + th.shape[-1:]), xk, rng)
         return self.grad(th, yk, xk).mean(axis=1), self.grad(th, yt, xk).mean(axis=1)
 
     def fisher(self, theta, x=None) -> np.ndarray:
@@ -85,6 +86,13 @@ class Model(ABC):
         if x is not None and x.ndim == 2:
             return np.mean([self._fisher_at(theta, xi) for xi in x], axis=0)
         return self._fisher_at(theta, x)
+
+    def fisher_diagonal(self, theta, x=None) -> np.ndarray:
+        """``diag J(theta)`` for each row of ``theta`` (shape (..., d)), x averaged over the rows of a 2-D ``x``:
+        the exact ``E g~^(.2)`` of the preconditioner ``C^-1 = diag(E g~^(.2))`` (eqs 6-7)."""
+        theta = _theta(theta)
+        flat = theta.reshape(-1, theta.shape[-1])
+        return np.array([np.diag(self.fisher(t, x)) for t in flat]).reshape(theta.shape)
 
     def expected_gradient(self, theta, x=None, y=None) -> np.ndarray:
         """``E_{(x,y) in D} dl(y|x)/dtheta``: the mean over the rows of the dataset ``(x, y)``."""
@@ -156,8 +164,14 @@ class GaussianModel(Model):
     def _fisher_at(self, theta, x):
         return np.diag([np.exp(-2.0 * theta[1]), 2.0])
 
+    def fisher_diagonal(self, theta, x=None):
+        t = _theta(theta, 2)
+        return np.stack([np.exp(-2.0 * t[..., 1]), np.full(t.shape[:-1], 2.0)], axis=-1)
+
     def expected_gradient(self, theta, x=None, y=None):
         """``E_{y ~ N(m, s^2)} dl/dtheta = (-(m - mu)/sigma^2, 1 - ((m - mu)^2 + s^2)/sigma^2)``."""
+        if x is not None or y is not None:
+            raise ValueError(f"{self!r} takes its data law from data_mean and data_std: x and y must be None")
         mu, _, prec = self._split(theta)
         r = self.data_mean - mu
         return np.stack([-r * prec, 1.0 - (r * r + self.data_std**2) * prec], axis=-1)
@@ -228,6 +242,11 @@ class LinearRegressionModel(Model):
         x = _inputs(x, theta, theta.size)
         return np.outer(x, x) / self.s2
 
+    def fisher_diagonal(self, theta, x=None):
+        theta = _theta(theta)
+        X = np.atleast_2d(_inputs(x, theta, theta.shape[-1]))
+        return np.broadcast_to(np.mean(X * X, axis=0) / self.s2, theta.shape)
+
 
 def _sigmoid(z):
     return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for any z
@@ -265,6 +284,12 @@ class LogisticModel(Model):
     def _fisher_at(self, theta, x):
         p, x = self._prob(theta, x)
         return p * (1.0 - p) * np.outer(x, x)
+
+    def fisher_diagonal(self, theta, x=None):
+        theta = _theta(theta)
+        X = np.atleast_2d(_inputs(x, theta, theta.shape[-1]))
+        p = _sigmoid(theta @ X.T)  # (..., N)
+        return (p * (1.0 - p)) @ (X * X) / X.shape[0]
 
 
 class SoftmaxModel(Model):
@@ -327,3 +352,9 @@ class SoftmaxModel(Model):
     def _fisher_at(self, theta, x):
         p, x, _ = self._probs(theta, x)
         return np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+
+    def fisher_diagonal(self, theta, x=None):
+        theta = _theta(theta)
+        X = np.atleast_2d(np.asarray(x, dtype=float))
+        p, _, _ = self._probs(theta[..., None, :], X)  # (..., N, K)
+        return np.einsum("...nk,np->...kp", p * (1.0 - p), X * X).reshape(theta.shape) / X.shape[0]

@@ -20,12 +20,17 @@ def _times(t) -> np.ndarray:
     return t
 
 
+#: Eigenvalues of A below this fraction of the largest are treated as 0 (the minimum-norm solution).
+PINV_RTOL = 1e-12
+
+
 def _solve(A, F):
-    """``A^-1 F``, or the minimum-norm ``A^+ F`` when A is singular (e.g. softmax in W: J has rank (K-1) p)."""
-    try:
-        return np.linalg.solve(A, F)
-    except np.linalg.LinAlgError:
-        return np.linalg.lstsq(A, F, rcond=None)[0]
+    """``A^+ F`` for a symmetric positive semidefinite A by its eigendecomposition: ``A^-1 F`` when A is
+    well conditioned, the minimum-norm solution when it is singular (softmax in W: J has rank (K-1) p, and
+    ``np.linalg.solve`` then returns a large arbitrary null-space component instead of raising)."""
+    w, V = np.linalg.eigh(A)
+    keep = w > PINV_RTOL * max(float(w[-1]), np.finfo(float).tiny)
+    return V[:, keep] @ ((V[:, keep].T @ F) / w[keep])
 
 
 def preconditioned_flow(F, A, theta0, t, rtol: float = 1e-12, atol: float = 1e-12) -> np.ndarray:

@@ -96,7 +96,8 @@ def data_sampler(model, x, y, batch: int = 1):
 
 def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=0, *, k=None, method: str = "tango",
                    x=None, y=None, C=None, batch: int = 1, outer_product: bool = False, v_sup_threshold=None,
-                   theta_radius=None, chunk_size=None, workers: int = 1, progress=None, block_size: int = 4 * BLOCK,
+                   theta_radius=None, record_velocity: bool = False, chunk_size=None, workers: int = 1, progress=None,
+                   block_size: int = 4 * BLOCK,
                    route: str = "auto") -> TangoResult:
     """Simulate ``runs`` independent trajectories and return the moments of theta_k (and |v_k|^2) at each k.
 
@@ -117,6 +118,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     v_sup_threshold : also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8)
     theta_radius : also record the indicator ``max_{j<=k} |theta_j - theta_0| > theta_radius`` (whether a run left
         the ball on which a theorem's constants were computed)
+    record_velocity : also record v_k's coordinates (TANGO)
     block_size : runs per random stream (part of what a seed means; default 4096, four engine blocks): the
         Python overhead of a step is paid once per block (``benchmarks/bench_tango.py``: 2.4x the bare cost of
         the draws at 1024 runs per block, 1.65x at 4096)
@@ -142,7 +144,8 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     draw = data_sampler(model, x, y, int(batch))
     names = tuple(f"theta_{i}" for i in range(d)) + (("v_sq",) if method == "tango" else ()) \
         + (("v_sup_exceeds",) if v_sup_threshold is not None and method == "tango" else ()) \
-        + (("theta_left_ball",) if theta_radius is not None else ())
+        + (("theta_left_ball",) if theta_radius is not None else ()) \
+        + (tuple(f"v_{i}" for i in range(d)) if record_velocity and method == "tango" else ())
     steps_at, where = np.unique(ks, return_inverse=True)
     warned = [False]
 
@@ -152,7 +155,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
         if method == "tango":
             other[:] = 0.0
         vmax, dmax = np.zeros(nruns), np.zeros(nruns)
-        gam = _Gamma(gamma, nruns)
+        gam = _Gamma(gamma, nruns, int(batch))
         pre = as_preconditioner(C, d)
         state = pre.init(nruns, d)
         rec = np.empty((nruns, steps_at.size, len(names)))
@@ -166,7 +169,9 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                     if v_sup_threshold is not None:
                         rec[:, pos, d + 1] = vmax > v_sup_threshold
                 if theta_radius is not None:
-                    rec[:, pos, -1] = dmax > theta_radius
+                    rec[:, pos, names.index("theta_left_ball")] = dmax > theta_radius
+                if record_velocity and method == "tango":
+                    rec[:, pos, len(names) - d:] = other
                 pos += 1
             if j == steps:
                 break
@@ -197,12 +202,29 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                                      "this block; gamma or dt is too large for this model")
         return rec[:, where, :].reshape(nruns, -1)
 
-    if route == "auto" and theta_radius is None and _fast_path_applies(model, method, C, batch, gamma, outer_product,
+    _warn_if_gamma_too_large(model, theta0, gamma, int(batch), draw, outer_product, seed)
+    if route == "auto" and theta_radius is None and not record_velocity and _fast_path_applies(model, method, C, batch, gamma, outer_product,
                                                                        v_sup_threshold):
         block = partial(_gaussian_tango_block, model, theta0, float(gamma), dts, steps, steps_at, where)
     mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc=f"simulate {method}",
                     block_size=block_size)
     return TangoResult(ks, mc, names, method)
+
+
+def _warn_if_gamma_too_large(model, theta0, gamma, batch, draw, outer_product, seed, n=4096):
+    """Warn when a fixed gamma exceeds ``E|g~|^2 / (B E|g~|^4)`` at theta_0 -- a necessary condition for gamma <= 1/R^2
+    (Theorem 5), estimated on ``n`` pseudo-samples from a stream of its own (the runs' streams are untouched)."""
+    if isinstance(gamma, str):
+        return
+    rng = np.random.default_rng(np.random.SeedSequence([2**32 - 1, 77]) if seed is None else
+                                np.random.SeedSequence(entropy=seed.entropy if isinstance(seed, np.random.SeedSequence) else int(seed),
+                                                       spawn_key=(2**31,)))
+    _, gt = model.sampled_gradients(rng, np.broadcast_to(theta0, (n, theta0.size)).copy(), draw, outer_product)
+    sq = np.sum(gt * gt, axis=1)
+    necessary = float(np.mean(sq) / (batch * np.mean(sq * sq)))
+    if gamma > necessary:
+        warnings.warn(f"gamma = {gamma:.3g} exceeds E|g~|^2 / (B E|g~|^4) = {necessary:.3g} at theta_0: a necessary condition "
+                      "for gamma <= 1/R^2 (Theorem 5) fails", StabilityWarning, stacklevel=3)
 
 
 def _fast_path_applies(model, method, C, batch, gamma, outer_product, v_sup_threshold) -> bool:

@@ -62,7 +62,7 @@ def fisher_by_hessians(model, theta, x=None):
 
 
 def score_mean(model, theta, x=None):
-    """``E[g~]`` (0 for a score: Shrestha A.1, used by eq. 5's minibatch rescaling)."""
+    """``E[g~]``: 0 for a score (what makes E[g~ g~^T] = J / B for a minibatch mean of B pseudo-samples, eq. 5)."""
     return expect(model, theta, x, lambda v, xi: model.grad(theta, v, xi))
 
 
