@@ -67,6 +67,9 @@ def model_derivatives_and_fisher(case, rng):
     inst, m = case.inst, case.inst.model
     x = None if m.unsupervised else inst.x
     verdicts = []
+    stacked = np.array(case.thetas)
+    verdicts.append(Verdict.close(m.fisher_diagonal(stacked, x), [np.diag(RT.fisher_by_scores(m, th, x)) for th in stacked],
+                                  rtol=1e-10, atol=1e-14, what="fisher_diagonal (vectorized) vs diag E[g~ g~^T]"))
     for th in case.thetas:
         J = T.Model.fisher(m, th, x)
         scale = np.max(np.abs(J))
@@ -211,12 +214,20 @@ def proposition4_order_one(case, rng):
 
 @check(source=f"{SRC} Definition 1 (eqs 3-4) with exact expectations; Theorem 3 (noise-free limit)", family="tango",
        kind="order", hypotheses="as Proposition 4; TANGO's A = (1 - dt) J + (dt/gamma) I",
-       rule="noise-free TANGO (eqs 3-4 with E g and J exact): |theta_{T/dt} - theta(T)| has log-log slope 1 "
-            "(CI widened by the drift of the local slopes)",
+       rule="noise_free_iterates(variant='tango') == eqs 3-4 written out with E g = J theta - b (linear regression, an "
+            "alternating dt schedule), 1e-12 relative; and on Figure 1's Gaussian |theta_{T/dt} - theta(T)| has log-log "
+            "slope 1 (CI widened by the drift of the local slopes)",
        instances=lambda profile, seed: [Case("Figure 1 Gaussian, gamma = 0.4, T = 2", TI.figure1(),
                                              params={"gamma": 0.4, "T": 2.0, "dts": [2.5e-4, 1.25e-4, 6.25e-5, 3.125e-5]})])
 def noise_free_tango_order_one(case, rng):
     inst, P = case.inst, case.params
+    lin = TI.linear_regression(2, 40, 1.0)
+    dt = np.where(np.arange(301) % 2 == 0, 0.3, 0.01)
+    got = T.noise_free_iterates(lin.model, lin.theta0, 0.1, dt, 300, "tango", lin.x, lin.y)
+    want = RT.tango_in_expectation(*RT.linear_regression_moments(lin.model, lin.x, lin.y), lin.theta0, 0.1, dt, 300)
+    v0 = Verdict.close(got, want, rtol=1e-12, atol=1e-12 * np.max(np.abs(want)), what="noise-free TANGO vs eqs 3-4 written out")
+    if v0.failed:
+        return v0
     ref = _reference_path(inst, [P["T"]])[-1]
     errs = [np.linalg.norm(T.noise_free_iterates(inst.model, inst.theta0, P["gamma"], dt, int(round(P["T"] / dt)), "tango")[-1] - ref)
             for dt in P["dts"]]
@@ -603,7 +614,8 @@ def _literal_preconditioned(model, theta0, gamma, dt, x, y, yt, kind, beta=0.9, 
        family="tango", kind="deterministic", hypotheses="C symmetric positive definite",
        rule="tango_iterates with a fixed C == TANGO run on phi = C^-1/2 theta with inputs C^1/2 x, mapped back (linear "
             "regression: the model in phi is again linear regression), and with RMSProp(0.9) / DiagonalFisher(0.9) == eqs 6-7 "
-            "with C_k written out from the definitions; minibatch TANGO (B = 4) == eq. 5 written out; every iterate, "
+            "with C_k written out from the definitions; ExactDiagonalFisher == the fixed diag(J)^-1 (J constant here); "
+            "minibatch TANGO (B = 4) == eq. 5 written out; every iterate, "
             "to 1e-10 relative",
        instances=lambda profile, seed: [Case("linear regression p=3, s2=0.5", TI.linear_regression(3, 60, 0.5, seed))])
 def preconditioned_tango(case, rng):
@@ -620,6 +632,11 @@ def preconditioned_tango(case, rng):
     pre = T.tango_iterates(m, theta0, 0.01, 0.2, x, y, yt, C=C, on_unstable="ignore")
     phi = T.tango_iterates(m, np.linalg.solve(Ch, theta0), 0.01, 0.2, x @ Ch, y, yt, on_unstable="ignore")
     verdicts = [Verdict.close(pre, phi @ Ch, rtol=1e-10, atol=1e-10 * np.max(np.abs(pre)), what="fixed C vs TANGO on C^-1/2 theta")]
+    # linear regression: J does not depend on theta, so the exact diagonal Fisher C(theta) is the fixed diag(J)^-1
+    Jd = np.mean(inst.x * inst.x, axis=0) / m.s2
+    exact_diag = T.tango_iterates(m, theta0, 0.01, 0.2, x, y, yt, C=T.ExactDiagonalFisher(m, inst.x), on_unstable="ignore")
+    fixed_diag = T.tango_iterates(m, theta0, 0.01, 0.2, x, y, yt, C=np.diag(1.0 / Jd), on_unstable="ignore")
+    verdicts.append(Verdict.close(exact_diag, fixed_diag, rtol=1e-12, atol=1e-14, what="ExactDiagonalFisher vs diag(J)^-1"))
     for kind, P in (("rmsprop", T.RMSProp(0.9)), ("fisher", T.DiagonalFisher(0.9))):
         got = T.tango_iterates(m, theta0, 0.01, 0.2, x, y, yt, C=P, on_unstable="ignore")
         ref = _literal_preconditioned(m, theta0, 0.01, 0.2, x, y, yt, kind)
@@ -661,22 +678,17 @@ def simulated_mean_follows_noise_free(case, rng):
     ks = np.array([1, 5, 20, 50, 100, 200])
     res = T.simulate_tango(m, inst.theta0, gamma, dt, K, runs=P["runs"], seed=rng.integers(2**63), k=ks, method=P["method"],
                            x=inst.x, y=inst.y, batch=P["batch"], progress=False)
-    # E g(theta) = J theta - b with the dataset's J = X^T X / (N s2), b = X^T y / (N s2), written out here
-    X, Y, s2 = inst.x, inst.y, m.s2
-    J, b = X.T @ X / (len(Y) * s2), X.T @ Y / (len(Y) * s2)
-    th, other = inst.theta0.astype(float).copy(), np.zeros_like(inst.theta0, dtype=float)
-    if P["method"] != "tango":
-        other = th.copy()  # the fast iterate
-    ref = [th.copy()]
-    for k in range(1, K + 1):
-        if P["method"] == "tango":  # eqs 3-4 in expectation (E[B g~ g~^T | past] = J, eq. 5)
-            other = (1 - dt[k - 1]) * other + gamma * (J @ th - b) - gamma * (1 - dt[k - 1]) * (J @ other)
-            th = th - dt[k] * other
-        else:  # the fast iterate does gradient descent on the mean loss; eq. 9 averages it with dt_k
-            other = other - gamma * (J @ other - b)
-            th = other.copy() if P["method"] == "sgd" else (1 - dt[k]) * th + dt[k] * other
-        ref.append(th.copy())
-    ref = np.array(ref)
+    J, b = RT.linear_regression_moments(m, inst.x, inst.y)  # E g(theta) = J theta - b
+    if P["method"] == "tango":  # eqs 3-4 in expectation (E[B g~ g~^T | past] = J, eq. 5)
+        ref = RT.tango_in_expectation(J, b, inst.theta0, gamma, dt, K)
+    else:  # the fast iterate does gradient descent on the mean loss; eq. 9 averages it with dt_k
+        th, fast = inst.theta0.astype(float).copy(), inst.theta0.astype(float).copy()
+        ref = [th.copy()]
+        for k in range(1, K + 1):
+            fast = fast - gamma * (J @ fast - b)
+            th = fast.copy() if P["method"] == "sgd" else (1 - dt[k]) * th + dt[k] * fast
+            ref.append(th.copy())
+        ref = np.array(ref)
     d = inst.theta0.size
     return Verdict.statistical(res.mean[:, :d], res.stderr[:, :d], ref[ks], res.runs, what=f"mean theta_k ({P['method']})",
                                skewness=res.skewness[:, :d])

@@ -117,3 +117,21 @@ def finite_difference_jacobian(F, theta, h=1e-5):
         e[i] = h * (1.0 + abs(theta[i]))
         cols.append((np.asarray(F(theta + e)) - np.asarray(F(theta - e))) / (2.0 * e[i]))
     return np.array(cols).T
+
+
+def linear_regression_moments(model, x, y):
+    """``(J, b)`` with ``E g(theta) = J theta - b`` over the dataset rows: ``J = X^T X / (N s2)``, ``b = X^T y / (N s2)``."""
+    X, Y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    return X.T @ X / (len(Y) * model.s2), X.T @ Y / (len(Y) * model.s2)
+
+
+def tango_in_expectation(J, b, theta0, gamma, dt, K):
+    """Eqs 3-4 with E g = J theta - b and E[B g~ g~^T] = J (linear regression: the exact mean of TANGO), written out:
+    ``v_k = (1 - dt_{k-1}) v_{k-1} + gamma (J theta_{k-1} - b) - gamma (1 - dt_{k-1}) J v_{k-1}``, ``theta_k = theta_{k-1} - dt_k v_k``."""
+    th, v = np.asarray(theta0, dtype=float).copy(), np.zeros(len(theta0))
+    out = [th.copy()]
+    for k in range(1, K + 1):
+        v = (1 - dt[k - 1]) * v + gamma * (J @ th - b) - gamma * (1 - dt[k - 1]) * (J @ v)
+        th = th - dt[k] * v
+        out.append(th.copy())
+    return np.array(out)
