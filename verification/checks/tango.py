@@ -268,7 +268,7 @@ def stochastic_tango_order_half(case, rng):
         R2 = RT.R2_min(J, RT.score_moments(inst.model, inst.theta0, inst.x)[2])  # theta-independent for linear regression
         P["gamma"] = 0.9 / R2
     ref = _reference_path(inst, [P["T"]])[-1]
-    errs, ses = [], []
+    errs = []
     for dt in P["dts"]:
         K = int(round(P["T"] / dt))
         res = T.simulate_tango(inst.model, inst.theta0, P["gamma"], dt, K, runs=P["runs"], seed=rng.integers(2**63),
@@ -800,7 +800,6 @@ def gamma_rules(case, rng):
     J = RT.fisher_by_scores(m, th, x)
     m2, m4, _ = RT.score_moments(m, th, x)
     R2 = m4 / m2  # rank-one J = E[g~ g~^T] = c x x^T: E[A^2] = E|g~|^4 / E|g~|^2 J exactly
-    sq = np.sum(gt * gt, axis=1)
     verdicts = [Verdict.close(R2, 3.0 * m2, rtol=1e-10, what="R^2 = 3 E|g~|^2 (Gaussian g~)"),
                 Verdict.close(np.trace(J), m2, rtol=1e-10, what="tr J = E|g~|^2")]
     # sample moments of |g~|^2 = c chi^2_1: relative standard errors sqrt(2/N) = 0.3% (mean), sqrt(96/9/N) = 0.7% (second moment)
