@@ -211,8 +211,8 @@ def proposition4_order_one(case, rng):
     msg = f"{v1.message}; {v2.message}; {v3.message}; local slopes {np.round(local, 3).tolist()}"
     return Verdict(PASS, "order", msg, {**v1.details, "z_lag_slope": v2.details["slope"], "defect_slope": v3.details["slope"]}
                    ).with_series(k=np.array(P["dts"]), exact=np.array(errs), bound=np.array(P["dts"]) * errs[-1] / P["dts"][-1],
-                                 bound_label="slope 1", exact_label=r"$|\theta_{T/\delta t} - \theta(T)|$",
-                                 xlabel=r"$\delta t$", ylabel="error at T")
+                                 bound_label="slope 1", exact_label=r"$\max_k |\theta_k - \theta(k\,\delta t)|$",
+                                 xlabel=r"$\delta t$", ylabel="largest error on [0, T]")
 
 
 @check(source=f"{SRC} Definition 1 (eqs 3-4) with exact expectations; Theorem 3 (noise-free limit)", family="tango",
