@@ -359,3 +359,40 @@ def test_softmax_natural_gradient_flow_is_the_minimum_norm_one():
     sums = path.reshape(3, 3, 2).sum(axis=1)
     np.testing.assert_allclose(sums, np.broadcast_to(sums[0], sums.shape), atol=1e-8)
     assert np.linalg.norm(path[-1] - theta0) > 0.05
+
+
+def _planted(monkeypatch, target, name, fn):
+    monkeypatch.setattr(target, name, fn)
+
+
+@pytest.mark.parametrize("case", ["noise_free_tango", "dt_one", "gamma_rules", "velocity_limit", "kernel", "stochastic"])
+def test_every_tango_check_family_fails_on_a_planted_formula(monkeypatch, case):
+    import theorytools.tango.simulation as S
+
+    if case == "noise_free_tango":  # a 2% error in the schedule the noise-free system uses
+        real = T.noise_free_iterates
+        _planted(monkeypatch, T, "noise_free_iterates", lambda m, th0, g, dt, steps, variant="prop4", *a, **k:
+                 real(m, th0, g, np.maximum(np.asarray(dt) * 1.02, 0), steps, variant, *a, **k))
+        only, check = "tango.noise_free", "tango.noise_free_tango_order_one"
+    elif case == "dt_one":  # SGD with a learning rate 1% off
+        real = T.sgd_iterates
+        _planted(monkeypatch, T, "sgd_iterates", lambda m, th0, lr, x, y: real(m, th0, lr * 1.01, x, y))
+        only, check = "tango.dt_one", "tango.dt_one_is_sgd"
+    elif case == "gamma_rules":
+        real = T.gamma_from_samples
+        _planted(monkeypatch, T, "gamma_from_samples", lambda gt, rule, batch=1: real(gt, rule, batch) * (1.3 if rule == "kurtosis" else 1.0))
+        only, check = "tango.gamma_rules", "tango.gamma_rules"
+    elif case == "velocity_limit":  # the fixed C applied to g only: the fixed point moves to (C J)^-1 E g
+        _planted(monkeypatch, T.preconditioners.FixedPreconditioner, "apply", lambda self, st, th, g, gt: (st, g @ self.C, gt))
+        only, check = "tango.preconditioned_velocity", "tango.preconditioned_velocity_limit"
+    elif case == "kernel":  # the in-place Gaussian kernel with dt_k for dt_{k-1}
+        real_block = S._gaussian_tango_block
+        _planted(monkeypatch, S, "_gaussian_tango_block", lambda model, th0, gamma, dts, *a:
+                 real_block(model, th0, gamma, np.concatenate([dts[1:], dts[-1:]]), *a))
+        only, check = "tango.simulator_kernel", "tango.simulator_kernel_matches_generic_route"
+    else:  # pseudo-samples from twice the model's spread: the Fisher estimate is 4 J, the limit is not the NG flow
+        real_sample = T.LinearRegressionModel.sample
+        _planted(monkeypatch, T.LinearRegressionModel, "sample", lambda self, th, x, rng: 2 * real_sample(self, th, x, rng)
+                 - np.sum(np.asarray(th) * np.asarray(x), axis=-1))
+        only, check = "tango.stochastic", "tango.stochastic_tango_order_half"
+    assert check in _failed(run_checks("quick", only=only, seed=0))

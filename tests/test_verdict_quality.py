@@ -57,6 +57,21 @@ def test_wrong_user_sequence_route_is_caught(monkeypatch):
     assert "quadratic.moments_match_dense_recursion" in _failed(run_checks("quick", only="moments_match", seed=0))
 
 
+def test_wrong_limits_and_operator_representations_are_caught(monkeypatch):
+    real_Z, real_psi = Q.lemma13_Z, Q.operators.Psi
+    monkeypatch.setattr(Q, "lemma13_Z", lambda p: 1.01 * real_Z(p))
+
+    def psi_transposed_kron(self, beta):  # the Kronecker matrix of X -> D X D instead of D X D^T
+        op = real_psi(self, beta)
+        D = np.eye(self.p.n) - beta * self.p.BinvH
+        op._kron = lambda: np.kron(D.T, D)
+        return op
+
+    monkeypatch.setattr(Q.operators, "Psi", psi_transposed_kron)
+    failed = _failed(run_checks("quick", only="theorem3_limits,operator_algebra", seed=0))
+    assert {"quadratic.theorem3_limits_match_kronecker", "quadratic.operator_algebra_matches_definition"} <= failed
+
+
 # -- 2. printed bounds re-evaluated, not only "exact <= bound" ------------------------------------
 def test_looser_but_valid_theorem5_is_caught_by_transcription(monkeypatch):
     real = Q.theorem5_bounds
