@@ -75,23 +75,6 @@ def test_gaussian_fisher_and_closed_form_flow():
     assert np.isclose(sigma2, 26.0)
 
 
-def _literal_tango(model, theta0, gamma, dt, x, y, yt, C=None, B=1):
-    """Eqs 3-4 (eq. 5 with B, eqs 6-7 with C) written out step by step, one sample at a time."""
-    C = np.eye(len(theta0)) if C is None else C
-    theta, v = np.array(theta0, dtype=float), np.zeros(len(theta0))
-    out = [theta.copy()]
-    for k in range(1, len(y) + 1):
-        xs = [None] * B if x is None else (x[k - 1] if B > 1 else [x[k - 1]])
-        ys = y[k - 1] if B > 1 else [y[k - 1]]
-        yts = yt[k - 1] if B > 1 else [yt[k - 1]]
-        g = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(ys, xs)], axis=0)
-        gt = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(yts, xs)], axis=0)
-        v = (1 - dt[k - 1]) * v + gamma * C @ g - gamma * B * (1 - dt[k - 1]) * (v @ gt) * (C @ gt)
-        theta = theta - dt[k] * v
-        out.append(theta.copy())
-    return np.array(out)
-
-
 @pytest.mark.parametrize("name", ["gaussian", "linear", "logistic", "softmax"])
 def test_tango_iterates_follow_eqs_3_to_7(name):
     inst = {"gaussian": TI.figure1(), "linear": TI.linear_regression(3, 50, 0.5), "logistic": TI.logistic_regression(3, 50),
@@ -105,12 +88,12 @@ def test_tango_iterates_follow_eqs_3_to_7(name):
         x, y = inst.x[idx], inst.y[idx]
     yt = y[rng.permutation(K)]
     dt = rng.uniform(0.0, 0.3, K + 1)
-    np.testing.assert_allclose(T.tango_iterates(m, inst.theta0, 0.01, dt, x, y, yt), _literal_tango(m, inst.theta0, 0.01, dt, x, y, yt),
+    np.testing.assert_allclose(T.tango_iterates(m, inst.theta0, 0.01, dt, x, y, yt), RT.tango_written_out(m, inst.theta0, 0.01, dt, x, y, yt),
                                rtol=1e-13, atol=1e-14)
     G = rng.standard_normal((d, d))
     C = G @ G.T / d + np.eye(d)
     np.testing.assert_allclose(T.tango_iterates(m, inst.theta0, 0.01, dt, x, y, yt, C=C),
-                               _literal_tango(m, inst.theta0, 0.01, dt, x, y, yt, C=C), rtol=1e-12, atol=1e-14)
+                               RT.tango_written_out(m, inst.theta0, 0.01, dt, x, y, yt, C=C), rtol=1e-12, atol=1e-14)
 
 
 def test_minibatch_tango_follows_eq_5():
@@ -121,7 +104,7 @@ def test_minibatch_tango_follows_eq_5():
     yt = y + rng.standard_normal((K, B))
     dt = np.full(K + 1, 0.1)
     np.testing.assert_allclose(T.tango_iterates(inst.model, inst.theta0, 0.02, dt, x, y, yt, minibatch=True),
-                               _literal_tango(inst.model, inst.theta0, 0.02, dt, x, y, yt, B=B), rtol=1e-13)
+                               RT.tango_written_out(inst.model, inst.theta0, 0.02, dt, x, y, yt, batch=B), rtol=1e-13)
 
 
 def test_preconditioned_tango_is_tango_in_the_variable_C_to_the_minus_half_theta():
@@ -301,7 +284,7 @@ def test_planted_wrong_preconditioner_and_sampler_are_caught(monkeypatch):
     import theorytools.tango.preconditioners as P
     import theorytools.tango.simulation as S
 
-    monkeypatch.setattr(P.RMSProp, "_scale", lambda self, m: m)  # RMSProp without the square root
+    monkeypatch.setattr(P.RMSProp, "root", False)  # RMSProp without the square root
     real_draw = S.data_sampler
 
     def biased(model, x, y, batch):  # the last data rows are never drawn

@@ -109,6 +109,18 @@ class Verdict:
         return cls(PASS, "deterministic", f"{what} agrees with its reference (max relative error {details['max_rel_error']:.2e})", details)
 
     @classmethod
+    def all_of(cls, verdicts, summary: str) -> "Verdict":
+        """Several deterministic comparisons of one check as one verdict: the first that failed, else a PASS
+        naming what agreed, how many comparisons, and the largest absolute error among them."""
+        verdicts = list(verdicts)
+        for v in verdicts:
+            if v.failed:
+                return v
+        worst = max((v.details.get("max_abs_error", 0.0) for v in verdicts), default=0.0)
+        return cls(PASS, "deterministic", f"{summary}: all {len(verdicts)} comparisons agree (largest error {worst:.2e}, "
+                   "scaled where the comparison is)", {"comparisons": len(verdicts), "max_abs_error": worst})
+
+    @classmethod
     def skipped(cls, reason: str, kind: str = "deterministic") -> "Verdict":
         return cls(SKIPPED, kind, reason)
 

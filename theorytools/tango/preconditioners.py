@@ -48,54 +48,52 @@ class FixedPreconditioner:
 
 
 class _RunningDiagonal:
-    """``C = diag(1 / (f(m_k) + eps))`` with ``m_k`` a bias-corrected exponential average of squares."""
+    """``C_k = diag(1 / (f(m_k) + eps))`` with ``m_k`` a bias-corrected exponential mean of the squares of g
+    (``of_pseudo_samples=False``) or of g~ over the previous steps, and ``f = sqrt`` (``root``) or the identity."""
+
+    of_pseudo_samples = False
+    root = False
 
     def __init__(self, beta: float, eps: float):
         if not 0.0 <= beta < 1.0 or not eps > 0:
             raise ValueError(f"beta must be in [0, 1) and eps > 0, got beta={beta}, eps={eps}")
         self.beta, self.eps = float(beta), float(eps)
 
+    def __repr__(self):
+        return f"{type(self).__name__}(beta={self.beta:g}, eps={self.eps:g})"
+
     def init(self, runs, d):
         return (0, np.zeros((runs, d)))
-
-    def _scale(self, m):
-        raise NotImplementedError
-
-    def _square(self, g, gt):
-        raise NotImplementedError
 
     def apply(self, state, theta, g, gt):
         k, m = state  # k squares folded in so far
         # C_k from steps 1..k-1 (C_1 = I: nothing seen yet), then fold in this step's square for C_{k+1}
-        c = 1.0 / (self._scale(m / (1.0 - self.beta**k)) + self.eps) if k else np.ones_like(g)
-        m = self.beta * m + (1.0 - self.beta) * self._square(g, gt)
+        if k:
+            mhat = m / (1.0 - self.beta**k)
+            c = 1.0 / ((np.sqrt(mhat) if self.root else mhat) + self.eps)
+        else:
+            c = np.ones_like(g)
+        sq = gt * gt if self.of_pseudo_samples else g * g
+        m = self.beta * m + (1.0 - self.beta) * sq
         return (k + 1, m), c * g, c * gt
 
 
 class RMSProp(_RunningDiagonal):
     """RMSProp-style ``C_k = diag(1 / (sqrt(mean g^2) + eps))`` from the gradients of the previous steps."""
 
+    root = True
+
     def __init__(self, beta: float = 0.9, eps: float = 1e-8):
         super().__init__(beta, eps)
-
-    def _square(self, g, gt):
-        return g * g
-
-    def _scale(self, m):
-        return np.sqrt(m)
 
 
 class DiagonalFisher(_RunningDiagonal):
     """``C_k^-1 = diag(E g~^(.2))``, the diagonal Fisher estimated from the pseudo-sample gradients of the previous steps."""
 
+    of_pseudo_samples = True
+
     def __init__(self, beta: float = 0.99, eps: float = 1e-8):
         super().__init__(beta, eps)
-
-    def _square(self, g, gt):
-        return gt * gt
-
-    def _scale(self, m):
-        return m
 
 
 class ExactDiagonalFisher:

@@ -43,17 +43,6 @@ def _close_per_k(value, reference, rtol, what, floor=0.0):
     return Verdict.close(value / scale, reference / scale, rtol=0.0, atol=rtol, what=what)
 
 
-def _first_failure(verdicts, summary):
-    """The first failed verdict, else one PASS naming what agreed and the worst relative error."""
-    verdicts = list(verdicts)
-    for v in verdicts:
-        if v.failed:
-            return v
-    worst = max((v.details.get("max_abs_error", 0.0) for v in verdicts), default=0.0)
-    return Verdict(PASS, "deterministic", f"{summary} agree with the independent route (worst scaled error {worst:.2e})",
-                   {"quantities": len(verdicts), "worst_scaled_error": worst})
-
-
 #: Accuracy of the dense recursion after K steps: each step adds ~ n eps kappa(D) relative to the
 #: largest entry; 2K steps of rounding on top of the instance tolerance.
 def _recursion_rtol(inst, K):
@@ -153,7 +142,7 @@ def exact_risk_matches_dense_recursion(inst, rng):
     dense = R.Dense.of(p)
     ks = np.arange(K + 1)
     m, V = R.moments_by_recursion(dense, R.step_sizes(s, K), ks)
-    return _first_failure([
+    return Verdict.all_of([
         Verdict.close(Q.excess_risk(p, s, ks), R.risk(dense, m, V), rtol=inst.rtol, what="closed-form risk"),
         _close_per_k(Q.variance_recursion(p, s, K), V, _recursion_rtol(inst, K), "variance_recursion"),
     ], "closed-form risk and variance_recursion")
@@ -523,7 +512,7 @@ def moments_match_dense_recursion(inst, rng):
             _close_per_k(noise, noise_ref, tol, "1/2 tr(H V_k)"),
             _close_per_k(start, start_ref, tol, "1/2 |H^1/2 (E theta_k - theta*)|^2"),
         ]
-    return _first_failure(verdicts, "mean, variance, second moment and risk")
+    return Verdict.all_of(verdicts, "mean, variance, second moment and risk")
 
 
 @check(source=f"{SRC} Appendix B: Lemma 9 (V_inf, (I - Lambda^k)(V_inf)), Lemma 13 ((Xi - I)^-1 U, Z, E_k)",
@@ -540,7 +529,7 @@ def theorem3_limits_match_kronecker(inst, rng):
             raise Q.HypothesisError("V_inf needs alpha lambda_1 < 2")
         ks = np.array([1, 7, 50])
         _, V = R.moments_constant_kron(dense, s.alpha, ks)
-        return _first_failure([
+        return Verdict.all_of([
             _close_per_k(Q.V_infinity(p, s.alpha)[None], R.V_infinity_kron(dense, s.alpha)[None], tol, "V_infinity"),
             _close_per_k(Q.variance_lemma9(p, s.alpha, ks), V, tol, "variance_lemma9"),
         ], "V_inf and (I - Lambda^k)(V_inf)")
@@ -552,7 +541,7 @@ def theorem3_limits_match_kronecker(inst, rng):
     _, V = R.moments_by_recursion(dense, R.step_sizes(s, 100), ks)
     E = V - lead[None] / (ks[:, None, None] + s.a)
     tol = _recursion_rtol(inst, 100)
-    return _first_failure([
+    return Verdict.all_of([
         _close_per_k(Q.harmonic_leading_variance(p)[None], lead[None], tol, "(Xi - I)^-1 U"),
         # Psi_1(U) = (I - A) U (I - A)^T cancels (to rounding when B = H): its error is relative to U's scale.
         _close_per_k(Q.lemma13_Z(p)[None], Z[None], tol, "Z = (Xi - I)^-1 Psi_1(U)", floor=np.max(np.abs(lead))),
@@ -594,7 +583,7 @@ def theorem5_matches_transcription(inst, rng):
     lo_scale, up_scale = (np.where(x > 0, x, 1.0) for x in (lo_scale, up_scale))  # all terms 0 (theta0 = theta*, k = 0)
     verdicts += [Verdict.close(lower / lo_scale, lo / lo_scale, rtol=0.0, atol=tol, what="l(k) / sum |terms|"),
                  Verdict.close(upper / up_scale, up / up_scale, rtol=0.0, atol=tol, what="u(k) / sum |terms|")]
-    return _first_failure(verdicts, "l(k), u(k) and their ingredients")
+    return Verdict.all_of(verdicts, "l(k), u(k) and their ingredients")
 
 
 @check(source=f"{SRC} §14.3, Theorem 6 (eqns. 44, 45, 49)", family="quadratic", kind="deterministic",
@@ -613,7 +602,7 @@ def theorem6_matches_transcription(inst, rng):
     bound = np.minimum(ref["noise_avg"], ref["noise_floor"]) + np.minimum(
         np.minimum(ref["start_quadratic"], ref["start_linear"]), ref["start_h0"])
     verdicts.append(Verdict.close(Q.theorem6_bound(p, al, ks), bound, rtol=tol, what="Theorem 6 bound"))
-    return _first_failure(verdicts, "Theorem 6's five terms and the bound")
+    return Verdict.all_of(verdicts, "Theorem 6's five terms and the bound")
 
 
 def _consequence_pairs(inst):
@@ -679,7 +668,7 @@ def _consequence_pairs(inst):
 def consequences_match_transcription(inst, rng):
     tol = _recursion_rtol(inst, 64)
     pairs = _consequence_pairs(inst)
-    return _first_failure([Verdict.close(got, ref, rtol=tol, what=name) for got, ref, name in pairs],
+    return Verdict.all_of([Verdict.close(got, ref, rtol=tol, what=name) for got, ref, name in pairs],
                           ", ".join(name for _, _, name in pairs))
 
 
@@ -695,7 +684,7 @@ def averages_match_joint_recursion(inst, rng):
     K = 2200  # past 2048, where the Polyak sums switch to closed forms
     tol = _recursion_rtol(inst, K)
     ks = np.arange(K + 1)
-    return _first_failure([
+    return Verdict.all_of([
         Verdict.close(Q.averaged_excess_risk(p, al, ks), R.averaged_risk_by_recursion(dense, al, K), rtol=tol,
                       what="Polyak-average risk"),
         Verdict.close(Q.ema_excess_risk(p, al, ks, 0.9), R.ema_risk_by_recursion(dense, al, K, 0.9), rtol=tol,
@@ -802,4 +791,4 @@ def operator_algebra_matches_definition(inst, rng):
     for op, ref, what in cases:
         verdicts.append(_close_per_k(op(X)[None], ref[None], tol, f"{what} (eigenbasis multiplier)"))
         verdicts.append(_close_per_k(op.apply_dense(X)[None], ref[None], tol, f"{what} (Kronecker matrix)"))
-    return _first_failure(verdicts, ", ".join(w for _, _, w in cases))
+    return Verdict.all_of(verdicts, ", ".join(w for _, _, w in cases))

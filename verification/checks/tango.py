@@ -46,14 +46,6 @@ def _model_cases(profile, seed):
     return out
 
 
-def _first_failure(verdicts, summary):
-    verdicts = list(verdicts)
-    for v in verdicts:
-        if v.failed:
-            return v
-    return Verdict(PASS, "deterministic", f"{summary}: all {len(verdicts)} comparisons pass", {"comparisons": len(verdicts)})
-
-
 # -- models -----------------------------------------------------------------------------------
 
 @check(source=f"{SRC} eqs 1, 2, 10, 75 (Fisher = E[g~ g~^T] = E[Hessian] under p_theta)", family="tango",
@@ -93,7 +85,7 @@ def model_derivatives_and_fisher(case, rng):
             H = m.hessian(th, yi, xi)
             verdicts.append(Verdict.close(H, RT.finite_difference_jacobian(lambda t: m.grad(t, yi, xi), th), rtol=1e-6,
                                           atol=1e-7 * max(1.0, np.max(np.abs(H))), what="hessian vs finite differences of grad"))
-    return _first_failure(verdicts, "Fisher (two definitions), score mean, gradient, Hessian, expected gradient")
+    return Verdict.all_of(verdicts, "Fisher (two definitions), score mean, gradient, Hessian, expected gradient")
 
 
 def _gaussian_case(profile, seed):
@@ -355,7 +347,7 @@ def proposition2_tango_is_averaged_sgd(case, rng):
     xi = x[0]
     verdicts.append(Verdict.close(RT.fisher_by_scores(m, theta0, xi), m.hessian(theta0, y[0], xi), rtol=1e-10, atol=1e-12,
                                   what="E[g~ g~^T] vs H_k (eq. 74)"))
-    return _first_failure(verdicts, "TANGO vs averaged SGD, v_k, eq. 74")
+    return Verdict.all_of(verdicts, "TANGO vs averaged SGD, v_k, eq. 74")
 
 
 # -- Lemma 6, the variance assumption (eq. 31), and the gamma rules -------------------------------
@@ -405,7 +397,7 @@ def lemma6_and_variance_assumption(case, rng):
             EA2_t = (1 - dt) ** 2 * EA2 + 2 * (1 - dt) * dt / gam * J + (dt / gam) ** 2 * np.eye(J.shape[0])
             checks.append((f"footnote 3 (dt = {dt}, gamma R^2 = {gam * R2:g})", RT.R2_min(A_t, EA2_t), max(R2, 1 / gam) * (1 + 1e-10)))
         verdicts += [Verdict.within(lhs, lhs, rhs, rtol=1e-12, what=what) for what, lhs, rhs in checks]
-    return _first_failure(verdicts, "Lemma 6, eq. 31's R^2 and footnote 3")
+    return Verdict.all_of(verdicts, "Lemma 6, eq. 31's R^2 and footnote 3")
 
 
 # -- Lemma 7 and Corollary 8 (the general iteration of Theorem 5) --------------------------------
@@ -592,29 +584,6 @@ def figure1_caption_geodesics(case, rng):
 
 # -- preconditioners and the simulator ---------------------------------------------------------------
 
-def _literal_preconditioned(model, theta0, gamma, dt, x, y, yt, kind, beta=0.9, eps=1e-8):
-    """Eqs 6-7 with C_k written out from each preconditioner's definition: bias-corrected exponential means of the
-    squares of the previous steps (C_k must not depend on step k's own sample, or v is biased)."""
-    theta, v = np.array(theta0, dtype=float), np.zeros(len(theta0))
-    squares = []
-    out = [theta.copy()]
-    for k in range(1, len(y) + 1):
-        xk = None if x is None else x[k - 1]
-        g, gt = model.grad(theta, y[k - 1], xk), model.grad(theta, yt[k - 1], xk)
-        # C_k from the squares of steps 1..k-1 only (exponential weights, bias-corrected); C_1 = I
-        if squares:
-            wts = (1 - beta) * beta ** np.arange(len(squares))[::-1]
-            mhat = wts @ np.array(squares) / (1 - beta ** len(squares))
-            c = 1.0 / ((np.sqrt(mhat) if kind == "rmsprop" else mhat) + eps)
-        else:
-            c = np.ones(len(theta0))
-        squares.append(g * g if kind == "rmsprop" else gt * gt)
-        v = (1 - dt) * v + gamma * c * g - gamma * (1 - dt) * (v @ gt) * (c * gt)
-        theta = theta - dt * v
-        out.append(theta.copy())
-    return np.array(out)
-
-
 @check(source=f"{SRC} eqs 6-7 (preconditioned TANGO; 'TANGO on the variable C^-1/2 theta'; RMSProp; C^-1 = diag(E g~^2))",
        family="tango", kind="deterministic", hypotheses="C symmetric positive definite",
        rule="tango_iterates with a fixed C == TANGO run on phi = C^-1/2 theta with inputs C^1/2 x, mapped back (linear "
@@ -644,22 +613,16 @@ def preconditioned_tango(case, rng):
     verdicts.append(Verdict.close(exact_diag, fixed_diag, rtol=1e-12, atol=1e-14, what="ExactDiagonalFisher vs diag(J)^-1"))
     for kind, P in (("rmsprop", T.RMSProp(0.9)), ("fisher", T.DiagonalFisher(0.9))):
         got = T.tango_iterates(m, theta0, 0.01, 0.2, x, y, yt, C=P, on_unstable="ignore")
-        ref = _literal_preconditioned(m, theta0, 0.01, 0.2, x, y, yt, kind)
+        ref = RT.tango_written_out(m, theta0, 0.01, np.full(K + 1, 0.2), x, y, yt, running=kind)
         verdicts.append(Verdict.close(got, ref, rtol=1e-10, atol=1e-10 * np.max(np.abs(ref)), what=f"{type(P).__name__} vs eqs 6-7"))
     # eq. 5: a minibatch of B = 4 samples and pseudo-samples per step, correction term times B
     idx = rng.integers(0, len(inst.y), (K, 4))
     xb, yb = inst.x[idx], inst.y[idx]
     ytb = m.sample(np.broadcast_to(theta0, (K, 4, 3)), xb, rng)
     got = T.tango_iterates(m, theta0, 0.01, 0.2, xb, yb, ytb, minibatch=True, on_unstable="ignore")
-    ref = [np.array(theta0, dtype=float)]
-    v = np.zeros(3)
-    for k in range(K):
-        g = np.mean([m.grad(ref[-1], yb[k, i], xb[k, i]) for i in range(4)], axis=0)
-        gt = np.mean([m.grad(ref[-1], ytb[k, i], xb[k, i]) for i in range(4)], axis=0)
-        v = 0.8 * v + 0.01 * g - 0.01 * 4 * 0.8 * (v @ gt) * gt
-        ref.append(ref[-1] - 0.2 * v)
+    ref = RT.tango_written_out(m, theta0, 0.01, np.full(K + 1, 0.2), xb, yb, ytb, batch=4)
     verdicts.append(Verdict.close(got, np.array(ref), rtol=1e-10, atol=1e-12, what="minibatch TANGO vs eq. 5"))
-    return _first_failure(verdicts, "fixed C, RMSProp and diagonal-Fisher preconditioning, minibatch eq. 5")
+    return Verdict.all_of(verdicts, "fixed C, RMSProp and diagonal-Fisher preconditioning, minibatch eq. 5")
 
 
 def _mean_path_cases(profile, seed):
@@ -737,7 +700,7 @@ def simulator_kernel_matches_generic_route(case, rng):
     kw = dict(gamma=0.01, dt=dt, steps=400, runs=2048, seed=seed, k=[0, 1, 10, 100, 400], progress=False)
     a = T.simulate_tango(inst.model, inst.theta0 + [0.5, 0.3], **kw)
     b = T.simulate_tango(inst.model, inst.theta0 + [0.5, 0.3], route="generic", **kw)
-    return _first_failure([Verdict.close(a.mean, b.mean, rtol=1e-10, atol=1e-12, what="means"),
+    return Verdict.all_of([Verdict.close(a.mean, b.mean, rtol=1e-10, atol=1e-12, what="means"),
                            Verdict.close(a.stderr, b.stderr, rtol=1e-8, atol=1e-12, what="standard errors")],
                           "Gaussian kernel vs generic route")
 
@@ -813,7 +776,7 @@ def gamma_rules(case, rng):
     for rule, ref in (("max_norm", 1.0 / s2.max()), ("gaussian", 1.0 / (3.0 * s2.mean())), ("kurtosis", s2.mean() / np.mean(s2 * s2))):
         verdicts.append(Verdict.close(T.gamma_from_samples(g2, rule), ref, rtol=1e-12, what=f"{rule} rule (definition)"))
         verdicts.append(Verdict.close(T.gamma_from_samples(g2, rule, batch=4), ref / 4, rtol=1e-12, what=f"{rule} rule with B = 4"))
-    return _first_failure(verdicts, "the three gamma rules")
+    return Verdict.all_of(verdicts, "the three gamma rules")
 
 
 

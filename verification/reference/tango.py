@@ -135,3 +135,30 @@ def tango_in_expectation(J, b, theta0, gamma, dt, K):
         th = th - dt[k] * v
         out.append(th.copy())
     return np.array(out)
+
+
+def tango_written_out(model, theta0, gamma, dt, x, y, yt, C=None, batch: int = 1, running=None, beta=0.9, eps=1e-8):
+    """Eqs 3-4 one sample at a time (eq. 5 with ``batch`` samples per step: rows of x, y, yt hold minibatches; eqs
+    6-7 with a fixed ``C``, or ``running`` = "rmsprop" / "fisher": C_k from the bias-corrected exponential mean of
+    the squares of g resp. g~ of steps 1..k-1, C_1 = I)."""
+    d = len(theta0)
+    theta, v = np.array(theta0, dtype=float), np.zeros(d)
+    C = np.eye(d) if C is None else np.asarray(C, dtype=float)
+    squares, out = [], [theta.copy()]
+    for k in range(1, len(y) + 1):
+        xs = [None] * batch if x is None else (x[k - 1] if batch > 1 else [x[k - 1]])
+        ys, yts = (y[k - 1], yt[k - 1]) if batch > 1 else ([y[k - 1]], [yt[k - 1]])
+        g = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(ys, xs)], axis=0)
+        gt = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(yts, xs)], axis=0)
+        if running is not None:
+            c = np.ones(d)
+            if squares:
+                wts = (1 - beta) * beta ** np.arange(len(squares))[::-1]
+                mhat = wts @ np.array(squares) / (1 - beta ** len(squares))
+                c = 1.0 / ((np.sqrt(mhat) if running == "rmsprop" else mhat) + eps)
+            squares.append(g * g if running == "rmsprop" else gt * gt)
+            C = np.diag(c)
+        v = (1 - dt[k - 1]) * v + gamma * C @ g - gamma * batch * (1 - dt[k - 1]) * (v @ gt) * (C @ gt)
+        theta = theta - dt[k] * v
+        out.append(theta.copy())
+    return np.array(out)
