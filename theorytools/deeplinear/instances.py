@@ -1,0 +1,97 @@
+"""Seeded deep linear nets of every architecture the paper discusses (003_34787a2226c5cf0a.txt §3-5) and the
+Figure 1 architectures."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theorytools.deeplinear.dynamics import eq18_crossing_time
+from theorytools.deeplinear.network import DeepLinearNet
+
+#: Small nets of each kind (widths n_0, ..., n_L).  Claim (b) holds where every hidden width is >= max(n_0, n_L).
+ARCHITECTURES = {
+    "square": (3, 3, 3, 3),
+    "wider hidden": (3, 5, 6, 3),
+    "expanding": (2, 3, 4, 5),
+    "contracting": (5, 4, 3, 2),
+    "bottleneck": (4, 3, 2, 3, 4),
+}
+
+
+def figure1_widths(panel: str, scale: float = 1.0) -> tuple:
+    """Figure 1's architectures (§5): A) 16 layers of width 20; B) 20, 30, ..., 100, ..., 30, 20 (16 layers);
+    C) the bottleneck 200, 80, 34, 20, 10, 5, 2, 5, ..., 80, 200 (12 layers).  ``scale < 1`` shrinks every width
+    (at least 2; the bottleneck keeps 2) for reduced runs."""
+    if panel == "A":
+        w = [20] * 17
+    elif panel == "B":
+        up = list(range(20, 101, 10))
+        w = up + up[-2::-1][:16 - len(up) + 1]
+    elif panel == "C":
+        half = [200, 80, 34, 20, 10, 5]
+        w = half + [2] + half[::-1]
+    else:
+        raise ValueError(f"panel must be 'A', 'B' or 'C', got {panel!r}")
+    if scale != 1.0:
+        w = [max(2, int(round(n * scale))) if n != 2 else 2 for n in w]
+    return tuple(w)
+
+
+def spd(n: int, rng, eigenvalues=None) -> np.ndarray:
+    """A symmetric positive-definite matrix with random orthogonal eigenvectors (and the given eigenvalues,
+    default uniform in [0.5, 2])."""
+    Q, R = np.linalg.qr(rng.standard_normal((n, n)))
+    Q *= np.sign(np.diag(R))
+    lam = rng.uniform(0.5, 2.0, n) if eigenvalues is None else np.asarray(eigenvalues, dtype=float)
+    return (Q * lam) @ Q.T
+
+
+def input_covariance(n0: int, rng) -> np.ndarray:
+    """Figure 1's input covariance: random orthogonal eigenvectors, eigenvalues ``e^{-5 i / n_0}``, ``i = 0..n_0-1``."""
+    return spd(n0, rng, np.exp(-5.0 * np.arange(n0) / n0))
+
+
+def random_layers(widths, rng, gain: float = 1.0) -> list:
+    """``W_i`` with i.i.d. ``N(0, gain^2 / n_{i-1})`` entries."""
+    return [gain * rng.standard_normal((widths[i + 1], widths[i])) / np.sqrt(widths[i]) for i in range(len(widths) - 1)]
+
+
+def random_net(widths, seed: int = 0, teacher: str = "full") -> DeepLinearNet:
+    """A net of the given widths with random layers, random SPD ``Sigma_x`` and ``Sigma_out``, and
+    ``<y x^T> = W_T Sigma_x`` for a teacher map ``W_T``: ``"full"`` (a full-rank ``n_L x n_0`` matrix: in a
+    bottleneck net W* is then out of reach) or ``"net"`` (a random net of the same widths: W* reachable).
+    ``<y y^T> = W_T Sigma_x W_T^T + Sigma_out`` (the model's own noise)."""
+    widths = tuple(int(n) for n in widths)
+    rng = np.random.default_rng([seed, *widths])
+    n0, nL = widths[0], widths[-1]
+    Sx, So = spd(n0, rng), spd(nL, rng)
+    if teacher == "full":
+        WT = rng.standard_normal((nL, n0)) / np.sqrt(n0)
+    elif teacher == "net":
+        WT = np.linalg.multi_dot(random_layers(widths, rng)[::-1] + [np.eye(n0)])
+    else:
+        raise ValueError(f"teacher must be 'full' or 'net', got {teacher!r}")
+    layers = random_layers(widths, rng)
+    if n0 == nL == min(widths) and teacher == "full":
+        # A square total map cannot change the sign of its determinant without passing through the singular set,
+        # and for most random draws Eq. 18's straight path to W* is singular somewhere (77% at n = 3, see
+        # eq18_crossing_time): instances meant to follow the flow redraw the teacher until the path stays regular.
+        for _ in range(1000):
+            if eq18_crossing_time(DeepLinearNet(layers, Sx, So, WT @ Sx)) is None:
+                break
+            WT = rng.standard_normal((nL, n0)) / np.sqrt(n0)
+        else:
+            raise RuntimeError(f"no regular teacher found for widths {widths}")
+    Cyx = WT @ Sx
+    return DeepLinearNet(layers, Sx, So, Cyx, Cyx @ np.linalg.solve(Sx, Cyx.T) + So)
+
+
+def architecture_nets(seed: int = 0) -> dict:
+    """One random net per entry of :data:`ARCHITECTURES`."""
+    return {name: random_net(w, seed) for name, w in ARCHITECTURES.items()}
+
+
+def claim_b_expected(widths) -> bool:
+    """The derived condition for Eq. 10 to solve ``F d = -grad`` at generic weights: every ``A_i`` has full row
+    rank and every ``B_i`` full column rank, i.e. every hidden width ``>= max(n_0, n_L)``."""
+    return min(widths[1:-1], default=np.inf) >= max(widths[0], widths[-1])

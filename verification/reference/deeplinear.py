@@ -1,0 +1,126 @@
+"""Independent routes for the deep-linear-network quantities (003_34787a2226c5cf0a.txt).
+
+* The Jacobian of the total map by differences: ``W`` is linear in each single parameter (a product of
+  layers), so the forward difference with step 1 is exact up to rounding;
+* the Fisher from its definition for the Gaussian regression ``y ~ N(W x, St)``, ``E[score score^T]``
+  = ``J^T (Sigma kron St^-1) J``, and by Monte Carlo over ``x ~ N(0, Sigma)``, ``y ~ N(W x, St)``;
+* the gradient by central differences of the excess loss (a quadratic in each parameter: exact up to rounding);
+* the null directions of the Fisher from the symmetry ``W_i -> G W_i, W_{i+1} -> W_{i+1} G^-1``;
+* Eq. 10 written out with ``numpy.linalg.pinv`` of the covariance matrices formed directly;
+* the tangent-space projection of the rank-``r`` matrices in the whitened coordinates (the exact natural
+  gradient in a bottleneck net).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _product(layers, n0):
+    W = np.eye(n0)
+    for Wi in layers:
+        W = Wi @ W
+    return W
+
+
+def jacobian_by_differences(net) -> np.ndarray:
+    """``d vec(W)/d theta`` column by column: ``vec(W(theta + e_k) - W(theta))`` (exact: W is affine in theta_k)."""
+    theta = net.flatten(net.weights)
+    W0 = _product(net.weights, net.widths[0])
+    cols = []
+    for k in range(theta.size):
+        th = theta.copy()
+        th[k] += 1.0
+        cols.append((_product(net.unflatten(th), net.widths[0]) - W0).reshape(-1, order="F"))
+    return np.array(cols).T
+
+
+def fisher_by_definition(net) -> np.ndarray:
+    """``E[score score^T] = J^T (Sigma kron St^-1) J`` with the differenced Jacobian."""
+    J = jacobian_by_differences(net)
+    return J.T @ np.kron(net.Sigma_x, np.linalg.inv(net.Sigma_out)) @ J
+
+
+def score_samples(net, rng, runs: int) -> np.ndarray:
+    """``runs`` scores ``d log p_theta(x, y)/d theta`` with ``(x, y) ~ p_theta``: layer ``i`` gets ``e_i x_{i-1}^T``
+    (eq. 7 with the errors of eq. 12 at model samples), shape ``(runs, P)``."""
+    n0, nL = net.widths[0], net.widths[-1]
+    x = rng.standard_normal((runs, n0)) @ np.linalg.cholesky(net.Sigma_x).T
+    eps = rng.standard_normal((runs, nL)) @ np.linalg.cholesky(net.Sigma_out).T
+    r = np.linalg.solve(net.Sigma_out, eps.T).T  # St^-1 (y - W x)
+    acts, h = [], x
+    for Wi in net.weights:
+        acts.append(h)
+        h = h @ Wi.T
+    errs, e = [None] * net.L, r
+    for i in range(net.L - 1, -1, -1):
+        errs[i] = e
+        e = e @ net.weights[i]
+    # column-major vec(e x^T) = x kron e
+    return np.hstack([(a[:, :, None] * er[:, None, :]).reshape(runs, -1) for a, er in zip(acts, errs)])
+
+
+def gradient_by_differences(net, h: float = 1e-3) -> np.ndarray:
+    """Central differences of the excess loss (exact for a quadratic in each parameter, up to rounding)."""
+    theta = net.flatten(net.weights)
+    g = np.empty_like(theta)
+    for k in range(theta.size):
+        tp, tm = theta.copy(), theta.copy()
+        tp[k] += h
+        tm[k] -= h
+        Wp = _product(net.unflatten(tp), net.widths[0])
+        Wm = _product(net.unflatten(tm), net.widths[0])
+        g[k] = (net.excess_loss(Wp) - net.excess_loss(Wm)) / (2 * h)
+    return g
+
+
+def gauge_directions(net) -> np.ndarray:
+    """``(P, sum_hidden n_i^2)``: for each hidden layer i and each basis matrix X, the tangent of
+    ``W_i -> (I + s X) W_i, W_{i+1} -> W_{i+1} (I + s X)^-1`` at s = 0; the total map does not move."""
+    cols = []
+    for i in range(net.L - 1):
+        n = net.widths[i + 1]
+        for a in range(n):
+            for b in range(n):
+                X = np.zeros((n, n))
+                X[a, b] = 1.0
+                layers = [np.zeros_like(W) for W in net.weights]
+                layers[i] = X @ net.weights[i]
+                layers[i + 1] = -net.weights[i + 1] @ X
+                cols.append(net.flatten(layers))
+    return np.array(cols).T
+
+
+def eq10_written_out(net) -> list:
+    """Eq. 10 from ``numpy.linalg.pinv`` of ``<e_i e_i^T>`` and ``<x_{i-1} x_{i-1}^T>`` (eqs 14-15) formed directly."""
+    Si = np.linalg.inv(net.Sigma_out)
+    G = Si @ (net.Cyx - _product(net.weights, net.widths[0]) @ net.Sigma_x)  # St^-1 <(y - x_L) x^T>
+    out = []
+    for i in range(net.L):
+        A = _product(net.weights[i + 1:], net.widths[i + 1])
+        B = _product(net.weights[:i], net.widths[0])
+        ex = A.T @ G @ B.T  # <e_i x_{i-1}^T>
+        out.append(np.linalg.pinv(A.T @ Si @ A, rcond=1e-10, hermitian=True) @ ex
+                   @ np.linalg.pinv(B @ net.Sigma_x @ B.T, rcond=1e-10, hermitian=True) / net.L)
+    return out
+
+
+def tangent_projection_velocity(net) -> np.ndarray:
+    """``-Pi_T (W - W*)``: the M-orthogonal projection (``M = Sigma kron St^-1``) of ``W* - W`` onto the tangent
+    space of the rank-``r`` matrices at ``W``, computed in the whitened coordinates ``Z = St^-1/2 W Sigma^1/2``,
+    where it is ``P_U X + X P_V - P_U X P_V`` with ``U, V`` the leading singular vectors of Z."""
+    Sx_half = _sqrtm(net.Sigma_x)
+    So_half = _sqrtm(net.Sigma_out)
+    to_z = lambda X: np.linalg.solve(So_half, X) @ Sx_half  # noqa: E731
+    Z = to_z(_product(net.weights, net.widths[0]))
+    D = to_z(net.W_star) - Z
+    U, s, Vt = np.linalg.svd(Z)
+    r = int(np.sum(s > max(Z.shape) * np.finfo(float).eps * s[0]))
+    PU, PV = U[:, :r] @ U[:, :r].T, Vt[:r].T @ Vt[:r]
+    T = PU @ D + D @ PV - PU @ D @ PV
+    return So_half @ T @ np.linalg.inv(Sx_half)
+
+
+def _sqrtm(S):
+    lam, Q = np.linalg.eigh(S)
+    return (Q * np.sqrt(lam)) @ Q.T
