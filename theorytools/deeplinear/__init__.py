@@ -10,7 +10,7 @@ Quick start::
     W_t = natural_gradient_flow(net, t, method="exact")   # (len(t), n_L, n_0)
 """
 
-from theorytools.deeplinear import ginverse, instances
+from theorytools.deeplinear import figure1, ginverse, instances, online
 from theorytools.deeplinear.dynamics import (
     SingularCrossingError,
     eq18_crossing_time,
@@ -25,5 +25,5 @@ from theorytools.errors import HypothesisError, NonFiniteError
 
 __all__ = [
     "DeepLinearNet", "psd_pinv", "natural_gradient_flow", "SingularCrossingError", "eq18_path", "eq18_crossing_time",
-    "predicted_decay", "fitted_rate", "rank_margin", "ginverse", "instances", "HypothesisError", "NonFiniteError",
+    "predicted_decay", "fitted_rate", "rank_margin", "ginverse", "instances", "online", "figure1", "HypothesisError", "NonFiniteError",
 ]

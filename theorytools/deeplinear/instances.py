@@ -18,10 +18,9 @@ ARCHITECTURES = {
 }
 
 
-def figure1_widths(panel: str, scale: float = 1.0) -> tuple:
+def figure1_widths(panel: str) -> tuple:
     """Figure 1's architectures (§5): A) 16 layers of width 20; B) 20, 30, ..., 100, ..., 30, 20 (16 layers);
-    C) the bottleneck 200, 80, 34, 20, 10, 5, 2, 5, ..., 80, 200 (12 layers).  ``scale < 1`` shrinks every width
-    (at least 2; the bottleneck keeps 2) for reduced runs."""
+    C) the bottleneck 200, 80, 34, 20, 10, 5, 2, 5, ..., 80, 200 (12 layers)."""
     if panel == "A":
         w = [20] * 17
     elif panel == "B":
@@ -32,8 +31,6 @@ def figure1_widths(panel: str, scale: float = 1.0) -> tuple:
         w = half + [2] + half[::-1]
     else:
         raise ValueError(f"panel must be 'A', 'B' or 'C', got {panel!r}")
-    if scale != 1.0:
-        w = [max(2, int(round(n * scale))) if n != 2 else 2 for n in w]
     return tuple(w)
 
 

@@ -1,0 +1,93 @@
+"""The experiments of Figure 1 (003_34787a2226c5cf0a.txt §5): online NGD (Eq. 20, adaptive damping) against SGD
+with a grid-searched learning rate, on the three linear architectures (A-C) and a tanh autoencoder (D).
+
+``size="full"`` is the paper's setting: 10^4 training and 10^3 test samples, the widths of §5, SGD with M = 20,
+NGD with alpha = 1, M = 1000, K = 1, Sigma-tilde = 1e-6 I, inputs N(0, Sigma) with random eigenvectors and
+eigenvalues e^{-5 i / n_0}, the targets produced by a random teacher network of the same architecture.  Panel D
+uses scikit-learn's digits (8 x 8 images, 1797 samples) in place of MNIST: layers 64, 32, 16, 8, 16, 32, 64 (the
+paper's 784-400-200-100-50-... halved at each layer), tanh except the linear output.  The number of passes follows the
+figure's axes (8 passes for A, B; 20 for C).  ``size="quick"`` keeps the architectures but uses 4000 / 500 samples,
+NGD minibatches of 500 and 8 passes (16 for C), for tests and CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from theorytools.deeplinear.instances import figure1_widths, input_covariance, random_layers
+from theorytools.deeplinear.online import MLP, grid_search_sgd, train_ngd
+
+SIZES = {
+    "quick": {"train": 4000, "test": 500, "passes": {"A": 8, "B": 8, "C": 16, "D": 10}, "ngd_M": 500,
+              "lrs": (0.005, 0.01, 0.02, 0.04)},
+    "full": {"train": 10_000, "test": 1000, "passes": {"A": 8, "B": 8, "C": 20, "D": 20}, "ngd_M": 1000,
+             "lrs": (0.0025, 0.005, 0.01, 0.02, 0.04, 0.08)},
+}
+NOISE_VAR = 1e-6
+#: Digits has 1500 training images (MNIST 60000): NGD minibatches of 100 keep 15 steps per pass; SGD's grid for
+#: a [0, 1]-scaled autoencoder.
+DIGITS_NGD_M = 100
+DIGITS_LRS = (0.01, 0.02, 0.04, 0.08, 0.16)
+
+
+@dataclass
+class Figure1Result:
+    panel: str
+    widths: tuple
+    min_achievable: float  # the test error of the teacher itself (noise only); for D, reported as nan
+    ngd: object  # History
+    sgd: object  # History of the best learning rate
+    sgd_lr: float
+    sgd_grid: dict  # lr -> final test error
+
+
+def linear_data(widths, n_train: int, n_test: int, seed: int):
+    """Inputs ``N(0, Sigma)`` (Figure 1's Sigma), targets ``W_T x + N(0, 1e-6 I)`` with ``W_T`` a random net of the same
+    widths; returns ``(X, Y, X_test, Y_test)`` and the student's start (another random net)."""
+    rng = np.random.default_rng([seed, *widths])
+    Sx = input_covariance(widths[0], rng)
+    WT = np.linalg.multi_dot(random_layers(widths, rng)[::-1] + [np.eye(widths[0])])
+    Lx = np.linalg.cholesky(Sx)
+    X = rng.standard_normal((n_train + n_test, widths[0])) @ Lx.T
+    Y = X @ WT.T + np.sqrt(NOISE_VAR) * rng.standard_normal((X.shape[0], widths[-1]))
+    return (X[:n_train], Y[:n_train], X[n_train:], Y[n_train:]), random_layers(widths, rng)
+
+
+def digits_data(n_test: int, seed: int):
+    """scikit-learn's digits scaled to [0, 1] as an autoencoding task (the optional ``datasets`` extra)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as exc:  # pragma: no cover - the dev extra installs it
+        raise ImportError("Figure 1D needs scikit-learn: pip install 'theorytools[datasets]'") from exc
+    X = load_digits().data / 16.0
+    X = X[np.random.default_rng(seed).permutation(X.shape[0])]
+    return X[n_test:], X[n_test:], X[:n_test], X[:n_test]
+
+
+def run(panel: str, size: str = "quick", seed: int = 0, progress: bool = True) -> Figure1Result:
+    """One panel of Figure 1: NGD and the best SGD from the same start; test error against examples and seconds."""
+    if size not in SIZES:
+        raise ValueError(f"size must be one of {tuple(SIZES)}, got {size!r}")
+    sz = SIZES[size]
+    if panel in ("A", "B", "C"):
+        widths = figure1_widths(panel)
+        data, start = linear_data(widths, sz["train"], sz["test"], seed)
+        activation, s2, min_err = "linear", NOISE_VAR, NOISE_VAR
+    elif panel == "D":
+        widths = (64, 32, 16, 8, 16, 32, 64)
+        data = digits_data(297, seed)
+        start = random_layers(widths, np.random.default_rng([seed, 64]))
+        activation, s2, min_err = "tanh", 1.0, float("nan")
+    else:
+        raise ValueError(f"panel must be one of 'A', 'B', 'C', 'D', got {panel!r}")
+    n = data[0].shape[0]
+    make = lambda: MLP([W.copy() for W in start], activation)  # noqa: E731
+    passes = sz["passes"][panel]
+    M = DIGITS_NGD_M if panel == "D" else sz["ngd_M"]
+    ngd = train_ngd(make(), data, s2, alpha=1.0, M=M, K=1, examples=passes * n, eval_every=M, seed=seed, progress=progress)
+    with np.errstate(over="ignore", invalid="ignore"):
+        lr, hists = grid_search_sgd(make, data, DIGITS_LRS if panel == "D" else sz["lrs"], M=20, examples=passes * n, seed=seed, progress=progress)
+    grid = {k: (h.test_error[-1] if h is not None else float("inf")) for k, h in hists.items()}
+    return Figure1Result(panel, widths, min_err, ngd, hists[lr], lr, grid)
