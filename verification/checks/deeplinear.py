@@ -374,7 +374,7 @@ def _examples_to(hist, level):
 
 def _figure1_paths(res, x: str):
     paths = {"NGD (Eq. 20, alpha = 1)": (getattr(res.ngd, x), np.log10(res.ngd.test_error)),
-             f"SGD (best lr = {res.sgd_lr:g})": (getattr(res.sgd, x), np.log10(res.sgd.test_error))}
+             "SGD (grid-searched lr)": (getattr(res.sgd, x), np.log10(res.sgd.test_error))}
     if np.isfinite(res.min_achievable):
         xmax = max(np.max(getattr(res.ngd, x)), np.max(getattr(res.sgd, x)))
         paths["min. achievable"] = (np.array([0.0, xmax]), np.log10([res.min_achievable] * 2))

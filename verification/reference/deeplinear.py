@@ -88,7 +88,7 @@ def gauge_directions(net) -> np.ndarray:
                 layers[i] = X @ net.weights[i]
                 layers[i + 1] = -net.weights[i + 1] @ X
                 cols.append(net.flatten(layers))
-    return np.array(cols).T
+    return np.array(cols).reshape(-1, net.P).T
 
 
 def eq10_written_out(net) -> list:

@@ -1,0 +1,336 @@
+"""Deep linear networks (003_34787a2226c5cf0a.txt): the Fisher against its definition, claims (a) and (b) across
+architectures (property-based), the dynamics against Eqs 18-19, online NGD's pieces, bad inputs, and planted
+wrong formulas that the verification checks must report FAIL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import theorytools.deeplinear as D
+import theorytools.deeplinear.dynamics as DY
+from theorytools.deeplinear import DeepLinearNet, natural_gradient_flow
+from theorytools.deeplinear import instances as DI
+from theorytools.deeplinear import online as O
+from verification.checks import deeplinear as CD
+from verification.reference import deeplinear as RD
+from verification.runner import run_checks
+from verification.verdict import FAIL
+
+widths_st = st.lists(st.integers(1, 4), min_size=2, max_size=5).map(tuple)
+
+
+def _rel(a, b):
+    return float(np.max(np.abs(np.asarray(a) - b)) / max(np.max(np.abs(b)), 1e-300))
+
+
+# -- the acceptance names -------------------------------------------------------------------------------------
+
+def test_acceptance_api_shapes_and_conventions():
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((3, 2)), rng.standard_normal((4, 3))]
+    net = DeepLinearNet(Ws, np.eye(2), np.eye(4), rng.standard_normal((4, 2)))
+    assert net.fisher().shape == (18, 18) and net.gradient().shape == (18,) and net.natural_gradient().shape == (18,)
+    # column-major vec of each W_i, W_1 first
+    assert np.array_equal(net.flatten(Ws), np.concatenate([Ws[0].ravel(order="F"), Ws[1].ravel(order="F")]))
+    assert [U.shape for U in net.eq10_update()] == [(3, 2), (4, 3)] == [U.shape for U in net.blockdiag_update()]
+    u = net.natural_gradient()
+    assert np.allclose(net.total_map_velocity(u), net.total_map_velocity(net.unflatten(u)), rtol=1e-14, atol=1e-14)
+    t = np.linspace(0, 1, 5)
+    assert natural_gradient_flow(net, t, method="exact").shape == (5, 4, 2)
+    assert natural_gradient_flow(net, t, method="eq10").shape == (5, 4, 2)
+
+
+# -- the Fisher and claims (a), (b): property-based over architectures ---------------------------------------------
+
+@settings(max_examples=40, deadline=None)
+@given(widths=widths_st, seed=st.integers(0, 2**31 - 1))
+def test_fisher_equals_its_definition_and_has_the_generic_rank(widths, seed):
+    net = DI.random_net(widths, seed % 1000)
+    F = net.fisher()
+    assert _rel(F, RD.fisher_by_definition(net)) < 1e-10
+    assert _rel(net.jacobian(), RD.jacobian_by_differences(net)) < 1e-12
+    assert _rel(net.gradient(), RD.gradient_by_differences(net)) < 1e-6
+    rank = np.linalg.matrix_rank(F, tol=net.P * np.finfo(float).eps * np.linalg.norm(F, 2))
+    assert rank == net.generic_fisher_rank <= widths[0] * widths[-1]
+    FN = F @ RD.gauge_directions(net)  # empty for one layer
+    assert FN.size == 0 or np.max(np.abs(FN)) < 1e-11 * np.max(np.abs(F)) * max(1, np.max(np.abs(net.W)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(widths=widths_st, seed=st.integers(0, 2**31 - 1))
+def test_claim_a_every_generalized_inverse_gives_the_same_total_map_velocity(widths, seed):
+    net = DI.random_net(widths, seed % 1000)
+    rng = np.random.default_rng(seed)
+    F, g = net.fisher(), net.gradient()
+    tol = CD._rtol(F)
+    dW = net.total_map_velocity(net.natural_gradient())
+    G = D.ginverse.perturbed(F, rng.standard_normal(F.shape), rng.standard_normal(F.shape))
+    assert D.ginverse.residual(F, G) < tol
+    assert np.max(np.abs(net.total_map_velocity(-G @ g) - dW)) <= tol * np.max(np.abs(dW)) + 1e-300
+
+
+@settings(max_examples=40, deadline=None)
+@given(widths=widths_st, seed=st.integers(0, 2**31 - 1))
+def test_claim_b_holds_exactly_when_every_hidden_width_is_at_least_max_n0_nL(widths, seed):
+    net = DI.random_net(widths, seed % 1000)
+    F, g = net.fisher(), net.gradient()
+    d = net.flatten(net.eq10_update())
+    resid = np.linalg.norm(F @ d + g) / np.linalg.norm(g)
+    if DI.claim_b_expected(widths):
+        assert resid < CD._rtol(F)
+    else:
+        assert resid > 1e-3
+    # always: Eq. 10's total-map velocity is Eq. 19, and the block-diagonal update is L x Eq. 10
+    assert _rel(net.total_map_velocity(d), net.eq19_velocity()) < 100 * CD._rtol(F)
+    assert _rel(net.flatten(net.blockdiag_update()), net.L * d) < 1e-12
+    assert _rel(d, net.flatten(RD.eq10_written_out(net))) < 1e-8
+
+
+def test_singular_layer_breaks_claim_b_even_in_a_square_net():
+    """The condition is on ranks, not widths (the notebook's remark): a rank-1 layer in a 2-2-2 net."""
+    rng = np.random.default_rng(1)
+    net = DeepLinearNet([np.array([[1.0, 2.0], [2.0, 4.0]]), rng.standard_normal((2, 2))], np.eye(2), np.eye(2),
+                        rng.standard_normal((2, 2)))
+    F, g = net.fisher(), net.gradient()
+    assert np.linalg.norm(F @ net.flatten(net.eq10_update()) + g) > 1e-3 * np.linalg.norm(g)
+
+
+def test_eq23_is_a_generalized_inverse_and_reproduces_eq10():
+    net = DI.random_net((3, 3, 3, 3), 4)
+    F, Fg = net.fisher(), D.ginverse.eq23(net)
+    assert D.ginverse.residual(F, Fg) < 1e-10 and np.linalg.matrix_rank(F) < F.shape[0]
+    assert _rel(-Fg @ net.gradient(), net.flatten(net.eq10_update())) < 1e-9
+    with pytest.raises(D.HypothesisError, match="square"):
+        D.ginverse.eq23(DI.random_net((2, 3, 2), 0))
+
+
+@settings(max_examples=30, deadline=None)
+@given(m=st.integers(1, 6), n=st.integers(1, 6), rank=st.integers(0, 6), seed=st.integers(0, 2**31 - 1))
+def test_psd_pinv_is_the_pseudo_inverse_of_X_XT(m, n, rank, seed):
+    rng = np.random.default_rng(seed)
+    r = min(rank, m, n)
+    X = rng.standard_normal((m, r)) @ rng.standard_normal((r, n)) if r else np.zeros((m, n))
+    P = D.psd_pinv(X)
+    C = X @ X.T
+    assert np.allclose(C @ P @ C, C, atol=1e-10 * max(1, np.abs(C).max()))
+    assert np.allclose(P @ C @ P, P, atol=1e-8 * max(1, np.abs(P).max()))
+    assert np.allclose(P, P.T)
+
+
+@pytest.mark.parametrize("kappa", [1e2, 1e5, 1e8])
+def test_eq10_and_natural_gradient_with_ill_conditioned_input_covariance(kappa):
+    net0 = DI.random_net((3, 4, 3), 2)
+    rng = np.random.default_rng(5)
+    Sx = DI.spd(3, rng, np.geomspace(1.0, 1.0 / kappa, 3))
+    net = DeepLinearNet(net0.weights, Sx, net0.Sigma_out, net0.Cyx)
+    d = net.flatten(net.eq10_update())
+    # both routes lose about kappa * eps; compare at that level
+    assert _rel(d, net.flatten(RD.eq10_written_out(net))) < 1e-13 * kappa + 1e-10
+    dW = net.total_map_velocity(net.natural_gradient())
+    assert _rel(dW, net.eq18_velocity()) < 1e-13 * kappa + 1e-10
+
+
+def test_scalar_net_n_equals_one():
+    net = DeepLinearNet([np.array([[2.0]]), np.array([[0.5]]), np.array([[-1.5]])], [[3.0]], [[0.5]], [[1.2]])
+    assert np.linalg.matrix_rank(net.fisher()) == 1 == net.generic_fisher_rank
+    dW = net.total_map_velocity(net.natural_gradient())
+    assert np.isclose(dW[0, 0], 1.2 / 3.0 - 2.0 * 0.5 * -1.5, rtol=1e-13)
+    assert np.isclose(net.total_map_velocity(net.eq10_update())[0, 0], dW[0, 0], rtol=1e-13)
+
+
+# -- dynamics ---------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["square", "wider hidden", "expanding", "contracting"])
+def test_natural_gradient_flow_follows_eq18_and_decays_as_exp_minus_2t(kind):
+    net = DI.random_net(DI.ARCHITECTURES[kind], 3)
+    t = np.linspace(0.0, 5.0, 11)
+    W = natural_gradient_flow(net, t, method="exact")
+    assert np.max(np.abs(W - D.eq18_path(net, t))) < 1e-7 * np.max(np.abs(net.W - net.W_star))
+    E = np.array([net.excess_loss(w) for w in W])
+    assert np.allclose(E, E[0] * np.exp(-2 * t), rtol=1e-6)
+    rate, _ = D.fitted_rate(t, E)
+    assert abs(rate - 2.0) < 1e-6
+    W10 = natural_gradient_flow(net, t, method="eq10")
+    if DI.claim_b_expected(net.widths):
+        assert np.max(np.abs(W10 - W)) < 1e-7 * np.max(np.abs(net.W - net.W_star))
+    else:  # Eq. 19: slower than e^-t in the directions the projections cut
+        assert net.excess_loss(W10[-1]) > 1.5 * E[-1]
+
+
+def test_bottleneck_flow_reaches_the_best_reachable_loss_at_the_derived_rate():
+    net = DI.random_net(DI.ARCHITECTURES["bottleneck"], 1)
+    rate, limit = D.predicted_decay(net)
+    assert 0 < rate < 2 and np.isclose(limit, net.excess_loss(net.best_reachable_map()), rtol=1e-12)
+    t = np.linspace(0.0, 20.0 / rate, 41)
+    E = np.array([net.excess_loss(w) for w in natural_gradient_flow(net, t)])
+    fit, _ = D.fitted_rate(t[30:], E[30:], limit)
+    assert abs(fit / rate - 1) < 0.02
+    # the exact velocity is the tangent-space projection (second route), not Eq. 18 or Eq. 19
+    dW = net.total_map_velocity(net.natural_gradient())
+    assert _rel(dW, RD.tangent_projection_velocity(net)) < 1e-10
+    assert _rel(dW, net.eq18_velocity()) > 0.1 and _rel(dW, net.eq19_velocity()) > 0.1
+
+
+def test_singular_crossing_and_saddle_are_reported_not_integrated_through():
+    case, saddle = CD._singular_cases("quick", 0)
+    tstar = D.eq18_crossing_time(case.net)
+    for method in ("exact", "eq10"):
+        with pytest.raises(D.SingularCrossingError, match="singular set at t =") as exc:
+            natural_gradient_flow(case.net, np.linspace(0.0, 3.0, 7), method=method)
+        assert abs(exc.value.t - tstar) < 1e-3 and 1 <= exc.value.layer <= 3
+    with pytest.raises(D.SingularCrossingError, match="start is on the singular set"):
+        natural_gradient_flow(saddle.net, [0.0, 1.0])
+
+
+def test_random_square_problems_usually_need_a_singular_crossing():
+    """For random W_0 and W* (n = 3) Eq. 18's straight path is singular somewhere in most draws, and always when
+    det W_0 and det W* differ in sign; the instances redraw the teacher."""
+    crossings = same_sign_crossings = 0
+    for s in range(300):
+        rng = np.random.default_rng(s)
+        net = DeepLinearNet(DI.random_layers((3, 3, 3), rng), np.eye(3), np.eye(3), rng.standard_normal((3, 3)))
+        t = D.eq18_crossing_time(net)
+        crossings += t is not None
+        if np.linalg.det(net.W) * np.linalg.det(net.W_star) < 0:
+            assert t is not None
+        else:
+            same_sign_crossings += t is not None
+    assert crossings > 150 and same_sign_crossings > 0
+    assert all(D.eq18_crossing_time(DI.random_net((3, 3, 3, 3), s)) is None for s in range(20))
+
+
+# -- online NGD -----------------------------------------------------------------------------------------------------------
+
+def test_sherman_morrison_matches_the_inverse_of_the_running_covariance_and_rank_one_updates():
+    rng = np.random.default_rng(0)
+    n, eta, c0 = 5, 0.1, 2.0
+    sm = O.ShermanMorrisonInverse(n, c0, eta)
+    C, inv1 = c0 * np.eye(n), np.eye(n) / c0
+    for _ in range(6):
+        H = rng.standard_normal((3, n))
+        C = (1 - eta) * C + eta * H.T @ H / 3
+        inv1 = inv1 / (1 - eta)  # rank-one Sherman-Morrison updates, one sample at a time
+        for h in H:
+            u = h * np.sqrt(eta / 3)
+            Cu = inv1 @ u
+            inv1 = inv1 - np.outer(Cu, Cu) / (1 + u @ Cu)
+        sm.update(H)
+    assert np.allclose(sm.inv, np.linalg.inv(C), rtol=1e-10, atol=1e-12)
+    assert np.allclose(sm.inv, inv1, rtol=1e-10, atol=1e-12)
+
+
+def test_mlp_backward_gives_the_gradient_of_the_squared_error():
+    rng = np.random.default_rng(3)
+    net = O.MLP(DI.random_layers((3, 4, 2), rng), "tanh")
+    X, Y = rng.standard_normal((7, 3)), rng.standard_normal((7, 2))
+
+    def loss(n):
+        return 0.5 * np.sum((Y - n.predict(X)) ** 2) / 7
+
+    hs, ds = net.forward(X)
+    es = net.backward(ds, Y - hs[-1])
+    for i in range(net.L):
+        G = -(es[i].T @ hs[i]) / 7  # dL/dW_i = -<e_i h_{i-1}^T> (eq. 7)
+        num = np.zeros_like(G)
+        for idx in np.ndindex(G.shape):
+            for sgn in (1, -1):
+                W = [w.copy() for w in net.weights]
+                W[i][idx] += sgn * 1e-6
+                num[idx] += sgn * loss(O.MLP(W, "tanh")) / 2e-6
+        assert np.allclose(G, num, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("inverse", ["pinv", "sherman_morrison"])
+def test_online_ngd_reaches_the_noise_floor_on_a_small_linear_problem(inverse):
+    data, start = D.figure1.linear_data((4, 6, 6, 4), 2000, 500, 0)
+    # Sherman-Morrison's running estimates lag the weights: alpha = 1 diverges with them (measured), alpha = 0.5 does not
+    sm = inverse == "sherman_morrison"
+    hist = O.train_ngd(O.MLP(start), data, 1e-6, alpha=0.5 if sm else 1.0, M=50 if sm else 200, examples=20_000,
+                       eval_every=2000, lam0=1e-2, inverse=inverse, eta=0.1)
+    assert hist.test_error[-1] < 3e-6 < hist.test_error[0]
+
+
+def test_figure1_architectures_are_the_papers():
+    assert DI.figure1_widths("A") == (20,) * 17
+    B = DI.figure1_widths("B")
+    assert len(B) == 17 and B[:9] == tuple(range(20, 101, 10)) and B == B[::-1]
+    C = DI.figure1_widths("C")
+    assert len(C) == 13 and C[:7] == (200, 80, 34, 20, 10, 5, 2) and C == C[::-1]
+    rng = np.random.default_rng(0)
+    assert np.allclose(np.linalg.eigvalsh(DI.input_covariance(10, rng))[::-1], np.exp(-5 * np.arange(10) / 10))
+
+
+# -- bad input -------------------------------------------------------------------------------------------------------------
+
+def test_bad_inputs_name_the_layer_and_the_property():
+    I2, W = np.eye(2), [np.ones((2, 2)), np.ones((2, 2))]
+    with pytest.raises(ValueError, match="layer 2: W_2 has 3 columns but layer 1 has 2 outputs"):
+        DeepLinearNet([np.ones((2, 2)), np.ones((2, 3))], I2, I2, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="layer 1: W_1 must be finite"):
+        DeepLinearNet([np.array([[np.nan, 0], [0, 1]]), np.ones((2, 2))], I2, I2, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="layer 2: W_2 must be real"):
+        DeepLinearNet([np.eye(2), np.eye(2) * 1j], I2, I2, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="Sigma_x is not positive definite"):
+        DeepLinearNet(W, np.diag([1.0, 0.0]), I2, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="Sigma_out is not positive definite"):
+        DeepLinearNet(W, I2, np.diag([1.0, -1.0]), np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="Sigma_x is not symmetric"):
+        DeepLinearNet(W, [[1.0, 0.5], [0.0, 1.0]], I2, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="Cyx"):
+        DeepLinearNet(W, I2, I2, np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="residual covariance"):
+        DeepLinearNet(W, I2, I2, 2 * I2, Cyy=I2)
+    with pytest.raises(ValueError, match="non-empty list"):
+        DeepLinearNet([], I2, I2, np.zeros((2, 2)))
+    net = DeepLinearNet(W, I2, I2, I2)
+    with pytest.raises(ValueError, match="method must be one of"):
+        natural_gradient_flow(net, [0.0, 1.0], method="newton")
+    with pytest.raises(ValueError, match="non-decreasing"):
+        natural_gradient_flow(net, [1.0, 0.0])
+    with pytest.raises(ValueError, match="layer index"):
+        net.Lambda(3)
+    with pytest.raises(ValueError, match="min_loss needs Cyy"):
+        net.loss()
+    with pytest.raises(ValueError, match="inverse must be"):
+        O.train_ngd(O.MLP(W), (np.ones((4, 2)),) * 4, 1.0, inverse="cg")
+    with pytest.raises(ValueError, match="activation"):
+        O.MLP(W, "relu")
+
+
+# -- planted wrong formulas: every check family reports FAIL ----------------------------------------------------------
+
+def _failed(only):
+    return {r.check for r in run_checks("quick", only=only, seed=0) if r.verdict.status == FAIL}
+
+
+def _kron_swapped(self, i, j):
+    a, b = i - 1, j - 1
+    return np.kron(self.A[a].T @ np.linalg.solve(self.Sigma_out, self.A[b]), self.B[a] @ self.Sigma_x @ self.B[b].T)
+
+
+PLANTED = {
+    "fisher_closed_form": (DeepLinearNet, "fisher_block", lambda real: _kron_swapped),
+    "fisher_by_sampling": (DeepLinearNet, "fisher", lambda real: lambda self: 1.1 * real(self)),
+    "claim_a_generalized_inverses": (D.ginverse, "perturbed", lambda real: lambda F, U, V: real(F, U, V) + 1e-6 * V),
+    "claim_b_eq10": (DeepLinearNet, "eq10_update", lambda real: lambda self: [U * self.L / (self.L + 1) for U in real(self)]),
+    "eq10_counterexample": (DeepLinearNet, "natural_gradient", lambda real: lambda self: self.flatten(self.eq10_update())),
+    "total_map_velocity": (DeepLinearNet, "projections", lambda real: lambda self: [(Pa, Pb.T) for Pa, Pb in real(self)]),
+    "decay_law": (DeepLinearNet, "natural_gradient", lambda real: lambda self: 0.95 * real(self)),
+    "singular_crossing": (DY, "rank_margin", lambda real: lambda W, r: abs(real(W, r))),
+    "blockdiag_constant": (DeepLinearNet, "blockdiag_update", lambda real: lambda self: [1.001 * U for U in real(self)]),
+    "figure1_online_ngd": (O, "_damped_inverse", lambda real: lambda C, sq: np.eye(C.shape[0]) * np.trace(real(C, sq)) / C.shape[0]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_every_deeplinear_check_family_fails_on_a_planted_formula(monkeypatch, name):
+    target, attr, make = PLANTED[name]
+    monkeypatch.setattr(target, attr, make(getattr(target, attr)))
+    CD._figure1_run.cache_clear()
+    try:
+        assert f"deeplinear.{name}" in _failed(f"deeplinear.{name}")
+    finally:
+        CD._figure1_run.cache_clear()
