@@ -37,6 +37,20 @@ def _arch_cases(profile, seed):
                  DI.random_net(DI.ARCHITECTURES[kind], s)) for kind in DI.ARCHITECTURES for s in seeds]
 
 
+def _factor(W, widths) -> list:
+    """Layers of the given widths whose product is ``W`` (rank <= min width): ``W = U S V^T`` split as ``(U S) [I] V^T``."""
+    r = min(widths)
+    U, s, Vt = np.linalg.svd(W)
+    layers = []
+    for i in range(len(widths) - 1):
+        n_out, n_in = widths[i + 1], widths[i]
+        layers.append(np.eye(n_out, n_in))
+    layers[0] = np.eye(widths[1], r) @ Vt[:r] if len(widths) > 2 else (U[:, :r] * s[:r]) @ Vt[:r]
+    if len(widths) > 2:
+        layers[-1] = (U[:, :r] * s[:r]) @ np.eye(r, widths[-2])
+    return layers
+
+
 def _rtol(F) -> float:
     """Rounding level of two routes through the pseudo-inverse of ``F``: ``P eps kappa_+(F)`` with ``kappa_+`` the
     ratio of the largest to the smallest non-zero eigenvalue, times 100 (accumulation), at least 1e-11."""
@@ -53,7 +67,8 @@ def _rel(a, b) -> float:
 
 @check(source=f"{SRC} eqs 5, 13, 22 and §3 ('rank n_L n_0 at most')", family="deeplinear", kind="deterministic",
        hypotheses="none",
-       rule="net.fisher() (eq. 22 blocks) == J^T (Sigma kron St^-1) J with J differenced (exact: W is affine in each "
+       rule="loss() == 1/2 tr(St^-1 <(y - Wx)(y - Wx)^T>) from second moments, and at W* (or the best reachable map) "
+            "== min_loss (+ E_r), rtol 1e-10; net.fisher() (eq. 22 blocks) == J^T (Sigma kron St^-1) J with J differenced (exact: W is affine in each "
             "parameter), rtol 1e-10; gradient == central differences of the loss, rtol 1e-7; rank F == r (n_0 + n_L - r) "
             "(r = min width; n_L n_0 without a bottleneck); F v == 0 on the symmetry directions W_i -> G W_i, "
             "W_{i+1} -> W_{i+1} G^-1 (atol 1e-12 |F|); jacobian() == the differenced J",
@@ -72,6 +87,12 @@ def fisher_closed_form(case, rng):
         Verdict.close(g, RD.gradient_by_differences(net), rtol=1e-7, atol=1e-9 * np.max(np.abs(g)), what="eq. 13 gradient"),
         Verdict.close(F @ Nv, 0.0, rtol=0.0, atol=1e-12 * scale * np.max(np.abs(Nv)), what="F on the symmetry directions"),
         Verdict.close(rank, net.generic_fisher_rank, rtol=0.0, what="rank of F"),
+        Verdict.close(net.loss(), RD.loss_from_moments(net), rtol=1e-12, atol=1e-12, what="loss (eq. 6) vs second moments"),
+        Verdict.close(net.min_loss, RD.loss_from_moments(net.with_weights(_factor(net.W_star, net.widths))), rtol=1e-10,
+                      atol=1e-12, what="min_loss vs the loss at W*") if net.rank_bound == min(net.widths[0], net.widths[-1])
+        else Verdict.close(net.min_loss + net.min_reachable_excess_loss(),
+                           RD.loss_from_moments(net.with_weights(_factor(net.best_reachable_map(), net.widths))),
+                           rtol=1e-10, atol=1e-12, what="loss at the best reachable map vs min_loss + E_r"),
         Verdict.close(net.natural_gradient(), -D.ginverse.moore_penrose(F) @ g, rtol=0.0,
                       atol=_rtol(F) * np.max(np.abs(net.natural_gradient())), what="natural_gradient vs -pinv(F) grad"),
     ]
@@ -386,7 +407,8 @@ def _figure1_paths(res, x: str):
        rule="online NGD (Eq. 20, alpha = 1, K = 1, adaptive damping of eq. 21) from the same start as SGD (M = 20, "
             "best learning rate of a grid): NGD's test error falls to <= 3 x the minimum achievable (the noise variance "
             "1e-6) within the panel's passes (8; 16 quick / 20 full for C), and in fewer examples than SGD's (SGD never "
-            "getting there in most seeds: 'SGD made fast initial progress, but slowed down dramatically')",
+            "getting there in most seeds: 'SGD made fast initial progress, but slowed down dramatically'); and no test error ever "
+            "falls below 0.9 x the noise floor (the floor's own sampling spread is <= 1.5%)",
        instances=_figure1_cases)
 def figure1_online_ngd(case, rng):
     p = case.params
@@ -394,10 +416,13 @@ def figure1_online_ngd(case, rng):
     floor = res.min_achievable
     reach = {name: _examples_to(h, 3 * floor) for name, h in (("NGD", res.ngd), ("SGD", res.sgd))}
     ngd, sgd = res.ngd.test_error[-1], res.sgd.test_error[-1]
-    ok = reach["NGD"] is not None and (reach["SGD"] is None or reach["NGD"] < reach["SGD"])
-    msg = (f"examples to reach 3 x min achievable: NGD {reach['NGD']}, SGD {reach['SGD']}; final test error NGD "
-           f"{ngd / floor:.2f} x, SGD (lr {res.sgd_lr:g}) {sgd / floor:.3g} x min achievable; wall-clock NGD "
-           f"{res.ngd.seconds[-1]:.2f} s, SGD {res.sgd.seconds[-1]:.2f} s")
+    # no method can beat the noise on the test set: the floor itself fluctuates by sqrt(2 / (test samples n_L)) <= 1.5%
+    consistent = min(min(res.ngd.test_error), min(res.sgd.test_error)) >= 0.9 * floor
+    ok = consistent and reach["NGD"] is not None and (reach["SGD"] is None or reach["NGD"] < reach["SGD"])
+    msg = ("" if consistent else "BELOW THE NOISE FLOOR: ") + (
+        f"examples to reach 3 x min achievable: NGD {reach['NGD']}, SGD {reach['SGD']}; final test error NGD "
+        f"{ngd / floor:.2f} x, SGD (lr {res.sgd_lr:g}) {sgd / floor:.3g} x min achievable; wall-clock NGD "
+        f"{res.ngd.seconds[-1]:.2f} s, SGD {res.sgd.seconds[-1]:.2f} s")
     return Verdict(PASS if ok else FAIL, "deterministic", msg,
                    {"examples_to_3x_floor": reach, "ngd_final": ngd, "sgd_final": sgd, "min_achievable": floor, "sgd_lr": res.sgd_lr,
                     "sgd_grid": {str(k): v for k, v in res.sgd_grid.items()}}).with_series(

@@ -23,6 +23,13 @@ def _product(layers, n0):
     return W
 
 
+def loss_from_moments(net) -> float:
+    """Eq. 6 without its constant, expanded in second moments: ``1/2 tr(St^-1 (Cyy - W Cxy - Cyx W^T + W Sigma W^T))``."""
+    W = _product(net.weights, net.widths[0])
+    M = net.Cyy - W @ net.Cyx.T - net.Cyx @ W.T + W @ net.Sigma_x @ W.T
+    return 0.5 * float(np.trace(np.linalg.solve(net.Sigma_out, M)))
+
+
 def jacobian_by_differences(net) -> np.ndarray:
     """``d vec(W)/d theta`` column by column: ``vec(W(theta + e_k) - W(theta))`` (exact: W is affine in theta_k)."""
     theta = net.flatten(net.weights)

@@ -1,0 +1,107 @@
+"""Plausible wrong formulas in ``theorytools.deeplinear`` (003_34787a2226c5cf0a.txt): the products A_i, B_i, the loss,
+gradient and Fisher blocks (eqs 13-15, 22), the natural gradient, Eq. 10 and the block-diagonal update, the
+projections of Eq. 19, the generalized inverses (eq. 23), the dynamics and decay law, online NGD (eqs 20-21) and the
+Figure 1 setting."""
+
+from verification.mutation import Mutant as M
+
+N = "theorytools/deeplinear/network.py"
+DY = "theorytools/deeplinear/dynamics.py"
+G = "theorytools/deeplinear/ginverse.py"
+O = "theorytools/deeplinear/online.py"
+I = "theorytools/deeplinear/instances.py"  # noqa: E741
+F1 = "theorytools/deeplinear/figure1.py"
+
+MUTANTS = [
+    # -- network: products, loss, gradient, Fisher -------------------------------------------------------------------
+    M(N, "Uk = U[:, keep] / s[keep]", "Uk = U[:, keep] / np.sqrt(s[keep])", "psd_pinv: (X X^T)^+ with s for s^2"),
+    M(N, "keep = s > max(X.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)",
+      "keep = s > 1e-3 * (s[0] if s.size else 0.0)", "psd_pinv: rank cut at 1e-3 (drops legitimate small directions)"),
+    M(N, "return [_chain(self.weights[i:], self.widths[i]) for i in range(1, self.L + 1)]",
+      "return [_chain(self.weights[i - 1:], self.widths[i - 1]) for i in range(1, self.L + 1)]", "A_i includes W_i (off by one)"),
+    M(N, "return [_chain(self.weights[:i - 1], self.widths[0]) for i in range(1, self.L + 1)]",
+      "return [_chain(self.weights[:i], self.widths[0]) for i in range(1, self.L + 1)]", "B_i includes W_i (off by one)"),
+    M(N, "return np.linalg.solve(self.Sigma_x, self.Cyx.T).T", "return self.Cyx @ self.Sigma_x", "W* = Cyx Sigma for Cyx Sigma^-1"),
+    M(N, "return 0.5 * float(np.sum(Z * Z))", "return float(np.sum(Z * Z))", "excess loss without the 1/2"),
+    M(N, "R = self.Cyy - self.Cyx @ self.W_star.T", "R = self.Cyy - 2.0 * self.Cyx @ self.W_star.T",
+      "min_loss: residual covariance with a doubled cross term"),
+    M(N, "return np.linalg.solve(self.Sigma_out, self.W @ self.Sigma_x - self.Cyx)",
+      "return np.linalg.solve(self.Sigma_out, self.W - self.W_star)", "dL/dW without Sigma (W - W* for (W - W*) Sigma)"),
+    M(N, "return [A.T @ self._G_W @ B.T for A, B in zip(self.A, self.B)]",
+      "return [A.T @ self._G_W.T @ B.T for A, B in zip(self.A, self.B)]", "eq. 13: transposed total-map gradient"),
+    M(N, "self.A[a].T @ np.linalg.solve(self.Sigma_out, self.A[b]))",
+      "self.A[b].T @ np.linalg.solve(self.Sigma_out, self.A[a]))", "eq. 22: <e_j e_i^T> for <e_i e_j^T>"),
+    M(N, "return np.hstack([np.kron(B.T, A) for A, B in zip(self.A, self.B)])",
+      "return np.hstack([np.kron(A, B.T) for A, B in zip(self.A, self.B)])", "Jacobian in the row-major vec convention"),
+    M(N, "X = np.hstack([np.kron((B @ C).T, R.T @ A) for A, B in zip(self.A, self.B)])",
+      "X = np.hstack([np.kron((B @ C).T, R @ A) for A, B in zip(self.A, self.B)])", "whitening with R for R^T"),
+    M(N, "y = (R.T @ (self.W - self.W_star) @ C).reshape(-1, order=\"F\")",
+      "y = (R.T @ (self.W - self.W_star) @ C.T).reshape(-1, order=\"F\")", "whitened residual with C^T"),
+    M(N, "return check_finite(\"natural_gradient\", -sol)", "return check_finite(\"natural_gradient\", sol)",
+      "natural gradient with the wrong sign"),
+    M(N, "return [(psd_pinv(A.T @ R), psd_pinv(B @ C)) for A, B in zip(self.A, self.B)]",
+      "return [(psd_pinv(A.T), psd_pinv(B @ C)) for A, B in zip(self.A, self.B)]", "Lambda~ without Sigma-tilde^-1 (eq. 14)"),
+    M(N, "return [(psd_pinv(A.T @ R), psd_pinv(B @ C)) for A, B in zip(self.A, self.B)]",
+      "return [(psd_pinv(A.T @ R), psd_pinv(B)) for A, B in zip(self.A, self.B)]", "Lambda without Sigma (eq. 15)"),
+    M(N, "return [-(Lt @ G @ La) for (Lt, La), G in", "return [-(Lt @ G) for (Lt, La), G in",
+      "Eq. 10 without the forward-activation inverse"),
+    M(N, "return [U / self.L for U in self.blockdiag_update()]", "return [U / self.L**2 for U in self.blockdiag_update()]",
+      "Eq. 10 with eq. 23's 1/L^2"),
+    M(N, "return sum(A @ U @ B for A, U, B in zip(self.A, layers, self.B))",
+      "return sum(A @ U @ B for A, U, B in zip(self.A, layers, self.B)) / self.L", "eq. 17 averaged instead of summed"),
+    M(N, "return [(A @ Lt @ A.T @ So_inv, self.Sigma_x @ B.T @ La @ B)", "return [(A @ Lt @ A.T, self.Sigma_x @ B.T @ La @ B)",
+      "P^a without Sigma-tilde^-1"),
+    M(N, "return [(A @ Lt @ A.T @ So_inv, self.Sigma_x @ B.T @ La @ B)", "return [(A @ Lt @ A.T @ So_inv, B.T @ La @ B @ self.Sigma_x)",
+      "P^b transposed"),
+    M(N, "return -self.W + sum(Pa @ self.W_star @ Pb for Pa, Pb in self.projections()) / self.L",
+      "return -self.W + sum(Pa @ self.W_star @ Pb for Pa, Pb in self.projections())", "eq. 19 without 1/L"),
+    M(N, "return self.W_star - self.W", "return self.W - self.W_star", "eq. 18 with the wrong sign"),
+    M(N, "return 0.5 * float(np.sum(s[self.rank_bound:] ** 2))", "return 0.5 * float(np.sum(s[self.rank_bound:]))",
+      "best reachable loss: singular values not squared"),
+    M(N, "Zr = (U[:, :r] * s[:r]) @ Vt[:r]", "Zr = U[:, :r] @ Vt[:r]", "best reachable map without its singular values"),
+    M(N, "return r * (n0 + nL - r)", "return n0 * nL", "Fisher rank = n_L n_0 (the paper's bound) in bottlenecks too"),
+    M(N, "return min(self.widths)", "return min(self.widths[1:])", "rank bound ignores the input width"),
+    # -- dynamics ------------------------------------------------------------------------------------------------------
+    M(DY, "margin *= float(np.sign(np.linalg.det(W)))", "margin *= 1.0", "crossing test without the sign of det W"),
+    M(DY, "return 2.0 * (1.0 - s[r] / s[r - 1]), net.min_reachable_excess_loss()",
+      "return 2.0 * (1.0 - s[r] / s[0]), net.min_reachable_excess_loss()", "bottleneck rate with s_1 for s_r"),
+    M(DY, "return 2.0, 0.0", "return 1.0, 0.0", "decay law e^-t for the loss"),
+    M(DY, "return net.W_star + (net.W - net.W_star)[None] * np.exp(-t)[:, None, None]",
+      "return net.W_star + (net.W - net.W_star)[None] * np.exp(-2.0 * t)[:, None, None]", "eq. 18 solved with e^-2t"),
+    M(DY, "return float(-np.log(s.max())) if s.size else None", "return float(-np.log(s.min())) if s.size else None",
+      "crossing time: the last singular point instead of the first"),
+    M(DY, "return net.flatten(net.eq10_update())", "return net.flatten(net.blockdiag_update())",
+      "Eq. 10 flow without 1/L"),
+    M(DY, "return -float(fit.slope), float(fit.stderr)", "return -0.5 * float(fit.slope), float(fit.stderr)",
+      "fitted rate of the distance, not the loss"),
+    # -- generalized inverses -----------------------------------------------------------------------------------------
+    M(G, "return Fp + Q @ U + V @ Q.T", "return Fp + U @ Q + V @ Q.T", "Penrose's general solution with U on the wrong side"),
+    M(G, "return DinvF @ moore_penrose(F @ DinvF)", "return DinvF @ moore_penrose(F @ F)", "metric inverse without D^-1"),
+    M(G, "row.append(np.kron(np.linalg.inv(Cx), np.linalg.inv(Ce)) / L**2)",
+      "row.append(np.kron(np.linalg.inv(Cx), np.linalg.inv(Ce)) / L)", "eq. 23 with 1/L for 1/L^2"),
+    M(G, "row.append(np.kron(np.linalg.inv(Cx), np.linalg.inv(Ce)) / L**2)",
+      "row.append(np.kron(np.linalg.inv(Ce), np.linalg.inv(Cx)) / L**2)", "eq. 23 with the Kronecker factors swapped"),
+    M(G, "return np.linalg.pinv(F, rtol=F.shape[0] * np.finfo(float).eps, hermitian=True)",
+      "return np.linalg.pinv(F, rtol=1e-6, hermitian=True)", "F^+ with a rank cut at 1e-6"),
+    # -- online NGD ----------------------------------------------------------------------------------------------------
+    M(O, "Ss = [(1.0 - e.eta) * np.eye(H.shape[0]) + c * (H @ CU)", "Ss = [np.eye(H.shape[0]) + c * (H @ CU)",
+      "Woodbury: a I dropped from S"),
+    M(O, "out.append((T @ Ginv) / c)", "out.append((T @ Ginv) * c)", "Sherman-Morrison: C^-1 H^T scaled by eta/M"),
+    M(O, "xi = rng.standard_normal((K,) + hs[-1].shape) / np.sqrt(s2)", "xi = rng.standard_normal((K,) + hs[-1].shape) * np.sqrt(s2)",
+      "model-sample errors scaled by sigma for 1/sigma"),
+    M(O, "predicted = (-alpha + 0.5 * alpha**2) * sum(", "predicted = (-alpha + alpha**2) * sum(",
+      "footnote 1: alpha^2 for alpha^2/2"),
+    M(O, "                state.lam *= 1.5", "                state.lam /= 1.5", "eq. 21: damping decreased when rho < 1/4"),
+    M(O, "dirs = [Ie @ G @ Ii / L for Ie", "dirs = [Ie @ G @ Ii for Ie", "Eq. 20 without 1/L"),
+    M(O, "inv = 1.0 / (w + sqrt_lam)", "inv = 1.0 / (w + sqrt_lam**2)", "damping lambda for sqrt(lambda)"),
+    M(O, "W += lr * (es[i].T @ hs[i]) / Xb.shape[0]", "W -= lr * (es[i].T @ hs[i]) / Xb.shape[0]", "SGD ascends"),
+    M(O, "e = e * derivs[i - 1]", "e = e * derivs[i]", "eq. 8: phi' of the wrong layer"),
+    M(O, "return float(np.mean(R * R))", "return float(np.sum(R * R)) / R.shape[0]", "test error per sample, not per component"),
+    # -- instances and Figure 1 ----------------------------------------------------------------------------------------
+    M(I, "return spd(n0, rng, np.exp(-5.0 * np.arange(n0) / n0))", "return spd(n0, rng, np.exp(-5.0 * np.arange(n0)))",
+      "Figure 1's spectrum e^-5i for e^-5i/n0"),
+    M(I, "return min(widths[1:-1], default=np.inf) >= max(widths[0], widths[-1])",
+      "return min(widths[1:-1], default=np.inf) >= min(widths[0], widths[-1])", "claim (b) condition with min(n_0, n_L)"),
+    M(F1, "Y = X @ WT.T + np.sqrt(NOISE_VAR) * rng.standard_normal", "Y = X @ WT.T + NOISE_VAR * rng.standard_normal",
+      "Figure 1 targets with noise sd 1e-6 for variance 1e-6"),
+]
