@@ -89,6 +89,19 @@ def test_claim_b_holds_exactly_when_every_hidden_width_is_at_least_max_n0_nL(wid
     assert _rel(d, net.flatten(RD.eq10_written_out(net))) < 1e-8
 
 
+def test_covariances_of_eqs_14_15_are_the_fisher_diagonal_blocks_and_the_score_moments():
+    net = DI.random_net((3, 4, 2), 0)
+    for i in (1, 2):
+        assert _rel(net.fisher_block(i, i), np.kron(net.Lambda(i), net.Lambda_tilde(i))) < 1e-14
+    # Monte Carlo of <x_{i-1} x_{i-1}^T> and <e_i e_i^T> under p_theta: 4 standard errors of each entry
+    rng = np.random.default_rng(0)
+    runs = 200_000
+    S = RD.score_samples(net, rng, runs)
+    F_mc = S.T @ S / runs
+    se = np.sqrt(np.maximum((S * S).T @ (S * S) / runs - F_mc**2, 0) / runs)
+    assert np.all(np.abs(F_mc - net.fisher()) <= 5 * se + 1e-12)
+
+
 def test_singular_layer_breaks_claim_b_even_in_a_square_net():
     """The condition is on ranks, not widths (the notebook's remark): a rank-1 layer in a 2-2-2 net."""
     rng = np.random.default_rng(1)
@@ -324,6 +337,8 @@ PLANTED = {
     "decay_law": (DeepLinearNet, "natural_gradient", lambda real: lambda self: 0.95 * real(self)),
     "singular_crossing": (DY, "rank_margin", lambda real: lambda W, r: abs(real(W, r))),
     "blockdiag_constant": (DeepLinearNet, "blockdiag_update", lambda real: lambda self: [1.001 * U for U in real(self)]),
+    "online_ngd_damping": (O, "predicted_change", lambda real: lambda a, d, g: 1.01 * real(a, d, g)),
+    "sherman_morrison_inverse": (O.ShermanMorrisonInverse, "update", lambda real: lambda self, H: 1.001 * real(self, H)),
     "figure1_online_ngd": (O, "_damped_inverse", lambda real: lambda C, sq: np.eye(C.shape[0]) * np.trace(real(C, sq)) / C.shape[0]),
 }
 

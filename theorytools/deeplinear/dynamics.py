@@ -114,12 +114,16 @@ def eq18_path(net, t) -> np.ndarray:
 
 def eq18_crossing_time(net) -> float | None:
     """The first ``t`` at which Eq. 18's straight path ``W* + (W_0 - W*) s`` (``s = e^-t``) is singular, for square
-    total maps: ``s`` is minus a real eigenvalue in (0, 1) of ``(W_0 - W*)^-1 W*``.  ``None`` if it never is
-    (always the case when ``det W_0`` and ``det W*`` have the same sign and no eigenvalue pair crosses)."""
+    total maps: ``s`` is a real generalized eigenvalue in (0, 1) of ``W* v = s (W* - W_0) v`` (a singular ``W_0 - W*``
+    gives infinite eigenvalues, which are dropped).  ``None`` if the path stays regular; that can fail even when
+    ``det W_0`` and ``det W*`` have the same sign (two crossings)."""
     if net.W.shape[0] != net.W.shape[1]:
         raise ValueError(f"eq18_crossing_time needs a square total map, got {net.W.shape}")
-    mu = np.linalg.eigvals(np.linalg.solve(net.W - net.W_star, net.W_star))
-    s = -mu[(np.abs(mu.imag) <= 1e-12 * np.abs(mu)) & (mu.real < 0) & (mu.real > -1)].real
+    from scipy.linalg import eigvals
+
+    mu = eigvals(net.W_star, net.W_star - net.W)
+    ok = np.isfinite(mu) & (np.abs(mu.imag) <= 1e-12 * np.abs(mu)) & (mu.real > 0) & (mu.real < 1)
+    s = mu[ok].real
     return float(-np.log(s.max())) if s.size else None
 
 

@@ -149,6 +149,22 @@ class History:
         return {k: np.asarray(v) for k, v in self.__dict__.items()}
 
 
+def predicted_change(alpha: float, dirs, grads) -> float:
+    """Footnote 1: the change of the loss predicted by the quadratic model whose Newton step is ``D`` (``dW_i = alpha D_i``),
+    ``(-alpha + alpha^2 / 2) sum_i tr(D_i^T <e_i h_{i-1}^T>)`` (``grads`` are ``<e_i h_{i-1}^T> = -dL/dW_i``).  When ``D``
+    solves ``F D = -grad`` this is ``alpha g^T D + alpha^2/2 D^T F D`` exactly; for Eq. 10 that needs claim (b)."""
+    return (-alpha + 0.5 * alpha**2) * sum(float(np.sum(D * G)) for D, G in zip(dirs, grads))
+
+
+def eq21_damping(lam: float, rho: float, lam_min: float = 0.0) -> float:
+    """Eq. 21: ``3/2 lam`` if ``rho < 1/4``, ``2/3 lam`` if ``rho > 3/4`` (never below ``lam_min``), else ``lam``."""
+    if rho < 0.25:
+        return 1.5 * lam
+    if rho > 0.75:
+        return max(lam / 1.5, lam_min)
+    return lam
+
+
 def _damped_inverse(C, sqrt_lam):
     """``(C + sqrt(lam) I)^-1`` from the eigendecomposition of the PSD ``C`` (eigenvalues below ``n eps lambda_max``
     set to 0: a covariance of rank < n, e.g. behind a bottleneck, stays exactly PSD); the Moore-Penrose inverse
@@ -268,12 +284,9 @@ def train_ngd(net: MLP, data, s2: float, alpha: float = 1.0, M: int = 1000, K: i
         for W, Dd in zip(net.weights, dirs):
             W += alpha * Dd
         if adaptive:
-            predicted = (-alpha + 0.5 * alpha**2) * sum(float(np.sum(Dd * G)) for Dd, G in zip(dirs, grads))
+            predicted = predicted_change(alpha, dirs, grads)
             rho = (loss(Xb, Yb) - before) / predicted if predicted != 0 else 1.0
-            if rho < 0.25:
-                state.lam *= 1.5
-            elif rho > 0.75:
-                state.lam = max(state.lam / 1.5, lam_min)
+            state.lam = eq21_damping(state.lam, rho, lam_min)
 
     return _run(step, net, data, M, examples, eval_every, np.random.default_rng(seed), progress,
                 f"NGD ({inverse})", state)

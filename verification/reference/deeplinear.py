@@ -128,6 +128,31 @@ def tangent_projection_velocity(net) -> np.ndarray:
     return So_half @ T @ np.linalg.inv(Sx_half)
 
 
+def first_sign_change_of_det(net, t_max: float = 12.0, points: int = 4001):
+    """The first t at which ``det(W* + (W_0 - W*) e^-t)`` changes sign (scan, then brentq), or None."""
+    from scipy.optimize import brentq
+
+    W0, Ws = _product(net.weights, net.widths[0]), net.W_star
+    f = lambda t: np.linalg.det(Ws + (W0 - Ws) * np.exp(-t))  # noqa: E731
+    ts = np.linspace(0.0, t_max, points)
+    vals = np.array([f(t) for t in ts])
+    change = np.flatnonzero(np.sign(vals[1:]) != np.sign(vals[:-1]))
+    return None if change.size == 0 else brentq(f, ts[change[0]], ts[change[0] + 1], xtol=1e-14)
+
+
+def eq21_table(lam, rho):
+    """Eq. 21 as printed: lambda_{k+1} = 3/2 lambda_k if rho_k < 0.25, 2/3 lambda_k if rho_k > 0.75, else lambda_k."""
+    return lam * (3.0 / 2.0) if rho < 0.25 else lam * (2.0 / 3.0) if rho > 0.75 else lam
+
+
+def running_inverse(c0, eta, Hs):
+    """``C_k^-1`` for ``C_0 = c0 I``, ``C_k = (1 - eta) C_{k-1} + eta <h h^T>_batch``, by direct inversion."""
+    C = c0 * np.eye(Hs[0].shape[1])
+    for H in Hs:
+        C = (1.0 - eta) * C + eta * H.T @ H / H.shape[0]
+    return np.linalg.inv(C)
+
+
 def _sqrtm(S):
     lam, Q = np.linalg.eigh(S)
     return (Q * np.sqrt(lam)) @ Q.T
