@@ -188,12 +188,14 @@ def test_bottleneck_flow_reaches_the_best_reachable_loss_at_the_derived_rate():
 
 
 def test_singular_crossing_and_saddle_are_reported_not_integrated_through():
-    case, saddle = CD._singular_cases("quick", 0)
-    tstar = D.eq18_crossing_time(case.net)
-    for method in ("exact", "eq10"):
-        with pytest.raises(D.SingularCrossingError, match="singular set at t =") as exc:
-            natural_gradient_flow(case.net, np.linspace(0.0, 3.0, 7), method=method)
-        assert abs(exc.value.t - tstar) < 1e-3 and 1 <= exc.value.layer <= 3
+    opposite, twice, saddle = CD._singular_cases("quick", 0)
+    assert np.isclose(D.eq18_crossing_time(twice.net), np.log(2.0), rtol=1e-12)  # the first of s = 1/2, 1/4
+    for case in (opposite, twice):
+        tstar = D.eq18_crossing_time(case.net)
+        for method in ("exact", "eq10"):
+            with pytest.raises(D.SingularCrossingError, match="singular set at t =") as exc:
+                natural_gradient_flow(case.net, np.linspace(0.0, 3.0, 7), method=method)
+            assert abs(exc.value.t - tstar) < 1e-3 and 1 <= exc.value.layer <= 3
     with pytest.raises(D.SingularCrossingError, match="start is on the singular set"):
         natural_gradient_flow(saddle.net, [0.0, 1.0])
 
