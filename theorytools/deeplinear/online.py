@@ -106,9 +106,9 @@ def sherman_morrison_updates(estimates, Hs) -> list:
     with ``U = sqrt(eta / M) H^T`` and ``S = a I + U^T C^-1 U``, ``C_k^-1 = (C^-1 - C^-1 U S^-1 U^T C^-1) / a`` and
     ``C_k^-1 U = C^-1 U S^-1``.  The M x M systems of all estimates are factored in one stacked call (one LAPACK
     dispatch instead of 2L: at width 100 and M = 20 the dispatch overhead was comparable to the arithmetic)."""
-    scales = [np.sqrt(e.eta / H.shape[0]) for e, H in zip(estimates, Hs)]
-    CUs = [e.inv @ (H.T * c) for e, H, c in zip(estimates, Hs, scales)]
-    Ss = [(1.0 - e.eta) * np.eye(H.shape[0]) + c * (H @ CU) for e, H, c, CU in zip(estimates, Hs, scales, CUs)]
+    c2s = [e.eta / H.shape[0] for e, H in zip(estimates, Hs)]  # U = sqrt(c2) H^T
+    CHs = [e.inv @ H.T for e, H in zip(estimates, Hs)]
+    Ss = [(1.0 - e.eta) * np.eye(H.shape[0]) + c2 * (H @ CH) for e, H, c2, CH in zip(estimates, Hs, c2s, CHs)]
     # S = G G^T: the downdate T T^T with T = C^-1 U G^-T is computed as A @ A.T, which numpy evaluates with a
     # symmetric rank-k update (exactly symmetric, half the flops), so C^-1 stays symmetric without re-symmetrizing
     try:
@@ -122,11 +122,11 @@ def sherman_morrison_updates(estimates, Hs) -> list:
                              "then errors) lost positive definiteness to rounding in the downdates; use a larger eta or "
                              "a smaller alpha, or inverse='pinv'") from None
     out = []
-    for e, CU, Ginv, c in zip(estimates, CUs, Ginvs, scales):
-        T = CU @ Ginv.T
+    for e, CH, Ginv, c2 in zip(estimates, CHs, Ginvs, c2s):
+        T = np.sqrt(c2) * (CH @ Ginv.T)
         e.inv -= T @ T.T
         e.inv /= 1.0 - e.eta
-        out.append((T @ Ginv) / c)
+        out.append(CH @ (Ginv.T @ Ginv))  # C_k^-1 H^T = C^-1 H^T S^-1
     return out
 
 
@@ -262,10 +262,12 @@ def train_ngd(net: MLP, data, s2: float, alpha: float = 1.0, M: int = 1000, K: i
     def step(Xb, Yb):
         Mb = Xb.shape[0]
         hs, ds = net.forward(Xb)
-        es = net.backward(ds, (Yb - hs[-1]) / s2)
-        # K model samples y~ = x_L + sqrt(s2) xi: output errors xi / sqrt(s2), back-propagated (same forward pass)
+        # K model samples y~ = x_L + sqrt(s2) xi: output errors xi / sqrt(s2), back-propagated with the true errors
+        # (y - x_L) / s2 in one pass (same forward pass, one product per layer)
         xi = rng.standard_normal((K,) + hs[-1].shape) / np.sqrt(s2)
-        es_model = net.backward([None if d is None else np.tile(d, (K, 1)) for d in ds], xi.reshape(K * Mb, -1))
+        both = net.backward([None if d is None else np.tile(d, (K + 1, 1)) for d in ds],
+                            np.vstack([(Yb - hs[-1]) / s2, xi.reshape(K * Mb, -1)]))
+        es, es_model = [e[:Mb] for e in both], [e[Mb:] for e in both]
         if inverse == "sherman_morrison":
             # <e_i h^T> has rank <= M: apply the inverses to the factors, (Lt^-1 E^T)(La^-1 H^T)^T / M, O(n^2 M)
             if not sm:

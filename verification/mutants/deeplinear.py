@@ -86,9 +86,9 @@ MUTANTS = [
     M(G, "return np.linalg.pinv(F, rtol=F.shape[0] * np.finfo(float).eps, hermitian=True)",
       "return np.linalg.pinv(F, rtol=1e-6, hermitian=True)", "F^+ with a rank cut at 1e-6"),
     # -- online NGD ----------------------------------------------------------------------------------------------------
-    M(O, "Ss = [(1.0 - e.eta) * np.eye(H.shape[0]) + c * (H @ CU)", "Ss = [np.eye(H.shape[0]) + c * (H @ CU)",
+    M(O, "Ss = [(1.0 - e.eta) * np.eye(H.shape[0]) + c2 * (H @ CH)", "Ss = [np.eye(H.shape[0]) + c2 * (H @ CH)",
       "Woodbury: a I dropped from S"),
-    M(O, "out.append((T @ Ginv) / c)", "out.append((T @ Ginv) * c)", "Sherman-Morrison: C^-1 H^T scaled by eta/M"),
+    M(O, "out.append(CH @ (Ginv.T @ Ginv))", "out.append(CH @ (Ginv @ Ginv.T))", "Sherman-Morrison: S^-1 as G^-1 G^-T (wrong order)"),
     M(O, "xi = rng.standard_normal((K,) + hs[-1].shape) / np.sqrt(s2)", "xi = rng.standard_normal((K,) + hs[-1].shape) * np.sqrt(s2)",
       "model-sample errors scaled by sigma for 1/sigma"),
     M(O, "return (-alpha + 0.5 * alpha**2) * sum(", "return (-alpha + alpha**2) * sum(",
