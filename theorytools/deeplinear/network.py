@@ -275,7 +275,12 @@ class DeepLinearNet:
 
     def eq10_update(self) -> list:
         """The velocity of Eq. 10 with its printed ``1/L``: ``(1/L) Lambda~_i^+ <e_i x_{i-1}^T> Lambda_i^+``,
-        Moore-Penrose inverses where the covariances are singular (text after eq. 10)."""
+        Moore-Penrose inverses where the covariances are singular (text after eq. 10).
+
+        Correction to §3 (derived here and verified by ``deeplinear.claim_b_eq10``): this solves ``F d = -grad``, i.e. is
+        a natural gradient, only where every ``A_i`` has full row rank and every ``B_i`` full column rank (generically:
+        every hidden width >= max(n_0, n_L)).  In expanding, contracting and bottleneck nets it is not ``-G grad`` for
+        any generalized inverse ``G`` (grad lies in the range of F); its total-map velocity is Eq. 19, not Eq. 18."""
         return [U / self.L for U in self.blockdiag_update()]
 
     def total_map_velocity(self, u) -> np.ndarray:
