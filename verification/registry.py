@@ -68,4 +68,4 @@ def select(only: str | None = None) -> list[Check]:
 
 def load_all() -> None:
     """Import every check module so that its checks register."""
-    from verification.checks import deeplinear, montecarlo, quadratic, tango  # noqa: F401
+    from verification.checks import deeplinear, fisher, montecarlo, quadratic, tango  # noqa: F401

@@ -1,0 +1,135 @@
+"""Fisher geometry (001_7d31b3ff3a2f0401.txt §5-13, 002_add1c097d251ec63.txt): the acceptance names, property tests of the
+Fisher identities and of the explicit / Woodbury / TENGraD block directions, bad inputs, and planted wrong formulas
+that the verification checks must report FAIL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import theorytools.fisher as FI
+import theorytools.fisher.distributions as FD
+import theorytools.fisher.tengrad as FT
+from verification.reference import fisher as RF
+from verification.runner import run_checks
+from verification.verdict import FAIL
+
+
+def test_acceptance_names_and_values():
+    assert np.allclose(FI.gaussian_fisher(0.3, 2.0, "mu_sigma"), np.diag([0.25, 0.5]))
+    assert np.allclose(FI.gaussian_fisher(0.3, 2.0, "mu_log_sigma"), np.diag([0.25, 2.0]))
+    assert np.allclose(FI.gaussian_fisher(0.3, 2.0, "mu_log_var"), np.diag([0.25, 0.5]))
+    # natural coordinates: Cov(y, y^2) for y ~ N(0.3, 4)
+    assert np.allclose(FI.gaussian_fisher(0.3, 2.0, "natural"), [[4.0, 2.4], [2.4, 32.0 + 1.44]])
+    p = FI.softmax([1.0, 2.0, 3.0])
+    assert np.allclose(FI.categorical_fisher([1.0, 2.0, 3.0]), np.diag(p) - np.outer(p, p))
+    H = FI.gaussian_mu_logvar_hessian(2.0, 0.0, 0.0)  # the paper's example: [[1, 2], [2, 2]], indefinite
+    assert np.allclose(H, [[1.0, 2.0], [2.0, 2.0]]) and np.linalg.eigvalsh(H)[0] < 0
+    rng = np.random.default_rng(0)
+    I, G = rng.standard_normal((3, 4)), rng.standard_normal((2, 4))
+    J = FI.per_example_jacobian(I, G)
+    assert J.shape == (4, 6) and np.allclose(J[1], np.kron(I[:, 1], G[:, 1]))
+    assert np.allclose(FI.tengrad_gram(I, G), J @ J.T)
+    u = rng.standard_normal((3, 2))
+    assert FI.damped_block_direction(I, G, u, 0.1, "tengrad").shape == (3, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(mu=st.floats(-5, 5), sigma=st.floats(0.05, 20.0), a=st.sampled_from(FI.PARAMS), b=st.sampled_from(FI.PARAMS))
+def test_fisher_transforms_by_the_jacobian_rule(mu, sigma, a, b):
+    J = RF.coordinate_jacobian(mu, sigma, a, b)
+    Fa, Fb = FI.gaussian_fisher(mu, sigma, a), FI.gaussian_fisher(mu, sigma, b)
+    assert np.allclose(J.T @ Fb @ J, Fa, rtol=1e-6, atol=1e-8 * np.abs(Fa).max())
+    z = FI.gaussian_coordinates(mu, sigma, a)
+    assert np.allclose(FI.gaussian_mean_sd(z, a), (mu, sigma), rtol=1e-12, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(z=st.lists(st.floats(-20, 20), min_size=1, max_size=8))
+def test_categorical_fisher_is_psd_with_the_ones_null_vector(z):
+    F = FI.categorical_fisher(z)
+    assert np.allclose(F, F.T) and np.linalg.eigvalsh(F)[0] > -1e-15
+    assert np.allclose(F @ np.ones(len(z)), 0.0, atol=1e-15)
+    Fs, mean, _ = RF.categorical_routes(z)
+    assert np.allclose(F, Fs, rtol=1e-12, atol=1e-15)
+
+
+@settings(max_examples=60, deadline=None)
+@given(y=st.floats(-10, 10), mu=st.floats(-10, 10), gamma=st.floats(-5, 5))
+def test_logvar_hessian_is_indefinite_whenever_y_differs_from_mu(y, mu, gamma):
+    H = FI.gaussian_mu_logvar_hessian(y, mu, gamma)
+    assert np.isclose(np.linalg.det(H), -0.5 * (y - mu) ** 2 * np.exp(-2 * gamma), rtol=1e-9, atol=1e-300)
+    if y != mu and (y - mu) ** 2 * np.exp(-2 * gamma) > 1e-200:
+        assert np.linalg.eigvalsh(H)[0] < 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(d_in=st.integers(1, 6), d_out=st.integers(1, 6), m=st.integers(1, 30), beta=st.floats(1e-3, 10.0),
+       seed=st.integers(0, 2**31 - 1))
+def test_explicit_woodbury_and_tengrad_give_the_same_direction(d_in, d_out, m, beta, seed):
+    rng = np.random.default_rng(seed)
+    I, G, u = rng.standard_normal((d_in, m)), rng.standard_normal((d_out, m)), rng.standard_normal(d_in * d_out)
+    ref = RF.damped_block_inverse_applied(I, G, u, beta)
+    for method in ("explicit", "woodbury", "tengrad"):
+        got = FI.damped_block_direction(I, G, u, beta, method)
+        assert np.max(np.abs(got - ref)) <= 1e-9 * np.max(np.abs(ref)) * max(1.0, 1.0 / beta)
+
+
+def test_beta_zero_on_a_singular_block_is_an_error_or_the_pseudo_inverse_when_asked():
+    rng = np.random.default_rng(1)
+    I, G, u = rng.standard_normal((4, 3)), rng.standard_normal((3, 3)), rng.standard_normal(12)
+    with pytest.raises(FI.HypothesisError, match="singular"):
+        FI.damped_block_direction(I, G, u, 0.0, "explicit")
+    J = FI.per_example_jacobian(I, G)
+    assert np.allclose(FI.damped_block_direction(I, G, u, 0.0, "pinv"), np.linalg.pinv(J.T @ J / 3) @ u)
+    I2, G2 = rng.standard_normal((2, 50)), rng.standard_normal((2, 50))  # m > p, full rank: beta = 0 is fine
+    J2 = FI.per_example_jacobian(I2, G2)
+    assert np.allclose(FI.damped_block_direction(I2, G2, np.ones(4), 0.0, "tengrad"), np.linalg.solve(J2.T @ J2 / 50, np.ones(4)))
+
+
+def test_printed_eq42_has_the_wrong_length():
+    rng = np.random.default_rng(2)
+    I, G, g = rng.standard_normal((4, 7)), rng.standard_normal((3, 7)), rng.standard_normal((4, 3))
+    printed = ((g.T @ I) * G) @ np.ones(7)
+    assert printed.shape == (3,) and FI.jacobian_vector(I, G, g).shape == (7,)
+    assert np.allclose(FI.jacobian_vector(I, G, g), FI.per_example_jacobian(I, G) @ g.ravel())
+
+
+def test_bad_inputs_name_the_argument():
+    with pytest.raises(ValueError, match="sigma must be finite and > 0"):
+        FI.gaussian_fisher(0.0, 0.0, "mu_sigma")
+    with pytest.raises(ValueError, match="param must be one of"):
+        FI.gaussian_fisher(0.0, 1.0, "sigma")
+    with pytest.raises(ValueError, match="z must be a finite"):
+        FI.categorical_fisher([0.0, np.nan])
+    with pytest.raises(ValueError, match="same number of examples"):
+        FI.tengrad_gram(np.ones((2, 3)), np.ones((2, 4)))
+    with pytest.raises(ValueError, match="I must be real"):
+        FI.per_example_jacobian(np.ones((2, 3)) * 1j, np.ones((2, 3)))
+    with pytest.raises(ValueError, match="u must have"):
+        FI.damped_block_direction(np.ones((2, 3)), np.ones((2, 3)), np.ones(5), 1.0)
+    with pytest.raises(ValueError, match="beta must be"):
+        FI.damped_block_direction(np.ones((2, 3)), np.ones((2, 3)), np.ones(4), -1.0)
+    with pytest.raises(ValueError, match="method must be"):
+        FI.damped_block_direction(np.ones((2, 3)), np.ones((2, 3)), np.ones(4), 1.0, "cg")
+
+
+PLANTED = {
+    "gaussian_fisher_three_ways": (FD, "gaussian_fisher", lambda real: lambda mu, s, p: real(mu, s, p) * (
+        np.array([[1.0, 1.0], [1.0, 0.5]]) if p == "mu_log_var" else 1.0)),
+    "categorical_fisher_identities": (FD, "categorical_fisher", lambda real: lambda z: real(z) + 1e-3 * np.eye(len(z))),
+    "logvar_hessian_indefinite": (FD, "gaussian_mu_logvar_hessian", lambda real: lambda y, mu, g: real(y, mu, g) * [[1, 1], [1, 4]]),
+    "tengrad_forms_agree": (FT, "jacobian_vector", lambda real: lambda I, G, g: np.sum((g.T @ I) * G, axis=0) * 1.001),
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLANTED))
+def test_every_fisher_check_family_fails_on_a_planted_formula(monkeypatch, name):
+    target, attr, make = PLANTED[name]
+    planted = make(getattr(target, attr))
+    monkeypatch.setattr(target, attr, planted)
+    monkeypatch.setattr(FI, attr, planted)
+    failed = {r.check for r in run_checks("quick", only=f"fisher.{name}", seed=0) if r.verdict.status == FAIL}
+    assert f"fisher.{name}" in failed

@@ -1,0 +1,108 @@
+"""Independent routes for the Fisher-geometry quantities (001_7d31b3ff3a2f0401.txt §5-13, 002_add1c097d251ec63.txt).
+
+* Expectations over y ~ N(mu, sigma^2) by 40-node Gauss-Hermite quadrature (exact for the polynomial integrands here);
+* scores and Hessians of log N(y; mu, sigma^2) by central finite differences in each coordinate system, whose maps
+  from (mu, sigma) are written out again here;
+* the categorical Fisher by exact enumeration of the classes, with the log-softmax written out again;
+* the damped block inverse by forming J^T J / m + beta I from explicit per-example gradients.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(40)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+_TO_MU_SIGMA = {  # coordinates -> (mu, sigma)
+    "mu_sigma": lambda a, b: (a, b),
+    "mu_log_sigma": lambda a, b: (a, np.exp(b)),
+    "mu_log_var": lambda a, b: (a, np.exp(b / 2.0)),
+    "natural": lambda a, b: (-a / (2.0 * b), np.sqrt(-1.0 / (2.0 * b))),
+}
+_FROM_MU_SIGMA = {
+    "mu_sigma": lambda m, s: np.array([m, s]),
+    "mu_log_sigma": lambda m, s: np.array([m, np.log(s)]),
+    "mu_log_var": lambda m, s: np.array([m, np.log(s * s)]),
+    "natural": lambda m, s: np.array([m / (s * s), -1.0 / (2.0 * s * s)]),
+}
+
+
+def _logpdf(y, z, param):
+    m, s = _TO_MU_SIGMA[param](*z)
+    return -((y - m) ** 2) / (2.0 * s * s) - np.log(s) - 0.5 * np.log(2.0 * np.pi)
+
+
+def _score(y, z, param, h=1e-6):
+    out = []
+    for k in range(2):
+        e = np.zeros(2)
+        e[k] = h * max(1.0, abs(z[k]))
+        out.append((_logpdf(y, z + e, param) - _logpdf(y, z - e, param)) / (2 * e[k]))
+    return np.array(out)
+
+
+def _hessian(y, z, param, h=1e-4):
+    H = np.empty((2, 2) + np.shape(y))
+    for k in range(2):
+        e = np.zeros(2)
+        e[k] = h * max(1.0, abs(z[k]))
+        H[:, k] = (_score(y, z + e, param) - _score(y, z - e, param)) / (2 * e[k])
+    return H
+
+
+def gaussian_fisher_routes(mu, sigma, param):
+    """``(E[score score^T], -E[Hessian], E[score])`` at (mu, sigma) in ``param`` (quadrature of differences)."""
+    z = _FROM_MU_SIGMA[param](mu, sigma)
+    y = mu + sigma * _NODES
+    S = _score(y, z, param)  # (2, nodes)
+    F_score = (S * _WEIGHTS) @ S.T
+    F_hess = -np.einsum("abn,n->ab", _hessian(y, z, param), _WEIGHTS)
+    return F_score, F_hess, S @ _WEIGHTS
+
+
+def coordinate_jacobian(mu, sigma, frm, to, h=1e-6):
+    """``d to / d frm`` at (mu, sigma) by central differences of the composed coordinate maps."""
+    z = _FROM_MU_SIGMA[frm](mu, sigma)
+    J = np.empty((2, 2))
+    for k in range(2):
+        e = np.zeros(2)
+        e[k] = h * max(1.0, abs(z[k]))
+        J[:, k] = (_FROM_MU_SIGMA[to](*_TO_MU_SIGMA[frm](*(z + e))) - _FROM_MU_SIGMA[to](*_TO_MU_SIGMA[frm](*(z - e)))) / (2 * e[k])
+    return J
+
+
+def logvar_loss_hessian(y, mu, gamma, h=1e-4):
+    """Hessian of ``gamma/2 + (y - mu)^2 / (2 e^gamma)`` in (mu, gamma) by differences (§9.2's L up to its constant)."""
+    L = lambda z: 0.5 * z[1] + (y - z[0]) ** 2 / (2.0 * np.exp(z[1]))  # noqa: E731
+    z = np.array([mu, gamma], dtype=float)
+    H = np.empty((2, 2))
+    for a in range(2):
+        for b in range(2):
+            ea, eb = np.eye(2)[a] * h, np.eye(2)[b] * h
+            H[a, b] = (L(z + ea + eb) - L(z + ea - eb) - L(z - ea + eb) + L(z - ea - eb)) / (4 * h * h)
+    return H
+
+
+def categorical_routes(z):
+    """``(E[score score^T], E[score], Hessian of log-sum-exp by differences)`` for logits z (exact enumeration)."""
+    z = np.asarray(z, dtype=float)
+    lse = lambda v: np.max(v) + np.log(np.sum(np.exp(v - np.max(v))))  # noqa: E731
+    p = np.exp(z - lse(z))
+    K = z.size
+    scores = np.eye(K) - p  # d log p_y / dz = e_y - p, row y
+    F = (scores.T * p) @ scores
+    h = 1e-4
+    H = np.empty((K, K))
+    for a in range(K):
+        for b in range(K):
+            ea, eb = np.eye(K)[a] * h, np.eye(K)[b] * h
+            H[a, b] = (lse(z + ea + eb) - lse(z + ea - eb) - lse(z - ea + eb) + lse(z - ea - eb)) / (4 * h * h)
+    return F, p @ scores, H
+
+
+def damped_block_inverse_applied(I, G, u, beta):
+    """``(J^T J / m + beta I)^-1 u`` from per-example gradients ``outer(I[:, i], G[:, i])`` flattened row-major."""
+    m = I.shape[1]
+    J = np.array([np.outer(I[:, i], G[:, i]).ravel() for i in range(m)])
+    return np.linalg.solve(J.T @ J / m + beta * np.eye(J.shape[1]), np.ravel(u))
