@@ -9,7 +9,8 @@ Quick start::
     damped_block_direction(I, G, g, beta=1e-3, method="tengrad")
 """
 
-from theorytools.errors import HypothesisError
+from theorytools.errors import HypothesisError, NonFiniteError
+from theorytools.fisher import invariance
 from theorytools.fisher.distributions import (
     PARAMS,
     categorical_fisher,
@@ -20,6 +21,8 @@ from theorytools.fisher.distributions import (
     gaussian_mu_logvar_hessian,
     softmax,
 )
+from theorytools.fisher.empirical import empirical_fisher_iterates, fisher_iterates
+from theorytools.fisher.kl import gaussian_kl, kl_remainder
 from theorytools.fisher.tengrad import (
     damped_block_direction,
     jacobian_transpose_vector,
@@ -31,5 +34,6 @@ from theorytools.fisher.tengrad import (
 __all__ = [
     "PARAMS", "gaussian_fisher", "gaussian_coordinates", "gaussian_mean_sd", "gaussian_log_density",
     "gaussian_mu_logvar_hessian", "categorical_fisher", "softmax", "per_example_jacobian", "tengrad_gram",
-    "jacobian_vector", "jacobian_transpose_vector", "damped_block_direction", "HypothesisError",
+    "jacobian_vector", "jacobian_transpose_vector", "damped_block_direction", "gaussian_kl", "kl_remainder",
+    "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance",
 ]

@@ -4,6 +4,9 @@ from verification.mutation import Mutant as M
 
 D = "theorytools/fisher/distributions.py"
 T = "theorytools/fisher/tengrad.py"
+K = "theorytools/fisher/kl.py"
+E = "theorytools/fisher/empirical.py"
+V = "theorytools/fisher/invariance.py"
 
 MUTANTS = [
     M(D, "return np.diag([1.0 / s2, 2.0 / s2])", "return np.diag([1.0 / s2, 1.0 / s2])", "(mu, sigma): 1/sigma^2 for 2/sigma^2"),
@@ -30,5 +33,23 @@ MUTANTS = [
       "v = np.linalg.solve(beta * m * np.eye(m) + tengrad_gram(I, G) / m, jacobian_vector(I, G, U))", "TENGraD: gram / m twice"),
     M(T, "out = (U - jacobian_transpose_vector(I, G, v)) / beta", "out = (U - jacobian_transpose_vector(I, G, v) / m) / beta",
       "TENGraD: extra 1/m on J^T v"),
+    M(K, "(s1 * s1 + (m1 - m2) ** 2) / (2.0 * s2 * s2)", "(s1 * s1 + (m1 - m2) ** 2) / (2.0 * s1 * s1)",
+      "KL: divided by the first variance"),
+    M(K, "return float(np.log(s2 / s1)", "return float(np.log(s1 / s2)", "KL: log ratio inverted"),
+    M(K, "out.append(kl - 0.5 * e * e * d @ F @ d)", "out.append(kl - e * e * d @ F @ d)", "KL remainder without the 1/2"),
+    M(E, "th[k + 1] = (1.0 - a[k] * abs(th[k]) ** (-2.0 * xi)) * th[k]", "th[k + 1] = (1.0 - a[k] * abs(th[k]) ** (2.0 * xi)) * th[k]",
+      "§11.1 as printed in the middle: (theta^2)^xi without the inverse"),
+    M(E, "return float(theta0) * np.concatenate([[1.0], np.cumprod(1.0 - a)])",
+      "return float(theta0) * np.concatenate([[1.0], np.cumprod(1.0 - a / 2.0)])", "Fisher iteration with F = 2"),
+    M(V, "r2, r3, r4 = d * d + v, d**3 + 3 * d * v, d**4 + 6 * d * d * v + 3 * v * v",
+      "r2, r3, r4 = d * d + v, d**3 + 3 * d * v, d**4 + 6 * d * d * v + v * v", "empirical Fisher: E r^4 with v^2 for 3 v^2"),
+    M(V, "return np.array([[e, 2.0 * r * e], [2.0 * r * e, 2.0 * (self.s_d**2 + r * r) * e]])",
+      "return np.array([[e, r * e], [r * e, 2.0 * (self.s_d**2 + r * r) * e]])", "Hessian of h: off-diagonal without the 2"),
+    M(V, "return np.array([[1.0, 2.0 * self.a * g2], [2.0 * self.c * g1, self.b]])",
+      "return np.array([[1.0, 2.0 * self.c * g1], [2.0 * self.a * g2, self.b]])", "Jacobian of zeta transposed"),
+    M(V, "return max(2.0 * abs(self.a), 2.0 * abs(self.c))", "return max(abs(self.a), abs(self.c))",
+      "C of eq. 12 without the 2 of the component Hessians"),
+    M(V, "return err, 0.5 * problem.C * np.sqrt(2.0) * float(d_gamma @ d_gamma)",
+      "return err, 0.25 * problem.C * np.sqrt(2.0) * float(d_gamma @ d_gamma)", "eq. 12 with the printed extra 1/2"),
     M(T, "A = J.T @ J / m + beta * np.eye(J.shape[1])", "A = J.T @ J + beta * np.eye(J.shape[1])", "explicit block without 1/m"),
 ]

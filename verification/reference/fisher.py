@@ -106,3 +106,104 @@ def damped_block_inverse_applied(I, G, u, beta):
     m = I.shape[1]
     J = np.array([np.outer(I[:, i], G[:, i]).ravel() for i in range(m)])
     return np.linalg.solve(J.T @ J / m + beta * np.eye(J.shape[1]), np.ravel(u))
+
+
+def kl_hessian_by_differences(z, param, direction, h=1e-4):
+    """Hessian in theta' at theta' = z of KL(z || theta') (``"forward"``) or KL(theta' || z), from the closed-form KL of
+    two Gaussians written out again here, by second differences."""
+    def kl(a, b):
+        m1, s1 = _TO_MU_SIGMA[param](*a)
+        m2, s2 = _TO_MU_SIGMA[param](*b)
+        return np.log(s2 / s1) + (s1 * s1 + (m1 - m2) ** 2) / (2 * s2 * s2) - 0.5
+
+    f = (lambda w: kl(z, w)) if direction == "forward" else (lambda w: kl(w, z))
+    z = np.asarray(z, dtype=float)
+    H = np.empty((2, 2))
+    for a in range(2):
+        for b in range(2):
+            ea, eb = np.eye(2)[a] * h * max(1, abs(z[a])), np.eye(2)[b] * h * max(1, abs(z[b]))
+            H[a, b] = (f(z + ea + eb) - f(z + ea - eb) - f(z - ea + eb) + f(z - ea - eb)) / (4 * ea[a] * eb[b])
+    return H
+
+
+def section_11_1_iterates(theta0, alphas, xi):
+    """The right-hand side of §11.1's iteration, (1 - alpha_k |theta_k|^{-2 xi}) theta_k, one step at a time."""
+    th = [float(theta0)]
+    for a in alphas:
+        th.append((1.0 - a * abs(th[-1]) ** (-2.0 * xi)) * th[-1])
+    return np.array(th)
+
+
+def gamma_curvatures(problem, gamma, h=1e-5):
+    """``(F_gamma, F-bar_gamma, H_gamma)`` computed directly in gamma coordinates for the §12 model: scores of
+    log N(y; mu, sigma^2) at theta = zeta(gamma) by central differences in gamma, averaged by quadrature over the model
+    (F) or the data (F-bar); H by second differences of h(zeta(gamma)), with h = E_data[-log p] written out again."""
+    def logp(y, g):
+        mu, ls = problem.zeta(g)
+        return -((y - mu) ** 2) * np.exp(-2 * ls) / 2 - ls
+
+    def score(y, g):
+        return np.array([(logp(y, g + e) - logp(y, g - e)) / (2 * h) for e in np.eye(2) * h])
+
+    gamma = np.asarray(gamma, dtype=float)
+    mu, ls = problem.zeta(gamma)
+    S_model = score(mu + np.exp(ls) * _NODES, gamma)
+    S_data = score(problem.m_d + problem.s_d * _NODES, gamma)
+    F = (S_model * _WEIGHTS) @ S_model.T
+    Fbar = (S_data * _WEIGHTS) @ S_data.T
+
+    def hfun(g):
+        m, s = problem.zeta(g)
+        return s + (problem.s_d**2 + (problem.m_d - m) ** 2) * np.exp(-2 * s) / 2
+
+    k = 1e-4
+    H = np.empty((2, 2))
+    for a in range(2):
+        for b in range(2):
+            ea, eb = np.eye(2)[a] * k, np.eye(2)[b] * k
+            H[a, b] = (hfun(gamma + ea + eb) - hfun(gamma + ea - eb) - hfun(gamma - ea + eb) + hfun(gamma - ea - eb)) / (4 * k * k)
+    return F, Fbar, H
+
+
+def stationary_gamma(problem):
+    """gamma* with zeta(gamma*) = (m_d, ln s_d), the minimizer of h, by Newton's method on zeta (started at 0)."""
+    target = np.array([problem.m_d, np.log(problem.s_d)])
+    g = np.zeros(2)
+    for _ in range(50):
+        g = g - np.linalg.solve(problem.zeta_jacobian(g), problem.zeta(g) - target)
+    return g
+
+
+def hessian_transformation(problem, gamma, h=1e-5):
+    """The two terms of the chain rule for the Hessian of h(zeta(gamma)): ``(J^T H_theta J, sum_i (dh/dtheta_i) H_[zeta]_i)``
+    (the second is why the Hessian is not invariant away from stationary points), everything by differences."""
+    gamma = np.asarray(gamma, dtype=float)
+    th = problem.zeta(gamma)
+    J = np.array([(problem.zeta(gamma + e) - problem.zeta(gamma - e)) / (2 * h) for e in np.eye(2) * h]).T
+
+    def hfun(t):
+        return t[1] + (problem.s_d**2 + (problem.m_d - t[0]) ** 2) * np.exp(-2 * t[1]) / 2
+
+    k = 1e-4
+    Ht = np.empty((2, 2))
+    for a in range(2):
+        for b in range(2):
+            ea, eb = np.eye(2)[a] * k, np.eye(2)[b] * k
+            Ht[a, b] = (hfun(th + ea + eb) - hfun(th + ea - eb) - hfun(th - ea + eb) + hfun(th - ea - eb)) / (4 * k * k)
+    grad = np.array([(hfun(th + e) - hfun(th - e)) / (2 * h) for e in np.eye(2) * h])
+    return J.T @ Ht @ J, sum(grad[i] * zeta_component_hessians(problem)[i] for i in range(2))
+
+
+def zeta_component_hessians(problem, k=1e-3):
+    """H_[zeta]_i by second differences (exact for the quadratic zeta up to rounding)."""
+    out = []
+    for i in range(2):
+        H = np.empty((2, 2))
+        for a in range(2):
+            for b in range(2):
+                ea, eb = np.eye(2)[a] * k, np.eye(2)[b] * k
+                f = lambda g: problem.zeta(g)[i]  # noqa: E731
+                z0 = np.zeros(2)
+                H[a, b] = (f(z0 + ea + eb) - f(z0 + ea - eb) - f(z0 - ea + eb) + f(z0 - ea - eb)) / (4 * k * k)
+        out.append(H)
+    return out
