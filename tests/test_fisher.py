@@ -135,6 +135,32 @@ def test_invariance_problem_closed_forms_match_quadrature_and_differences(mu, ls
     assert np.allclose(P.grad(th), fd, rtol=1e-6, atol=1e-7)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), K=st.integers(2, 4))
+def test_section13_natural_gradient_minimizes_the_quadratic_model_with_minimum_norm(seed, K):
+    rng = np.random.default_rng(seed)
+    x = np.hstack([rng.standard_normal((8, 2)), np.ones((8, 1))])
+    P = FI.quadratic_model.SoftmaxRegression(x, rng.integers(0, K, 8), K)
+    th = rng.standard_normal(3 * K)
+    star = FI.quadratic_model.min_norm_natural_gradient(P, th)
+    F, g = P.fisher(th), P.grad(th)
+    assert np.allclose(F @ star, -g, atol=1e-9)
+    assert np.allclose(star, np.linalg.lstsq(F, -g, rcond=1e-12)[0], atol=1e-8)  # the minimum-norm solution
+    d = rng.standard_normal(3 * K)
+    assert np.isclose(FI.quadratic_model.quadratic_model(P, th, d), FI.quadratic_model.quadratic_model_as_distances(P, th, d),
+                      rtol=1e-10)
+    assert FI.quadratic_model.quadratic_model(P, th, star) - P.h(th) >= FI.quadratic_model.improvement_bound(P, th) - 1e-12
+
+
+@settings(max_examples=40, deadline=None)
+@given(z=st.lists(st.floats(-12, 12), min_size=2, max_size=6))
+def test_categorical_fisher_pinv_is_the_pseudo_inverse_even_with_tiny_probabilities(z):
+    F, Fp = FI.categorical_fisher(z), FI.categorical_fisher_pinv(z)
+    scale = np.max(np.abs(Fp))
+    assert np.allclose(F @ Fp @ F, F, atol=1e-12) and np.allclose(Fp @ F @ Fp, Fp, atol=1e-9 * scale)
+    assert np.allclose(Fp @ np.ones(len(z)), 0.0, atol=1e-9 * scale)
+
+
 def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="sigma must be finite and > 0"):
         FI.gaussian_fisher(0.0, 0.0, "mu_sigma")
@@ -163,6 +189,8 @@ PLANTED = {
     "empirical_fisher_section_11_1": (FE, "fisher_iterates", lambda real: lambda th0, a, n: real(th0, np.asarray(a) * 1.001, n)),
     "reparameterization_invariance": (FI.invariance.GaussianFitProblem, "empirical_fisher",
                                       lambda real: lambda self, th: real(self, th) + 1e-3 * np.eye(2)),
+    "section13_quadratic_model": (FI.quadratic_model, "min_norm_natural_gradient",
+                                  lambda real: lambda P, th: real(P, th) + 0.01 * np.ones_like(real(P, th))),
     "tengrad_forms_agree": (FT, "jacobian_vector", lambda real: lambda I, G, g: np.sum((g.T @ I) * G, axis=0) * 1.001),
 }
 

@@ -10,10 +10,11 @@ Quick start::
 """
 
 from theorytools.errors import HypothesisError, NonFiniteError
-from theorytools.fisher import invariance
+from theorytools.fisher import invariance, quadratic_model
 from theorytools.fisher.distributions import (
     PARAMS,
     categorical_fisher,
+    categorical_fisher_pinv,
     gaussian_coordinates,
     gaussian_fisher,
     gaussian_log_density,
@@ -33,7 +34,7 @@ from theorytools.fisher.tengrad import (
 
 __all__ = [
     "PARAMS", "gaussian_fisher", "gaussian_coordinates", "gaussian_mean_sd", "gaussian_log_density",
-    "gaussian_mu_logvar_hessian", "categorical_fisher", "softmax", "per_example_jacobian", "tengrad_gram",
+    "gaussian_mu_logvar_hessian", "categorical_fisher", "categorical_fisher_pinv", "softmax", "per_example_jacobian", "tengrad_gram",
     "jacobian_vector", "jacobian_transpose_vector", "damped_block_direction", "gaussian_kl", "kl_remainder",
-    "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance",
+    "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance", "quadratic_model",
 ]

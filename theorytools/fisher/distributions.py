@@ -110,3 +110,14 @@ def categorical_fisher(z) -> np.ndarray:
         raise ValueError(f"z must be a finite, non-empty vector of logits, got shape {z.shape}")
     p = softmax(z)
     return np.diag(p) - np.outer(p, p)
+
+
+def categorical_fisher_pinv(z) -> np.ndarray:
+    """``F_R^+`` for F_R = diag(p) - p p^T, as ``(F_R + 1 1^T / K)^-1 - 1 1^T / K`` (exact: the null space of F_R is
+    spanned by 1).  A generic pseudo-inverse is unreliable here: rounding leaves the null eigenvalue at ~eps max(p),
+    which exceeds the default cut eps * lambda_max(F_R) when some p_k is small (p = (0.992, 0.008): 2e-15 relative),
+    and 1/(that eigenvalue) then swamps the result."""
+    F = categorical_fisher(z)
+    K = F.shape[0]
+    U = np.full((K, K), 1.0 / K)
+    return np.linalg.inv(F + U) - U

@@ -105,7 +105,7 @@ def one_step_discrepancy(problem, gamma, alpha, kind="fisher") -> tuple:
 def path_gap(problem, gamma0, alpha, T: float, kind="fisher") -> float:
     """Largest distance between the theta-space NGD path and the gamma-space one mapped through zeta, over T/alpha steps
     of size alpha (§12: the two agree as alpha -> 0)."""
-    steps = int(round(T / alpha))
+    steps = round(T / alpha)
     th, ga, gap = problem.zeta(gamma0), np.asarray(gamma0, dtype=float), 0.0
     for _ in range(steps):
         th = ng_step_theta(problem, th, alpha, kind)

@@ -305,3 +305,49 @@ def reparameterization_invariance(case, rng):
                    f"{slopes['fisher']:.3f} (F), {slopes['empirical_fisher']:.3f} (F-bar); path gap order {vp.details['slope']:.3f}",
                    {"hessian_gap": gaps, "one_step_orders": slopes, "path_gaps": path}).with_series(
         k=path_alphas, exact=np.array(path), xlabel="alpha", ylabel="max |zeta(gamma path) - theta path|", exact_label="path gap")
+
+
+def _section13_cases(profile, seed):
+    rng = np.random.default_rng([seed, 13])
+    x = np.hstack([rng.standard_normal((12, 2)), np.ones((12, 1))])
+    prob = FI.quadratic_model.SoftmaxRegression(x, rng.integers(0, 3, 12), 3)
+    return [Case("softmax regression, K = 3, p = 3 (with bias), |S| = 12", {"problem": prob, "theta": 0.5 * rng.standard_normal(9)})]
+
+
+@check(source=f"{MARTENS} §13 (M(delta) as a sum of F_R-weighted squared distances; the bound on M(delta) - h; the "
+              "minimum-norm natural gradient when F is singular)", family="fisher", kind="deterministic", hypotheses="none",
+       rule="F and grad h == class enumeration of differenced scores and differences of h (rtol 1e-6); M(delta) == the "
+            "distance form with the corrected sign (rtol 1e-10) at 5 random delta; the printed sign gives M(-delta) instead "
+            "(differs by > 1e-3); delta* = -F^+ grad h satisfies F delta* = -grad h (atol 1e-10), is orthogonal to the null "
+            "space of F (minimum norm; F singular), M(delta) >= M(delta*) at 20 random delta, and M(delta*) - h >= the bound, "
+            "which equals -(1/(2|S|)) sum (1 - p_y)/p_y in closed form (rtol 1e-10)",
+       instances=_section13_cases)
+def section13_quadratic_model(case, rng):
+    P, th = case.params["problem"], case.params["theta"]
+    Q = FI.quadratic_model
+    F_ref, g_ref = RF.softmax_regression_routes(P, th)
+    F, g = P.fisher(th), P.grad(th)
+    verdicts = [Verdict.close(F, F_ref, rtol=1e-6, atol=1e-9, what="F vs enumeration"),
+                Verdict.close(g, g_ref, rtol=1e-6, atol=1e-9, what="grad h vs differences")]
+    ds = rng.standard_normal((5, th.size))
+    M = [Q.quadratic_model(P, th, d) for d in ds]
+    verdicts.append(Verdict.close([Q.quadratic_model_as_distances(P, th, d) for d in ds], M, rtol=1e-10, what="distance form"))
+    printed = [Q.quadratic_model_as_distances(P, th, -d) for d in ds]  # |J(-d) - t| = |J d + t|: the printed sign
+    gap = float(np.max(np.abs(np.array(printed) - M) / np.abs(M)))
+    star = Q.min_norm_natural_gradient(P, th)
+    lam, V = np.linalg.eigh(F_ref)
+    null = V[:, lam < 1e-10 * lam[-1]]
+    verdicts += [Verdict.close(F @ star, -g, rtol=0.0, atol=1e-10, what="F delta* + grad h"),
+                 Verdict.close(null.T @ star, 0.0, rtol=0.0, atol=1e-10, what="delta* against null(F)")]
+    Ms = Q.quadratic_model(P, th, star)
+    others = [Q.quadratic_model(P, th, star + 0.3 * d) for d in rng.standard_normal((20, th.size))]
+    bound = Q.improvement_bound(P, th)
+    verdicts.append(Verdict.close(bound, RF.section13_bound(P, th), rtol=1e-10, what="the bound vs -(1/2|S|) sum (1 - p_y)/p_y"))
+    v = Verdict.all_of(verdicts, "§13")
+    if v.failed:
+        return v
+    ok = gap > 1e-3 and min(others) >= Ms - 1e-12 and Ms - P.h(th) >= bound - 1e-12 and null.shape[1] > 0
+    return Verdict(PASS if ok else FAIL, "deterministic",
+                   f"M(delta) == the corrected distance form; the printed sign is off by {gap:.3g} relative (it is M(-delta)); "
+                   f"F singular (null dimension {null.shape[1]}), the min-norm delta* minimizes M: M(delta*) - h = {Ms - P.h(th):.4g} "
+                   f">= bound {bound:.4g}", {"printed_sign_gap": gap, "bound": bound, "improvement": Ms - P.h(th)})

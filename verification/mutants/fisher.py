@@ -7,6 +7,7 @@ T = "theorytools/fisher/tengrad.py"
 K = "theorytools/fisher/kl.py"
 E = "theorytools/fisher/empirical.py"
 V = "theorytools/fisher/invariance.py"
+Q = "theorytools/fisher/quadratic_model.py"
 
 MUTANTS = [
     M(D, "return np.diag([1.0 / s2, 2.0 / s2])", "return np.diag([1.0 / s2, 1.0 / s2])", "(mu, sigma): 1/sigma^2 for 2/sigma^2"),
@@ -51,5 +52,14 @@ MUTANTS = [
       "C of eq. 12 without the 2 of the component Hessians"),
     M(V, "return err, 0.5 * problem.C * np.sqrt(2.0) * float(d_gamma @ d_gamma)",
       "return err, 0.25 * problem.C * np.sqrt(2.0) * float(d_gamma @ d_gamma)", "eq. 12 with the printed extra 1/2"),
+    M(Q, "r = J @ delta - t", "r = J @ delta + t", "§13 distance form with the printed sign"),
+    M(Q, "return -0.5 * float(np.mean([g @ categorical_fisher_pinv", "return -float(np.mean([g @ categorical_fisher_pinv",
+      "§13 bound without the 1/2"),
+    M(D, "return np.linalg.inv(F + U) - U", "return np.linalg.inv(F + U)", "F_R^+ without removing the 1 1^T / K"),
+    M(Q, "return -np.linalg.pinv(problem.fisher(theta), hermitian=True) @ problem.grad(theta)",
+      "return -np.linalg.pinv(problem.fisher(theta) + 1e-3 * np.eye(problem.grad(theta).size), hermitian=True) @ problem.grad(theta)",
+      "natural gradient damped instead of the minimum-norm pseudo-inverse"),
+    M(Q, "return -np.einsum(\"skp,sk->p\", self.jacobians(), self.log_r_gradients(theta)) / len(self.y)",
+      "return np.einsum(\"skp,sk->p\", self.jacobians(), self.log_r_gradients(theta)) / len(self.y)", "grad h with grad log r's sign"),
     M(T, "A = J.T @ J / m + beta * np.eye(J.shape[1])", "A = J.T @ J + beta * np.eye(J.shape[1])", "explicit block without 1/m"),
 ]

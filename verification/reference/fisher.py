@@ -14,6 +14,20 @@ import numpy as np
 _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(40)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
+def hessian_by_differences(f, z, steps) -> np.ndarray:
+    """Second central differences of a scalar f at z, with step ``steps[a]`` in coordinate a (one routine for every
+    Hessian route here; rounding ~ eps |f| / step^2, truncation ~ step^2 times the fourth derivative)."""
+    z = np.asarray(z, dtype=float)
+    n = z.size
+    steps = np.broadcast_to(np.asarray(steps, dtype=float), (n,))
+    H = np.empty((n, n))
+    for a in range(n):
+        for b in range(n):
+            ea, eb = np.eye(n)[a] * steps[a], np.eye(n)[b] * steps[b]
+            H[a, b] = (f(z + ea + eb) - f(z + ea - eb) - f(z - ea + eb) + f(z - ea - eb)) / (4 * steps[a] * steps[b])
+    return H
+
+
 _TO_MU_SIGMA = {  # coordinates -> (mu, sigma)
     "mu_sigma": lambda a, b: (a, b),
     "mu_log_sigma": lambda a, b: (a, np.exp(b)),
@@ -75,13 +89,7 @@ def coordinate_jacobian(mu, sigma, frm, to, h=1e-6):
 def logvar_loss_hessian(y, mu, gamma, h=1e-4):
     """Hessian of ``gamma/2 + (y - mu)^2 / (2 e^gamma)`` in (mu, gamma) by differences (§9.2's L up to its constant)."""
     L = lambda z: 0.5 * z[1] + (y - z[0]) ** 2 / (2.0 * np.exp(z[1]))  # noqa: E731
-    z = np.array([mu, gamma], dtype=float)
-    H = np.empty((2, 2))
-    for a in range(2):
-        for b in range(2):
-            ea, eb = np.eye(2)[a] * h, np.eye(2)[b] * h
-            H[a, b] = (L(z + ea + eb) - L(z + ea - eb) - L(z - ea + eb) + L(z - ea - eb)) / (4 * h * h)
-    return H
+    return hessian_by_differences(L, [mu, gamma], h)
 
 
 def categorical_routes(z):
@@ -92,13 +100,7 @@ def categorical_routes(z):
     K = z.size
     scores = np.eye(K) - p  # d log p_y / dz = e_y - p, row y
     F = (scores.T * p) @ scores
-    h = 1e-4
-    H = np.empty((K, K))
-    for a in range(K):
-        for b in range(K):
-            ea, eb = np.eye(K)[a] * h, np.eye(K)[b] * h
-            H[a, b] = (lse(z + ea + eb) - lse(z + ea - eb) - lse(z - ea + eb) + lse(z - ea - eb)) / (4 * h * h)
-    return F, p @ scores, H
+    return F, p @ scores, hessian_by_differences(lse, z, 1e-4)
 
 
 def damped_block_inverse_applied(I, G, u, beta):
@@ -118,12 +120,7 @@ def kl_hessian_by_differences(z, param, direction, h=1e-4):
 
     f = (lambda w: kl(z, w)) if direction == "forward" else (lambda w: kl(w, z))
     z = np.asarray(z, dtype=float)
-    H = np.empty((2, 2))
-    for a in range(2):
-        for b in range(2):
-            ea, eb = np.eye(2)[a] * h * max(1, abs(z[a])), np.eye(2)[b] * h * max(1, abs(z[b]))
-            H[a, b] = (f(z + ea + eb) - f(z + ea - eb) - f(z - ea + eb) + f(z - ea - eb)) / (4 * ea[a] * eb[b])
-    return H
+    return hessian_by_differences(f, z, h * np.maximum(1.0, np.abs(z)))
 
 
 def section_11_1_iterates(theta0, alphas, xi):
@@ -156,13 +153,7 @@ def gamma_curvatures(problem, gamma, h=1e-5):
         m, s = problem.zeta(g)
         return s + (problem.s_d**2 + (problem.m_d - m) ** 2) * np.exp(-2 * s) / 2
 
-    k = 1e-4
-    H = np.empty((2, 2))
-    for a in range(2):
-        for b in range(2):
-            ea, eb = np.eye(2)[a] * k, np.eye(2)[b] * k
-            H[a, b] = (hfun(gamma + ea + eb) - hfun(gamma + ea - eb) - hfun(gamma - ea + eb) + hfun(gamma - ea - eb)) / (4 * k * k)
-    return F, Fbar, H
+    return F, Fbar, hessian_by_differences(hfun, gamma, 1e-4)
 
 
 def stationary_gamma(problem):
@@ -184,26 +175,41 @@ def hessian_transformation(problem, gamma, h=1e-5):
     def hfun(t):
         return t[1] + (problem.s_d**2 + (problem.m_d - t[0]) ** 2) * np.exp(-2 * t[1]) / 2
 
-    k = 1e-4
-    Ht = np.empty((2, 2))
-    for a in range(2):
-        for b in range(2):
-            ea, eb = np.eye(2)[a] * k, np.eye(2)[b] * k
-            Ht[a, b] = (hfun(th + ea + eb) - hfun(th + ea - eb) - hfun(th - ea + eb) + hfun(th - ea - eb)) / (4 * k * k)
+    Ht = hessian_by_differences(hfun, th, 1e-4)
     grad = np.array([(hfun(th + e) - hfun(th - e)) / (2 * h) for e in np.eye(2) * h])
     return J.T @ Ht @ J, sum(grad[i] * zeta_component_hessians(problem)[i] for i in range(2))
 
 
 def zeta_component_hessians(problem, k=1e-3):
     """H_[zeta]_i by second differences (exact for the quadratic zeta up to rounding)."""
-    out = []
-    for i in range(2):
-        H = np.empty((2, 2))
-        for a in range(2):
-            for b in range(2):
-                ea, eb = np.eye(2)[a] * k, np.eye(2)[b] * k
-                f = lambda g: problem.zeta(g)[i]  # noqa: E731
-                z0 = np.zeros(2)
-                H[a, b] = (f(z0 + ea + eb) - f(z0 + ea - eb) - f(z0 - ea + eb) + f(z0 - ea - eb)) / (4 * k * k)
-        out.append(H)
-    return out
+    return [hessian_by_differences(lambda g, i=i: problem.zeta(g)[i], np.zeros(2), k) for i in range(2)]
+
+
+def softmax_regression_routes(problem, theta, h=1e-6):
+    """``(F, grad h)`` for §13's softmax regression: F = mean over x of E_{y ~ p(.|x)}[score score^T] by enumerating
+    the classes (scores d log p_y / d theta by differences), grad h by central differences of h."""
+    theta = np.asarray(theta, dtype=float)
+    K, x = problem.K, np.asarray(problem.x, dtype=float)
+
+    def logp(th, xi):
+        z = th.reshape(K, -1) @ xi
+        return z - (np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))))
+
+    F = np.zeros((theta.size, theta.size))
+    for xi in x:
+        p = np.exp(logp(theta, xi))
+        S = np.array([(logp(theta + e, xi) - logp(theta - e, xi)) / (2 * h) for e in np.eye(theta.size) * h])  # (P, K)
+        F += (S * p) @ S.T
+    grad = np.array([(problem.h(theta + e) - problem.h(theta - e)) / (2 * h) for e in np.eye(theta.size) * h])
+    return F / len(x), grad
+
+
+def section13_bound(problem, theta):
+    """§13's bound for softmax regression in closed form: with g = e_y - p (1^T g = 0), F_R (diag(1/p) g) = g, so
+    g^T F_R^+ g = sum_k g_k^2 / p_k = (1 - p_y) / p_y and the bound is -(1/(2|S|)) sum (1 - p_y) / p_y."""
+    th = np.asarray(theta, dtype=float).reshape(problem.K, -1)
+    z = np.asarray(problem.x, dtype=float) @ th.T
+    p = np.exp(z - z.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    py = p[np.arange(len(problem.y)), np.asarray(problem.y, dtype=int)]
+    return -0.5 * float(np.mean((1.0 - py) / py))
