@@ -92,7 +92,8 @@ class Verdict:
     @classmethod
     def close(cls, value, reference, rtol: float, atol: float = 0.0, what: str = "value") -> "Verdict":
         """``|value - reference| <= atol + rtol |reference|`` elementwise."""
-        value, reference = np.asarray(value, dtype=float), np.asarray(reference, dtype=float)
+        # a scalar reference (e.g. 0) broadcasts; the failure message indexes both arrays
+        value, reference = np.broadcast_arrays(np.asarray(value, dtype=float), np.asarray(reference, dtype=float))
         bad_input = _non_finite(what=what, value=value, reference=reference)
         if bad_input:
             return cls(FAIL, "deterministic", bad_input)
