@@ -354,3 +354,16 @@ def test_every_deeplinear_check_family_fails_on_a_planted_formula(monkeypatch, n
         assert f"deeplinear.{name}" in _failed(f"deeplinear.{name}")
     finally:
         CD._figure1_run.cache_clear()
+
+
+def test_figure1_digits_is_skipped_with_the_install_hint_without_scikit_learn(monkeypatch):
+    def missing(*a, **k):
+        raise ImportError("Figure 1D needs scikit-learn: pip install 'theorytools[datasets]'")
+
+    monkeypatch.setattr(D.figure1, "digits_data", missing)
+    CD._figure1_run.cache_clear()
+    try:
+        res = [r for r in run_checks("quick", only="figure1_wall_clock", seed=0) if "1D" in r.instance]
+    finally:
+        CD._figure1_run.cache_clear()
+    assert [r.verdict.status for r in res] == ["SKIPPED"] and "theorytools[datasets]" in res[0].verdict.message
