@@ -161,6 +161,19 @@ def test_categorical_fisher_pinv_is_the_pseudo_inverse_even_with_tiny_probabilit
     assert np.allclose(Fp @ np.ones(len(z)), 0.0, atol=1e-9 * scale)
 
 
+@settings(max_examples=20, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n_hidden=st.integers(1, 4))
+def test_network_jacobian_and_natural_parameter_ggn_equal_fisher(seed, n_hidden):
+    rng = np.random.default_rng(seed)
+    net = FI.ggn.TanhNet(2, n_hidden, 3)
+    th, X = rng.standard_normal(net.P), rng.standard_normal((4, 2))
+    J = net.jacobian(th, X[0])
+    Jfd = np.array([(net.output(th + e, X[0]) - net.output(th - e, X[0])) / 2e-6 for e in np.eye(net.P) * 1e-6]).T
+    assert np.allclose(J, Jfd, rtol=1e-6, atol=1e-8)
+    for kind, Y in (("gaussian_mean", rng.standard_normal((4, 3))), ("categorical", rng.integers(0, 3, 4))):
+        assert np.allclose(FI.ggn.ggn(net, th, X, Y, kind), FI.ggn.fisher(net, th, X, kind), rtol=1e-12, atol=1e-15)
+
+
 def test_bad_inputs_name_the_argument():
     with pytest.raises(ValueError, match="sigma must be finite and > 0"):
         FI.gaussian_fisher(0.0, 0.0, "mu_sigma")
@@ -191,6 +204,8 @@ PLANTED = {
                                       lambda real: lambda self, th: real(self, th) + 1e-3 * np.eye(2)),
     "section13_quadratic_model": (FI.quadratic_model, "min_norm_natural_gradient",
                                   lambda real: lambda P, th: real(P, th) + 0.01 * np.ones_like(real(P, th))),
+    "fisher_equals_ggn_in_natural_parameters": (FI.ggn, "loss_hessian",
+                                                lambda real: lambda kind, y, z: real(kind, y, z) * (1.0 + 1e-3 * (kind == "categorical"))),
     "tengrad_forms_agree": (FT, "jacobian_vector", lambda real: lambda I, G, g: np.sum((g.T @ I) * G, axis=0) * 1.001),
 }
 

@@ -10,7 +10,7 @@ Quick start::
 """
 
 from theorytools.errors import HypothesisError, NonFiniteError
-from theorytools.fisher import invariance, quadratic_model
+from theorytools.fisher import ggn, invariance, quadratic_model
 from theorytools.fisher.distributions import (
     PARAMS,
     categorical_fisher,
@@ -36,5 +36,5 @@ __all__ = [
     "PARAMS", "gaussian_fisher", "gaussian_coordinates", "gaussian_mean_sd", "gaussian_log_density",
     "gaussian_mu_logvar_hessian", "categorical_fisher", "categorical_fisher_pinv", "softmax", "per_example_jacobian", "tengrad_gram",
     "jacobian_vector", "jacobian_transpose_vector", "damped_block_direction", "gaussian_kl", "kl_remainder",
-    "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance", "quadratic_model",
+    "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance", "quadratic_model", "ggn",
 ]

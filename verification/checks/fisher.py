@@ -353,3 +353,42 @@ def section13_quadratic_model(case, rng):
                    f"M(delta) == the corrected distance form; the printed sign is off by {gap:.3g} relative (it is M(-delta)); "
                    f"F singular (null dimension {null.shape[1]}), the min-norm delta* minimizes M: M(delta*) - h = {Ms - P.h(th):.4g} "
                    f">= bound {bound:.4g}", {"printed_sign_gap": gap, "bound": bound, "improvement": Ms - P.h(th)})
+
+
+def _ggn_cases(profile, seed):
+    rng = np.random.default_rng([seed, 8])
+    net = FI.ggn.TanhNet(3, 4, 2)
+    theta, X = rng.standard_normal(net.P), rng.standard_normal((6, 3))
+    data = {"gaussian_mean": rng.standard_normal((6, 2)), "categorical": rng.integers(0, 2, 6),
+            "gaussian_mu_logvar": 3.0 * rng.standard_normal(6)}
+    return [Case(f"tanh net 3-4-2, 6 inputs, output model {k}", {"net": net, "theta": theta, "X": X, "Y": data[k], "kind": k})
+            for k in FI.ggn.OUTPUTS]
+
+
+@check(source=f"{MARTENS} eqs 7-8 and §9.2 (Fisher = GGN when R_(y|z) is an exponential family in its natural "
+              "parameters z; the (mu, log sigma^2) Gaussian gives no valid GGN)", family="fisher", kind="deterministic",
+       hypotheses="none",
+       rule="fisher == mean_x E_(y ~ R)[score score^T] with differenced scores and exact quadrature/enumeration over y "
+            "(rtol 1e-6); ggn on data == mean J^T H_L J with J and H_L by differences (rtol 1e-5); for the Gaussian mean and "
+            "the categorical (natural parameters) ggn == fisher on any data (rtol 1e-12); for (mu, log sigma^2) they differ, "
+            "and on this data the GGN has a negative eigenvalue while F is PSD",
+       instances=_ggn_cases)
+def fisher_equals_ggn_in_natural_parameters(case, rng):
+    net, th, X, Y, kind = (case.params[k] for k in ("net", "theta", "X", "Y", "kind"))
+    F, G = FI.ggn.fisher(net, th, X, kind), FI.ggn.ggn(net, th, X, Y, kind)
+    scale = np.max(np.abs(F))
+    verdicts = [Verdict.close(F, RF.network_fisher_by_scores(net, th, X, kind), rtol=1e-6, atol=1e-8 * scale,
+                              what="F vs E[score score^T]"),
+                Verdict.close(G, RF.network_ggn_by_differences(net, th, X, Y, kind), rtol=1e-5, atol=1e-6 * np.max(np.abs(G)),
+                              what="GGN vs differences")]
+    v = Verdict.all_of(verdicts, "Fisher and GGN")
+    if v.failed:
+        return v
+    gap = float(np.max(np.abs(G - F)) / scale)
+    lam_G, lam_F = float(np.linalg.eigvalsh(G)[0]), float(np.linalg.eigvalsh(F)[0])
+    if kind == "gaussian_mu_logvar":
+        ok = gap > 1e-3 and lam_G < -1e-6 and lam_F > -1e-12 * scale
+    else:
+        ok = gap <= 1e-12
+    return Verdict(PASS if ok else FAIL, "deterministic", f"{kind}: |GGN - F| / |F| = {gap:.3g}; smallest eigenvalues GGN "
+                   f"{lam_G:.3g}, F {lam_F:.3g}", {"gap": gap, "min_eig_ggn": lam_G, "min_eig_fisher": lam_F})

@@ -8,6 +8,7 @@ K = "theorytools/fisher/kl.py"
 E = "theorytools/fisher/empirical.py"
 V = "theorytools/fisher/invariance.py"
 Q = "theorytools/fisher/quadratic_model.py"
+N = "theorytools/fisher/ggn.py"
 
 MUTANTS = [
     M(D, "return np.diag([1.0 / s2, 2.0 / s2])", "return np.diag([1.0 / s2, 1.0 / s2])", "(mu, sigma): 1/sigma^2 for 2/sigma^2"),
@@ -61,5 +62,11 @@ MUTANTS = [
       "natural gradient damped instead of the minimum-norm pseudo-inverse"),
     M(Q, "return -np.einsum(\"skp,sk->p\", self.jacobians(), self.log_r_gradients(theta)) / len(self.y)",
       "return np.einsum(\"skp,sk->p\", self.jacobians(), self.log_r_gradients(theta)) / len(self.y)", "grad h with grad log r's sign"),
+    M(N, "dW1 = (W2 * (1.0 - a * a))[:, :, None] * x[None, None, :]", "dW1 = W2[:, :, None] * x[None, None, :]",
+      "network Jacobian without tanh'"),
+    M(N, "return np.diag([np.exp(-z[1]), 0.5])", "return np.diag([np.exp(-z[1]), 2.0])", "F_R of (mu, log sigma^2): 2 for 1/2"),
+    M(N, "        return output_fisher(kind, z)  # independent of y: natural parameters",
+      "        return output_fisher(kind, z) + 0.0 * np.sum(y) + np.diag(np.full(z.size, 1e-3))",
+      "H_L of the natural-parameter models with a spurious ridge"),
     M(T, "A = J.T @ J / m + beta * np.eye(J.shape[1])", "A = J.T @ J + beta * np.eye(J.shape[1])", "explicit block without 1/m"),
 ]

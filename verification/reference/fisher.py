@@ -213,3 +213,52 @@ def section13_bound(problem, theta):
     p /= p.sum(axis=1, keepdims=True)
     py = p[np.arange(len(problem.y)), np.asarray(problem.y, dtype=int)]
     return -0.5 * float(np.mean((1.0 - py) / py))
+
+
+def _neg_log_r(kind, y, z):
+    """-log r(y|z) written out again for the three output models of theorytools.fisher.ggn."""
+    if kind == "gaussian_mean":
+        return 0.5 * float(np.sum((np.asarray(y) - z) ** 2))
+    if kind == "categorical":
+        return float(np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))) - z[int(y)])
+    return float(0.5 * z[1] + 0.5 * (y - z[0]) ** 2 * np.exp(-z[1]))
+
+
+def _model_outcomes(kind, z):
+    """``(ys, weights)``: an exact quadrature of y ~ R(.|z) for the integrands used here (polynomials of degree <= 4 in y
+    for the Gaussians; the classes for the categorical)."""
+    n, w = np.polynomial.hermite_e.hermegauss(8)
+    w = w / w.sum()
+    if kind == "gaussian_mean":
+        ys = [z + np.array([a, b]) for a in n for b in n] if z.size == 2 else [z + np.array([a]) for a in n]
+        ws = [wa * wb for wa in w for wb in w] if z.size == 2 else list(w)
+        return ys, ws
+    if kind == "categorical":
+        p = np.exp(z - np.max(z))
+        p /= p.sum()
+        return list(range(z.size)), list(p)
+    return [z[0] + np.exp(z[1] / 2) * a for a in n], list(w)
+
+
+def network_fisher_by_scores(net, theta, X, kind, h=1e-6):
+    """``mean_x E_{y ~ R(.|f(x))}[s s^T]`` with the score s = -d L(y, f(x, theta)) / d theta by central differences."""
+    theta = np.asarray(theta, dtype=float)
+    F = np.zeros((theta.size, theta.size))
+    for x in X:
+        ys, ws = _model_outcomes(kind, net.output(theta, x))
+        for y, w in zip(ys, ws):
+            s = np.array([(_neg_log_r(kind, y, net.output(theta + e, x)) - _neg_log_r(kind, y, net.output(theta - e, x))) / (2 * h)
+                          for e in np.eye(theta.size) * h])
+            F += w * np.outer(s, s)
+    return F / len(X)
+
+
+def network_ggn_by_differences(net, theta, X, Y, kind, h=1e-6):
+    """``mean J^T H_L J`` with J and H_L (of -log r in z) both by differences."""
+    theta = np.asarray(theta, dtype=float)
+    G = np.zeros((theta.size, theta.size))
+    for x, y in zip(X, Y):
+        J = np.array([(net.output(theta + e, x) - net.output(theta - e, x)) / (2 * h) for e in np.eye(theta.size) * h]).T
+        H = hessian_by_differences(lambda z, y=y: _neg_log_r(kind, y, z), net.output(theta, x), 1e-4)
+        G += J.T @ H @ J
+    return G / len(X)
