@@ -18,9 +18,9 @@ BLAS runs on one thread (threadpoolctl when installed, else the environment vari
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import median_time, one_blas_thread
 
 from theorytools.deeplinear import DeepLinearNet, instances, online
 
@@ -28,15 +28,6 @@ from theorytools.deeplinear import DeepLinearNet, instances, online
 def _orthogonalish(n, rng):
     Q, R = np.linalg.qr(rng.standard_normal((n, n)))
     return (Q * np.sign(np.diag(R))) * rng.uniform(0.8, 1.25, n)
-
-
-def _median_time(f, repeats):
-    ts, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = f()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)), out
 
 
 def bench_eq10(L, n, repeats):
@@ -59,9 +50,9 @@ def bench_eq10(L, n, repeats):
         return fresh.total_map_velocity(-np.linalg.pinv(F, rtol=F.shape[0] * np.finfo(float).eps, hermitian=True)
                                         @ fresh.gradient())
 
-    t10, dW10 = _median_time(eq10, repeats)
-    tls, dWls = _median_time(lstsq, max(1, repeats // 5))
-    tF, dWF = _median_time(fisher_pinv, 1)
+    t10, dW10 = median_time(eq10, repeats)
+    tls, dWls = median_time(lstsq, max(1, repeats // 5))
+    tF, dWF = median_time(fisher_pinv, 1)
     rel = lambda a, b: float(np.linalg.norm(a - b) / np.linalg.norm(b))  # noqa: E731
     print(f"   {'route':44s} {'seconds':>10s} {'ratio to Eq. 10':>16s} {'|dW - dW(pinv F)| / |dW|':>26s}")
     for name, t, dW in (("Eq. 10 (two n x n pseudo-inverses per layer)", t10, dW10),
@@ -104,18 +95,17 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    try:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(1)
-    except ImportError:
-        limiter = None
-    if args.quick:
+    with one_blas_thread():
+        run(args.quick)
+
+
+def run(quick: bool):
+    if quick:
         bench_eq10(8, 12, 5)
         bench_online(30, 4, 20, 100)
     else:
         bench_eq10(16, 20, 9)
         bench_online(100, 8, 20, 300)
-    del limiter
 
 
 if __name__ == "__main__":

@@ -12,52 +12,42 @@ Usage: python benchmarks/bench_fisher.py [--quick]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
+from _timing import median_time, one_blas_thread
 
 from theorytools.fisher import damped_block_direction
-
-
-def _time(f, repeats):
-    ts, out = [], None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = f()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)), out
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
-    try:
-        from threadpoolctl import threadpool_limits
-        limiter = threadpool_limits(1)
-    except ImportError:
-        limiter = None
-    d_in, m, beta = (64, 32, 1e-3) if args.quick else (256, 128, 1e-3)
-    outs = (2, 4) if args.quick else (4, 8, 16)
+    with one_blas_thread():
+        run(args.quick)
+
+
+def run(quick: bool):
+    d_in, m, beta = (64, 32, 1e-3) if quick else (256, 128, 1e-3)
+    outs = (2, 4) if quick else (4, 8, 16)
     rng = np.random.default_rng(0)
     print(f"damped block direction (J^T J / m + beta I)^-1 u, d_in = {d_in}, m = {m}, beta = {beta:g}")
     print(f"{'d_out':>6} {'P':>7} {'explicit s':>11} {'woodbury s':>11} {'tengrad s':>10} {'explicit/tengrad':>17} "
           f"{'|tengrad - explicit|/|explicit|':>32}")
     for d_out in outs:
         I, G, u = rng.standard_normal((d_in, m)), rng.standard_normal((d_out, m)), rng.standard_normal(d_in * d_out)
-        te, ex = _time(lambda: damped_block_direction(I, G, u, beta, "explicit"), 1)
-        tw, _ = _time(lambda: damped_block_direction(I, G, u, beta, "woodbury"), 5)
-        tt, tg = _time(lambda: damped_block_direction(I, G, u, beta, "tengrad"), 9)
+        te, ex = median_time(lambda: damped_block_direction(I, G, u, beta, "explicit"), 1)
+        tw, _ = median_time(lambda: damped_block_direction(I, G, u, beta, "woodbury"), 5)
+        tt, tg = median_time(lambda: damped_block_direction(I, G, u, beta, "tengrad"), 9)
         rel = float(np.linalg.norm(tg - ex) / np.linalg.norm(ex))
         print(f"{d_out:6d} {d_in * d_out:7d} {te:11.4g} {tw:11.4g} {tt:10.4g} {te / tt:17.0f} {rel:32.2e}")
     d_out = d_in
     I, G, u = rng.standard_normal((d_in, m)), rng.standard_normal((d_out, m)), rng.standard_normal(d_in * d_out)
-    tw, wb = _time(lambda: damped_block_direction(I, G, u, beta, "woodbury"), 3)
-    tt, tg = _time(lambda: damped_block_direction(I, G, u, beta, "tengrad"), 5)
+    tw, wb = median_time(lambda: damped_block_direction(I, G, u, beta, "woodbury"), 3)
+    tt, tg = median_time(lambda: damped_block_direction(I, G, u, beta, "tengrad"), 5)
     print(f"\nfull {d_in} x {d_out} layer, P = {d_in * d_out}: explicit block needs {8 * (d_in * d_out) ** 2 / 1e9:.1f} GB "
           f"(not run); woodbury {tw:.4g} s, tengrad {tt:.4g} s ({tw / tt:.1f}x), |tengrad - woodbury|/|woodbury| = "
           f"{np.linalg.norm(tg - wb) / np.linalg.norm(wb):.2e}")
-    del limiter
 
 
 if __name__ == "__main__":

@@ -186,10 +186,9 @@ def claim_b_eq10(case, rng):
 
 
 def _counterexample_case(profile, seed):
-    rng = np.random.default_rng([seed, 3])
     W = [np.array([[1.0], [0.5]]), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])]
     return [Case("expanding 1-2-3, W_1 = (1, 1/2)^T, W_2 = [I; (1, -1)], Sigma = 1, St = I, W* = (1, 2, 0)^T",
-                 D.DeepLinearNet(W, np.eye(1), np.eye(3), np.array([[1.0], [2.0], [0.0]])), {"rng": rng})]
+                 D.DeepLinearNet(W, np.eye(1), np.eye(3), np.array([[1.0], [2.0], [0.0]])))]
 
 
 @check(source=f"{SRC} eq. 10, eq. 19 and §3 ('Moore-Penrose pseudoinverse must be used instead'), Supplementary eq. 45",

@@ -128,7 +128,7 @@ def _tengrad_cases(profile, seed):
             "per-example gradients (rtol 1e-9 relative to the largest entry, scaled by the condition number up to 1e3); "
             "per_example_jacobian rows == vec(I_i G_i^T); tengrad_gram == J J^T (eq. 41); jacobian_vector == J vec(g) "
             "(eq. 42 corrected: the printed ((g^T I) o G) 1 has d_out entries, not m); jacobian_transpose_vector == J^T v "
-            "(eq. 43 as printed)",
+            "== I (v 1^T o G^T) (eq. 43's right side; its left side is printed 'J_l^T' without the v)",
        instances=_tengrad_cases)
 def tengrad_forms_agree(case, rng):
     I, G, u, beta = (case.params[k] for k in ("I", "G", "u", "beta"))
@@ -145,7 +145,9 @@ def tengrad_forms_agree(case, rng):
     verdicts += [Verdict.close(FI.per_example_jacobian(I, G), J, rtol=1e-14, atol=1e-14, what="J"),
                  Verdict.close(FI.tengrad_gram(I, G), J @ J.T, rtol=1e-12, atol=1e-12 * np.max(np.abs(J @ J.T)), what="eq. 41"),
                  Verdict.close(FI.jacobian_vector(I, G, g), J @ g.ravel(), rtol=1e-12, atol=1e-12, what="eq. 42 (corrected)"),
-                 Verdict.close(FI.jacobian_transpose_vector(I, G, v).ravel(), J.T @ v, rtol=1e-12, atol=1e-12, what="eq. 43")]
+                 Verdict.close(FI.jacobian_transpose_vector(I, G, v).ravel(), J.T @ v, rtol=1e-12, atol=1e-12, what="J^T v"),
+                 Verdict.close(FI.jacobian_transpose_vector(I, G, v), I @ (np.outer(v, np.ones(G.shape[0])) * G.T), rtol=1e-12,
+                               atol=1e-12, what="eq. 43 as printed, I (v 1^T o G^T)")]
     printed = ((g.T @ I) * G) @ np.ones(m)
     v_all = Verdict.all_of(verdicts, "explicit, Woodbury and TENGraD agree")
     if v_all.failed:
@@ -251,7 +253,7 @@ def _invariance_cases(profile, seed):
             "Fisher and empirical Fisher: |zeta(gamma + d_gamma) - (theta + d_theta)| == |zeta's second-order remainder| "
             "(rtol 1e-5; d_gamma from the direct gamma-route curvature) <= 1/2 C sqrt(n) |d_gamma|^2 (eq. 12, recomputed) "
             "with fitted order 2 in alpha; the paths over T = 2 in steps alpha in [0.0125, 0.1] agree to order 1 in alpha "
-            "(99% CI + 0.1)",
+            "(99% CI + 0.1); and eq. 12's intermediate |d^T H d| <= 1/2 ||H||_2 |d|^2 is violated by H_[zeta]_1, d = e_2 (misprint)",
        instances=_invariance_cases)
 def reparameterization_invariance(case, rng):
     P, g0 = case.params["problem"], case.params["gamma"]
@@ -269,7 +271,13 @@ def reparameterization_invariance(case, rng):
     verdicts += [Verdict.close(P.pulled_back("hessian", g0), JHJ, rtol=1e-5, atol=1e-6, what="J^T H J at gamma_0"),
                  Verdict.close(JHJ + chain, RF.gamma_curvatures(P, g0)[2], rtol=1e-5, atol=1e-6,
                                what="direct Hessian vs the chain rule")]
-    C_ref = max(np.linalg.norm(H, 2) for H in RF.zeta_component_hessians(P))
+    H_zeta = RF.zeta_component_hessians(P)
+    C_ref = max(np.linalg.norm(H, 2) for H in H_zeta)
+    # eq. 12's printed step |d^T H d| <= 1/2 ||H||_2 |d|^2 fails on zeta's own H_[zeta]_1 = diag(0, 2a) with d = e_2
+    e2 = np.array([0.0, 1.0])
+    printed_step = (abs(e2 @ H_zeta[0] @ e2), 0.5 * np.linalg.norm(H_zeta[0], 2))
+    if not printed_step[0] > printed_step[1]:
+        verdicts.append(Verdict(FAIL, "order", f"eq. 12's printed step holds here: {printed_step}"))
     verdicts.append(Verdict.close(P.C, C_ref, rtol=1e-6, what="C = sup ||H_[zeta]_i||_2 (eq. 12)"))
     if gaps["gamma_0"] <= 1e-3:
         verdicts.append(Verdict(FAIL, "order", f"the Hessian transforms like the Fisher away from stationary points ({gaps['gamma_0']:.2g})"))
@@ -302,7 +310,9 @@ def reparameterization_invariance(case, rng):
         return vp
     return Verdict(PASS, "order", f"Theorem 1 holds for F and F-bar (Hessian gap {gaps['gamma_0']:.3g} at gamma_0, "
                    f"{gaps['stationary']:.1e} at the stationary point); one-step error <= eq. 12's bound, orders "
-                   f"{slopes['fisher']:.3f} (F), {slopes['empirical_fisher']:.3f} (F-bar); path gap order {vp.details['slope']:.3f}",
+                   f"{slopes['fisher']:.3f} (F), {slopes['empirical_fisher']:.3f} (F-bar); path gap order {vp.details['slope']:.3f}; eq. 12's "
+                   f"printed step |d^T H d| <= 1/2 ||H|| |d|^2 is false: {printed_step[0]:.3g} > {printed_step[1]:.3g} for "
+                   "H = H_[zeta]_1, d = e_2",
                    {"hessian_gap": gaps, "one_step_orders": slopes, "path_gaps": path}).with_series(
         k=path_alphas, exact=np.array(path), xlabel="alpha", ylabel="max |zeta(gamma path) - theta path|", exact_label="path gap")
 
