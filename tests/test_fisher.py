@@ -207,6 +207,9 @@ PLANTED = {
     "fisher_equals_ggn_in_natural_parameters": (FI.ggn, "loss_hessian",
                                                 lambda real: lambda kind, y, z: real(kind, y, z) * (1.0 + 1e-3 * (kind == "categorical"))),
     "tengrad_forms_agree": (FT, "jacobian_vector", lambda real: lambda I, G, g: np.sum((g.T @ I) * G, axis=0) * 1.001),
+    # the softmax's Fisher factor without its sqrt(p_k) weights: sum_k (e_k - p)(e_k - p)^T is not F_R
+    "ngd_variants_agree": (FI.mlp.MLP, "fisher_factor", lambda real: lambda self, Z: real(self, Z) / (
+        np.sqrt(FI.mlp._softmax(Z))[None, :, :] if self.loss == "cross_entropy" else 1.0)),
 }
 
 
@@ -219,3 +222,116 @@ def test_every_fisher_check_family_fails_on_a_planted_formula(monkeypatch, name)
         monkeypatch.setattr(FI, attr, planted)
     failed = {r.check for r in run_checks("quick", only=f"fisher.{name}", seed=0) if r.verdict.status == FAIL}
     assert f"fisher.{name}" in failed
+
+
+def _mlp_batch(rng, widths, loss, m):
+    net = FI.MLP(widths, loss)
+    Y = rng.standard_normal((m, widths[-1])) if loss == "squared" else rng.integers(0, widths[-1], m)
+    return net, net.init(rng), rng.standard_normal((m, widths[0])), Y
+
+
+def _fisher(net, Ws, X, Y, fisher):
+    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in net.curvature_factors(Ws, X, Y, fisher)[1]])
+    return J.T @ J / J.shape[0]
+
+
+@settings(max_examples=25, deadline=None)
+@given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4), loss=st.sampled_from(FI.mlp.LOSSES),
+       fisher=st.sampled_from(FI.mlp.FISHERS), m=st.integers(1, 9), beta=st.sampled_from([1e-4, 1e-2, 1.0]),
+       seed=st.integers(0, 2**16))
+def test_block_variants_and_exact_variants_give_the_same_update(widths, loss, fisher, m, beta, seed):
+    """All block forms agree to 1e-10 (the issue's acceptance level) on random architectures, including single units,
+    one example and the smallest damping; the two full-Fisher forms too."""
+    if loss == "cross_entropy":
+        widths[-1] = max(widths[-1], 2)
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(seed), tuple(widths), loss, m)
+    D = {k: net.flatten(FI.ngd.direction(net, Ws, X, Y, k, beta, fisher)) for k in FI.ngd.METHODS}
+    # the solves' rounding grows with cond(F + beta I) <= 1 + |F| / beta; 1e-10 holds up to a condition number of 1e4
+    cond = 1.0 + np.linalg.norm(_fisher(net, Ws, X, Y, fisher), 2) / beta
+    for a, b in (("block_woodbury", "block_explicit"), ("tengrad", "block_explicit"), ("exact_woodbury", "exact")):
+        scale = np.max(np.abs(D[b])) + 1e-300
+        assert np.max(np.abs(D[a] - D[b])) <= 1e-10 * scale * max(1.0, cond * 1e-4), (a, b)
+
+
+@pytest.mark.parametrize("loss", FI.mlp.LOSSES)
+@pytest.mark.parametrize("fisher", FI.mlp.FISHERS)
+def test_mlp_gradient_and_fisher_match_finite_differences(loss, fisher):
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(3), (3, 4, 3, 3), loss, 6)
+    g, F = RF.mlp_fisher(net, Ws, X, Y, fisher)
+    # central differences with h = 1e-6: truncation ~ h^2 |f'''| ~ 1e-12, rounding ~ eps |l| / h ~ 1e-10
+    assert np.allclose(net.flatten(net.gradient(Ws, X, Y)), g, rtol=1e-7, atol=1e-9)
+    assert np.allclose(_fisher(net, Ws, X, Y, fisher), F, rtol=1e-6, atol=1e-8 * np.max(np.abs(F)))
+
+
+def test_exact_fisher_equals_ggn_and_differs_from_the_empirical_fisher():
+    """Squared loss: the exact Fisher is the GGN mean J_f^T J_f (§9.2); the empirical Fisher on data is another matrix."""
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(4), (2, 3, 2), "squared", 5)
+    F, Fbar = _fisher(net, Ws, X, Y, "exact"), _fisher(net, Ws, X, Y, "empirical")
+    _, Fref = RF.mlp_fisher(net, Ws, X, Y, "exact")
+    assert np.allclose(F, Fref, rtol=1e-6, atol=1e-8)
+    assert np.linalg.norm(F - Fbar) > 0.1 * np.linalg.norm(F)
+
+
+def test_ngd_training_reduces_the_loss_and_sgd_is_the_gradient_step():
+    net, Ws, X, _ = _mlp_batch(np.random.default_rng(5), (3, 6, 1), "squared", 40)
+    Y = np.sin(X[:, :1])
+    _, exact = FI.ngd.train(net, Ws, X, Y, "tengrad", 0.5, beta=1e-2, fisher="exact", batch_size=40, steps=20)
+    _, empirical = FI.ngd.train(net, Ws, X, Y, "tengrad", 0.5, beta=1e-2, fisher="empirical", batch_size=40, steps=20)
+    assert exact.loss[-1] < 0.01 * exact.loss[0]
+    # Martens §11 on a network: F-bar = mean r^2 J^T J shrinks with the residuals r, so its steps overshoot
+    assert empirical.loss[-1] > 10 * exact.loss[-1]
+    W1, _ = FI.ngd.train(net, Ws, X, Y, "sgd", 0.1, batch_size=40, steps=1)
+    g = net.gradient(Ws, X, Y)
+    assert all(np.allclose(a, b - 0.1 * c, rtol=1e-14, atol=1e-15) for a, b, c in zip(W1, Ws, g))
+
+
+def test_non_finite_training_names_the_step_and_the_layer():
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(6), (3, 4, 1), "squared", 20)
+    with np.errstate(all="ignore"), pytest.raises(FI.NonFiniteError, match=r"step \d+: .* of layer \d"):
+        FI.ngd.train(net, Ws, X, Y, "sgd", 1e6, batch_size=20, steps=200)
+    with np.errstate(all="ignore"), pytest.raises(FI.NonFiniteError, match="diverged for every alpha"):
+        FI.ngd.grid_search(net, Ws, X, Y, "sgd", [1e6, 1e7], batch_size=20, steps=200)
+
+
+def test_singular_fisher_without_damping_is_an_error_or_the_pseudo_inverse():
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(7), (3, 4, 2), "squared", 3)  # m = 3 < P: F singular
+    for method in ("exact", "tengrad"):
+        with pytest.raises(FI.HypothesisError, match="singular"):
+            FI.ngd.direction(net, Ws, X, Y, method, beta=0.0)
+    grads, factors = net.curvature_factors(Ws, X, Y, "empirical")
+    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in factors])
+    g = net.flatten(grads)
+    d = FI.damped_jacobian_solve(J, g, 0.0, "pinv")
+    F = J.T @ J / J.shape[0]
+    assert np.allclose(F @ d, g, atol=1e-10)  # g = J^T 1 / m lies in range(F): an exact solution, of minimum norm
+    assert np.allclose(d, np.linalg.lstsq(F, g, rcond=None)[0], atol=1e-8)
+
+
+def test_mlp_bad_input_is_a_clear_error():
+    with pytest.raises(ValueError, match="widths must be"):
+        FI.MLP((3,))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        FI.MLP((3, 2), "hinge")
+    with pytest.raises(ValueError, match="cross_entropy needs"):
+        FI.MLP((3, 1), "cross_entropy")
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(8), (3, 2), "cross_entropy", 4)
+    with pytest.raises(ValueError, match="X must be a real"):
+        net.loss_value(Ws, X[:, :2], Y)
+    with pytest.raises(ValueError, match="class labels"):
+        net.loss_value(Ws, X, Y + 2)
+    with pytest.raises(ValueError, match="X must be a real"):
+        net.forward(Ws, X * 1j)
+    with pytest.raises(ValueError, match="theta must have"):
+        net.unflatten(np.ones(net.P + 1))
+    with pytest.raises(ValueError, match="fisher must be one of"):
+        net.curvature_factors(Ws, X, Y, "sampled")
+    with pytest.raises(ValueError, match="method must be one of"):
+        FI.ngd.direction(net, Ws, X, Y, "adam")
+    with pytest.raises(ValueError, match="batch_size"):
+        FI.ngd.train(net, Ws, X, Y, "sgd", 0.1, batch_size=5)
+    with pytest.raises(ValueError, match="alpha must be"):
+        FI.ngd.train(net, Ws, X, Y, "sgd", -0.1)
+    with pytest.raises(ValueError, match="dataset must be one of"):
+        FI.experiments.load("mnist")
+    with pytest.raises(ValueError, match="size must be one of"):
+        FI.experiments.scaling("huge")

@@ -1,6 +1,6 @@
 """Fisher geometry (001_7d31b3ff3a2f0401.txt §5-13; 002_add1c097d251ec63.txt): predictive distributions and their
 Fisher matrices in several parameterizations, the §9.2 Hessian, and per-layer damped NGD in its explicit, Woodbury
-and TENGraD forms.
+and TENGraD forms, and NGD training of small networks (exact, block-diagonal, TENGraD; exact or empirical Fisher).
 
 Quick start::
 
@@ -10,7 +10,7 @@ Quick start::
 """
 
 from theorytools.errors import HypothesisError, NonFiniteError
-from theorytools.fisher import ggn, invariance, quadratic_model
+from theorytools.fisher import experiments, ggn, invariance, mlp, ngd, quadratic_model
 from theorytools.fisher.distributions import (
     PARAMS,
     categorical_fisher,
@@ -23,9 +23,11 @@ from theorytools.fisher.distributions import (
     softmax,
 )
 from theorytools.fisher.empirical import empirical_fisher_iterates, fisher_iterates
+from theorytools.fisher.mlp import MLP
 from theorytools.fisher.kl import gaussian_kl, kl_remainder
 from theorytools.fisher.tengrad import (
     damped_block_direction,
+    damped_jacobian_solve,
     jacobian_transpose_vector,
     jacobian_vector,
     per_example_jacobian,
@@ -37,4 +39,5 @@ __all__ = [
     "gaussian_mu_logvar_hessian", "categorical_fisher", "categorical_fisher_pinv", "softmax", "per_example_jacobian", "tengrad_gram",
     "jacobian_vector", "jacobian_transpose_vector", "damped_block_direction", "gaussian_kl", "kl_remainder",
     "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance", "quadratic_model", "ggn",
+    "MLP", "damped_jacobian_solve", "ngd", "experiments",
 ]

@@ -62,14 +62,37 @@ def jacobian_transpose_vector(I, G, v) -> np.ndarray:
     return (I * v) @ G.T
 
 
+def damped_jacobian_solve(J, u, beta: float, method: str = "explicit") -> np.ndarray:
+    """``(J^T J / m + beta I)^-1 u`` for a Jacobian ``J`` (``m x P``, one row per example) and ``u`` of length P: eq. 36
+    with the empirical Fisher of eq. 37 when J is the whole network's Jacobian, eq. 39 when it is one layer's.
+
+    ``method``: ``"explicit"`` (form the P x P matrix and solve; P^3), ``"woodbury"`` (eq. 28: an m x m solve), or
+    ``"pinv"`` (``(J^T J / m)^+ u``, the minimum-norm solution, for ``beta = 0`` on a singular F).  ``beta = 0`` with a
+    singular ``J^T J`` (m < P or rank-deficient J) raises :class:`HypothesisError` rather than return an arbitrary
+    null-space component.
+    """
+    m, P = J.shape
+    if method == "pinv":
+        return np.linalg.pinv(J.T @ J / m, hermitian=True) @ u
+    if beta == 0:
+        rank = np.linalg.matrix_rank(J)
+        if rank < P:
+            raise HypothesisError(f"beta = 0 but J^T J / m is singular (rank {rank} < {P} parameters, m = {m}): "
+                                  "pass beta > 0, or method='pinv' for the minimum-norm solution")
+        return np.linalg.solve(J.T @ J / m, u)
+    if method == "explicit":
+        return np.linalg.solve(J.T @ J / m + beta * np.eye(P), u)
+    if method == "woodbury":  # (J^T J/m + beta I)^-1 = (I - J^T (beta m I + J J^T)^-1 J) / beta   (eq. 28)
+        return (u - J.T @ np.linalg.solve(beta * m * np.eye(m) + J @ J.T, J @ u)) / beta
+    raise ValueError(f"method must be one of ('explicit', 'woodbury', 'pinv'), got {method!r}")
+
+
 def damped_block_direction(I, G, u, beta: float, method: str = "tengrad") -> np.ndarray:
     """``(J^T J / m + beta I)^-1 u`` for one layer (eq. 39's damped block inverse applied to u), where ``u`` is a
     ``(d_in d_out,)`` row-major vector or a ``d_in x d_out`` matrix (the result has the same shape).
 
-    ``method``: ``"explicit"`` (form ``J^T J / m + beta I`` and solve; P^3), ``"woodbury"`` (eq. 28: form J, solve an
-    m x m system), ``"tengrad"`` (eqs 41-43: no J), or ``"pinv"`` (``(J^T J / m)^+ u`` when ``beta = 0`` is wanted
-    on a singular block).  ``beta = 0`` with a singular block (m < d_in d_out, or rank-deficient J) raises
-    :class:`HypothesisError` instead of returning an arbitrary null-space component.
+    ``method``: ``"explicit"``, ``"woodbury"`` and ``"pinv"`` form J and call :func:`damped_jacobian_solve`;
+    ``"tengrad"`` (eqs 40-43) never forms J.  ``beta = 0`` with a singular block raises :class:`HypothesisError`.
     """
     I, G = _validate(I, G)
     if method not in METHODS:
@@ -85,27 +108,9 @@ def damped_block_direction(I, G, u, beta: float, method: str = "tengrad") -> np.
                          f"got shape {shape}")
     if not np.all(np.isfinite(u)):
         raise ValueError("u must be finite")
-    if method == "pinv":
-        J = per_example_jacobian(I, G)
-        return (np.linalg.pinv(J.T @ J / m, hermitian=True) @ u.reshape(-1)).reshape(shape)
-    if beta == 0:
-        P = d_in * d_out
-        rank = np.linalg.matrix_rank(tengrad_gram(I, G)) if m < P else np.linalg.matrix_rank(per_example_jacobian(I, G))
-        if rank < P:
-            raise HypothesisError(f"beta = 0 but the block J^T J / m is singular (rank {rank} < {P} parameters, m = {m}): "
-                                  "pass beta > 0, or method='pinv' for the minimum-norm solution")
-        J = per_example_jacobian(I, G)
-        return np.linalg.solve(J.T @ J / m, u.reshape(-1)).reshape(shape)
-    if method == "explicit":
-        J = per_example_jacobian(I, G)
-        A = J.T @ J / m + beta * np.eye(J.shape[1])
-        return np.linalg.solve(A, u.reshape(-1)).reshape(shape)
-    if method == "woodbury":  # (J^T J/m + beta I)^-1 = (I - J^T (beta m I + J J^T)^-1 J) / beta   (eq. 28)
-        J = per_example_jacobian(I, G)
-        x = u.reshape(-1)
-        v = np.linalg.solve(beta * m * np.eye(m) + J @ J.T, J @ x)
-        return ((x - J.T @ v) / beta).reshape(shape)
-    U = u.reshape(d_in, d_out)  # tengrad: eqs 41-43
+    if method != "tengrad" or beta == 0:
+        return damped_jacobian_solve(per_example_jacobian(I, G), u.reshape(-1), beta,
+                                     "explicit" if method == "tengrad" else method).reshape(shape)
+    U = u.reshape(d_in, d_out)  # eqs 40-43
     v = np.linalg.solve(beta * m * np.eye(m) + tengrad_gram(I, G), jacobian_vector(I, G, U))
-    out = (U - jacobian_transpose_vector(I, G, v)) / beta
-    return out.reshape(shape)
+    return ((U - jacobian_transpose_vector(I, G, v)) / beta).reshape(shape)

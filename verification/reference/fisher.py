@@ -262,3 +262,39 @@ def network_ggn_by_differences(net, theta, X, Y, kind, h=1e-6):
         H = hessian_by_differences(lambda z, y=y: _neg_log_r(kind, y, z), net.output(theta, x), 1e-4)
         G += J.T @ H @ J
     return G / len(X)
+
+
+def mlp_fisher(net, Ws, X, Y, fisher, h=1e-6):
+    """``(g, F)`` of an MLP over all P parameters, written from the definitions with central differences: g the mean
+    of the per-example loss gradients; F = mean_i s_i s_i^T with s_i the per-example loss gradient (empirical, eq. 37)
+    or F = mean_i J_f,i^T F_R(z_i) J_f,i with J_f the output Jacobian (exact, eq. 7), F_R written out again."""
+    theta = net.flatten(Ws)
+    E = np.eye(theta.size) * h
+    grads, F = [], np.zeros((theta.size, theta.size))
+    for i in range(len(X)):
+        x, y = X[i:i + 1], Y[i:i + 1]
+        s = np.array([(net.loss_value(net.unflatten(theta + e), x, y) - net.loss_value(net.unflatten(theta - e), x, y))
+                      / (2 * h) for e in E])
+        grads.append(s)
+        if fisher == "empirical":
+            F += np.outer(s, s)
+            continue
+        out = [(net.forward(net.unflatten(theta + e), x)[1] - net.forward(net.unflatten(theta - e), x)[1])[:, 0] / (2 * h)
+               for e in E]
+        Jf = np.array(out).T
+        z = net.forward(Ws, x)[1][:, 0]
+        if net.loss == "squared":
+            FR = np.eye(z.size)
+        else:
+            p = np.exp(z - z.max()) / np.sum(np.exp(z - z.max()))
+            FR = np.diag(p) - np.outer(p, p)
+        F += Jf.T @ FR @ Jf
+    return np.mean(grads, axis=0), F / len(X)
+
+
+def block_diagonal(F, sizes):
+    """F with the entries outside the diagonal blocks of the given sizes set to zero (eq. 38)."""
+    out = np.zeros_like(F)
+    for a, b in zip(np.cumsum([0, *sizes[:-1]]), np.cumsum(sizes)):
+        out[a:b, a:b] = F[a:b, a:b]
+    return out
