@@ -172,6 +172,30 @@ def test_network_jacobian_and_natural_parameter_ggn_equal_fisher(seed, n_hidden)
     assert np.allclose(J, Jfd, rtol=1e-6, atol=1e-8)
     for kind, Y in (("gaussian_mean", rng.standard_normal((4, 3))), ("categorical", rng.integers(0, 3, 4))):
         assert np.allclose(FI.ggn.ggn(net, th, X, Y, kind), FI.ggn.fisher(net, th, X, kind), rtol=1e-12, atol=1e-15)
+    # the 1-D Gaussian in natural parameters: an offset keeps eta_2 < 0 (|W2 tanh(.)| <= 0.3 n_hidden < 1.5)
+    nat = FI.ggn.TanhNet(2, n_hidden, 2, offset=(0.0, -1.5))
+    th = np.concatenate([rng.standard_normal(2 * n_hidden), rng.uniform(-0.3, 0.3, 2 * n_hidden)])
+    Y = rng.standard_normal(4)
+    F = FI.ggn.fisher(nat, th, X, "gaussian_natural")
+    assert np.allclose(FI.ggn.ggn(nat, th, X, Y, "gaussian_natural"), F, rtol=1e-12, atol=1e-15)
+    # E_y[F-bar] = F: y ~ N(mu, sd^2) by 8-node Hermite quadrature, exact for g g^T (degree 4 in y)
+    nodes, w = np.polynomial.hermite_e.hermegauss(8)
+    Fbar = 0.0
+    for x in X:
+        mu, sd = FI.gaussian_mean_sd(nat.output(th, x), "natural")
+        Fbar = Fbar + sum(wi * FI.ggn.empirical_fisher(nat, th, [x], [mu + sd * a], "gaussian_natural")
+                          for a, wi in zip(nodes, w / w.sum()))
+    assert np.allclose(Fbar / len(X), F, rtol=1e-10, atol=1e-12 * np.max(np.abs(F)))
+
+
+def test_natural_gaussian_output_outside_its_domain_is_a_hypothesis_error():
+    net = FI.ggn.TanhNet(1, 1, 2)  # no offset: eta_2 = w tanh(.) can be >= 0
+    with pytest.raises(FI.HypothesisError, match="z_2 < 0"):
+        FI.ggn.fisher(net, np.array([1.0, 0.0, 1.0]), [[1.0]], "gaussian_natural")
+    with pytest.raises(ValueError, match="offset must be"):
+        FI.ggn.TanhNet(1, 1, 2, offset=(0.0,))
+    with pytest.raises(ValueError, match="kind must be one of"):
+        FI.ggn.loss_gradient("poisson", 1.0, np.zeros(2))
 
 
 def test_bad_inputs_name_the_argument():

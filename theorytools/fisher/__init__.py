@@ -39,5 +39,5 @@ __all__ = [
     "gaussian_mu_logvar_hessian", "categorical_fisher", "categorical_fisher_pinv", "softmax", "per_example_jacobian", "tengrad_gram",
     "jacobian_vector", "jacobian_transpose_vector", "damped_block_direction", "gaussian_kl", "kl_remainder",
     "empirical_fisher_iterates", "fisher_iterates", "HypothesisError", "NonFiniteError", "invariance", "quadratic_model", "ggn",
-    "MLP", "damped_jacobian_solve", "ngd", "experiments",
+    "MLP", "mlp", "damped_jacobian_solve", "ngd", "experiments",
 ]

@@ -368,41 +368,69 @@ def section13_quadratic_model(case, rng):
 
 def _ggn_cases(profile, seed):
     rng = np.random.default_rng([seed, 8])
-    net = FI.ggn.TanhNet(3, 4, 2)
-    theta, X = rng.standard_normal(net.P), rng.standard_normal((6, 3))
+    X = rng.standard_normal((6, 3))
     data = {"gaussian_mean": rng.standard_normal((6, 2)), "categorical": rng.integers(0, 2, 6),
-            "gaussian_mu_logvar": 3.0 * rng.standard_normal(6)}
-    return [Case(f"tanh net 3-4-2, 6 inputs, output model {k}", {"net": net, "theta": theta, "X": X, "Y": data[k], "kind": k})
-            for k in FI.ggn.OUTPUTS]
+            "gaussian_mu_logvar": 3.0 * rng.standard_normal(6), "gaussian_natural": 1.0 + rng.standard_normal(6)}
+    out = []
+    for k in FI.ggn.OUTPUTS:
+        # natural outputs need eta_2 < 0: offset (0, -1) and output weights of 0.2 keep |W2 tanh| < 0.2 * 4 < 1
+        net = FI.ggn.TanhNet(3, 4, 2, offset=(0.0, -1.0) if k == "gaussian_natural" else None)
+        theta = rng.standard_normal(net.P)
+        if k == "gaussian_natural":
+            theta[12:] = rng.uniform(-0.2, 0.2, 8)
+        out.append(Case(f"tanh net 3-4-2, 6 inputs, output model {k}", {"net": net, "theta": theta, "X": X, "Y": data[k],
+                                                                         "kind": k}))
+    return out
 
 
-@check(source=f"{MARTENS} eqs 7-8 and §9.2 (Fisher = GGN when R_(y|z) is an exponential family in its natural "
-              "parameters z; the (mu, log sigma^2) Gaussian gives no valid GGN)", family="fisher", kind="deterministic",
-       hypotheses="none",
+@check(source=f"{MARTENS} eqs 4, 7-8, §9.2 (Fisher = GGN when R_(y|z) is an exponential family in its natural "
+              f"parameters z; the (mu, log sigma^2) Gaussian gives no valid GGN) and §11 (empirical Fisher); {SHRESTHA} "
+              "A.1-A.3 (F = E[s s^T] = -E[H] = Hessian of KL, both directions)", family="fisher", kind="deterministic",
+       hypotheses="z_2 < 0 for the natural Gaussian",
        rule="fisher == mean_x E_(y ~ R)[score score^T] with differenced scores and exact quadrature/enumeration over y "
-            "(rtol 1e-6); ggn on data == mean J^T H_L J with J and H_L by differences (rtol 1e-5); for the Gaussian mean and "
-            "the categorical (natural parameters) ggn == fisher on any data (rtol 1e-12); for (mu, log sigma^2) they differ, "
-            "and on this data the GGN has a negative eigenvalue while F is PSD",
+            "(rtol 1e-6) == -E[Hessian of log r] and == the Hessians of mean_x KL(R_theta || R_theta') and "
+            "KL(R_theta' || R_theta) in theta' (second differences: rtol 1e-4, atol 1e-5 |F|); ggn on data == mean J^T "
+            "H_L J with J and H_L by differences (rtol 1e-5); empirical_fisher on data == mean s s^T with differenced "
+            "scores (rtol 1e-6) and, averaged over labels drawn from the model (exact quadrature), == fisher (rtol "
+            "1e-10); for the Gaussian mean, the categorical and the natural Gaussian ggn == fisher on any data (rtol "
+            "1e-12); for (mu, log sigma^2) they differ, and on this data the GGN has a negative eigenvalue while F is PSD",
        instances=_ggn_cases)
 def fisher_equals_ggn_in_natural_parameters(case, rng):
     net, th, X, Y, kind = (case.params[k] for k in ("net", "theta", "X", "Y", "kind"))
     F, G = FI.ggn.fisher(net, th, X, kind), FI.ggn.ggn(net, th, X, Y, kind)
+    Fbar = FI.ggn.empirical_fisher(net, th, X, Y, kind)
     scale = np.max(np.abs(F))
+    # E_y[F-bar] with the exact label quadrature: the empirical Fisher's integrand g g^T is of degree <= 4 in y
+    labelled = [RF._model_outcomes(kind, net.output(th, x)) for x in X]
+    Fbar_model = sum(w * FI.ggn.empirical_fisher(net, th, [x], [y], kind) for x, (ys, ws) in zip(X, labelled)
+                     for y, w in zip(ys, ws)) / len(X)
+    kl_fwd, kl_rev = RF.network_kl_hessians(net, th, X, kind)
     verdicts = [Verdict.close(F, RF.network_fisher_by_scores(net, th, X, kind), rtol=1e-6, atol=1e-8 * scale,
                               what="F vs E[score score^T]"),
+                # second differences with h = 1e-4: rounding ~ eps |f| / h^2 ~ 1e-8, truncation ~ h^2 ~ 1e-8 of the scale
+                Verdict.close(F, RF.network_neg_expected_hessian(net, th, X, kind), rtol=1e-4, atol=1e-5 * scale,
+                              what="F vs -E[Hessian]"),
+                Verdict.close(F, kl_fwd, rtol=1e-4, atol=1e-5 * scale, what="F vs Hessian of KL(theta || theta')"),
+                Verdict.close(F, kl_rev, rtol=1e-4, atol=1e-5 * scale, what="F vs Hessian of KL(theta' || theta)"),
                 Verdict.close(G, RF.network_ggn_by_differences(net, th, X, Y, kind), rtol=1e-5, atol=1e-6 * np.max(np.abs(G)),
-                              what="GGN vs differences")]
-    v = Verdict.all_of(verdicts, "Fisher and GGN")
+                              what="GGN vs differences"),
+                Verdict.close(Fbar, RF.network_empirical_fisher(net, th, X, Y, kind), rtol=1e-6,
+                              atol=1e-8 * np.max(np.abs(Fbar)), what="empirical Fisher vs differenced scores"),
+                Verdict.close(Fbar_model, F, rtol=1e-10, atol=1e-12 * scale, what="E_(y ~ model)[empirical Fisher] vs F")]
+    v = Verdict.all_of(verdicts, "Fisher, GGN and empirical Fisher")
     if v.failed:
         return v
     gap = float(np.max(np.abs(G - F)) / scale)
+    emp_gap = float(np.max(np.abs(Fbar - F)) / scale)
     lam_G, lam_F = float(np.linalg.eigvalsh(G)[0]), float(np.linalg.eigvalsh(F)[0])
     if kind == "gaussian_mu_logvar":
         ok = gap > 1e-3 and lam_G < -1e-6 and lam_F > -1e-12 * scale
     else:
         ok = gap <= 1e-12
     return Verdict(PASS if ok else FAIL, "deterministic", f"{kind}: |GGN - F| / |F| = {gap:.3g}; smallest eigenvalues GGN "
-                   f"{lam_G:.3g}, F {lam_F:.3g}", {"gap": gap, "min_eig_ggn": lam_G, "min_eig_fisher": lam_F})
+                   f"{lam_G:.3g}, F {lam_F:.3g}; F = -E[H] = KL Hessians (both directions); empirical Fisher on the data "
+                   f"differs from F by {emp_gap:.3g} relative, its model-label average equals F",
+                   {"gap": gap, "min_eig_ggn": lam_G, "min_eig_fisher": lam_F, "empirical_gap": emp_gap})
 
 
 def _ngd_cases(profile, seed):

@@ -9,6 +9,8 @@ E = "theorytools/fisher/empirical.py"
 V = "theorytools/fisher/invariance.py"
 Q = "theorytools/fisher/quadratic_model.py"
 N = "theorytools/fisher/ggn.py"
+L = "theorytools/fisher/mlp.py"
+G = "theorytools/fisher/ngd.py"
 
 MUTANTS = [
     M(D, "return np.diag([1.0 / s2, 2.0 / s2])", "return np.diag([1.0 / s2, 1.0 / s2])", "(mu, sigma): 1/sigma^2 for 2/sigma^2"),
@@ -29,12 +31,12 @@ MUTANTS = [
     M(T, "return (I.T @ I) * (G.T @ G)", "return (I.T @ I) @ (G.T @ G)", "eq. 41: matrix product for Hadamard"),
     M(T, "return np.sum((g.T @ I) * G, axis=0)", "return np.sum((g @ G) * I, axis=1)", "eq. 42 summed the printed way"),
     M(T, "return (I * v) @ G.T", "return I @ G.T * np.sum(v)", "eq. 43: v summed out"),
-    M(T, "v = np.linalg.solve(beta * m * np.eye(m) + J @ J.T, J @ x)", "v = np.linalg.solve(beta * np.eye(m) + J @ J.T, J @ x)",
-      "Woodbury: beta for beta m"),
+    M(T, "return (u - J.T @ np.linalg.solve(beta * m * np.eye(m) + J @ J.T, J @ u)) / beta",
+      "return (u - J.T @ np.linalg.solve(beta * np.eye(m) + J @ J.T, J @ u)) / beta", "Woodbury: beta for beta m"),
     M(T, "v = np.linalg.solve(beta * m * np.eye(m) + tengrad_gram(I, G), jacobian_vector(I, G, U))",
       "v = np.linalg.solve(beta * m * np.eye(m) + tengrad_gram(I, G) / m, jacobian_vector(I, G, U))", "TENGraD: gram / m twice"),
-    M(T, "out = (U - jacobian_transpose_vector(I, G, v)) / beta", "out = (U - jacobian_transpose_vector(I, G, v) / m) / beta",
-      "TENGraD: extra 1/m on J^T v"),
+    M(T, "return ((U - jacobian_transpose_vector(I, G, v)) / beta).reshape(shape)",
+      "return ((U - jacobian_transpose_vector(I, G, v) / m) / beta).reshape(shape)", "TENGraD: extra 1/m on J^T v"),
     M(K, "(s1 * s1 + (m1 - m2) ** 2) / (2.0 * s2 * s2)", "(s1 * s1 + (m1 - m2) ** 2) / (2.0 * s1 * s1)",
       "KL: divided by the first variance"),
     M(K, "return float(np.log(s2 / s1)", "return float(np.log(s1 / s2)", "KL: log ratio inverted"),
@@ -68,5 +70,35 @@ MUTANTS = [
     M(N, "        return output_fisher(kind, z)  # independent of y: natural parameters",
       "        return output_fisher(kind, z) + 0.0 * np.sum(y) + np.diag(np.full(z.size, 1e-3))",
       "H_L of the natural-parameter models with a spurious ridge"),
-    M(T, "A = J.T @ J / m + beta * np.eye(J.shape[1])", "A = J.T @ J + beta * np.eye(J.shape[1])", "explicit block without 1/m"),
+    M(T, "return np.linalg.solve(J.T @ J / m + beta * np.eye(P), u)", "return np.linalg.solve(J.T @ J + beta * np.eye(P), u)",
+      "explicit damped solve without 1/m"),
+    M(T, "return np.linalg.pinv(J.T @ J / m, hermitian=True) @ u", "return np.linalg.pinv(J.T @ J, hermitian=True) @ u",
+      "pseudo-inverse route without 1/m"),
+    # networks (theorytools/fisher/mlp.py, ngd.py; ggn.py's natural Gaussian and empirical Fisher)
+    M(L, "Gs.append((Ws[l][:-1] @ Gs[-1]) * (1.0 - a * a))", "Gs.append((Ws[l][:-1] @ Gs[-1]) * (1.0 - a))",
+      "back-propagation with tanh' = 1 - a"),
+    M(L, "Gs.append((Ws[l][:-1] @ Gs[-1]) * (1.0 - a * a))", "Gs.append((Ws[l][1:] @ Gs[-1]) * (1.0 - a * a))",
+      "back-propagation through the bias row instead of the first weight row"),
+    M(L, "return [I @ G.T / X.shape[0] for I, G in zip(Is, Gs)]", "return [I @ G.T for I, G in zip(Is, Gs)]",
+      "eq. 33 without 1/m"),
+    M(L, "return np.sqrt(p)[None, :, :] * (np.eye(d)[:, :, None] - p[:, None, :])",
+      "return p[None, :, :] * (np.eye(d)[:, :, None] - p[:, None, :])", "softmax Fisher factor weighted by p for sqrt(p)"),
+    M(L, "return np.sqrt(p)[None, :, :] * (np.eye(d)[:, :, None] - p[:, None, :])",
+      "return np.sqrt(p)[None, :, :] * np.eye(d)[:, :, None]", "softmax Fisher factor diag(sqrt p): F_R = diag(p) without - p p^T"),
+    M(L, "Gf = self.backward(Ws, Is, np.sqrt(K) * S.reshape(S.shape[0], -1))", "Gf = self.backward(Ws, Is, S.reshape(S.shape[0], -1))",
+      "exact Fisher without the sqrt(K) (F / K)"),
+    M(L, "return grads, [(np.tile(I, K), G) for I, G in zip(Is, Gf)]", "return grads, [(np.repeat(I, K, axis=1), G) for I, G in zip(Is, Gf)]",
+      "exact Fisher: inputs repeated in the wrong order (example-major for class-major)"),
+    M(L, "E[Y, np.arange(Z.shape[1])] -= 1.0", "E[Y, np.arange(Z.shape[1])] -= 0.5", "softmax loss gradient p - e_y / 2"),
+    M(L, "return 0.5 * float(np.mean(np.sum((Z - Y) ** 2, axis=0)))", "return float(np.mean(np.sum((Z - Y) ** 2, axis=0)))",
+      "squared loss without 1/2"),
+    M(G, "J = np.hstack([per_example_jacobian(I, G) for I, G in factors])",
+      "J = np.hstack([per_example_jacobian(I, G) for I, G in factors[::-1]])", "exact NGD: layers' Jacobians concatenated in reverse"),
+    M(G, "a = alpha / (1.0 + decay * (k - 1))", "a = alpha / (1.0 + decay * k)", "decay counted from step 1"),
+    M(N, "return np.array([mu - float(y), mu * mu + sd * sd - float(y) ** 2])",
+      "return np.array([mu - float(y), mu * mu - float(y) ** 2])", "natural Gaussian loss gradient: E[y^2] without the variance"),
+    M(N, "return sum(np.outer(s, s) for s in scores) / len(X)", "return sum(np.outer(s, s) for s in scores) / len(X) ** 2",
+      "empirical Fisher over m^2"),
+    M(N, "return np.array([-r * np.exp(-z[1]), 0.5 * (1.0 - r * r * np.exp(-z[1]))])",
+      "return np.array([-r * np.exp(-z[1]), 0.5 * (1.0 + r * r * np.exp(-z[1]))])", "(mu, log sigma^2) loss gradient: sign"),
 ]

@@ -216,17 +216,33 @@ def section13_bound(problem, theta):
 
 
 def _neg_log_r(kind, y, z):
-    """-log r(y|z) written out again for the three output models of theorytools.fisher.ggn."""
+    """-log r(y|z) (up to constants) written out again for the output models of theorytools.fisher.ggn."""
     if kind == "gaussian_mean":
         return 0.5 * float(np.sum((np.asarray(y) - z) ** 2))
     if kind == "categorical":
         return float(np.max(z) + np.log(np.sum(np.exp(z - np.max(z)))) - z[int(y)])
+    if kind == "gaussian_natural":  # -eta_1 y - eta_2 y^2 + A(eta), A = -eta_1^2 / (4 eta_2) - log(-2 eta_2) / 2
+        return float(-z[0] * y - z[1] * y * y - z[0] ** 2 / (4 * z[1]) - 0.5 * np.log(-2 * z[1]))
     return float(0.5 * z[1] + 0.5 * (y - z[0]) ** 2 * np.exp(-z[1]))
+
+
+def _output_kl(kind, z1, z2):
+    """KL(R(.|z1) || R(.|z2)) in closed form for each output model."""
+    if kind == "gaussian_mean":
+        return 0.5 * float(np.sum((z1 - z2) ** 2))
+    if kind == "categorical":
+        l1, l2 = z1 - np.log(np.sum(np.exp(z1))), z2 - np.log(np.sum(np.exp(z2)))
+        return float(np.exp(l1) @ (l1 - l2))
+    if kind == "gaussian_natural":
+        (m1, v1), (m2, v2) = [(-z[0] / (2 * z[1]), -1 / (2 * z[1])) for z in (z1, z2)]
+    else:
+        (m1, v1), (m2, v2) = (z1[0], np.exp(z1[1])), (z2[0], np.exp(z2[1]))
+    return float(0.5 * np.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / (2 * v2) - 0.5)
 
 
 def _model_outcomes(kind, z):
     """``(ys, weights)``: an exact quadrature of y ~ R(.|z) for the integrands used here (polynomials of degree <= 4 in y
-    for the Gaussians; the classes for the categorical)."""
+    for the Gaussians -- 8 Hermite nodes are exact to degree 15; the classes for the categorical)."""
     n, w = np.polynomial.hermite_e.hermegauss(8)
     w = w / w.sum()
     if kind == "gaussian_mean":
@@ -237,7 +253,15 @@ def _model_outcomes(kind, z):
         p = np.exp(z - np.max(z))
         p /= p.sum()
         return list(range(z.size)), list(p)
-    return [z[0] + np.exp(z[1] / 2) * a for a in n], list(w)
+    sd = np.sqrt(-1 / (2 * z[1])) if kind == "gaussian_natural" else np.exp(z[1] / 2)
+    mean = -z[0] / (2 * z[1]) if kind == "gaussian_natural" else z[0]
+    return [mean + sd * a for a in n], list(w)
+
+
+def _network_score(net, theta, x, y, kind, h):
+    """d/dtheta of -log r(y | f(x, theta)) by central differences."""
+    return np.array([(_neg_log_r(kind, y, net.output(theta + e, x)) - _neg_log_r(kind, y, net.output(theta - e, x))) / (2 * h)
+                     for e in np.eye(theta.size) * h])
 
 
 def network_fisher_by_scores(net, theta, X, kind, h=1e-6):
@@ -247,9 +271,44 @@ def network_fisher_by_scores(net, theta, X, kind, h=1e-6):
     for x in X:
         ys, ws = _model_outcomes(kind, net.output(theta, x))
         for y, w in zip(ys, ws):
-            s = np.array([(_neg_log_r(kind, y, net.output(theta + e, x)) - _neg_log_r(kind, y, net.output(theta - e, x))) / (2 * h)
-                          for e in np.eye(theta.size) * h])
+            s = _network_score(net, theta, x, y, kind, h)
             F += w * np.outer(s, s)
+    return F / len(X)
+
+
+def network_kl_hessians(net, theta, X, kind, h=1e-4):
+    """``mean_x`` Hessians in theta' at theta' = theta of KL(R_theta || R_theta') and of KL(R_theta' || R_theta)
+    (002_add1c097d251ec63.txt A.3, both directions), closed-form output KLs, second differences."""
+    theta = np.asarray(theta, dtype=float)
+    Z = [net.output(theta, x) for x in X]
+
+    def kl(t, forward):
+        return np.mean([_output_kl(kind, z, net.output(t, x)) if forward else _output_kl(kind, net.output(t, x), z)
+                        for z, x in zip(Z, X)])
+
+    return [hessian_by_differences(lambda t, f=f: kl(t, f), theta, h) for f in (True, False)]
+
+
+def network_neg_expected_hessian(net, theta, X, kind, h=1e-4):
+    """``-mean_x E_(y ~ R)[Hessian_theta log r(y | f(x, theta))]`` (001_7d31b3ff3a2f0401.txt eq. 4; Shrestha A.2):
+    the exact label quadrature of :func:`_model_outcomes` frozen at theta, the Hessian by second differences."""
+    theta = np.asarray(theta, dtype=float)
+    labels = [_model_outcomes(kind, net.output(theta, x)) for x in X]
+
+    def expected_loss(t):
+        return sum(w * _neg_log_r(kind, y, net.output(t, x)) for x, (ys, ws) in zip(X, labels)
+                   for y, w in zip(ys, ws)) / len(X)
+
+    return hessian_by_differences(expected_loss, theta, h)
+
+
+def network_empirical_fisher(net, theta, X, Y, kind, h=1e-6):
+    """``mean s s^T`` over the data with s the differenced gradient of -log r(y | f(x, theta)) at the data's labels."""
+    theta = np.asarray(theta, dtype=float)
+    F = np.zeros((theta.size, theta.size))
+    for x, y in zip(X, Y):
+        s = _network_score(net, theta, x, y, kind, h)
+        F += np.outer(s, s)
     return F / len(X)
 
 
