@@ -234,6 +234,9 @@ PLANTED = {
     # the softmax's Fisher factor without its sqrt(p_k) weights: sum_k (e_k - p)(e_k - p)^T is not F_R
     "ngd_variants_agree": (FI.mlp.MLP, "fisher_factor", lambda real: lambda self, Z: real(self, Z) / (
         np.sqrt(FI.mlp._softmax(Z))[None, :, :] if self.loss == "cross_entropy" else 1.0)),
+    # the "exact" Fisher silently computed as the empirical one
+    "empirical_fisher_ngd_on_a_network": (FI.mlp.MLP, "curvature_factors",
+                                          lambda real: lambda self, Ws, X, Y, fisher="empirical": real(self, Ws, X, Y, "empirical")),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import platform
 import sys
 import time
@@ -21,13 +22,28 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path("verification-report"), help="output directory")
     ap.add_argument("--list", action="store_true", help="list the checks and exit")
     ap.add_argument("--alpha", type=float, default=None, help="family-wise false-failure rate (default 0.01)")
+    ap.add_argument("--module", action="append", default=[], metavar="MODULE",
+                    help="also load the @check functions of MODULE (an importable name or a .py file); repeatable")
+    ap.add_argument("--resume", action="store_true",
+                    help="reuse the verdicts stored in OUT/results.sqlite whose code and parameters still match")
+    dist = ap.add_mutually_exclusive_group()
+    dist.add_argument("--workers", type=int, metavar="N", help="run (check, instance) pairs on a Dask LocalCluster of N workers")
+    dist.add_argument("--scheduler", metavar="ADDRESS", help="run them on an existing Dask cluster (e.g. tcp://host:8786)")
+    ap.add_argument("--version", action="version", version=f"theorytools-verify {_version()}")
     args = ap.parse_args(argv)
     profile = args.profile or "quick"
+    if args.workers is not None and args.workers < 1:
+        ap.error(f"--workers must be >= 1, got {args.workers}")
 
-    from verification.registry import select
+    from verification.registry import load_modules, select
     from verification.report import summary_table, write_report
     from verification.runner import FAMILY_WISE_ALPHA, any_failed, run_checks, summary_counts
+    from verification.store import ResultStore, StoreError
 
+    try:
+        load_modules(args.module)
+    except ValueError as exc:
+        ap.error(str(exc))
     checks = select(args.only)
     if args.list:
         for c in checks:
@@ -42,12 +58,28 @@ def main(argv=None) -> int:
     if not 0 < alpha < 1:
         ap.error(f"--alpha must be in (0, 1), got {alpha}")
 
-    def log(r):
+    reused = []
+
+    def log(r, reused_=False):
+        if reused_:
+            reused.append(r)
+            return
         print(f"  {r.verdict.status:<8} {r.check} [{r.instance}] ({r.seconds:.2f} s)", flush=True)
 
+    try:
+        store = ResultStore(args.out / "results.sqlite")
+    except StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     t0 = time.perf_counter()
-    print(f"theorytools verification: profile={profile} seed={args.seed} checks={len(checks)}", flush=True)
-    results = run_checks(profile, args.only, args.seed, alpha, log=log)
+    where = f" workers={args.workers}" if args.workers else (f" scheduler={args.scheduler}" if args.scheduler else "")
+    print(f"theorytools verification: profile={profile} seed={args.seed} checks={len(checks)}{where}", flush=True)
+    with _dask_client(args.workers, args.scheduler) as client:
+        results = run_checks(profile, args.only, args.seed, alpha, log=lambda r, reused=False: log(r, reused),
+                             store=store, resume=args.resume, client=client, modules=tuple(args.module))
+    store.close()
+    if args.resume:
+        print(f"resumed: {len(reused)} verdicts reused from {args.out / 'results.sqlite'}", flush=True)
     elapsed = time.perf_counter() - t0
     meta = {"profile": profile, "seed": args.seed, "family_wise_alpha": alpha, "seconds": round(elapsed, 2),
             "python": platform.python_version(), "numpy": np.__version__}
@@ -63,6 +95,31 @@ def main(argv=None) -> int:
             if r.verdict.status == "FAIL":
                 print(f"FAIL {r.check} [{r.instance}]: {r.verdict.message}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _version() -> str:
+    from theorytools import __version__
+
+    return __version__
+
+
+@contextlib.contextmanager
+def _dask_client(workers, scheduler):
+    """A ``dask.distributed`` client for ``--workers``/``--scheduler``, else None (and no Dask import)."""
+    if workers is None and scheduler is None:
+        yield None
+        return
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as exc:
+        raise SystemExit("--workers/--scheduler need dask.distributed: pip install 'theorytools[distributed]'") from exc
+    if scheduler is not None:
+        with Client(scheduler) as client:
+            yield client
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        yield client
 
 
 if __name__ == "__main__":

@@ -8,7 +8,12 @@ hypotheses it relies on, its decision rule in words, and the instances it runs o
 from __future__ import annotations
 
 import fnmatch
+import importlib
+import importlib.util
+import sys
 from dataclasses import dataclass
+from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Callable
 
 PROFILES = ("quick", "full")
@@ -67,5 +72,40 @@ def select(only: str | None = None) -> list[Check]:
 
 
 def load_all() -> None:
-    """Import every check module so that its checks register."""
+    """Import every check module so that its checks register: the toolkit's, then those of installed packages that
+    declare the entry-point group ``theorytools.checks`` (each entry point names a module)."""
     from verification.checks import deeplinear, fisher, montecarlo, quadratic, tango  # noqa: F401
+
+    for ep in entry_points(group=ENTRY_POINTS):
+        if ep.value not in _LOADED:
+            _LOADED[ep.value] = ep.load()
+
+
+ENTRY_POINTS = "theorytools.checks"
+_LOADED: dict = {}  # module name or resolved path -> module, so that no check module runs (and registers) twice
+
+
+def load_modules(modules) -> list:
+    """Import user check modules, each an importable name (``my_pkg.checks``) or a path to a ``.py`` file; their
+    ``@check`` functions register.  Loading the same module again is a no-op."""
+    out = []
+    for m in modules:
+        path = Path(m)
+        is_file = m.endswith(".py") or path.is_file()
+        key = str(path.resolve()) if is_file else m
+        if key not in _LOADED:
+            if is_file:
+                if not path.is_file():
+                    raise ValueError(f"--module {m!r}: no such file")
+                spec = importlib.util.spec_from_file_location(f"theorytools_user_checks.{path.stem}", path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[spec.name] = module  # picklable checks and instances need their module importable by name
+                spec.loader.exec_module(module)
+            else:
+                try:
+                    module = importlib.import_module(m)
+                except ImportError as exc:
+                    raise ValueError(f"--module {m!r}: not an importable module or a .py file ({exc})") from exc
+            _LOADED[key] = module
+        out.append(_LOADED[key])
+    return out

@@ -6,13 +6,15 @@ import time
 import traceback
 import zlib
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 import numpy as np
 
-from theorytools.errors import HypothesisError
-from verification.registry import select
 from scipy import stats
 
+from theorytools.errors import HypothesisError
+from verification.registry import select
+from verification.store import fingerprint
 from verification.verdict import FAIL, PENDING, SKIPPED, Verdict
 
 #: Family-wise probability that a correct toolkit FAILs some statistical check in one run.
@@ -49,32 +51,93 @@ def _rng_for(seed: int, check: str, instance: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence(key))
 
 
+def evaluate(chk, inst, seed: int) -> Result:
+    """One (check, instance) verdict, undecided (a statistical verdict stays PENDING).  BLAS runs on one thread, so the
+    numbers do not depend on the thread count of whichever process evaluates it (serial run or Dask worker)."""
+    from threadpoolctl import threadpool_limits
+
+    t0 = time.perf_counter()
+    try:
+        with threadpool_limits(1):
+            verdict = chk(inst, _rng_for(seed, chk.name, inst.name))
+    except HypothesisError as exc:
+        verdict = Verdict.skipped(f"hypotheses not met: {exc}", chk.kind)
+    except Exception as exc:  # an erroring check must never read as a pass
+        verdict = Verdict(FAIL, chk.kind, f"check raised {type(exc).__name__}: {exc}",
+                          {"traceback": traceback.format_exc(limit=4)})
+    return Result(chk.name, chk.family, chk.kind, chk.source, inst.name, verdict, time.perf_counter() - t0)
+
+
+@lru_cache(maxsize=64)
+def _instances(name: str, profile: str, seed: int) -> list:
+    from verification.registry import CHECKS
+
+    return CHECKS[name].instances(profile, seed)
+
+
+def _evaluate_remote(name: str, profile: str, seed: int, index: int, modules: tuple) -> Result:
+    """:func:`evaluate` on a Dask worker.  The worker imports the check modules (the toolkit's and ``modules``) once
+    and rebuilds the check's instances from (profile, seed) -- they are seeded, hence the same as the client's -- so
+    that nothing defined in a user's module has to be unpickled before that module is imported."""
+    from verification.registry import CHECKS, load_all, load_modules
+
+    load_all()
+    load_modules(modules)
+    return evaluate(CHECKS[name], _instances(name, profile, seed)[index], seed)
+
+
 def run_checks(profile: str = "quick", only: str | None = None, seed: int = 0, alpha: float = FAMILY_WISE_ALPHA,
-               log=None) -> list[Result]:
-    """Run every selected check on its instances for ``profile``; return decided results."""
-    results = []
-    for chk in select(only):
-        start = len(results)
-        for inst in chk.instances(profile, seed):
-            t0 = time.perf_counter()
-            try:
-                verdict = chk(inst, _rng_for(seed, chk.name, inst.name))
-            except HypothesisError as exc:
-                verdict = Verdict.skipped(f"hypotheses not met: {exc}", chk.kind)
-            except Exception as exc:  # an erroring check must never read as a pass
-                verdict = Verdict(FAIL, chk.kind, f"check raised {type(exc).__name__}: {exc}",
-                                  {"traceback": traceback.format_exc(limit=4)})
-            res = Result(chk.name, chk.family, chk.kind, chk.source, inst.name, verdict, time.perf_counter() - t0)
-            results.append(res)
-            if log:
-                log(res)
-        mine = results[start:]
-        if mine and all(r.verdict.status == SKIPPED for r in mine):
-            # Instances are built to satisfy the hypotheses; if none does, the check verified
-            # nothing -- most likely a hypothesis test that rejects wrongly.
-            results.append(replace(mine[0], instance="(all instances)", seconds=0.0, verdict=Verdict(
-                FAIL, chk.kind, f"every one of the {len(mine)} instances was SKIPPED: the check verified nothing")))
-    return decide(results, alpha)
+               log=None, *, store=None, resume: bool = False, client=None, modules=()) -> list[Result]:
+    """Run every selected check on its instances for ``profile``; return decided results.
+
+    ``store`` (a :class:`~verification.store.ResultStore`) receives each raw verdict as soon as it exists; with
+    ``resume`` the stored verdicts whose fingerprint still matches are reused instead of recomputed.  ``client`` (a
+    ``dask.distributed.Client``) evaluates the (check, instance) pairs as tasks; ``modules`` are the user check modules
+    its workers must import.  Neither changes a verdict: the results are ordered, and decided, as in a serial run.
+    """
+    tasks = [(chk, inst, j) for chk in select(only) for j, inst in enumerate(chk.instances(profile, seed))]
+    raw: list = [None] * len(tasks)
+    keys = [(chk.name, inst.name, profile, seed) for chk, inst, _ in tasks]
+    fps = [fingerprint(chk, inst) for chk, inst, _ in tasks] if store is not None else [None] * len(tasks)
+    if store is not None and resume:
+        for i, (key, fp) in enumerate(zip(keys, fps)):
+            raw[i] = store.get(key, fp)
+            if raw[i] is not None and log:
+                log(raw[i], reused=True)
+
+    def finished(i, res):
+        raw[i] = res
+        if store is not None:
+            store.put(keys[i], fps[i], res)
+        if log:
+            log(res)
+
+    todo = [i for i, r in enumerate(raw) if r is None]
+    if client is None:
+        for i in todo:
+            finished(i, evaluate(tasks[i][0], tasks[i][1], seed))
+    else:
+        from dask.distributed import as_completed
+
+        futures = {client.submit(_evaluate_remote, tasks[i][0].name, profile, seed, tasks[i][2], tuple(modules),
+                                 pure=False): i for i in todo}
+        for fut in as_completed(futures):
+            finished(futures[fut], fut.result())
+    return decide(_flag_all_skipped(raw), alpha)
+
+
+def _flag_all_skipped(results: list[Result]) -> list[Result]:
+    """After each check whose every instance was SKIPPED, a FAIL: instances are built to satisfy the hypotheses, so
+    the check verified nothing -- most likely a hypothesis test that rejects wrongly."""
+    out, by_check = [], {}
+    for r in results:
+        by_check.setdefault(r.check, []).append(r)
+    for name, mine in by_check.items():
+        out += mine
+        if all(r.verdict.status == SKIPPED for r in mine):
+            out.append(replace(mine[0], instance="(all instances)", seconds=0.0, verdict=Verdict(
+                FAIL, mine[0].kind, f"every one of the {len(mine)} instances was SKIPPED: the check verified nothing")))
+    return out
 
 
 def decide(results: list[Result], alpha: float = FAMILY_WISE_ALPHA) -> list[Result]:
@@ -119,4 +182,4 @@ def any_failed(results: list[Result]) -> bool:
     return any(r.verdict.status == FAIL for r in results)
 
 
-__all__ = ["Result", "run_checks", "decide", "holm", "summary_counts", "any_failed", "FAMILY_WISE_ALPHA", "SKIPPED"]
+__all__ = ["Result", "run_checks", "evaluate", "decide", "holm", "summary_counts", "any_failed", "FAMILY_WISE_ALPHA", "SKIPPED"]

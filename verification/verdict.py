@@ -69,7 +69,7 @@ class Verdict:
         if bad_input:
             return cls(FAIL, "deterministic", bad_input)
         slack = rtol * np.maximum(np.abs(value), np.finfo(float).tiny)
-        with np.errstate(over="ignore"):
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # rtol = 0: +-inf, or nan where equal
             below = (lower - value) / slack  # > 1 means a violation beyond the tolerance
             above = (value - upper) / slack
         bad = (below > 1) | (above > 1)

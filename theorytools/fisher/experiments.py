@@ -4,8 +4,8 @@ extra): convergence of NGD against SGD with a grid-searched learning rate (§4.1
 
 The paper's Weather, House Price and Ecoli sets are not shipped with scikit-learn; diabetes (regression), wine (3
 classes) and breast cancer (2 classes) stand in for them.  Inputs (and the diabetes target) are standardized.
-``size="quick"`` is a reduced run for the test suite; ``size="full"`` follows the paper's settings (batch 128, hidden
-layers (4,), (32, 16), (32, 16, 16), width-20 layers in Figure 5).
+``size="quick"`` is a reduced run for the test suite (batch 64, 60 steps, one architecture); ``size="full"`` follows the
+paper's settings (batch 128, hidden layers (4,), (32, 16), (32, 16, 16), width-20 layers in Figure 5).
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from theorytools.fisher.mlp import MLP
 
 DATASETS = {"diabetes": "squared", "wine": "cross_entropy", "breast_cancer": "cross_entropy"}
 SIZES = {
-    "quick": {"hidden": ((4,),), "steps": 60, "sgd_grid": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0), "ngd_grid": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
+    "quick": {"hidden": ((4,),), "steps": 60, "batch": 64, "sgd_grid": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0), "ngd_grid": (0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
               "batches": (16, 128), "depths": (1, 2, 3), "exact_max_P": 1000, "repeats": 3},
-    "full": {"hidden": ((4,), (32, 16), (32, 16, 16)), "steps": 400,
+    "full": {"hidden": ((4,), (32, 16), (32, 16, 16)), "steps": 400, "batch": 128,
              "sgd_grid": (0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0), "ngd_grid": (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0),
              "batches": (8, 16, 32, 64, 128), "depths": (1, 2, 3, 4, 6, 8, 12, 16), "exact_max_P": 3000, "repeats": 5},
 }
@@ -62,8 +62,11 @@ class Run:
     grid: dict
 
 
-def _runs(net, Ws, X, Y, cfg, batch_size, seed, methods):
+def _runs(net, Ws, X, Y, cfg, batch_size, seed, methods, progress=False):
     out = {}
+    if progress:
+        from tqdm.auto import tqdm
+        methods = tqdm(methods, desc=f"P = {net.P}, batch {batch_size}", leave=False)
     for label, method, fisher in methods:
         grid = cfg["sgd_grid"] if method == "sgd" else cfg["ngd_grid"]
         alpha, (_, hist), finals = ngd.grid_search(net, Ws, X, Y, method, grid, beta=BETA, fisher=fisher, decay=DECAY,
@@ -80,23 +83,27 @@ def _methods(P, cfg):
     return ms
 
 
-def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: int = 128, seed: int = 0) -> dict:
-    """Figures 2-3: each method's best run (learning rate grid-searched on the final training loss) from one start."""
+def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: int | None = None, seed: int = 0,
+                progress: bool = False) -> dict:
+    """Figures 2-3: each method's best run (learning rate grid-searched on the final training loss) from one start;
+    ``batch_size`` defaults to the profile's (128 full, as in the paper; 64 quick)."""
     cfg = _size(size)
+    batch_size = cfg["batch"] if batch_size is None else batch_size
     X, Y, loss = load(dataset)
     net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
     Ws = net.init(np.random.default_rng([seed, 5]))
-    return {"net": net, "runs": _runs(net, Ws, X, Y, cfg, batch_size, seed, _methods(net.P, cfg))}
+    return {"net": net, "runs": _runs(net, Ws, X, Y, cfg, batch_size, seed, _methods(net.P, cfg), progress)}
 
 
-def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size: str = "quick", seed: int = 0) -> dict:
+def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size: str = "quick", seed: int = 0,
+                      progress: bool = False) -> dict:
     """Figure 4: SGD and TENGraD (empirical F), each grid-searched, at every batch size of the profile."""
     cfg = _size(size)
     X, Y, loss = load(dataset)
     net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
     Ws = net.init(np.random.default_rng([seed, 5]))
     methods = [("SGD", "sgd", "empirical"), ("TENGraD", "tengrad", "empirical")]
-    return {m: _runs(net, Ws, X, Y, cfg, m, seed, methods) for m in cfg["batches"]}
+    return {m: _runs(net, Ws, X, Y, cfg, m, seed, methods, progress) for m in cfg["batches"]}
 
 
 def table1(size: str = "quick", seed: int = 0, progress: bool = False) -> list:
@@ -108,7 +115,7 @@ def table1(size: str = "quick", seed: int = 0, progress: bool = False) -> list:
         jobs = tqdm(jobs, desc="Table 1")
     rows = []
     for d, h in jobs:
-        for label, run in convergence(d, h, size, seed=seed)["runs"].items():
+        for label, run in convergence(d, h, size, seed=seed, progress=progress)["runs"].items():
             rows.append((d, h, label, float(np.log10(run.history["loss"][-1])), run.alpha))
     return rows
 

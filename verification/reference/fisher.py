@@ -240,15 +240,16 @@ def _output_kl(kind, z1, z2):
     return float(0.5 * np.log(v2 / v1) + (v1 + (m1 - m2) ** 2) / (2 * v2) - 0.5)
 
 
-def _model_outcomes(kind, z):
-    """``(ys, weights)``: an exact quadrature of y ~ R(.|z) for the integrands used here (polynomials of degree <= 4 in y
-    for the Gaussians -- 8 Hermite nodes are exact to degree 15; the classes for the categorical)."""
-    n, w = np.polynomial.hermite_e.hermegauss(8)
+def _model_outcomes(kind, z, degree=4):
+    """``(ys, weights)``: a quadrature of y ~ R(.|z) exact for polynomials in y of the given degree -- Gauss-Hermite with
+    degree // 2 + 1 nodes per output (exact to degree 2 n - 1): score outer products are of degree <= 4 in y, Hessians
+    of -log r of degree <= 2 -- and the classes, exactly, for the categorical."""
+    n, w = np.polynomial.hermite_e.hermegauss(degree // 2 + 1)
     w = w / w.sum()
     if kind == "gaussian_mean":
-        ys = [z + np.array([a, b]) for a in n for b in n] if z.size == 2 else [z + np.array([a]) for a in n]
-        ws = [wa * wb for wa in w for wb in w] if z.size == 2 else list(w)
-        return ys, ws
+        grids = np.meshgrid(*[n] * z.size, indexing="ij")
+        weights = np.prod(np.meshgrid(*[w] * z.size, indexing="ij"), axis=0).ravel()
+        return [z + np.array(p) for p in zip(*[g.ravel() for g in grids])], list(weights)
     if kind == "categorical":
         p = np.exp(z - np.max(z))
         p /= p.sum()
@@ -293,7 +294,7 @@ def network_neg_expected_hessian(net, theta, X, kind, h=1e-4):
     """``-mean_x E_(y ~ R)[Hessian_theta log r(y | f(x, theta))]`` (001_7d31b3ff3a2f0401.txt eq. 4; Shrestha A.2):
     the exact label quadrature of :func:`_model_outcomes` frozen at theta, the Hessian by second differences."""
     theta = np.asarray(theta, dtype=float)
-    labels = [_model_outcomes(kind, net.output(theta, x)) for x in X]
+    labels = [_model_outcomes(kind, net.output(theta, x), degree=2) for x in X]
 
     def expected_loss(t):
         return sum(w * _neg_log_r(kind, y, net.output(t, x)) for x, (ys, ws) in zip(X, labels)
