@@ -206,3 +206,18 @@ def test_cli_runs_user_checks_and_reports_its_version(tmp_path):
     assert version.returncode == 0 and version.stdout.startswith("theorytools-verify 0.")
     bad = _cli("--module", tmp_path / "nope.py")
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def test_the_report_lists_the_papers_errata_with_the_command_that_reproduces_each(tmp_path):
+    from verification.report import write_report
+
+    results = run_checks("quick", "fisher.section13,fisher.kl_is_locally")
+    write_report(results, tmp_path, {"profile": "quick", "seed": 0, "modules": []})
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert [e["check"] for e in doc["errata"]] == ["fisher.section13_quadratic_model"]  # the KL check has no erratum
+    assert doc["errata"][0]["command"] == "theorytools-verify --only fisher.section13_quadratic_model --seed 0"
+    md = (tmp_path / "report.md").read_text()
+    assert "## Errata" in md and "sign misprint" in md
+    # every paper's findings are registered
+    families = {c.family for c in registry.select(None) if c.erratum}
+    assert {"quadratic", "tango", "deeplinear", "fisher"} <= families

@@ -81,7 +81,7 @@ def main(argv=None) -> int:
     if args.resume:
         print(f"resumed: {len(reused)} verdicts reused from {args.out / 'results.sqlite'}", flush=True)
     elapsed = time.perf_counter() - t0
-    meta = {"profile": profile, "seed": args.seed, "family_wise_alpha": alpha, "seconds": round(elapsed, 2),
+    meta = {"profile": profile, "seed": args.seed, "modules": list(args.module), "family_wise_alpha": alpha, "seconds": round(elapsed, 2),
             "python": platform.python_version(), "numpy": np.__version__}
     paths = write_report(results, args.out, meta)
     print()

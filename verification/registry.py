@@ -31,6 +31,7 @@ class Check:
     hypotheses: str
     instances: Callable  # (profile, seed) -> list of instances, each with a ``name`` attribute
     twin: str = ""  # statistical checks: the deterministic check that verifies the same quantity to rounding
+    erratum: str = ""  # what the check shows to be wrong, misprinted or imprecise in its source (the report's Errata)
 
     def __call__(self, instance, rng):
         return self.func(instance, rng)
@@ -40,12 +41,15 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(*, source: str, family: str, kind: str, rule: str, instances: Callable, hypotheses: str = "", name: str | None = None,
-          twin: str = ""):
+          twin: str = "", erratum: str = ""):
     """Register the decorated function as a check (see the module docstring).
 
     ``twin`` (statistical checks) names the deterministic check of the same family that verifies the
     same exact quantity to rounding: a Monte Carlo comparison only sees errors above its resolution
     (reported as ``min_detectable_rel_error``), its twin sees the rest.
+
+    ``erratum`` states what the check shows to be false, misprinted or imprecise in its source, with the correction;
+    such checks are listed in the report's "Errata" section with the command that reproduces them.
     """
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
@@ -54,7 +58,8 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
         key = f"{family}.{name or func.__name__}"
         if key in CHECKS:
             raise ValueError(f"a check named {key!r} is already registered")
-        CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances, twin if "." in twin or not twin else f"{family}.{twin}")
+        CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances,
+                            twin if "." in twin or not twin else f"{family}.{twin}", erratum)
         return func
 
     return deco

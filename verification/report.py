@@ -47,11 +47,31 @@ def write_report(results: list[Result], out: Path, meta: dict) -> dict:
              "details": r.verdict.details, "seconds": r.seconds}
             for r in results
         ],
+        "errata": errata(results, meta),
         "figures": [str(f.name) for f in figures],
     }
     (out / "report.json").write_text(json.dumps(_jsonable(doc), indent=2))
     (out / "report.md").write_text(markdown(results, meta, figures))
     return {"json": out / "report.json", "md": out / "report.md", "figures": figures}
+
+
+def errata(results: list[Result], meta: dict) -> list[dict]:
+    """One entry per check with an ``erratum`` (what it shows wrong in its source): the statement, the verdicts and
+    the exact command that reproduces it."""
+    from verification.registry import CHECKS
+
+    out: dict = {}
+    for r in results:
+        chk = CHECKS.get(r.check)
+        if chk is None or not chk.erratum:
+            continue
+        e = out.setdefault(r.check, {"check": r.check, "source": r.source, "erratum": chk.erratum, "statuses": {}})
+        e["statuses"][r.verdict.status] = e["statuses"].get(r.verdict.status, 0) + 1
+    for e in out.values():
+        flags = ["--full"] if meta.get("profile") == "full" else []
+        flags += [f"--seed {meta.get('seed', 0)}"] + [f"--module {m}" for m in meta.get("modules", [])]
+        e["command"] = f"theorytools-verify --only {e['check']} " + " ".join(flags)
+    return list(out.values())
 
 
 def summary_table(results: list[Result]) -> str:
@@ -78,6 +98,13 @@ def markdown(results: list[Result], meta: dict, figures) -> str:
     for r in sorted(results, key=lambda r: (key.get(r.verdict.status, 9), r.check, r.instance)):
         msg = r.verdict.message.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {r.verdict.status} | `{r.check}` | {r.instance} | {r.source} | {msg} |")
+    found = errata(results, meta)
+    if found:
+        lines += ["", "## Errata", "", "What the checks show to be false, misprinted or imprecise in the papers, with the "
+                  "correction; each command reproduces the finding.", ""]
+        for e in found:
+            verdicts = ", ".join(f"{k} {v}" for k, v in sorted(e["statuses"].items()))
+            lines += [f"- **`{e['check']}`** ({verdicts}): {e['erratum']}  ", f"  `{e['command']}`"]
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{f.stem}]({f.name})" for f in figures]

@@ -153,7 +153,10 @@ def claim_a_generalized_inverses(case, rng):
     return Verdict(v.status, v.kind, msg, {**v.details, "theta_velocity_rel_difference": spread, "rtol": tol})
 
 
-@check(source=f"{SRC} eq. 10 and §3 ('one particular generalized inverse leads to ... Eq. 10'; Moore-Penrose where singular)",
+@check(erratum=("Bernacchia et al. §3, claim (b): Eq. 10 with Moore-Penrose inverses is a natural gradient only if "
+                "every hidden layer is at least as wide as input and output (all A_i full row rank, all B_i full "
+                "column rank)."),
+       source=f"{SRC} eq. 10 and §3 ('one particular generalized inverse leads to ... Eq. 10'; Moore-Penrose where singular)",
        family="deeplinear", kind="deterministic", hypotheses="none",
        rule="claim (b): Eq. 10's update d solves F d = -grad iff (derived) every hidden width >= max(n_0, n_L) (all A_i of "
             "full row rank, all B_i of full column rank). Where the condition holds: |F d + grad| <= rtol |grad| and "
@@ -191,7 +194,9 @@ def _counterexample_case(profile, seed):
                  D.DeepLinearNet(W, np.eye(1), np.eye(3), np.array([[1.0], [2.0], [0.0]])))]
 
 
-@check(source=f"{SRC} eq. 10, eq. 19 and §3 ('Moore-Penrose pseudoinverse must be used instead'), Supplementary eq. 45",
+@check(erratum=("Bernacchia et al. Eq. 10: the expanding 1-2-3 net is a counterexample to claim (b); there Eq. 10 "
+                "follows Eq. 19, not Eq. 18."),
+       source=f"{SRC} eq. 10, eq. 19 and §3 ('Moore-Penrose pseudoinverse must be used instead'), Supplementary eq. 45",
        family="deeplinear", kind="deterministic", hypotheses="none",
        rule="the smallest expanding counterexample to claim (b) (widths 1, 2, 3): F d10 != -grad (residual > 0.1 |grad|); "
             "Eq. 10's dW equals Eq. 19 -(1/L) sum_i P_i^a (W - W*) P_i^b (rtol 1e-12), the exact natural gradient's dW "
@@ -251,7 +256,9 @@ def _flow_cases(profile, seed):
     return out
 
 
-@check(source=f"{SRC} §4 ('the loss decays exponentially'; eq. 18 solved) and the exact law derived here",
+@check(erratum=("Bernacchia et al. §4: in bottleneck nets the loss does not decay like e^{-2t}; the asymptotic rate "
+                "is 2(1 - s_{r+1}/s_r) towards the best reachable loss."),
+       source=f"{SRC} §4 ('the loss decays exponentially'; eq. 18 solved) and the exact law derived here",
        family="deeplinear", kind="deterministic", hypotheses="start off the singular set (checked)",
        rule="solve_ivp (DOP853, rtol 1e-10) of the parameter ODE on [0, T] (T = 8 quick, 16 full; 20/rate in a bottleneck): where r = min(n_0, n_L) the natural gradient's W(t) == "
             "W* + (W_0 - W*) e^-t (atol 1e-7 |W_0 - W*|), sqrt(E(t)/E(0)) == e^-t (atol 1e-6) and the fitted rate of log E is 2 "
@@ -307,7 +314,9 @@ def _singular_cases(profile, seed):
                                                                              Sx, So, Wt @ Sx))]
 
 
-@check(source=f"{SRC} §4 ('provided that the network parameters are not initialized at a saddle point')",
+@check(erratum=("Bernacchia et al. §4: excluding saddle starts is not enough; in square nets the Eq. 18 path crosses "
+                "singular total maps from most random starts, where the flow's velocity diverges."),
+       source=f"{SRC} §4 ('provided that the network parameters are not initialized at a saddle point')",
        family="deeplinear", kind="deterministic", hypotheses="none",
        rule="natural_gradient_flow raises SingularCrossingError instead of integrating through: at t = 0 for a saddle start; "
             "for square nets whose Eq. 18 path W* + (W_0 - W*) e^-t is singular (W* of the other determinant sign; or the same "

@@ -85,7 +85,9 @@ def _logvar_cases(profile, seed):
     return [Case("the paper's point y = 2, mu = gamma = 0, and a grid of (y, mu, gamma)", {})]
 
 
-@check(source=f"{MARTENS} §9.2 (H_L of the (mu, log sigma^2) Gaussian; 'indefinite for certain settings ... e.g. x = 2, "
+@check(erratum=("Martens §9.2: the (mu, log sigma^2) Hessian H_L is indefinite not only at the paper's point but for "
+                "every y != mu."),
+       source=f"{MARTENS} §9.2 (H_L of the (mu, log sigma^2) Gaussian; 'indefinite for certain settings ... e.g. x = 2, "
               "mu = gamma = 0')", family="fisher", kind="deterministic", hypotheses="none",
        rule="gaussian_mu_logvar_hessian == second differences of gamma/2 + (y - mu)^2 e^-gamma / 2 (rtol 1e-6) on a 7 x 5 x "
             "3 grid; its determinant is -(y - mu)^2 e^-2gamma / 2: the smallest eigenvalue is < 0 at every grid point with "
@@ -123,7 +125,9 @@ def _tengrad_cases(profile, seed):
             for (a, b, m), beta in zip(shapes, (1e-3, 0.5, 1e-2, 1.0))]
 
 
-@check(source=f"{SHRESTHA} eqs 27-28, 34, 39-43 (Woodbury form A.4; TENGraD A.5)", family="fisher", kind="deterministic",
+@check(erratum=("Shrestha eqs 42-43: eq. 42's ones vector is on the wrong side (the printed product has d_out "
+                "entries; J vec(g) = 1^T((g^T I) o G)) and calls B 'the C part'; eq. 43's left side lacks the v."),
+       source=f"{SHRESTHA} eqs 27-28, 34, 39-43 (Woodbury form A.4; TENGraD A.5)", family="fisher", kind="deterministic",
        hypotheses="beta > 0",
        rule="damped_block_direction by 'explicit', 'woodbury' and 'tengrad' == (J^T J / m + beta I)^-1 u from explicit "
             "per-example gradients (rtol 1e-9 relative to the largest entry, scaled by the condition number up to 1e3); "
@@ -200,7 +204,9 @@ def _section11_cases(profile, seed):
     return [Case("theta_0 = 1.1, h = theta^2/2, F-bar = theta^2, F = 1", {"theta0": 1.1})]
 
 
-@check(source=f"{MARTENS} §11.1 (the empirical-Fisher example; 'fail to converge ... unless xi < 1 and alpha_k goes to 0 "
+@check(erratum=("Martens §11.1: the middle expression of the empirical-Fisher iteration drops the inverse "
+                "((theta^2)^xi for (theta^2)^-xi); its right-hand side is right."),
+       source=f"{MARTENS} §11.1 (the empirical-Fisher example; 'fail to converge ... unless xi < 1 and alpha_k goes to 0 "
               "sufficiently fast'; Fisher iteration 'linear convergence with rate |1 - alpha|')", family="fisher",
        kind="deterministic", hypotheses="none",
        rule="Fisher iteration: |theta_k| == |1 - alpha|^k |theta_0| for alpha = 0.5, 1.5 (rtol 1e-12, 60 steps); empirical "
@@ -246,7 +252,9 @@ def _invariance_cases(profile, seed):
                  {"problem": FI.invariance.GaussianFitProblem(), "gamma": np.array([0.4, -0.3])})]
 
 
-@check(source=f"{MARTENS} §12 (Theorem 1, Corollary 2, eqs 11-13)", family="fisher", kind="order", hypotheses="none",
+@check(erratum=("Martens §12, eq. 12: the intermediate step |d^T H d| <= 1/2 ||H|| ||d||^2 is false (no 1/2); the "
+                "final bound 1/2 C sqrt(n) ||d||^2 holds."),
+       source=f"{MARTENS} §12 (Theorem 1, Corollary 2, eqs 11-13)", family="fisher", kind="order", hypotheses="none",
        rule="Theorem 1: the Fisher and the empirical Fisher computed directly in gamma (quadrature of differenced scores) == "
             "J^T B_theta J (rtol 1e-6) at gamma_0 and at the stationary point; the Hessian of h(zeta(gamma)) == J^T H J only "
             "at the stationary point (rtol 1e-5) and not at gamma_0 (> 1e-3 relative), where it is J^T H J + sum_i dh/dtheta_i "
@@ -325,7 +333,9 @@ def _section13_cases(profile, seed):
     return [Case("softmax regression, K = 3, p = 3 (with bias), |S| = 12", {"problem": prob, "theta": 0.5 * rng.standard_normal(9)})]
 
 
-@check(source=f"{MARTENS} §13 (M(delta) as a sum of F_R-weighted squared distances; the bound on M(delta) - h; the "
+@check(erratum=("Martens §13: M(delta) written as F_R-weighted squared distances has a sign misprint (the printed "
+                "form is M(-delta))."),
+       source=f"{MARTENS} §13 (M(delta) as a sum of F_R-weighted squared distances; the bound on M(delta) - h; the "
               "minimum-norm natural gradient when F is singular)", family="fisher", kind="deterministic", hypotheses="none",
        rule="F and grad h == class enumeration of differenced scores and differences of h (rtol 1e-6); M(delta) == the "
             "distance form with the corrected sign (rtol 1e-10) at 5 random delta; the printed sign gives M(-delta) instead "
@@ -383,7 +393,10 @@ def _ggn_cases(profile, seed):
     return out
 
 
-@check(source=f"{MARTENS} eqs 4, 7-8, §9.2 (Fisher = GGN when R_(y|z) is an exponential family in its natural "
+@check(erratum=("Shrestha A.5.1: 'the FIM coincides with the Gauss-Newton matrix when the output distribution is an "
+                "exponential distribution' needs an exponential family in its natural parameters (the (mu, log "
+                "sigma^2) Gaussian is a counterexample, with an indefinite GGN)."),
+       source=f"{MARTENS} eqs 4, 7-8, §9.2 (Fisher = GGN when R_(y|z) is an exponential family in its natural "
               f"parameters z; the (mu, log sigma^2) Gaussian gives no valid GGN) and §11 (empirical Fisher); {SHRESTHA} "
               "A.1-A.3 (F = E[s s^T] = -E[H] = Hessian of KL, both directions) and A.5.1 ('The FIM coincides with the Gauss-Newton "
               "matrix when the output conditional distribution is assumed to be an exponential distribution': only in "
@@ -594,7 +607,9 @@ def _section11_net_cases(profile, seed):
     return [Case(f"tanh net 3-6-1 fitting sin(x_1), 40 examples, seed {seed + s}", {"seed": seed + s}) for s in range(n)]
 
 
-@check(source=f"{MARTENS} §11 (the empirical Fisher is not the Fisher: its NGD converges only as alpha -> 0) on a network; "
+@check(erratum=("Shrestha Algorithm 1 and eq. 37 compute the empirical FIM, which is not the Fisher (Martens §11): on "
+                "a small network its NGD ends 60-470x above exact-Fisher NGD."),
+       source=f"{MARTENS} §11 (the empirical Fisher is not the Fisher: its NGD converges only as alpha -> 0) on a network; "
               f"{SHRESTHA} eq. 37 (the empirical FIM used in Algorithm 1 and A.5)", family="fisher", kind="deterministic",
        hypotheses="none (a seeded experiment)",
        rule="full-batch TENGraD (beta = 1e-3) for 30 steps, each Fisher with its best alpha in (0.1, 0.3, 0.5, 1): the exact "

@@ -324,7 +324,9 @@ def _harmonic_instances(profile, seed):
     return [i for i in I.all_instances(profile, seed) if isinstance(i.schedule, Q.Harmonic)]
 
 
-@check(source=f"{SRC} §14.2 Theorem 5 / Appendix B Lemma 15 (corrected)", family="quadratic", kind="deterministic",
+@check(erratum=("Martens, Theorem 5 / Lemma 15 corrected: with Proposition 23's second inequality replaced by the "
+                "exact sum it bounds, the harmonic u(k) holds."),
+       source=f"{SRC} §14.2 Theorem 5 / Appendix B Lemma 15 (corrected)", family="quadratic", kind="deterministic",
        hypotheses="Theorem 5's harmonic case: a >= 1, b > 1/2, lambda_1 <= a + 1",
        rule="exact risk <= u(k) with Proposition 23's second inequality replaced by the exact sum it bounds, "
             "at 30 log-spaced k up to 1e5 (1e6 full)",
@@ -343,7 +345,9 @@ def _counterexample_instance(profile, seed):
     return [I.QInstance("n=1, lambda=1.3, a=30, theta0=theta*", p, Q.Harmonic(30.0), ks, ks, 0)]
 
 
-@check(source=f"{SRC} §14.2 Theorem 5 (harmonic u(k)) and Appendix D Proposition 23", family="quadratic",
+@check(erratum=("Martens, Theorem 5: the printed harmonic-step upper bound u(k) is violated by the exact "
+                "E[h(theta_k)] (it inherits Proposition 23's false inequality)."),
+       source=f"{SRC} §14.2 Theorem 5 (harmonic u(k)) and Appendix D Proposition 23", family="quadratic",
        kind="measured", hypotheses="all of Theorem 5's; the printed u(k) is nevertheless violated for large k",
        rule="report max (exact - printed u(k)) / exact and the ratio of the exact second-order term "
             "1/2 tr(H E_k) to the printed nu(a) k t_Psi / (4 (k+a)^3); never FAIL",
@@ -363,7 +367,9 @@ def theorem5_printed_harmonic_upper_counterexample(inst, rng):
     return Verdict.measured(msg, max_rel_excess_over_u=float(excess[i]), second_order_ratio=ratio.tolist(), k=ks.tolist())
 
 
-@check(source=f"{SRC} Appendix D, Proposition 23 (part 2)", family="quadratic", kind="deterministic",
+@check(erratum=("Martens, Appendix D, Proposition 23 (part 2): the printed inequality is false (exact-rational "
+                "counterexample a = b = 1, k = 3000); the corrected inequality holds."),
+       source=f"{SRC} Appendix D, Proposition 23 (part 2)", family="quadratic", kind="deterministic",
        hypotheses="printed: b <= a + 2; corrected: 3/2 <= b <= a + 2",
        rule="the printed inequality fails at a = b = 1, k = 3000 in exact rational arithmetic (documented "
             "counterexample), and the corrected one holds on a grid of (a, b, k)",
@@ -397,7 +403,9 @@ def _lambda_n_instances(profile, seed):
     return out
 
 
-@check(source=f"{SRC} §14.2.1 (B = lambda_n(H) I, a = kappa(H), explicit bound via Psi_1(U) <= U)", family="quadratic",
+@check(erratum=("Martens §14.2.1 (B = lambda_n(H) I, a = kappa(H)): the printed explicit bound via Psi_1(U) <= U can "
+                "fail; a corrected bound with a kappa^2 log k term holds."),
+       source=f"{SRC} §14.2.1 (B = lambda_n(H) I, a = kappa(H), explicit bound via Psi_1(U) <= U)", family="quadratic",
        kind="measured", hypotheses="Theorem 5's; the step Psi_1(U) <= U used in the text needs kappa(H) <= 2",
        rule="report max exact / printed bound over k (> 1 means the printed explicit bound fails) and check the "
             "corrected bound (kappa^2 log k term) holds; FAIL only if the corrected one is violated",

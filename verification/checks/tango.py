@@ -544,7 +544,9 @@ def figure1_paths(case, rng):
 
 # -- findings about the text ------------------------------------------------------------------------
 
-@check(source=f"{SRC} Figure 1 caption ('isometric to the hyperbolic plane (mu, sigma), whose geodesics are circles')",
+@check(erratum=("Ollivier, Figure 1 caption: in the (mu, sigma) plane the Fisher geodesics are half-ellipses mu = c + "
+                "sqrt(2) R cos s, sigma = R sin s, not circles (circles only in (mu / sqrt 2, sigma))."),
+       source=f"{SRC} Figure 1 caption ('isometric to the hyperbolic plane (mu, sigma), whose geodesics are circles')",
        family="tango", kind="deterministic", hypotheses="none",
        rule="in (mu, sigma) the Fisher metric is diag(1, 2)/sigma^2 (pulled back from diag(1/sigma^2, 2) in (mu, ln sigma)): "
             "half-ellipses mu = c + sqrt(2) R cos s, sigma = R sin s solve the geodesic equation (residual < 1e-8), "
@@ -662,7 +664,9 @@ def simulated_mean_follows_noise_free(case, rng):
                                skewness=res.skewness[:, :d])
 
 
-@check(source=f"{SRC} Theorem 3 (assumptions: bounded second moment of g over theta, lowest Fisher eigenvalue bounded "
+@check(erratum=("Ollivier, Theorems 3 and 5: the global assumptions (bounded E|g|^2, lambda_min(J) bounded away from "
+                "0) fail for the paper's own Figure 1 Gaussian model and for linear and logistic regression."),
+       source=f"{SRC} Theorem 3 (assumptions: bounded second moment of g over theta, lowest Fisher eigenvalue bounded "
               f"away from 0) and Theorem 5 (sigma^2, lambda > 0)", family="tango", kind="measured",
        hypotheses="none: reports where the theorems' global assumptions hold for the paper's own models",
        rule="E|g|^2 and lambda_min(J) along rays to the edge of the parameter space: Figure 1's Gaussian has "
@@ -793,7 +797,9 @@ def _velocity_limit_cases(profile, seed):
             for label, C, adaptive in cases]
 
 
-@check(source=f"{SRC} eqs 6-7 ('TANGO on the variable C^-1/2 theta'; RMSProp; C^-1 = diag(E g~^2)) and the remark after "
+@check(erratum=("Ollivier, eqs 6-7: with running-average preconditioners (RMSProp, diagonal Fisher) eq. 30 fails and "
+                "the mean velocity is biased away from J^-1 E g."),
+       source=f"{SRC} eqs 6-7 ('TANGO on the variable C^-1/2 theta'; RMSProp; C^-1 = diag(E g~^2)) and the remark after "
               f"Definition 1 (the fixed point of eq. 3 in expectation is v = J^-1 E g)", family="tango", kind="statistical",
        hypotheses="dt = 0 (theta fixed): v solves (C J) v = C E g by stochastic approximation; C fixed or a function of theta",
        rule="mean velocity after 3000 steps at a fixed theta (linear regression) == J^-1 E g for C = I, a fixed C and the exact "
