@@ -4,7 +4,10 @@ Prints, measured side by side in one run on this machine:
   1. coordinate-steps per second of ``simulate`` vs a straightforward per-run Python loop (goal >= 100x);
   2. the same vs the bare cost of drawing the same standard normals (the floor; goal >= 50%);
   3. peak memory for 1e5 runs, n = 100, moments at 50 log-spaced k (goal <= 2 GB) -- measured at two
-     horizons to show it does not grow with the number of steps.
+     horizons to show it does not grow with the number of steps;
+  4. thread oversubscription (issue: platform): n = 50, 4000 runs, dense Sigma_g, at default settings, with one
+     thread, and with one thread and BLAS left at its default thread count (the behaviour before the engine limited
+     BLAS to one thread), each as a fraction of the normal-drawing floor (goal >= 50% at default settings).
 
 Usage: python benchmarks/bench_simulate.py [--quick]
 """
@@ -12,6 +15,7 @@ Usage: python benchmarks/bench_simulate.py [--quick]
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import subprocess
 import sys
@@ -71,6 +75,29 @@ def peak_memory_child(runs, n, steps):
     return float(out.stdout.strip().splitlines()[-1])
 
 
+def oversubscription(quick: bool):
+    import contextlib
+
+    import theorytools.montecarlo.engine as engine
+
+    p = random_problem(50, 100.0, "I", "random", seed=0)
+    al, runs, steps = 0.5 / p.lambda_1, 4000, (200 if quick else 1000)
+    t_floor = median_time(lambda: bare_normals(runs, steps * runs // min(runs, BLOCK), 50, 1))
+    run = lambda **kw: simulate(p, Constant(al), [steps], runs=runs, seed=1, progress=False, **kw)  # noqa: E731
+    t_default, t_one = median_time(run), median_time(lambda: run(workers=1))
+    limits = engine.threadpool_limits
+    engine.threadpool_limits = lambda n: contextlib.nullcontext()  # BLAS back at its default thread count
+    try:
+        t_before = median_time(lambda: run(workers=1))
+    finally:
+        engine.threadpool_limits = limits
+    print(f"\nThread oversubscription: n = 50, {runs} runs, {steps} steps, dense Sigma_g (fraction of the floor)")
+    print(f"  default settings ({min(os.cpu_count() or 1, 8)} threads, BLAS 1 thread): {t_floor / t_default:6.0%}")
+    print(f"  workers = 1, BLAS 1 thread:                    {t_floor / t_one:6.0%}")
+    print(f"  workers = 1, BLAS default threads (before):    {t_floor / t_before:6.0%}")
+    print("  goal: >= 50% at default settings")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="smaller sizes, < 1 minute")
@@ -93,6 +120,8 @@ def main():
     for n, sigma, a, b, c, d in rows:
         print(f"{n:>4} {sigma:>8} {a:>12.3e} {b:>12.3e} {c:>8.0f}x {d:>19.0%}")
     print("  goal: speedup >= 100x; simulate reaches >= 50% of the bare normal-drawing rate")
+
+    oversubscription(args.quick)
 
     runs = 10_000 if args.quick else 100_000
     print(f"\nPeak memory, {runs} runs, n = 100, moments at 50 log-spaced k (fresh process each)")

@@ -170,3 +170,31 @@ def test_reviewed_edge_inputs():
     q = QuadraticProblem(5.0 * np.eye(1), np.eye(1), np.eye(1), np.ones(1))
     with pytest.raises(ValueError, match=r"k must be <= 1e\+07 for the step-by-step route"):
         mean_iterate(q, Harmonic(0.0), 10**9)
+
+
+def test_complex_input_is_rejected_not_cast_to_real():
+    """numpy's float cast drops an imaginary part with only a ComplexWarning; every entry point refuses instead."""
+    import warnings
+
+    from theorytools.montecarlo import run_blocks
+    from theorytools.quadratic import simulate
+    from theorytools.tango import models
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a ComplexWarning on the way would be a failure too
+        with pytest.raises(ValueError, match="H must be real"):
+            QuadraticProblem(H2 + 0j, I2, I2, np.ones(2))
+        with pytest.raises(ValueError, match="theta0 must be real"):
+            QuadraticProblem(H2, I2, I2, np.array([1.0, 1.0 + 1e-3j]))
+        with pytest.raises(ValueError, match="values must be real"):
+            StepSequence([0.1, 0.2 + 0j])
+        with pytest.raises(ValueError, match="k must be"):
+            excess_risk(QuadraticProblem(H2, I2, I2, np.ones(2)), Constant(0.1), np.array([1 + 0j]))
+        with pytest.raises(ValueError, match="simulate_block output for block 0 must be real"):
+            run_blocks(lambda rng, n: np.ones((n, 1)) * 1j, 10, seed=0, progress=False)
+        p = QuadraticProblem(H2, I2, I2, np.ones(2))
+        with pytest.raises(ValueError, match="theta must be real"):
+            p.h(np.array([1j, 0.0]))
+        assert simulate(p, Constant(0.1), [3], runs=8, seed=0, progress=False).mean.shape == (1,)
+        with pytest.raises(ValueError, match="must be real"):
+            models.GaussianModel().fisher(np.array([0.0, 1.0 + 0j]))

@@ -115,7 +115,7 @@ def test_engine_moments_equal_numpy_on_all_runs():
         return values
 
     runs = 5 * BLOCK + 100
-    res = run_blocks(record, runs, seed=3, chunk_size=2 * BLOCK, progress=False)
+    res = run_blocks(record, runs, seed=3, chunk_size=2 * BLOCK, workers=1, progress=False)
     assert [len(v) for v in seen.values()] == [BLOCK] * 5 + [100]
     x = np.concatenate(list(seen.values()))
     np.testing.assert_allclose(res.mean, x.mean(axis=0), rtol=1e-13)

@@ -221,3 +221,18 @@ def test_the_report_lists_the_papers_errata_with_the_command_that_reproduces_eac
     # every paper's findings are registered
     families = {c.family for c in registry.select(None) if c.erratum}
     assert {"quadratic", "tango", "deeplinear", "fisher"} <= families
+
+
+def test_simulate_on_a_dask_cluster_is_bit_identical(dask_client):
+    import numpy as np
+
+    from theorytools.quadratic import Constant, random_problem, simulate
+
+    p = random_problem(5, 10.0, "I", "random", seed=0)
+    kw = dict(k=[0, 3, 30], runs=5000, seed=11, progress=False)
+    serial = simulate(p, Constant(0.5 / p.lambda_1), workers=1, **kw)
+    threads = simulate(p, Constant(0.5 / p.lambda_1), **kw)  # default: the cores, BLAS on one thread
+    remote = simulate(p, Constant(0.5 / p.lambda_1), client=dask_client, **kw)
+    for other in (threads, remote):
+        assert np.array_equal(other.mean, serial.mean) and np.array_equal(other.stderr, serial.stderr)
+        assert np.array_equal(other.mc.block_means, serial.mc.block_means)

@@ -17,6 +17,7 @@ from theorytools.linalg.validation import (
     as_vector,
     check_definite,
     check_finite,
+    real_array,
     squeeze_k,
 )
 
@@ -24,5 +25,5 @@ __all__ = [
     "GeneralizedEigen", "generalized_eigh", "sandwich_kron", "vec", "unvec",
     "lyapunov_trace", "solve_lyapunov_A", "geometric_sum", "log_abs_one_minus",
     "log_gamma_ratio", "sum_sq_geometric", "as_matrix", "as_steps", "as_symmetric",
-    "as_vector", "check_definite", "check_finite", "squeeze_k", "trace_solve",
+    "as_vector", "check_definite", "check_finite", "real_array", "squeeze_k", "trace_solve",
 ]

@@ -11,9 +11,23 @@ from theorytools.errors import NonFiniteError
 SYM_RTOL = 1e-10
 
 
+def real_array(name: str, x) -> np.ndarray:
+    """``x`` as a float64 array; a complex array is a ValueError (numpy would drop its imaginary part with only a
+    warning)."""
+    a = np.asarray(x)
+    if a.dtype == np.float64:  # the common case, on hot paths: no copy, no scan
+        return a
+    if np.iscomplexobj(a) or (a.dtype == object and any(isinstance(v, complex) for v in a.flat)):
+        raise ValueError(f"{name} must be real, got a complex array (dtype {a.dtype})")
+    try:
+        return np.asarray(a, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an array of real numbers, got dtype {a.dtype}") from exc
+
+
 def as_matrix(name: str, A, n: int | None = None) -> np.ndarray:
     """Return ``A`` as a finite float64 square matrix (of size ``n`` when given)."""
-    A = np.asarray(A, dtype=float)
+    A = real_array(name, A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {A.shape}")
     if n is not None and A.shape[0] != n:
@@ -29,7 +43,7 @@ def as_matrix(name: str, A, n: int | None = None) -> np.ndarray:
 
 def as_vector(name: str, x, n: int) -> np.ndarray:
     """Return ``x`` as a finite float64 vector of length ``n``."""
-    x = np.asarray(x, dtype=float)
+    x = real_array(name, x)
     if x.ndim == 2 and 1 in x.shape:
         x = x.reshape(-1)
     if x.shape != (n,):

@@ -9,6 +9,7 @@ and the result for a seed is bit-identical whatever ``chunk_size`` and ``workers
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -18,8 +19,10 @@ from functools import partial
 from itertools import islice
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
+from theorytools.linalg.validation import real_array
 from theorytools.montecarlo.intervals import (
     ConfidenceInterval,
     METHODS,
@@ -106,7 +109,7 @@ def _simulate_chunk(simulate_block: Callable, blocks: list[Block]) -> list[Strea
     """Simulate each block of a chunk and summarise it at once, so its runs can be freed."""
     summaries = []
     for block in blocks:
-        values = np.asarray(simulate_block(block.rng, block.nruns), dtype=float)
+        values = real_array(f"simulate_block output for block {block.index}", simulate_block(block.rng, block.nruns))
         if values.ndim != 2 or values.shape[0] != block.nruns:
             raise ValueError(
                 f"simulate_block(rng, {block.nruns}) must return an array of shape "
@@ -123,28 +126,42 @@ def _chunks(blocks: Iterator[Block], per_chunk: int) -> Iterator[list[Block]]:
         yield chunk
 
 
-def _map_in_order(fn: Callable, items: Iterable, workers: int) -> Iterator:
-    """``map(fn, items)``, run on ``workers`` threads, results yielded in input order.
+def _one_blas_thread(fn: Callable, *args):
+    """``fn(*args)`` with BLAS on one thread (on a Dask worker: the worker's threads are the parallelism)."""
+    with threadpool_limits(1):
+        return fn(*args)
 
-    At most ``2 * workers`` items are in flight, which bounds memory while keeping every
+
+def _map_in_order(fn: Callable, items: Iterable, workers: int, client=None) -> Iterator:
+    """``map(fn, items)``, run on ``workers`` threads (or as tasks of a Dask ``client``), results yielded in input
+    order.
+
+    At most ``2 * workers`` items (2 per Dask worker thread) are in flight, which bounds memory while keeping every
     worker busy; results that finish early wait for their predecessors.
     """
-    if workers == 1:
+    if client is not None:
+        workers = max(1, sum(client.nthreads().values()))
+        submit = partial(client.submit, _one_blas_thread, fn, pure=False)
+    elif workers == 1:
         yield from map(fn, items)
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        pending: deque = deque()
-        try:
-            for item in items:
-                pending.append(pool.submit(fn, item))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
+    else:
+        pool = ThreadPoolExecutor(max_workers=workers)
+        submit = partial(pool.submit, fn)
+    pending: deque = deque()
+    try:
+        for item in items:
+            pending.append(submit(item))
+            if len(pending) >= 2 * workers:
                 yield pending.popleft().result()
-        finally:
-            # On an error (or an abandoned generator) do not simulate what nobody will read.
-            for future in pending:
-                future.cancel()
+        while pending:
+            yield pending.popleft().result()
+    finally:
+        # On an error (or an abandoned generator) do not simulate what nobody will read.
+        for future in pending:
+            future.cancel()
+        if client is None:
+            pool.shutdown(wait=True)
 
 
 def _show_progress(progress: bool | None) -> bool:
@@ -160,10 +177,11 @@ def run_blocks(
     seed,
     *,
     chunk_size: int | None = None,
-    workers: int = 1,
+    workers: int | None = None,
     progress: bool | None = None,
     desc: str | None = None,
     block_size: int = BLOCK,
+    client=None,
 ) -> MonteCarloResult:
     """Run ``runs`` independent simulations and return the moments of what they record.
 
@@ -184,9 +202,11 @@ def run_blocks(
         the memory in flight (per-block summaries of ``2 * workers`` chunks, plus one
         block's output per worker); it never changes the result.
     workers : int, optional
-        Number of threads (default 1, no thread pool).  numpy releases the GIL in its
-        kernels, so threads give real parallelism for vectorized simulators.  Never
-        changes the result.
+        Number of threads (default: the machine's cores, at most 8; 1 means no thread pool).
+        numpy releases the GIL in its kernels, so threads give real parallelism for vectorized
+        simulators.  BLAS runs on one thread meanwhile: small matrix products in many threads
+        at once oversubscribe the cores (measured in ``benchmarks/bench_simulate.py``).
+        Never changes the result.
     progress : bool, optional
         Show a tqdm progress bar on stderr; by default only when stderr is a terminal.
     desc : str, optional
@@ -194,6 +214,10 @@ def run_blocks(
     block_size : int, optional
         Runs per random stream (default :data:`~theorytools.montecarlo.streams.BLOCK`).
         Part of what a seed means: changing it changes the random numbers.
+    client : dask.distributed.Client, optional
+        Simulate the chunks as tasks on a Dask cluster instead of local threads
+        (``simulate_block`` must then be picklable by cloudpickle, as closures over numpy
+        data are).  Never changes the result.
 
     Returns
     -------
@@ -219,15 +243,15 @@ def run_blocks(
     if not callable(simulate_block):
         raise TypeError(f"simulate_block must be callable, got {simulate_block!r}")
     runs = _as_count("runs", runs, 2)
-    workers = _as_count("workers", workers, 1)
+    workers = _as_count("workers", min(os.cpu_count() or 1, 8) if workers is None else workers, 1)
     chunk_size = resolve_chunk_size(chunk_size, block_size)
     blocks = iter_blocks(seed, runs, block_size)
     total = StreamingMoments()
     with tqdm(
         total=runs, desc=desc, unit="run", file=sys.stderr, disable=not _show_progress(progress)
-    ) as bar:
+    ) as bar, threadpool_limits(1):
         chunks = _chunks(blocks, chunk_size // block_size)
-        for summaries in _map_in_order(partial(_simulate_chunk, simulate_block), chunks, workers):
+        for summaries in _map_in_order(partial(_simulate_chunk, simulate_block), chunks, workers, client):
             # Merging block by block, in block order, on this thread is what makes the
             # floating-point result independent of chunking and thread scheduling.
             for summary in summaries:

@@ -19,6 +19,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
+from theorytools.linalg.validation import real_array
 from theorytools.errors import NonFiniteError
 from theorytools.montecarlo.streams import _as_count
 
@@ -88,7 +89,7 @@ def _as_level(level) -> float:
 
 def _as_finite_array(name: str, value, ndim: int) -> np.ndarray:
     """Return ``value`` as a non-empty finite float array with ``ndim`` dimensions."""
-    arr = np.asarray(value, dtype=float)
+    arr = real_array("value", value)
     if arr.ndim != ndim or arr.size == 0:
         raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {arr.shape}")
     if not np.isfinite(arr).all():

@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from theorytools.errors import NonFiniteError
-from theorytools.linalg import check_finite
+from theorytools.linalg import check_finite, real_array
 
 
 class StreamingMoments:
@@ -71,7 +71,7 @@ class StreamingMoments:
         theorytools.errors.NonFiniteError
             If ``batch`` holds NaN or inf, or its moments overflow.
         """
-        x = np.asarray(batch, dtype=float)
+        x = real_array("batch", batch)
         if x.ndim != 2 or x.shape[0] == 0 or x.shape[1] == 0:
             raise ValueError(
                 f"{name} must be a 2-D array of shape (runs, m) with runs >= 1 and m >= 1, "

@@ -48,7 +48,7 @@ import numpy as np
 from scipy.special import digamma
 
 from theorytools.errors import HypothesisError
-from theorytools.linalg import as_steps, check_finite, squeeze_k, trace_solve
+from theorytools.linalg import as_steps, check_finite, real_array, squeeze_k, trace_solve
 from theorytools.quadratic.hypotheses import Hypothesis, require
 from theorytools.quadratic.lemmas import proposition23_sum
 from theorytools.quadratic.problem import QuadraticProblem
@@ -101,7 +101,7 @@ def with_preconditioner(p, kind: str) -> QuadraticProblem:
 
 
 def _h_eigs(H) -> np.ndarray:
-    lam = np.linalg.eigvalsh(np.asarray(H, dtype=float))
+    lam = np.linalg.eigvalsh(real_array("H", H))
     if lam[0] <= 0:
         raise ValueError(f"H is not positive definite: smallest eigenvalue {lam[0]:.3e}")
     return lam
@@ -164,10 +164,10 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
 def first_order_noise_trace(H, Sigma_g) -> float:
     """``T = tr((I - lambda_n(H)/2 H^-1)^-1 Sigma_g) / lambda_n(H)``, equal to ``tr((B^-1 - H^-1/2)^-1 U)``
     for ``B = lambda_n(H) I`` (001_7d31b3ff3a2f0401.txt §14.2.1, second display)."""
-    H = np.asarray(H, dtype=float)
+    H = real_array("H", H)
     ln = _h_eigs(H)[0]
     M = np.eye(H.shape[0]) - 0.5 * ln * np.linalg.inv(H)
-    return trace_solve(M, np.asarray(Sigma_g, dtype=float)) / ln
+    return trace_solve(M, real_array("Sigma_g", Sigma_g)) / ln
 
 
 HARMONIC_LAMBDA_N_VERSIONS = ("printed", "corrected")
@@ -236,7 +236,7 @@ def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
 def second_order_noise_constant(H, Sigma_g) -> float:
     """``1/2 tr(H^-1 Sigma_g)``: the constant of the 1/k noise term for ``B = H`` (§14.2.1; ``n/2`` when
     ``Sigma_g = H``).  001_7d31b3ff3a2f0401.txt §14.2.1."""
-    return 0.5 * trace_solve(np.asarray(H, dtype=float), np.asarray(Sigma_g, dtype=float))
+    return 0.5 * trace_solve(real_array("H", H), real_array("Sigma_g", Sigma_g))
 
 
 def first_order_noise_constant(H, Sigma_g) -> float:
@@ -251,7 +251,7 @@ def realizable_noise_constants(h_eigs) -> tuple[float, float]:
 
     001_7d31b3ff3a2f0401.txt §14.2.1 (eigenvalues of a rational function of H).
     """
-    lam = np.sort(np.asarray(h_eigs, dtype=float).reshape(-1))
+    lam = np.sort(real_array("h_eigs", h_eigs).reshape(-1))
     if lam.size == 0 or lam[0] <= 0:
         raise ValueError("h_eigs must be a non-empty list of positive eigenvalues")
     r = lam / lam[0]
@@ -267,7 +267,7 @@ def realizable_noise_relations(h_eigs) -> tuple[tuple[float, float], tuple[float
     The factor 2 in the second is never needed: ``r/(1 - 1/(2r)) >= 2`` for ``r >= 1``, so
     ``n/2 <= 1/4 sum r_i/(1 - 1/(2 r_i))``, with equality iff all ``r_i = 1`` (``H = c I``).
     """
-    lam = np.sort(np.asarray(h_eigs, dtype=float).reshape(-1))
+    lam = np.sort(real_array("h_eigs", h_eigs).reshape(-1))
     half_n, c1 = realizable_noise_constants(lam)
     r = lam / lam[0]
     return (0.25 * float(np.sum(r)), c1), (half_n, 2.0 * c1)
@@ -293,7 +293,7 @@ def appendixC_second_order_chain(H, Sigma_g) -> tuple[float, float, float]:
     001_7d31b3ff3a2f0401.txt Appendix C, first chain (Lemma 18 with S = H^-1).  Needs Sigma_g PSD.
     """
     lam = _h_eigs(H)
-    t = float(np.trace(np.asarray(Sigma_g, dtype=float)))
+    t = float(np.trace(real_array("Sigma_g", Sigma_g)))
     return t / (2.0 * lam[-1]), second_order_noise_constant(H, Sigma_g), t / (2.0 * lam[0])
 
 
@@ -304,7 +304,7 @@ def appendixC_first_order_chain(H, Sigma_g) -> tuple[float, float, float, float]
     eigenvalues lie in ``[1/(1 - 1/(2 kappa)), 2]``); ``S = Sigma_g``, ``l_n = lambda_n(H)``.  Non-decreasing.
     """
     lam = _h_eigs(H)
-    t = float(np.trace(np.asarray(Sigma_g, dtype=float)))
+    t = float(np.trace(real_array("Sigma_g", Sigma_g)))
     kappa = lam[-1] / lam[0]
     return (t / (4.0 * lam[0]), t / (4.0 * lam[0] * (1.0 - 0.5 / kappa)),
             first_order_noise_constant(H, Sigma_g), t / (2.0 * lam[0]))

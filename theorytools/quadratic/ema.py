@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite, geometric_sum, sum_sq_geometric
+from theorytools.linalg import as_steps, check_finite, geometric_sum, real_array, sum_sq_geometric
 from theorytools.quadratic.moments import variance_recursion
 from theorytools.quadratic.schedules import Constant
 
@@ -83,7 +83,7 @@ def _phase1(x, al, s, z0, lam, k):
         Var y = alpha^2 s phi_k(rho^2),
         Cov(ybar, y) = alpha^2 s (phi_k(rho)^2 + phi_k(rho^2)) / (2k).
     """
-    kk = np.asarray(k, dtype=float)[:, None]
+    kk = real_array("k", k)[:, None]
     rho = 1.0 - x
     if np.all(x <= 1.0):
         with np.errstate(divide="ignore"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorytools.linalg.validation import real_array
 from theorytools.quadratic.problem import QuadraticProblem
 
 B_KINDS = ("H", "lambda_n", "I", "random")
@@ -24,7 +25,7 @@ def random_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def spd_with_spectrum(eigenvalues, rng: np.random.Generator) -> np.ndarray:
     """``Q diag(eigenvalues) Q^T`` with a random orthogonal Q, exactly symmetrized."""
-    lam = np.asarray(eigenvalues, dtype=float)
+    lam = real_array("eigenvalues", eigenvalues)
     Q = random_orthogonal(lam.size, rng)
     A = (Q * lam) @ Q.T
     return 0.5 * (A + A.T)

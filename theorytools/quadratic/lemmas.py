@@ -45,6 +45,7 @@ from theorytools.linalg import (
     sandwich_kron,
     unvec,
     vec,
+    real_array,
 )
 from theorytools.quadratic.hypotheses import Hypothesis
 from theorytools.quadratic.theorem5 import nu
@@ -162,7 +163,7 @@ def lemma20_sides(A, S, T, X, check: bool = True) -> tuple[float, float]:
 # Lemma 21
 # ---------------------------------------------------------------------------------------------
 def _check_D(D, require_real: bool) -> np.ndarray:
-    D = np.asarray(D, dtype=float)
+    D = real_array("D", D)
     if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] == 0:
         raise ValueError(f"D must be a non-empty square matrix, got shape {D.shape}")
     if not np.all(np.isfinite(D)):
@@ -187,8 +188,8 @@ def _check_D(D, require_real: bool) -> np.ndarray:
 
 def lemma21_phi(D, X) -> np.ndarray:
     """``Phi(X) = X - D X D^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21; Corollary 12)."""
-    D = np.asarray(D, dtype=float)
-    X = np.asarray(X, dtype=float)
+    D = real_array("D", D)
+    X = real_array("X", X)
     return X - D @ X @ D.T
 
 
@@ -208,7 +209,7 @@ def lemma21_inverse(D, X, terms: int | None = None, require_real: bool = True) -
     The independent route is :func:`lemma21_inverse_kron`.
     """
     D = _check_D(D, require_real)
-    X = np.asarray(X, dtype=float)
+    X = real_array("X", X)
     if X.shape != D.shape:
         raise ValueError(f"X must have the shape of D {D.shape}, got {X.shape}")
     if terms is not None:
@@ -244,7 +245,7 @@ def lemma21_inverse_kron(D, X, require_real: bool = True) -> np.ndarray:
     The slow route of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21's proof (O(n^6)); for testing.
     """
     D = _check_D(D, require_real)
-    X = np.asarray(X, dtype=float)
+    X = real_array("X", X)
     n = D.shape[0]
     K = np.eye(n * n) - sandwich_kron(D)
     return unvec(np.linalg.solve(K, vec(X)), n)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.linalg import as_vector
+from theorytools.linalg import as_vector, real_array
 
 
 def _psd_factor(S: np.ndarray) -> np.ndarray:
@@ -118,7 +118,7 @@ class LeastSquaresData:
     name = "least_squares"
 
     def __init__(self, X, y, batch: int = 1):
-        X = np.asarray(X, dtype=float)
+        X = real_array("X", X)
         if X.ndim != 2 or X.shape[0] < X.shape[1]:
             raise ValueError(f"X must be an N x n matrix with N >= n, got shape {X.shape}")
         if not np.all(np.isfinite(X)):

@@ -26,7 +26,7 @@ from typing import Callable
 
 import numpy as np
 
-from theorytools.linalg import sandwich_kron, unvec, vec
+from theorytools.linalg import real_array, sandwich_kron, unvec, vec
 
 
 class Operator:
@@ -52,7 +52,7 @@ class Operator:
     def __call__(self, X) -> np.ndarray:
         """Apply in the eigenbasis: ``V (f o (V^{-1} X V^{-T})) V^T``."""
         eig = self.problem.eig
-        return eig.from_eigenbasis(self.multiplier * eig.to_eigenbasis(np.asarray(X, dtype=float)))
+        return eig.from_eigenbasis(self.multiplier * eig.to_eigenbasis(real_array("X", X)))
 
     def apply_dense(self, X) -> np.ndarray:
         """Apply through the Kronecker matrix (slow, independent route)."""

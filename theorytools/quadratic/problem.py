@@ -17,6 +17,7 @@ from theorytools.linalg import (
     check_definite,
     check_finite,
     generalized_eigh,
+    real_array,
 )
 
 
@@ -73,7 +74,7 @@ class QuadraticProblem:
 
     def h(self, theta) -> float:
         """Excess objective ``h(theta) - h(theta*) = 1/2 (theta - theta*)^T H (theta - theta*)``."""
-        d = np.asarray(theta, dtype=float) - self.theta_star
+        d = real_array("theta", theta) - self.theta_star
         return 0.5 * float(d @ self.H @ d)
 
     @cached_property

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.linalg import as_steps
+from theorytools.linalg import as_steps, real_array
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class StepSequence:
     values: tuple
 
     def __init__(self, values):
-        v = np.asarray(values, dtype=float).reshape(-1)
+        v = real_array("values", values).reshape(-1)
         if v.size == 0:
             raise ValueError("values must hold at least one step size, got an empty sequence")
         bad = ~np.isfinite(v) | (v <= 0)

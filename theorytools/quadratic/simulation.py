@@ -60,7 +60,7 @@ def default_ks(kmax: int, num: int = 50) -> np.ndarray:
 
 
 def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, *, average=None,
-             beta_max: float = 0.99, chunk_size=None, workers: int = 1, progress=None) -> SimulationResult:
+             beta_max: float = 0.99, chunk_size=None, workers: int | None = None, progress=None, client=None) -> SimulationResult:
     """Simulate ``runs`` independent trajectories and estimate ``E[h(.)] - h(theta*)`` at each ``k``.
 
     Parameters
@@ -71,7 +71,9 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
     runs : int
     noise : "gaussian" | "student_t" | "rademacher_mixture" | a noise-model object
         (e.g. ``StudentTNoise(df=6)``, ``LeastSquaresData(X, y, batch)``).
-    seed : int or numpy.random.SeedSequence; results are bit-identical for any chunk_size/workers.
+    seed : int or numpy.random.SeedSequence; results are bit-identical for any chunk_size/workers/client.
+    workers : threads (default: the cores, at most 8; BLAS on one thread meanwhile).
+    client : a ``dask.distributed.Client``: simulate the blocks on its cluster instead (same result).
     average : None | "polyak" | "ema"
         Record the iterate, the Polyak average ``mean(theta_0..theta_k)`` (§14.3) or the exponentially
         decayed average ``theta_bar_k = (1 - beta_k) theta_k + beta_k theta_bar_{k-1}``,
@@ -119,6 +121,6 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
                 avg += (1.0 - beta) * U
         return rec[:, where]
 
-    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress,
+    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, client=client, progress=progress,
                     desc=f"simulate {model.name}")
     return SimulationResult(ks, mc, average, model.name)

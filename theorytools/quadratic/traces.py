@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import trace_solve
+from theorytools.linalg import real_array, trace_solve
 
 
 
@@ -17,7 +17,7 @@ def proposition10_trace(p, alpha: float, X) -> float:
 
     Needs ``B - alpha/2 H`` positive definite (``alpha lambda_1(B^-1 H) < 2``).
     """
-    X = np.asarray(X, dtype=float)
+    X = real_array("X", X)
     return trace_solve(p.B - 0.5 * alpha * p.H, p.B @ X @ p.B) / (2.0 * alpha)
 
 
@@ -26,7 +26,7 @@ def proposition14_trace(p, X) -> float:
 
     Needs ``lambda_n(B^-1 H) > 1/2``.
     """
-    return 0.5 * trace_solve(_Binv_minus_half_Hinv(p), np.asarray(X, dtype=float))
+    return 0.5 * trace_solve(_Binv_minus_half_Hinv(p), real_array("X", X))
 
 
 def _Binv_minus_half_Hinv(p) -> np.ndarray:

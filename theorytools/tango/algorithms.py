@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 
+from theorytools.linalg.validation import real_array
 from theorytools.errors import NonFiniteError
 from theorytools.tango.preconditioners import as_preconditioner
 
@@ -40,7 +41,7 @@ def gamma_from_samples(gt, rule: str, batch: int = 1) -> float:
     With minibatch means of ``batch`` = B pseudo-samples (eq. 5) the estimate of A is ``B g~ g~^T``, so R^2 and
     every rule scale by B: the rule is divided by B.
     """
-    gt = np.atleast_2d(np.asarray(gt, dtype=float))
+    gt = np.atleast_2d(real_array("gt", gt))
     sq = np.sum(gt * gt, axis=-1)
     return float(_gamma_rule(rule, np.max(sq), np.mean(sq), np.mean(sq * sq))) / batch
 
@@ -103,7 +104,7 @@ def _check_step(where, k, *arrays):
 
 
 def _as_dt(dt, K: int) -> np.ndarray:
-    d = np.asarray(dt, dtype=float)
+    d = real_array("dt", dt)
     d = np.full(K + 1, float(d)) if d.ndim == 0 else d
     if d.shape != (K + 1,):
         raise ValueError(f"dt must be a number or hold delta t_0..delta t_K ({K + 1} values for {K} samples), got shape {d.shape}")
@@ -114,14 +115,14 @@ def _as_dt(dt, K: int) -> np.ndarray:
 
 def _samples(model, theta0, x, y, ytilde, minibatch):
     """Validate the listed samples: ``y`` (K,) [or (K, B)], ``ytilde`` like ``y``, ``x`` None or (K[, B], p)."""
-    y = np.asarray(y, dtype=float)
+    y = real_array("y", y)
     need = 2 if minibatch else 1
     if y.ndim != need:
         raise ValueError(f"y must have shape {'(K, B)' if minibatch else '(K,)'} (one {'minibatch' if minibatch else 'sample'} "
                          f"per step), got shape {y.shape}")
     if ytilde is None:
         raise ValueError("ytilde must be given (pseudo-samples y~ ~ p_theta(.|x); ytilde = y for the outer-product variant)")
-    yt = np.asarray(ytilde, dtype=float)
+    yt = real_array("ytilde", ytilde)
     if yt.shape != y.shape:
         raise ValueError(f"ytilde must have the shape of y {y.shape}, got {yt.shape}")
     if model.unsupervised:
@@ -130,7 +131,7 @@ def _samples(model, theta0, x, y, ytilde, minibatch):
         return None, y, yt
     if x is None:
         raise ValueError(f"x must be given for {model!r}: shape {y.shape + ('p',)}")
-    x = np.asarray(x, dtype=float)
+    x = real_array("x", x)
     if x.shape[:-1] != y.shape:
         raise ValueError(f"x must have shape {y.shape + ('p',)} (an input per sample), got {x.shape}")
     return x, y, yt
@@ -161,7 +162,7 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
     -------
     (K+1, d) array (and the (K+1, d) velocities with ``return_velocity``)
     """
-    theta = np.asarray(theta0, dtype=float).reshape(1, -1).copy()
+    theta = real_array("theta0", theta0).reshape(1, -1).copy()
     x, y, yt = _samples(model, theta0, x, y, ytilde, minibatch)
     K = y.shape[0]
     dts = _as_dt(dt, K)
@@ -216,7 +217,7 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
 def sgd_iterates(model, theta0, lr, x, y):
     """Plain SGD ``theta_k = theta_{k-1} - lr dl(y_k|x_k)/dtheta_{k-1}`` on the listed samples."""
     x, y, _ = _samples(model, theta0, x, y, y, False)
-    theta = np.asarray(theta0, dtype=float).copy()
+    theta = real_array("theta0", theta0).copy()
     out = [theta.copy()]
     for k in range(1, y.shape[0] + 1):
         theta = theta - lr * model.grad(theta, y[k - 1], None if x is None else x[k - 1])
@@ -242,10 +243,10 @@ def averaged_sgd_iterates(model, theta0, gamma, dt, x, y, ytilde=None, xi=None):
     if xi is not None and ytilde is not None:
         raise ValueError("give either xi (a noise sequence) or ytilde (the noise of eq. 73), not both")
     if xi is not None:
-        xi = np.asarray(xi, dtype=float)
+        xi = real_array("xi", xi)
         if xi.shape != (K, np.size(theta0)):
             raise ValueError(f"xi must have shape {(K, np.size(theta0))}, got {xi.shape}")
-    theta = np.asarray(theta0, dtype=float).copy()
+    theta = real_array("theta0", theta0).copy()
     fast = theta.copy()
     v_prev = np.zeros_like(theta)
     thetas, fasts = [theta.copy()], [fast.copy()]
@@ -276,7 +277,7 @@ def two_timescale_iterates(theta0, gamma, dt, steps: int, F_hat, A_hat, rng=None
     (their conditional means ``F(theta)``, ``A(theta)`` define the limit ODE eq. 32).  Deterministic
     callables give Proposition 4 (eqs 13-14).
     """
-    theta = np.asarray(theta0, dtype=float).copy()
+    theta = real_array("theta0", theta0).copy()
     dts = _as_dt(dt, int(steps))
     v = np.zeros_like(theta)
     thetas, vs = [theta.copy()], [v.copy()]
@@ -305,7 +306,7 @@ def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "pr
         raise ValueError(f"variant must be 'prop4' or 'tango', got {variant!r}")
     F = lambda th, _rng=None: model.expected_gradient(th, x, y)  # noqa: E731
     J = lambda th: model.fisher(th, x)  # noqa: E731
-    lam_max = float(np.linalg.eigvalsh(J(np.asarray(theta0, dtype=float)))[-1])
+    lam_max = float(np.linalg.eigvalsh(J(real_array("theta0", theta0)))[-1])
     if gamma * lam_max >= 1.0 and on_unstable != "ignore":
         msg = f"gamma lambda_max(J(theta_0)) = {gamma * lam_max:.3g} >= 1: Proposition 4 needs gamma < 1/lambda_max(A)"
         if on_unstable == "raise":
@@ -316,7 +317,7 @@ def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "pr
             raise ValueError("Proposition 4 uses one constant dt; use variant='tango' for a schedule")
         return two_timescale_iterates(theta0, gamma, dt, steps, F, lambda th, _rng=None: J(th), return_velocity=return_velocity)
     dts = _as_dt(dt, int(steps))
-    theta = np.asarray(theta0, dtype=float).copy()
+    theta = real_array("theta0", theta0).copy()
     v = np.zeros_like(theta)
     thetas, vs = [theta.copy()], [v.copy()]
     for k in range(1, int(steps) + 1):
@@ -335,5 +336,5 @@ def auxiliary_sequence(thetas, vs, A, gamma, dt):
     Proposition 4's proof: z follows the Euler scheme of eq. 15 up to O(dt^2) per step (eqs 18, 20, 25-26)
     and ``z_k - theta_k = O(dt)`` (eq. 19).  Returns z_1..z_K, shape (K, d).
     """
-    thetas, vs = np.asarray(thetas, dtype=float), np.asarray(vs, dtype=float)
+    thetas, vs = real_array("thetas", thetas), real_array("vs", vs)
     return np.array([thetas[k] - dt / gamma * np.linalg.solve(A(thetas[k]), vs[k + 1]) for k in range(len(thetas) - 1)])

@@ -14,13 +14,15 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
+from theorytools.linalg.validation import real_array
+
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
 def _theta(theta, d=None) -> np.ndarray:
     # Shape only: this runs at every step of every simulation; finiteness is checked where a
     # trajectory starts (theta0) and after every step (non-finite iterates are reported there).
-    t = np.asarray(theta, dtype=float)
+    t = real_array("theta", theta)
     if t.ndim == 0 or (d is not None and t.shape[-1] != d):
         raise ValueError(f"theta must have shape (..., {d if d is not None else 'd'}), got shape {t.shape}")
     return t
@@ -30,7 +32,7 @@ def _inputs(x, theta, p) -> np.ndarray:
     """``x`` of shape ``(..., p)`` matching ``theta``'s leading axes (or broadcastable to them)."""
     if x is None:
         raise ValueError("x must be given (an input vector or a matrix of inputs, one per row) for this model")
-    x = np.asarray(x, dtype=float)
+    x = real_array("x", x)
     if x.ndim == 0 or x.shape[-1] != p:
         raise ValueError(f"x must have shape (..., {p}) to match theta, got shape {x.shape}")
     if not np.all(np.isfinite(x)):
@@ -82,7 +84,7 @@ class Model(ABC):
             if x is not None:
                 raise ValueError(f"{type(self).__name__} has no input: x must be None")
             return self._fisher_at(theta, None)
-        x = np.asarray(x, dtype=float) if x is not None else None
+        x = real_array("x", x) if x is not None else None
         if x is not None and x.ndim == 2:
             return np.mean([self._fisher_at(theta, xi) for xi in x], axis=0)
         return self._fisher_at(theta, x)
@@ -130,12 +132,12 @@ class GaussianModel(Model):
 
     def grad(self, theta, y, x=None):
         mu, _, prec = self._split(theta)
-        r = np.asarray(y, dtype=float) - mu
+        r = real_array("y", y) - mu
         return np.stack([-r * prec, 1.0 - r * r * prec], axis=-1)
 
     def hessian(self, theta, y, x=None):
         mu, _, prec = self._split(theta)
-        r = np.asarray(y, dtype=float) - mu
+        r = real_array("y", y) - mu
         off = 2.0 * r * prec
         return np.stack([np.stack([prec * np.ones_like(r), off], -1), np.stack([off, 2.0 * r * r * prec], -1)], -2)
 
@@ -183,7 +185,7 @@ class GaussianModel(Model):
         ``sigma^2(t) = s^2 + (sigma_0^2 - s^2 + D) e^-t - D e^-2t`` (from ``d sigma^2/dt = (m - mu)^2 + s^2 - sigma^2``).
         """
         mu0, ls0 = _theta(theta0, 2)
-        t = np.asarray(t, dtype=float)
+        t = real_array("t", t)
         m, s2 = self.data_mean, self.data_std**2
         D = (m - mu0) ** 2
         var = s2 + (np.exp(2.0 * ls0) - s2 + D) * np.exp(-t) - D * np.exp(-2.0 * t)
@@ -210,13 +212,13 @@ class LinearRegressionModel(Model):
     def fitted(cls, theta, x, y) -> "LinearRegressionModel":
         """The model with ``s2`` set to the actual mean square error of the outputs at ``theta`` (the text's advice:
         "sigma^2 should be set to the actual mean square error on the outputs, for the natural gradient to work best")."""
-        r = np.asarray(y, dtype=float) - np.asarray(x, dtype=float) @ np.asarray(theta, dtype=float)
+        r = real_array("y", y) - real_array("x", x) @ real_array("theta", theta)
         return cls(float(np.mean(r * r)))
 
     def _residual(self, theta, y, x):
         theta = _theta(theta)
         x = _inputs(x, theta, theta.shape[-1])
-        return np.asarray(y, dtype=float) - np.sum(theta * x, axis=-1), x
+        return real_array("y", y) - np.sum(theta * x, axis=-1), x
 
     def loss(self, theta, y, x=None):
         r, _ = self._residual(theta, y, x)
@@ -270,7 +272,7 @@ class LogisticModel(Model):
 
     def grad(self, theta, y, x=None):
         p, x = self._prob(theta, x)
-        return (p - np.asarray(y, dtype=float))[..., None] * x
+        return (p - real_array("y", y))[..., None] * x
 
     def hessian(self, theta, y, x=None):
         p, x = self._prob(theta, x)
@@ -355,6 +357,6 @@ class SoftmaxModel(Model):
 
     def fisher_diagonal(self, theta, x=None):
         theta = _theta(theta)
-        X = np.atleast_2d(np.asarray(x, dtype=float))
+        X = np.atleast_2d(real_array("x", x))
         p, _, _ = self._probs(theta[..., None, :], X)  # (..., N, K)
         return np.einsum("...nk,np->...kp", p * (1.0 - p), X * X).reshape(theta.shape) / X.shape[0]

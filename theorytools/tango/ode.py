@@ -10,11 +10,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from theorytools.linalg.validation import real_array
 from theorytools.errors import NonFiniteError
 
 
 def _times(t) -> np.ndarray:
-    t = np.atleast_1d(np.asarray(t, dtype=float))
+    t = np.atleast_1d(real_array("t", t))
     if t.ndim != 1 or not np.all(np.isfinite(t)) or np.any(t < 0) or np.any(np.diff(t) < 0):
         raise ValueError(f"t must be a non-decreasing 1-D array of finite times >= 0, got {t!r}")
     return t
@@ -36,7 +37,7 @@ def _solve(A, F):
 def preconditioned_flow(F, A, theta0, t, rtol: float = 1e-12, atol: float = 1e-12) -> np.ndarray:
     """``theta(t)`` of ``dtheta/dt = -A(theta)^-1 F(theta)``, ``theta(0) = theta0`` (eqs 15, 32), shape (len(t), d)."""
     t = _times(t)
-    theta0 = np.asarray(theta0, dtype=float)
+    theta0 = real_array("theta0", theta0)
     if t[-1] == 0.0:
         return np.repeat(theta0[None], t.size, axis=0)
     sol = solve_ivp(lambda _s, th: -_solve(A(th), F(th)), (0.0, float(t[-1])), theta0, method="DOP853",
@@ -55,7 +56,7 @@ def natural_gradient_flow(model, theta0, t, x=None, y=None, **tol) -> np.ndarray
 
 def euler_scheme(F, A, theta0, dt: float, steps: int) -> np.ndarray:
     """The explicit Euler scheme ``theta_{k+1} = theta_k - dt A(theta_k)^-1 F(theta_k)``, k = 0..steps (eqs 18, 20)."""
-    theta = np.asarray(theta0, dtype=float).copy()
+    theta = real_array("theta0", theta0).copy()
     out = [theta.copy()]
     for _ in range(int(steps)):
         theta = theta - dt * _solve(A(theta), F(theta))

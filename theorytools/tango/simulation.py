@@ -15,7 +15,7 @@ from functools import partial
 import numpy as np
 
 from theorytools.errors import NonFiniteError
-from theorytools.linalg import as_steps
+from theorytools.linalg import as_steps, real_array
 from theorytools.montecarlo import BLOCK, MonteCarloResult, run_blocks
 from theorytools.tango.algorithms import StabilityWarning, _as_dt, _Gamma, tango_step
 from theorytools.tango.models import GaussianModel
@@ -83,7 +83,7 @@ def data_sampler(model, x, y, batch: int = 1):
         return draw_law
     if x is None or y is None:
         raise ValueError(f"{model!r} needs a dataset: x of shape (N, p) and y of shape (N,)")
-    X, Y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    X, Y = real_array("x", x), real_array("y", y)
     if X.ndim != 2 or Y.shape != X.shape[:1]:
         raise ValueError(f"x must have shape (N, p) and y shape (N,), got {X.shape} and {Y.shape}")
 
@@ -96,7 +96,7 @@ def data_sampler(model, x, y, batch: int = 1):
 
 def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=0, *, k=None, method: str = "tango",
                    x=None, y=None, C=None, batch: int = 1, outer_product: bool = False, v_sup_threshold=None,
-                   theta_radius=None, record_velocity: bool = False, chunk_size=None, workers: int = 1, progress=None,
+                   theta_radius=None, record_velocity: bool = False, chunk_size=None, workers: int | None = None, progress=None, client=None,
                    block_size: int = 4 * BLOCK,
                    route: str = "auto") -> TangoResult:
     """Simulate ``runs`` independent trajectories and return the moments of theta_k (and |v_k|^2) at each k.
@@ -135,7 +135,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     if ks.max() > steps:
         raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
     dts = _as_dt(dt, steps)
-    theta0 = np.asarray(theta0, dtype=float)
+    theta0 = real_array("theta0", theta0)
     if theta0.ndim != 1 or not np.all(np.isfinite(theta0)):
         raise ValueError(f"theta0 must be a finite 1-D parameter vector, got {theta0!r}")
     if int(batch) != batch or batch < 1:
@@ -206,7 +206,7 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     if route == "auto" and theta_radius is None and not record_velocity and _fast_path_applies(model, method, C, batch, gamma, outer_product,
                                                                        v_sup_threshold):
         block = partial(_gaussian_tango_block, model, theta0, float(gamma), dts, steps, steps_at, where)
-    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc=f"simulate {method}",
+    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, client=client, progress=progress, desc=f"simulate {method}",
                     block_size=block_size)
     return TangoResult(ks, mc, names, method)
 
@@ -282,7 +282,7 @@ def _gaussian_tango_block(model, theta0, gamma, dts, steps, steps_at, where, rng
 
 
 def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000, seed=0, *, k=None,
-                           v_sup_threshold=None, chunk_size=None, workers: int = 1, progress=None) -> TangoResult:
+                           v_sup_threshold=None, chunk_size=None, workers: int | None = None, progress=None, client=None) -> TangoResult:
     """Monte Carlo of Theorem 5's iteration (eqs 27-28), ``v_0 = 0``, over independent runs::
 
         v_k = v_{k-1} + gamma F^_k - gamma A^_k v_{k-1},    theta_k = theta_{k-1} - dt_k v_k
@@ -296,7 +296,7 @@ def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000
     if ks.max() > steps:
         raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
     dts = _as_dt(dt, steps)
-    theta0 = np.asarray(theta0, dtype=float)
+    theta0 = real_array("theta0", theta0)
     d = theta0.size
     names = tuple(f"theta_{i}" for i in range(d)) + ("v_sq",) + (("v_sup_exceeds",) if v_sup_threshold is not None else ())
     steps_at, where = np.unique(ks, return_inverse=True)
@@ -326,5 +326,5 @@ def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000
                 raise NonFiniteError(f"simulate_two_timescale: non-finite velocity at step k = {j + 1} in run {bad} of this block")
         return rec[:, where, :].reshape(nruns, -1)
 
-    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, progress=progress, desc="simulate theorem 5")
+    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, client=client, progress=progress, desc="simulate theorem 5")
     return TangoResult(ks, mc, names, "two_timescale")
