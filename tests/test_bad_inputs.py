@@ -84,7 +84,7 @@ CASES = [
     ("averaged k negative", lambda: averaged_excess_risk(P, 0.1, -4), ValueError, r"^k must be non-negative, got -4$"),
     ("bounds k non-integer", lambda: theorem5_bounds(P, Constant(0.1), 0.5), ValueError, r"^k must be finite and integer-valued"),
     ("theorem6 k bool", lambda: theorem6_bound(P, 0.1, False), ValueError, r"^k must be a non-negative integer"),
-    ("harmonic variance beyond its horizon", lambda: excess_risk(P, Harmonic(2.0), 10**8), ValueError, r"^k must be <= 1e\+07 for the exact harmonic variance"),
+    ("harmonic variance beyond its horizon", lambda: excess_risk(P, Harmonic(2.0), 10**12 + 1), ValueError, r"^k must be <= 1e\+12 for the exact harmonic variance"),
     ("StepSequence k beyond the sequence", lambda: excess_risk(P, StepSequence([0.1, 0.2]), 3), ValueError, r"^k must be <= 2 \(the number of step sizes given\), got 3$"),
     # ---- schedules -----------------------------------------------------------------------------
     ("alpha zero", lambda: Constant(0.0), ValueError, r"^alpha must be a positive finite step size, got 0\.0$"),

@@ -31,7 +31,9 @@ def excess_risk(p, schedule, k) -> np.ndarray:
     ----------
     p : QuadraticProblem
     schedule : Constant | Harmonic | StepSequence | float
-    k : int or array of int (k up to 1e12 for constant steps; harmonic steps up to 1e7)
+    k : int or array of int (k up to 1e12 for constant steps and for harmonic steps with
+        ``lambda_1 <= a + 1``; 1e7 for the step-by-step route of user sequences and of harmonic
+        steps with ``lambda_1 > a + 1``)
 
     Notes
     -----
