@@ -33,6 +33,7 @@ from theorytools.quadratic.lemmas import (
     proposition23_sum_exact,
     proposition23_sum_sides,
 )
+from theorytools.testing.strategies import condition_numbers, psd_matrices
 
 EPS = np.finfo(float).eps
 
@@ -48,7 +49,8 @@ def orthogonal(rng, n):
 @st.composite
 def sym_and_psd(draw, nmax=6):
     """(S, X, Q, lamS): S symmetric with a spectrum of mixed signs spanning up to 8 decades (condition
-    numbers up to 1e8), X PSD of any rank 0..n (rank-deficient included), in random bases."""
+    numbers up to 1e8), X PSD of exact rank 0..n (rank-deficient included; its nonzero eigenvalues
+    spanning up to 8 decades too), in independent random bases."""
     n = draw(st.integers(1, nmax))
     seed = draw(st.integers(0, 2**32 - 1))
     rng = np.random.default_rng(seed)
@@ -59,10 +61,8 @@ def sym_and_psd(draw, nmax=6):
     Q = orthogonal(rng, n)
     S = (Q * lamS) @ Q.T
     S = 0.5 * (S + S.T)
-    r = draw(st.integers(0, n))
-    G = rng.standard_normal((n, r)) * 10.0 ** rng.uniform(-4, 0, r)
-    X = G @ G.T
-    return S, 0.5 * (X + X.T), Q, lamS
+    X = draw(psd_matrices(n, rank=st.integers(0, n), condition=condition_numbers(1e8)))
+    return S, X, Q, lamS
 
 
 def trace_tol(S, X):

@@ -236,3 +236,20 @@ def test_simulate_on_a_dask_cluster_is_bit_identical(dask_client):
     for other in (threads, remote):
         assert np.array_equal(other.mean, serial.mean) and np.array_equal(other.stderr, serial.stderr)
         assert np.array_equal(other.mc.block_means, serial.mc.block_means)
+
+
+def test_the_readme_example_checks_a_users_theorem_both_ways(tmp_path, monkeypatch):
+    """The README's "Check your own theorem": its module runs as user checks, its property test passes."""
+    text = (ROOT / "README.md").read_text().split("## Check your own theorem", 1)[1].split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in text.split("```python\n")[1:]]
+    assert len(blocks) == 2
+    (tmp_path / "my_checks.py").write_text(blocks[0])
+    (tmp_path / "test_my_theorem.py").write_text(blocks[1])
+    monkeypatch.setattr(registry, "CHECKS", dict(registry.CHECKS))
+    registry.load_modules([str(tmp_path / "my_checks.py")])
+    statuses = [r.verdict.status for r in run_checks("quick", "mine.")]
+    assert statuses and set(statuses) == {"PASS"}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT)])}
+    out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_theorem.py"],
+                         cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert out.returncode == 0, out.stdout + out.stderr
