@@ -362,3 +362,12 @@ def test_mlp_bad_input_is_a_clear_error():
         FI.experiments.load("mnist")
     with pytest.raises(ValueError, match="size must be one of"):
         FI.experiments.scaling("huge")
+
+
+def test_decaying_learning_rate_starts_at_alpha():
+    """§4.3's decay: alpha_k = alpha / (1 + decay k), k = 0, 1, ...: two full-batch SGD steps use alpha, then alpha/2."""
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(9), (2, 3, 1), "squared", 5)
+    W2 = net.flatten(FI.ngd.train(net, Ws, X, Y, "sgd", 0.4, batch_size=5, steps=2, decay=1.0)[0])
+    th1 = net.flatten(Ws) - 0.4 * net.flatten(net.gradient(Ws, X, Y))
+    th2 = th1 - 0.2 * net.flatten(net.gradient(net.unflatten(th1), X, Y))
+    assert np.allclose(W2, th2, rtol=1e-13, atol=1e-15)

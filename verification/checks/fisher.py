@@ -67,7 +67,8 @@ def _logits(profile, seed):
 @check(source=f"{MARTENS} §9.2 (softmax in L: Fisher = GGN = Hessian of log-sum-exp); {SHRESTHA} A.1-A.2",
        family="fisher", kind="deterministic", hypotheses="none",
        rule="categorical_fisher(z) == E[score score^T] over the classes (exact enumeration, rtol 1e-12) == the Hessian of "
-            "log-sum-exp by second differences (rtol 1e-5, atol 1e-6: rounding eps |lse| / h^2); E[score] == 0; F 1 == 0 (the shift z + c 1)",
+            "log-sum-exp by second differences (rtol 1e-5, atol 1e-6: rounding eps |lse| / h^2); E[score] == 0; F 1 == 0 (the shift z + c 1); "
+            "categorical_fisher_pinv satisfies the four Penrose conditions (1e-9 relative)",
        instances=_logits)
 def categorical_fisher_identities(case, rng):
     z = case.params["z"]
@@ -78,7 +79,19 @@ def categorical_fisher_identities(case, rng):
         # second differences with h = 1e-4: rounding ~ eps |lse| / h^2 ~ 1e-7
         Verdict.close(F, H, rtol=1e-5, atol=1e-6, what="F_R vs Hessian of log-sum-exp"),
         Verdict.close(mean, 0.0, rtol=0.0, atol=1e-15, what="E[score]"),
-        Verdict.close(F @ np.ones(z.size), 0.0, rtol=0.0, atol=1e-15, what="F_R 1")], "categorical Fisher")
+        Verdict.close(F @ np.ones(z.size), 0.0, rtol=0.0, atol=1e-15, what="F_R 1"),
+        # the four Penrose conditions identify F_R^+ (categorical_fisher_pinv, used by §13's minimum-norm step)
+        *_penrose(F, FI.categorical_fisher_pinv(z))], "categorical Fisher and its pseudo-inverse")
+
+
+def _penrose(A, X):
+    """A X A == A, X A X == X, A X and X A symmetric, relative to the sizes of A and X (rtol 1e-9: cond(F_R) on its
+    range is <= 1e4 on these instances)."""
+    a, x = np.max(np.abs(A)), np.max(np.abs(X))
+    return [Verdict.close(A @ X @ A, A, rtol=0.0, atol=1e-9 * a, what="Penrose: F X F = F"),
+            Verdict.close(X @ A @ X, X, rtol=0.0, atol=1e-9 * x, what="Penrose: X F X = X"),
+            Verdict.close(A @ X, (A @ X).T, rtol=0.0, atol=1e-9, what="Penrose: F X symmetric"),
+            Verdict.close(X @ A, (X @ A).T, rtol=0.0, atol=1e-9, what="Penrose: X F symmetric")]
 
 
 def _logvar_cases(profile, seed):
@@ -485,7 +498,9 @@ def _fisher_matrix(net, Ws, X, Y, fisher):
             "F_ref for the block methods) with g_ref and F_ref from central differences of the loss and the outputs "
             "(rtol 1e-6: differences' error ~ 1e-9, amplified by cond(F + beta I) <= 1e3); for a one-layer net exact == "
             "block; the empirical Fisher averaged over labels drawn from the model (exact quadrature) == the exact Fisher "
-            "(rtol 1e-12); 5 training steps of block_explicit and tengrad end at the same weights (rtol 1e-9)",
+            "(rtol 1e-12); 5 training steps of block_explicit and tengrad end at the same weights (rtol 1e-9); two "
+            "full-batch SGD steps with decay 1 use alpha, then alpha / 2 (differenced gradients, rtol 1e-6); at beta = 0 "
+            "the 'pinv' route == numpy's minimum-norm least squares on J^T J / m (rtol 1e-6)",
        instances=_ngd_cases)
 def ngd_variants_agree(case, rng):
     net, Ws, X, Y, beta = (case.params[k] for k in ("net", "Ws", "X", "Y", "beta"))
@@ -511,6 +526,18 @@ def ngd_variants_agree(case, rng):
     verdicts.append(Verdict.close(Fbar, Fexact, rtol=1e-12, atol=1e-13 * np.max(np.abs(Fexact)), what="E_y[empirical F] vs F"))
     ends = [FI.ngd.train(net, Ws, X, Y, m, 0.5, beta=beta, batch_size=4, steps=5)[0] for m in ("block_explicit", "tengrad")]
     verdicts.append(Verdict.close(net.flatten(ends[1]), net.flatten(ends[0]), rtol=1e-9, atol=1e-12, what="5 steps"))
+    # the decaying rate of §4.3: alpha_k = alpha / (1 + decay k) for k = 0, 1, ...; two full-batch SGD steps
+    W2 = net.flatten(FI.ngd.train(net, Ws, X, Y, "sgd", 0.5, batch_size=len(X), steps=2, decay=1.0)[0])
+    th1 = net.flatten(Ws) - 0.5 * RF.mlp_fisher(net, Ws, X, Y, "empirical")[0]
+    th2 = th1 - 0.25 * RF.mlp_fisher(net, net.unflatten(th1), X, Y, "empirical")[0]
+    verdicts.append(Verdict.close(W2, th2, rtol=1e-6, atol=1e-9, what="decaying rate, 2 steps"))
+    # beta = 0 on the singular F of m = 7 < P examples: the minimum-norm solution, (J^T J / m)^+ g
+    grads, factors = net.curvature_factors(Ws, X, Y, "empirical")
+    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in factors])
+    F0, g0 = J.T @ J / len(X), net.flatten(grads)
+    verdicts.append(Verdict.close(FI.damped_jacobian_solve(J, g0, 0.0, "pinv"), np.linalg.lstsq(F0, g0, rcond=None)[0],
+                                  rtol=1e-6, atol=1e-8 * np.max(np.abs(g0)) / max(np.linalg.norm(F0, 2), 1e-300),
+                                  what="beta = 0: minimum-norm (pseudo-inverse) route"))
     return Verdict.all_of(verdicts, "exact, block, Woodbury and TENGraD NGD")
 
 

@@ -800,3 +800,30 @@ def operator_algebra_matches_definition(inst, rng):
         verdicts.append(_close_per_k(op(X)[None], ref[None], tol, f"{what} (eigenbasis multiplier)"))
         verdicts.append(_close_per_k(op.apply_dense(X)[None], ref[None], tol, f"{what} (Kronecker matrix)"))
     return Verdict.all_of(verdicts, ", ".join(w for _, _, w in cases))
+
+
+def _harmonic_large_k_cases(profile, seed):
+    # (a, eigenvalues of B^-1 H = H (B = I), diag Sigma_g, theta_0): b = lambda_n below and above 1/2 and 1; lambda
+    # reaching a + 1; the eigenvalues sum, not only each one, decides which tail the library uses
+    cases = [(1.0, [0.3, 1.9], [1.0, 0.5], [1.0, 2.0]), (8.0, [1.2, 9.0], [0.3, 4.0], [2.0, -1.0]),
+             (30.0, [1.3, 31.0], [1.0, 1.0], [1.0, 1.0])]
+    ks = (4097, 10**8, 10**12) if profile == "full" else (4097, 10**12)
+    return [I.QInstance(f"harmonic a = {a:g}, lambda(B^-1 H) = {h}, k up to {max(ks):.0e}",
+                        Q.QuadraticProblem(np.diag(h), np.eye(2), np.diag(s), d), Q.Harmonic(a), np.array(ks),
+                        np.array([0]), 0) for a, h, s, d in cases]
+
+
+@check(source=f"{SRC} §14.2, Theorem 3 / Appendix B.2 (eqns. 20, 23: the harmonic-step mean and variance factors)",
+       family="quadratic", kind="deterministic", hypotheses="harmonic steps with lambda_1(B^-1 H) <= a + 1",
+       rule="excess_risk at k = 4097 and 1e12 (and 1e8, full) == the eigen-coordinate sum with Gamma-ratio mean "
+            "factors and variance factors formed in mpmath at 40 digits (recursion, then Euler-Maclaurin with "
+            "polygamma derivatives; verification/reference/harmonic.py), rtol 1e-10",
+       instances=_harmonic_large_k_cases)
+def harmonic_risk_to_k_1e12(inst, rng):
+    from verification.reference import harmonic as RH
+
+    p = inst.problem
+    got = Q.excess_risk(p, inst.schedule, inst.ks)
+    ref = np.array([RH.excess_risk_diagonal(inst.schedule.a, np.diag(p.H), np.diag(p.Sigma_g), p.theta0, int(k))
+                    for k in inst.ks])
+    return Verdict.close(got, ref, rtol=1e-10, what="exact E[h(theta_k)] - h*")
