@@ -32,8 +32,10 @@ from verification.reference import quadratic as R
 
 # Every hypothesis test of the suite is deterministic: examples are a fixed function of the test
 # (derandomize), there is no example database, and no deadline (first calls into LAPACK can be slow).
+# ``--hypothesis-profile explore`` draws fresh examples instead (with --hypothesis-seed), to search wider.
 settings.register_profile("theorytools", derandomize=True, database=None, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("explore", database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("theorytools")
 
 EPS = np.finfo(float).eps  # 2.22e-16, unit roundoff of float64 (times 2)
