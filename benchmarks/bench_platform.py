@@ -36,7 +36,7 @@ def _timed(f):
 
 
 def monte_carlo(runs: int):
-    from dask.distributed import Client, LocalCluster
+    from theorytools.montecarlo.cluster import local_client
 
     p = random_problem(20, 100.0, "I", "random", seed=0)
     run = lambda **kw: simulate(p, Constant(0.5 / p.lambda_1), k=[0, 10, 100, 1000], runs=runs, seed=1,  # noqa: E731
@@ -44,7 +44,7 @@ def monte_carlo(runs: int):
     rows = [("1 thread", *_timed(lambda: run(workers=1)))]
     rows.append((f"{min(os.cpu_count() or 1, 8)} threads (default)", *_timed(run)))
     for n in (2, 4):
-        with LocalCluster(n_workers=n, threads_per_worker=1, dashboard_address=None) as cluster, Client(cluster) as client:
+        with local_client(n) as client:
             rows.append((f"LocalCluster, {n} workers", *_timed(lambda: run(client=client))))
     base = rows[0][1]
     print(f"\n1. simulate: n = 20, {runs:.0e} runs, 1000 steps ({os.cpu_count()} cores)")

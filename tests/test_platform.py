@@ -73,9 +73,11 @@ def _report(out):
 
 @pytest.fixture(scope="module")
 def dask_client():
-    distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
+    pytest.importorskip("dask.distributed")
+    from theorytools.montecarlo.cluster import local_client
+
+    with local_client(2) as client:
+        assert set(client.run(lambda: os.environ.get("MALLOC_TRIM_THRESHOLD_")).values()) == {None}
         yield client
 
 

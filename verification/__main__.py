@@ -110,15 +110,16 @@ def _dask_client(workers, scheduler):
         yield None
         return
     try:
-        from dask.distributed import Client, LocalCluster
+        from dask.distributed import Client
     except ImportError as exc:
         raise SystemExit("--workers/--scheduler need dask.distributed: pip install 'theorytools[distributed]'") from exc
     if scheduler is not None:
         with Client(scheduler) as client:
             yield client
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    from theorytools.montecarlo.cluster import local_client
+
+    with local_client(workers) as client:
         yield client
 
 
