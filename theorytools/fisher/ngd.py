@@ -89,24 +89,26 @@ def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, 
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=steps, desc=method, leave=False)
-    record(0)
-    order = np.empty(0, dtype=int)
-    for k in range(1, steps + 1):
-        if order.size < batch_size:
-            order = np.concatenate([order, rng.permutation(n)])
-        idx, order = order[:batch_size], order[batch_size:]
-        t0 = time.perf_counter()
-        D = direction(net, Ws, X[idx], Y[idx], method, beta, fisher)
-        check_finite(k, D, f"the {method} direction")
-        a = alpha / (1.0 + decay * (k - 1))
-        for W, d in zip(Ws, D):
-            W -= a * d
-        check_finite(k, Ws, "the weights")
-        clock += time.perf_counter() - t0
-        if k % record_every == 0 or k == steps:
-            record(k)
-        if bar is not None:
-            bar.update()
+    # overflow is expected in a diverging run: it is detected below and raised, naming step and layer
+    with np.errstate(over="ignore", invalid="ignore"):
+        record(0)
+        order = np.empty(0, dtype=int)
+        for k in range(1, steps + 1):
+            if order.size < batch_size:
+                order = np.concatenate([order, rng.permutation(n)])
+            idx, order = order[:batch_size], order[batch_size:]
+            t0 = time.perf_counter()
+            D = direction(net, Ws, X[idx], Y[idx], method, beta, fisher)
+            check_finite(k, D, f"the {method} direction")
+            a = alpha / (1.0 + decay * (k - 1))
+            for W, d in zip(Ws, D):
+                W -= a * d
+            check_finite(k, Ws, "the weights")
+            clock += time.perf_counter() - t0
+            if k % record_every == 0 or k == steps:
+                record(k)
+            if bar is not None:
+                bar.update()
     if bar is not None:
         bar.close()
     return Ws, hist

@@ -28,7 +28,7 @@ MUTANTS = [
     M(T + "models.py", "return mean + np.sqrt(self.s2) * rng.standard_normal(np.shape(mean))",
       "return mean + self.s2 * rng.standard_normal(np.shape(mean))", "linear regression pseudo-samples: s2 for sqrt(s2)"),
     M(T + "models.py", "return np.outer(x, x) / self.s2", "return np.outer(x, x)", "linear regression Fisher without 1/s2"),
-    M(T + "models.py", "return (p - np.asarray(y, dtype=float))[..., None] * x", "return (np.asarray(y, dtype=float) - p)[..., None] * x",
+    M(T + "models.py", "return (p - real_array(\"y\", y))[..., None] * x", "return (real_array(\"y\", y) - p)[..., None] * x",
       "logistic score: y - p for p - y (sign)"),
     M(T + "models.py", "return p * (1.0 - p) * np.outer(x, x)", "return p * np.outer(x, x)", "logistic Fisher: p for p(1-p)"),
     M(T + "models.py", "w = np.broadcast_to(p * (1.0 - p),", "w = np.broadcast_to(p * p,", "logistic Hessian: p^2 for p(1-p)"),
