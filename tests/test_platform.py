@@ -255,3 +255,11 @@ def test_the_readme_example_checks_a_users_theorem_both_ways(tmp_path, monkeypat
     out = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_my_theorem.py"],
                          cwd=tmp_path, capture_output=True, text=True, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_without_workers_or_scheduler_nothing_imports_dask(tmp_path):
+    code = ("import sys; from verification.__main__ import main; "
+            f"main(['--only', 'fisher.tengrad', '--out', {str(tmp_path)!r}]); print('dask' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "False"
