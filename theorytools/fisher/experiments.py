@@ -83,15 +83,20 @@ def _methods(P, cfg):
     return ms
 
 
+def _setup(dataset, hidden, seed):
+    """The dataset, an MLP with the given hidden widths for it, and its seeded initial weights."""
+    X, Y, loss = load(dataset)
+    net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
+    return net, net.init(np.random.default_rng([seed, 5])), X, Y
+
+
 def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: int | None = None, seed: int = 0,
                 progress: bool = False) -> dict:
     """Figures 2-3: each method's best run (learning rate grid-searched on the final training loss) from one start;
     ``batch_size`` defaults to the profile's (128 full, as in the paper; 64 quick)."""
     cfg = _size(size)
     batch_size = cfg["batch"] if batch_size is None else batch_size
-    X, Y, loss = load(dataset)
-    net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
-    Ws = net.init(np.random.default_rng([seed, 5]))
+    net, Ws, X, Y = _setup(dataset, hidden, seed)
     return {"net": net, "runs": _runs(net, Ws, X, Y, cfg, batch_size, seed, _methods(net.P, cfg), progress)}
 
 
@@ -99,9 +104,7 @@ def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size:
                       progress: bool = False) -> dict:
     """Figure 4: SGD and TENGraD (empirical F), each grid-searched, at every batch size of the profile."""
     cfg = _size(size)
-    X, Y, loss = load(dataset)
-    net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
-    Ws = net.init(np.random.default_rng([seed, 5]))
+    net, Ws, X, Y = _setup(dataset, hidden, seed)
     methods = [("SGD", "sgd", "empirical"), ("TENGraD", "tengrad", "empirical")]
     return {m: _runs(net, Ws, X, Y, cfg, m, seed, methods, progress) for m in cfg["batches"]}
 
