@@ -50,6 +50,8 @@ def main(argv=None) -> int:
             print(f"{c.name:<48} {c.kind:<13} {c.source}\n{'':<48} rule: {c.rule}")
             if c.twin:
                 print(f"{'':<48} deterministic twin: {c.twin}")
+            if c.erratum:
+                print(f"{'':<48} erratum: {c.erratum}")
         return 0
     if not checks:
         print(f"no check matches {args.only!r}; use --list", file=sys.stderr)
