@@ -257,11 +257,6 @@ def _mlp_batch(rng, widths, loss, m):
     return net, net.init(rng), rng.standard_normal((m, widths[0])), Y
 
 
-def _fisher(net, Ws, X, Y, fisher):
-    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in net.curvature_factors(Ws, X, Y, fisher)[1]])
-    return J.T @ J / J.shape[0]
-
-
 @settings(max_examples=25, deadline=None)
 @given(widths=st.lists(st.integers(1, 4), min_size=2, max_size=4), loss=st.sampled_from(FI.mlp.LOSSES),
        fisher=st.sampled_from(FI.mlp.FISHERS), m=st.integers(1, 9), beta=st.sampled_from([1e-4, 1e-2, 1.0]),
@@ -274,7 +269,7 @@ def test_block_variants_and_exact_variants_give_the_same_update(widths, loss, fi
     net, Ws, X, Y = _mlp_batch(np.random.default_rng(seed), tuple(widths), loss, m)
     D = {k: net.flatten(FI.ngd.direction(net, Ws, X, Y, k, beta, fisher)) for k in FI.ngd.METHODS}
     # the solves' rounding grows with cond(F + beta I) <= 1 + |F| / beta; 1e-10 holds up to a condition number of 1e4
-    cond = 1.0 + np.linalg.norm(_fisher(net, Ws, X, Y, fisher), 2) / beta
+    cond = 1.0 + np.linalg.norm(FI.ngd.fisher_matrix(net, Ws, X, Y, fisher), 2) / beta
     for a, b in (("block_woodbury", "block_explicit"), ("tengrad", "block_explicit"), ("exact_woodbury", "exact")):
         scale = np.max(np.abs(D[b])) + 1e-300
         assert np.max(np.abs(D[a] - D[b])) <= 1e-10 * scale * max(1.0, cond * 1e-4), (a, b)
@@ -287,13 +282,13 @@ def test_mlp_gradient_and_fisher_match_finite_differences(loss, fisher):
     g, F = RF.mlp_fisher(net, Ws, X, Y, fisher)
     # central differences with h = 1e-6: truncation ~ h^2 |f'''| ~ 1e-12, rounding ~ eps |l| / h ~ 1e-10
     assert np.allclose(net.flatten(net.gradient(Ws, X, Y)), g, rtol=1e-7, atol=1e-9)
-    assert np.allclose(_fisher(net, Ws, X, Y, fisher), F, rtol=1e-6, atol=1e-8 * np.max(np.abs(F)))
+    assert np.allclose(FI.ngd.fisher_matrix(net, Ws, X, Y, fisher), F, rtol=1e-6, atol=1e-8 * np.max(np.abs(F)))
 
 
 def test_exact_fisher_equals_ggn_and_differs_from_the_empirical_fisher():
     """Squared loss: the exact Fisher is the GGN mean J_f^T J_f (§9.2); the empirical Fisher on data is another matrix."""
     net, Ws, X, Y = _mlp_batch(np.random.default_rng(4), (2, 3, 2), "squared", 5)
-    F, Fbar = _fisher(net, Ws, X, Y, "exact"), _fisher(net, Ws, X, Y, "empirical")
+    F, Fbar = FI.ngd.fisher_matrix(net, Ws, X, Y, "exact"), FI.ngd.fisher_matrix(net, Ws, X, Y, "empirical")
     _, Fref = RF.mlp_fisher(net, Ws, X, Y, "exact")
     assert np.allclose(F, Fref, rtol=1e-6, atol=1e-8)
     assert np.linalg.norm(F - Fbar) > 0.1 * np.linalg.norm(F)
@@ -326,7 +321,7 @@ def test_singular_fisher_without_damping_is_an_error_or_the_pseudo_inverse():
         with pytest.raises(FI.HypothesisError, match="singular"):
             FI.ngd.direction(net, Ws, X, Y, method, beta=0.0)
     grads, factors = net.curvature_factors(Ws, X, Y, "empirical")
-    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in factors])
+    J = FI.ngd.stacked_jacobian(factors)
     g = net.flatten(grads)
     d = FI.damped_jacobian_solve(J, g, 0.0, "pinv")
     F = J.T @ J / J.shape[0]
@@ -358,6 +353,8 @@ def test_mlp_bad_input_is_a_clear_error():
         FI.ngd.train(net, Ws, X, Y, "sgd", 0.1, batch_size=5)
     with pytest.raises(ValueError, match="alpha must be"):
         FI.ngd.train(net, Ws, X, Y, "sgd", -0.1)
+    with pytest.raises(ValueError, match="alphas must name"):
+        FI.ngd.grid_search(net, Ws, X, Y, "sgd", [])
     with pytest.raises(ValueError, match="dataset must be one of"):
         FI.experiments.load("mnist")
     with pytest.raises(ValueError, match="size must be one of"):

@@ -101,8 +101,8 @@ def fisher(net: TanhNet, theta, X, kind: str) -> np.ndarray:
 
 def ggn(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
     """``mean_(x,y) J_f^T H_L(y, z) J_f`` on the data (X, Y)."""
-    return sum(net.jacobian(theta, x).T @ loss_hessian(kind, y, net.output(theta, x)) @ net.jacobian(theta, x)
-               for x, y in zip(X, Y)) / len(X)
+    Js = [net.jacobian(theta, x) for x in X]
+    return sum(J.T @ loss_hessian(kind, y, net.output(theta, x)) @ J for J, x, y in zip(Js, X, Y)) / len(X)
 
 
 def loss_gradient(kind: str, y, z) -> np.ndarray:

@@ -22,6 +22,17 @@ from theorytools.fisher.tengrad import damped_block_direction, damped_jacobian_s
 METHODS = ("sgd", "exact", "exact_woodbury", "block_explicit", "block_woodbury", "tengrad")
 
 
+def stacked_jacobian(factors) -> np.ndarray:
+    """``J = [J_1, ..., J_L]`` (eq. 35, c x P) from the layers' ``(I_l, G_l)`` of :meth:`MLP.curvature_factors`."""
+    return np.hstack([per_example_jacobian(I, G) for I, G in factors])
+
+
+def fisher_matrix(net: MLP, Ws, X, Y, fisher: str = "empirical") -> np.ndarray:
+    """The P x P Fisher ``J^T J / c`` over all parameters (eq. 37 empirical, eq. 7 exact) -- for checks and small nets."""
+    J = stacked_jacobian(net.curvature_factors(Ws, X, Y, fisher)[1])
+    return J.T @ J / J.shape[0]
+
+
 def direction(net: MLP, Ws, X, Y, method: str, beta: float = 1e-3, fisher: str = "empirical") -> list:
     """The update direction ``D_l`` (``W_l``'s shape) of ``method`` at ``Ws`` on the batch (X, Y).
 
@@ -36,7 +47,7 @@ def direction(net: MLP, Ws, X, Y, method: str, beta: float = 1e-3, fisher: str =
         return net.gradient(Ws, X, Y)
     grads, factors = net.curvature_factors(Ws, X, Y, fisher)
     if method.startswith("exact"):
-        J = np.hstack([per_example_jacobian(I, G) for I, G in factors])
+        J = stacked_jacobian(factors)
         d = damped_jacobian_solve(J, net.flatten(grads), float(beta), "explicit" if method == "exact" else "woodbury")
         return net.unflatten(d)
     form = {"block_explicit": "explicit", "block_woodbury": "woodbury", "tengrad": "tengrad"}[method]
@@ -117,6 +128,9 @@ def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, 
 def grid_search(net: MLP, Ws, X, Y, method: str, alphas, **kwargs) -> tuple:
     """Train with every ``alpha`` in ``alphas``; returns ``(best_alpha, best (Ws, History), {alpha: final loss})`` with
     ``inf`` for runs that diverged (:class:`NonFiniteError`).  Raises if all diverged."""
+    alphas = tuple(alphas)
+    if not alphas:
+        raise ValueError("alphas must name at least one learning rate")
     finals, best = {}, None
     for a in alphas:
         try:

@@ -485,11 +485,6 @@ def _label_quadrature(net, z):
     return [y[None, :] for y in pts], np.full(2 * d, 1.0 / (2 * d))
 
 
-def _fisher_matrix(net, Ws, X, Y, fisher):
-    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in net.curvature_factors(Ws, X, Y, fisher)[1]])
-    return J.T @ J / J.shape[0]
-
-
 @check(source=f"{SHRESTHA} Algorithm 1, eqs 33-40 (exact and block-diagonal damped NGD, empirical Fisher) and A.5 (TENGraD); "
               f"{MARTENS} eq. 7 (exact Fisher) and §11 (E_y[empirical Fisher] = F)", family="fisher", kind="deterministic",
        hypotheses="beta > 0",
@@ -519,9 +514,9 @@ def ngd_variants_agree(case, rng):
         verdicts.append(Verdict.close(D["sgd"], g, rtol=1e-6, atol=1e-8 * np.max(np.abs(g)), what="gradient vs differences"))
         if len(net.shapes) == 1:
             verdicts.append(Verdict.close(D["exact"], D["tengrad"], rtol=1e-10, atol=0.0, what=f"{fisher}: one layer, exact == block"))
-    Fexact = _fisher_matrix(net, Ws, X, Y, "exact")
+    Fexact = FI.ngd.fisher_matrix(net, Ws, X, Y, "exact")
     Z = net.forward(Ws, X)[1]
-    Fbar = sum(w * _fisher_matrix(net, Ws, X[i:i + 1], y, "empirical")
+    Fbar = sum(w * FI.ngd.fisher_matrix(net, Ws, X[i:i + 1], y, "empirical")
                for i in range(len(X)) for y, w in zip(*_label_quadrature(net, Z[:, i]))) / len(X)
     verdicts.append(Verdict.close(Fbar, Fexact, rtol=1e-12, atol=1e-13 * np.max(np.abs(Fexact)), what="E_y[empirical F] vs F"))
     ends = [FI.ngd.train(net, Ws, X, Y, m, 0.5, beta=beta, batch_size=4, steps=5)[0] for m in ("block_explicit", "tengrad")]
@@ -533,7 +528,7 @@ def ngd_variants_agree(case, rng):
     verdicts.append(Verdict.close(W2, th2, rtol=1e-6, atol=1e-9, what="decaying rate, 2 steps"))
     # beta = 0 on the singular F of m = 7 < P examples: the minimum-norm solution, (J^T J / m)^+ g
     grads, factors = net.curvature_factors(Ws, X, Y, "empirical")
-    J = np.hstack([FI.per_example_jacobian(I, G) for I, G in factors])
+    J = FI.ngd.stacked_jacobian(factors)
     F0, g0 = J.T @ J / len(X), net.flatten(grads)
     verdicts.append(Verdict.close(FI.damped_jacobian_solve(J, g0, 0.0, "pinv"), np.linalg.lstsq(F0, g0, rcond=None)[0],
                                   rtol=1e-6, atol=1e-8 * np.max(np.abs(g0)) / max(np.linalg.norm(F0, 2), 1e-300),
