@@ -6,7 +6,7 @@ Topics live in sub-packages (``theorytools.quadratic`` for Martens §14); the sh
 numerics are in ``theorytools.linalg`` and ``theorytools.montecarlo``.
 """
 
-from theorytools.errors import HypothesisError, NonFiniteError
+from theorytools.errors import DivergenceWarning, HypothesisError, NonFiniteError, SizeError
 
-__all__ = ["HypothesisError", "NonFiniteError"]
+__all__ = ["HypothesisError", "NonFiniteError", "SizeError", "DivergenceWarning"]
 __version__ = "0.1.0"

@@ -12,3 +12,13 @@ class HypothesisError(ValueError):
 
 class NonFiniteError(ValueError):
     """An intermediate result became NaN or infinite; the message says where."""
+
+
+class SizeError(ValueError):
+    """An allocation was refused before it was attempted: the message names the array, its size in bytes, the
+    memory limit (:func:`theorytools.linalg.memory_limit`) and a cheaper route."""
+
+
+class DivergenceWarning(UserWarning):
+    """A training loss or an iterate grew by orders of magnitude: the run is probably diverging (the message names
+    the step and the quantity)."""

@@ -1,0 +1,129 @@
+"""Size guards: an allocation that grows faster than the input (a P x P Fisher, an explicit Kronecker block, a
+per-example Jacobian, trajectories kept in memory) is estimated in bytes and refused *before* it is attempted when
+it exceeds the memory limit, with a :class:`~theorytools.errors.SizeError` that names the array, its size and a
+cheaper route.
+
+The limit is the memory the operating system reports as available (``MemAvailable``), or a smaller one set by the
+user with :func:`set_memory_limit` or the environment variable ``THEORYTOOLS_MEMORY_LIMIT`` (bytes, or a number with a
+suffix K, M, G, T: ``THEORYTOOLS_MEMORY_LIMIT=4G``).
+"""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+
+from theorytools.errors import SizeError
+
+ENV = "THEORYTOOLS_MEMORY_LIMIT"
+_SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+_user_limit: list = [None]
+
+
+def _parse(text: str) -> int:
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in _SUFFIX else ""
+    try:
+        value = float(t[: len(t) - len(unit)]) * _SUFFIX[unit]
+    except ValueError:
+        raise ValueError(f"{ENV} must be a number of bytes such as 4G or 500M, got {text!r}") from None
+    if not value > 0:
+        raise ValueError(f"{ENV} must be positive, got {text!r}")
+    return int(value)
+
+
+def available_bytes() -> int:
+    """Memory the operating system can give without swapping (``MemAvailable`` of /proc/meminfo; elsewhere the
+    physical memory, or 2**63 when that is unknown)."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2**63
+
+
+def memory_limit() -> int:
+    """The largest single allocation the toolkit attempts, in bytes: the smaller of the available memory and the
+    user's limit (:func:`set_memory_limit`, or ``THEORYTOOLS_MEMORY_LIMIT``).
+
+    Examples
+    --------
+    >>> with limit_memory(10**6):
+    ...     memory_limit()
+    1000000
+    """
+    limits = [available_bytes()]
+    if _user_limit[0] is not None:
+        limits.append(_user_limit[0])
+    elif os.environ.get(ENV):
+        limits.append(_parse(os.environ[ENV]))
+    return min(limits)
+
+
+def set_memory_limit(nbytes: int | str | None) -> None:
+    """Set the limit for this process (an int of bytes, a string such as ``"4G"``), or ``None`` to go back to the
+    available memory (and ``THEORYTOOLS_MEMORY_LIMIT``)."""
+    if nbytes is None:
+        _user_limit[0] = None
+        return
+    _user_limit[0] = _parse(nbytes) if isinstance(nbytes, str) else _parse(str(int(nbytes)))
+
+
+@contextmanager
+def limit_memory(nbytes):
+    """A temporary :func:`set_memory_limit` (for tests, or one large run)."""
+    old = _user_limit[0]
+    set_memory_limit(nbytes)
+    try:
+        yield
+    finally:
+        _user_limit[0] = old
+
+
+def human_bytes(n: float) -> str:
+    """``3.2 GB``-style text (powers of 1024 with the usual short names).
+
+    Examples
+    --------
+    >>> human_bytes(65 * 2**30)
+    '65.0 GB'
+    """
+    for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
+        if n < 1024 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def check_allocation(what: str, shape, *, itemsize: int = 8, copies: float = 1.0, cheaper: str = "") -> int:
+    """Refuse, with :class:`SizeError`, an array of ``shape`` (float64 unless ``itemsize`` says otherwise; ``copies``
+    counts the temporaries of the same size that the computation holds at once) above :func:`memory_limit`.
+    Returns the estimated bytes.
+
+    Examples
+    --------
+    >>> check_allocation("the Fisher", (10, 10))
+    800
+    >>> with limit_memory(10**6):
+    ...     check_allocation("the P x P Fisher", (90601, 90601), cheaper="use method='exact_woodbury'")
+    Traceback (most recent call last):
+    ...
+    theorytools.errors.SizeError: the P x P Fisher (90601 x 90601 float64) needs 61.2 GB, above the memory limit of 976.6 KB: use method='exact_woodbury'
+    """
+    count = 1
+    for s in shape:
+        count *= int(s)
+    nbytes = int(count * itemsize * copies)
+    limit = memory_limit()
+    if nbytes > limit:
+        dims = " x ".join(str(int(s)) for s in shape)
+        hint = f": {cheaper}" if cheaper else ""
+        raise SizeError(f"{what} ({dims} {'float64' if itemsize == 8 else f'{itemsize}-byte'}) needs "
+                        f"{human_bytes(nbytes)}, above the memory limit of {human_bytes(limit)}{hint}")
+    return nbytes
