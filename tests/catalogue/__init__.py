@@ -18,7 +18,7 @@ from typing import Callable
 
 PACKAGES = ("theorytools", "theorytools.linalg", "theorytools.montecarlo", "theorytools.quadratic",
             "theorytools.tango", "theorytools.deeplinear", "theorytools.fisher", "verification")
-TOPICS = ("core", "quadratic", "tango", "deeplinear", "fisher")
+TOPICS = ("core", "quadratic", "tango", "deeplinear", "fisher", "cli")
 
 
 @dataclass

@@ -1,0 +1,4 @@
+"""Catalogue entries (see :mod:`catalogue`)."""
+
+ENTRIES = []
+EXEMPT = []
