@@ -19,6 +19,7 @@ the argument names ``grid_case`` (the seeded random grid) and ``small_case`` (n 
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from functools import lru_cache
 
@@ -37,6 +38,10 @@ settings.register_profile("theorytools", derandomize=True, database=None, deadli
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("explore", database=None, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile("theorytools")
+
+# The size guards refuse allocations above the available memory: a fixed limit makes the bad-input suite's huge
+# sizes refused the same way on a machine with 24 GB and on one with 2 TB (the CI machines have 24 GB).
+os.environ.setdefault("THEORYTOOLS_MEMORY_LIMIT", "8G")
 
 EPS = np.finfo(float).eps  # 2.22e-16, unit roundoff of float64 (times 2)
 MP_DPS = 50

@@ -49,7 +49,7 @@ CASES = [
     ("H indefinite", lambda: good(H=[[1.0, 0.0], [0.0, -2.0]]), ValueError, r"^H is not positive definite: smallest eigenvalue -2\.000e\+00$"),
     ("H singular", lambda: good(H=[[1.0, 1.0], [1.0, 1.0]]), ValueError, r"^H is not positive definite: smallest eigenvalue"),
     ("B indefinite", lambda: good(B=[[1.0, 2.0], [2.0, 1.0]]), ValueError, r"^B is not positive definite: smallest eigenvalue -1\.000e\+00$"),
-    ("Sigma_g indefinite", lambda: good(Sigma_g=[[1.0, 0.0], [0.0, -0.5]]), ValueError, r"^Sigma_g is not positive semidefinite: smallest eigenvalue -5\.000e-01$"),
+    ("Sigma_g indefinite", lambda: good(Sigma_g=[[1.0, 0.0], [0.0, -0.5]]), ValueError, r"^Sigma_g is not positive semidefinite: diagonal entry 1 is -5\.000e-01$"),
     ("H NaN", lambda: good(H=NAN2), ValueError, r"^H must be finite, entry \(0, 1\) is nan$"),
     ("B inf", lambda: good(B=[[np.inf, 0.0], [0.0, 1.0]]), ValueError, r"^B must be finite, entry \(0, 0\) is inf$"),
     ("Sigma_g NaN", lambda: good(Sigma_g=NAN2), ValueError, r"^Sigma_g must be finite"),
@@ -87,22 +87,22 @@ CASES = [
     ("harmonic variance beyond its horizon", lambda: excess_risk(P, Harmonic(2.0), 10**12 + 1), ValueError, r"^k must be <= 1e\+12 for the exact harmonic variance"),
     ("StepSequence k beyond the sequence", lambda: excess_risk(P, StepSequence([0.1, 0.2]), 3), ValueError, r"^k must be <= 2 \(the number of step sizes given\), got 3$"),
     # ---- schedules -----------------------------------------------------------------------------
-    ("alpha zero", lambda: Constant(0.0), ValueError, r"^alpha must be a positive finite step size, got 0\.0$"),
-    ("alpha negative", lambda: Constant(-0.1), ValueError, r"^alpha must be a positive finite step size, got -0\.1$"),
-    ("alpha NaN", lambda: Constant(np.nan), ValueError, r"^alpha must be a positive finite step size"),
-    ("alpha inf", lambda: Constant(np.inf), ValueError, r"^alpha must be a positive finite step size"),
-    ("alpha as bare float <= 0", lambda: excess_risk(P, -0.5, 3), ValueError, r"^alpha must be a positive finite step size"),
-    ("averaged alpha <= 0", lambda: averaged_excess_risk(P, 0.0, 3), ValueError, r"^alpha must be a positive finite step size"),
-    ("a = -1", lambda: Harmonic(-1.0), ValueError, r"^a must be a finite number > -1 \(alpha_0 = 1/\(a\+1\) > 0\), got -1\.0$"),
-    ("a < -1", lambda: Harmonic(-3), ValueError, r"^a must be a finite number > -1"),
-    ("a NaN", lambda: Harmonic(np.nan), ValueError, r"^a must be a finite number > -1"),
-    ("a inf", lambda: Harmonic(np.inf), ValueError, r"^a must be a finite number > -1"),
-    ("StepSequence empty", lambda: StepSequence([]), ValueError, r"^values must hold at least one step size, got an empty sequence$"),
-    ("StepSequence negative", lambda: StepSequence([0.1, -0.2]), ValueError, r"^values must be positive finite step sizes, values\[1\] = -0\.2$"),
-    ("StepSequence zero", lambda: StepSequence([0.0]), ValueError, r"^values must be positive finite step sizes, values\[0\] = 0\.0$"),
-    ("StepSequence NaN", lambda: StepSequence([0.1, 0.1, np.nan]), ValueError, r"^values must be positive finite step sizes, values\[2\] = nan$"),
-    ("schedule of a wrong type", lambda: as_schedule("fast"), ValueError, r"^schedule must be Constant\(alpha\), Harmonic\(a\), StepSequence\(values\) or a float"),
-    ("schedule bool", lambda: as_schedule(True), ValueError, r"^schedule must be Constant"),
+    ("alpha zero", lambda: Constant(0.0), ValueError, r"^alpha must be > 0, got 0$"),
+    ("alpha negative", lambda: Constant(-0.1), ValueError, r"^alpha must be > 0, got -0\.1$"),
+    ("alpha NaN", lambda: Constant(np.nan), ValueError, r"^alpha must be finite, got nan$"),
+    ("alpha inf", lambda: Constant(np.inf), ValueError, r"^alpha must be finite, got inf$"),
+    ("alpha as bare float <= 0", lambda: excess_risk(P, -0.5, 3), ValueError, r"^schedule must be > 0, got -0\.5$"),
+    ("averaged alpha <= 0", lambda: averaged_excess_risk(P, 0.0, 3), ValueError, r"^alpha must be > 0, got 0$"),
+    ("a = -1", lambda: Harmonic(-1.0), ValueError, r"^a must be > -1, got -1$"),
+    ("a < -1", lambda: Harmonic(-3), ValueError, r"^a must be > -1, got -3$"),
+    ("a NaN", lambda: Harmonic(np.nan), ValueError, r"^a must be finite, got nan$"),
+    ("a inf", lambda: Harmonic(np.inf), ValueError, r"^a must be finite, got inf$"),
+    ("StepSequence empty", lambda: StepSequence([]), ValueError, r"^values must not be empty, got shape \(0,\)$"),
+    ("StepSequence negative", lambda: StepSequence([0.1, -0.2]), ValueError, r"^values must be positive step sizes, values\[1\] = -0\.2$"),
+    ("StepSequence zero", lambda: StepSequence([0.0]), ValueError, r"^values must be positive step sizes, values\[0\] = 0\.0$"),
+    ("StepSequence NaN", lambda: StepSequence([0.1, 0.1, np.nan]), ValueError, r"^values must be finite, entry 2 is nan$"),
+    ("schedule of a wrong type", lambda: as_schedule("fast"), TypeError, r"^schedule must be Constant\(alpha\), Harmonic\(a\), StepSequence\(values\) or a float"),
+    ("schedule bool", lambda: as_schedule(True), TypeError, r"^schedule must be Constant"),
     # ---- theorem hypotheses --------------------------------------------------------------------
     ("Theorem 5 alpha lambda_1 > 1", lambda: theorem5_bounds(P, Constant(1.2 / P.lambda_1), 3), HypothesisError, r"^theorem5 hypotheses violated for Constant\(alpha=.*\): alpha \* lambda_1\(B\^-1 H\) <= 1: value 1\.2, bound 1, margin -0\.2 \(VIOLATED\)"),
     ("Theorem 5 a < 1", lambda: theorem5_bounds(P, Harmonic(0.5), 3), HypothesisError, r"a >= 1: value 0\.5, bound 1, margin -0\.5 \(VIOLATED\)"),
@@ -111,10 +111,10 @@ CASES = [
     ("Theorem 5 all three at once", lambda: theorem5_bounds(good(H=np.diag([3.0, 0.4])), Harmonic(0.5), 3), HypothesisError, r"a >= 1.*; b = lambda_n.*; lambda_1\(B\^-1 H\) <= a \+ 1"),
     ("Theorem 6 alpha lambda_1 = 1 (strict)", lambda: theorem6_bound(good(H=np.diag([2.0, 1.0])), 0.5, 3), HypothesisError, r"^theorem6 hypotheses violated for Constant\(alpha=0\.5\): alpha \* lambda_1\(B\^-1 H\) < 1: value 1, bound 1, margin 0 \(VIOLATED\)"),
     ("Theorem 6 harmonic schedule", lambda: hypotheses(P, Harmonic(1.0), "theorem6"), ValueError, r"^theorem6 is stated for a constant step size only"),
-    ("unknown theorem", lambda: hypotheses(P, Constant(0.1), "theorem7"), ValueError, r"^theorem must be 'theorem3', 'theorem5' or 'theorem6', got 'theorem7'$"),
+    ("unknown theorem", lambda: hypotheses(P, Constant(0.1), "theorem7"), ValueError, r"^theorem must be one of \('theorem3', 'theorem5', 'theorem6'\), got 'theorem7'$"),
     ("Theorem 5 StepSequence", lambda: theorem5_bounds(P, StepSequence([0.1]), 1), ValueError, r"^theorem5 covers constant and harmonic schedules only; got StepSequence"),
     # ---- operators and lemma helpers -----------------------------------------------------------
-    ("operator power non-integer", lambda: operators(P).Xi ** 1.5, ValueError, r"^operator power k must be an integer, got 1\.5$"),
+    ("operator power non-integer", lambda: operators(P).Xi ** 1.5, ValueError, r"^k must be an integer, got 1\.5$"),
     ("operators of different problems", lambda: operators(P).Xi + operators(good()).Xi, ValueError, r"^operators belong to different problems"),
     ("singular operator", lambda: (operators(good(H=np.diag([0.5, 1.0]))).Xi - 1.0).inv()(I2), ValueError, r"^operator \(Xi - 1 I\) is singular: eigenvalue f\(lam_0, lam_0\) = 0\.000e\+00$"),
     ("V_infinity at alpha lambda = 2", lambda: V_infinity(good(H=np.diag([2.0, 1.0])), 1.0), ValueError, r"is singular: eigenvalue f\(lam_1, lam_1\) = 0\.000e\+00$"),
@@ -198,3 +198,103 @@ def test_complex_input_is_rejected_not_cast_to_real():
         assert simulate(p, Constant(0.1), [3], runs=8, seed=0, progress=False).mean.shape == (1,)
         with pytest.raises(ValueError, match="must be real"):
             models.GaussianModel().fisher(np.array([0.0, 1.0 + 0j]))
+
+
+# ---- issue 15: decisions in the problem's own units, sizes checked first, valid input at unusual scales --------------
+def test_semidefiniteness_of_sigma_g_is_decided_in_its_own_units():
+    """diag(1e16, -1e-8) is indefinite; a slack relative to its largest eigenvalue (1e-12 * 1e16) accepted it and the
+    noise model then dropped the negative direction silently."""
+    with pytest.raises(ValueError, match=r"^Sigma_g is not positive semidefinite: diagonal entry 1 is -1\.000e-08$"):
+        QuadraticProblem(I2, I2, np.diag([1e16, -1e-8]), np.ones(2))
+
+
+def test_a_tiny_step_is_not_a_singular_operator():
+    """``alpha Xi - alpha^2 Omega`` at alpha lam = 1e-15 has eigenvalues ~2e-15: tiny, not zero.  A cut at 1e-14
+    relative to max(1, |f|) called it singular; the operator's own term sizes decide now."""
+    p = QuadraticProblem(np.diag([1e5, 2e5]), I2, I2, np.ones(2))
+    V = V_infinity(p, 1e-20)
+    np.testing.assert_allclose(np.diag(V), 1e-20 / (2.0 * np.array([1e5, 2e5])), rtol=1e-12)
+
+
+def test_preconditioner_equality_is_judged_in_its_own_units():
+    """B = H up to rounding in any units passes the "B = H" hypothesis; a B that differs by 100% in a coordinate of
+    small units does not (relative to max|H| that difference is 1e-16)."""
+    from theorytools.quadratic import consequences as C
+
+    s = np.array([1e8, 1e-8])
+    H = H2 / np.outer(s, s)
+    C.harmonic_BH_bound(QuadraticProblem(H, H, S2 / np.outer(s, s), T2 * s), 1.0, 5)
+    B = H.copy()
+    B[1, 1] *= 2.0
+    with pytest.raises(HypothesisError, match=r"B = H \(max deviation, entry ij relative to sqrt\(T_ii T_jj\)\)"):
+        C.harmonic_BH_bound(QuadraticProblem(H, B, S2 / np.outer(s, s), T2 * s), 1.0, 5)
+
+
+def test_many_k_over_a_long_range_stay_cheap():
+    """The constant-step curve used to form a table over all pairs of distinct k // sqrt(max k) and k % sqrt(max k):
+    quadratic in the number of k (1.6 GB for 10**4 k spread up to 1e12).  Now O(len(k) n)."""
+    import tracemalloc
+
+    ks = np.unique(np.random.default_rng(0).integers(0, 10**12, 20_000))
+    al = 0.5 / P.lambda_1
+    tracemalloc.start()
+    r = excess_risk(P, al, ks)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 50e6
+    idx = [0, 7777, ks.size - 1]
+    np.testing.assert_allclose(r[idx], [excess_risk(P, al, int(k)) for k in ks[idx]], rtol=1e-13)
+
+
+def test_tables_over_many_k_are_refused_with_the_cheaper_route():
+    from theorytools.errors import SizeError
+    from theorytools.linalg import limit_memory
+
+    p = QuadraticProblem(np.eye(30), np.eye(30), np.eye(30), np.ones(30))
+    with limit_memory("256M"):
+        with pytest.raises(SizeError, match=r"the variances V_k \(100000 x 30 x 30 float64\).*fewer k per call"):
+            variance(p, 0.1, np.arange(10**5))
+        with pytest.raises(SizeError, match=r"K \+ 1 matrices V_k .* fewer k"):
+            from theorytools.quadratic import variance_recursion
+            variance_recursion(p, 0.1, 10**6)
+        with pytest.raises(SizeError, match=r"Kronecker"):
+            operators(QuadraticProblem(np.eye(150), np.eye(150), np.eye(150), np.ones(150))).Xi.kron
+        assert excess_risk(p, 0.1, np.arange(10**5)).shape == (10**5,)  # O(n) per k: fits
+
+
+def test_valid_input_at_unusual_scales():
+    from theorytools.quadratic import consequences as C
+    from theorytools.quadratic import lemmas as L
+    from theorytools.quadratic import random_problem
+
+    # n = 1, kappa = 1e12, k = 1e12, alpha at its limit
+    q = QuadraticProblem([[3.0]], [[1.0]], [[2.0]], [1.0])
+    assert np.isfinite(excess_risk(q, 1.0 / 3.0, 10**12))
+    p = random_problem(5, 1e12, "I", "random", seed=1)
+    r = excess_risk(p, 1.0 / p.lambda_1, [0, 10**12])
+    assert np.all(np.isfinite(r)) and r[1] > 0
+    # the odd harmonic sum in closed form: O(1) for any n (it used to build an n-vector)
+    n = 1000
+    direct = n * (n + 2.0) / 8.0 + np.sum(1.0 / (2.0 * np.arange(1, n + 1) - 1.0)) / 8.0
+    assert C.linear_spectrum_noise_constants(n)[1] == pytest.approx(direct, rel=1e-14)
+    assert C.linear_spectrum_noise_constants(10**12)[1] == pytest.approx(10**24 / 8, rel=1e-11)
+    # exact rationals grow with k: bounded, with the argument named
+    with pytest.raises(ValueError, match=r"^k must be <= 20000, got 1000000$"):
+        L.proposition23_sum_exact(10**6, 1, 1)
+    with pytest.raises(ValueError, match=r"^k must be <= 100000, got 1000000$"):
+        L.proposition23_counterexample(10**6)
+
+
+def test_formulas_outside_their_domain_name_the_argument():
+    from theorytools.quadratic import eq29_trace, constant_noise_floor, nu, proposition14_trace
+
+    with pytest.raises(ValueError, match=r"^alpha must satisfy alpha lambda_1\(B\^-1 H\) < 2 for eqn\. 29"):
+        eq29_trace(P, 2.0 / P.lambda_1)
+    with pytest.raises(ValueError, match=r"^alpha must satisfy .* for the noise floor"):
+        constant_noise_floor(P, 3.0 / P.lambda_1)
+    with pytest.raises(ValueError, match=r"^p must have lambda_n\(B\^-1 H\) > 1/2 for Proposition 14"):
+        proposition14_trace(good(H=np.diag([2.0, 0.4])), I2)
+    with pytest.raises(TypeError, match=r"^a must be a real number, got 'abc'$"):
+        nu("abc")
+    with pytest.raises(TypeError, match=r"^p must be a QuadraticProblem, got 3\.0$"):
+        excess_risk(3.0, 0.1, 3)

@@ -4,6 +4,8 @@ that the verification checks must report FAIL."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,8 @@ import theorytools.fisher.distributions as FD
 import theorytools.fisher.empirical as FE
 import theorytools.fisher.kl as FK
 import theorytools.fisher.tengrad as FT
+from theorytools.errors import DivergenceWarning, SizeError
+from theorytools.linalg import limit_memory
 from verification.reference import fisher as RF
 from verification.runner import run_checks
 from verification.verdict import FAIL
@@ -89,6 +93,15 @@ def test_beta_zero_on_a_singular_block_is_an_error_or_the_pseudo_inverse_when_as
     I2, G2 = rng.standard_normal((2, 50)), rng.standard_normal((2, 50))  # m > p, full rank: beta = 0 is fine
     J2 = FI.per_example_jacobian(I2, G2)
     assert np.allclose(FI.damped_block_direction(I2, G2, np.ones(4), 0.0, "tengrad"), np.linalg.solve(J2.T @ J2 / 50, np.ones(4)))
+
+
+def test_pinv_route_applies_the_damping():
+    """beta > 0 with method='pinv' is the (invertible) damped system, not the undamped pseudo-inverse with beta dropped."""
+    rng = np.random.default_rng(11)
+    J, u = rng.standard_normal((3, 5)), rng.standard_normal(5)
+    ref = np.linalg.solve(J.T @ J / 3 + 0.3 * np.eye(5), u)
+    assert np.allclose(FI.damped_jacobian_solve(J, u, 0.3, "pinv"), ref, rtol=1e-12)
+    assert np.allclose(FI.damped_jacobian_solve(J, u, 0.0, "pinv"), np.linalg.pinv(J.T @ J / 3) @ u, rtol=1e-9)
 
 
 def test_printed_eq42_has_the_wrong_length():
@@ -199,11 +212,11 @@ def test_natural_gaussian_output_outside_its_domain_is_a_hypothesis_error():
 
 
 def test_bad_inputs_name_the_argument():
-    with pytest.raises(ValueError, match="sigma must be finite and > 0"):
+    with pytest.raises(ValueError, match="sigma must be > 0"):
         FI.gaussian_fisher(0.0, 0.0, "mu_sigma")
     with pytest.raises(ValueError, match="param must be one of"):
         FI.gaussian_fisher(0.0, 1.0, "sigma")
-    with pytest.raises(ValueError, match="z must be a finite"):
+    with pytest.raises(ValueError, match="z must be finite"):
         FI.categorical_fisher([0.0, np.nan])
     with pytest.raises(ValueError, match="same number of examples"):
         FI.tengrad_gram(np.ones((2, 3)), np.ones((2, 4)))
@@ -211,7 +224,7 @@ def test_bad_inputs_name_the_argument():
         FI.per_example_jacobian(np.ones((2, 3)) * 1j, np.ones((2, 3)))
     with pytest.raises(ValueError, match="u must have"):
         FI.damped_block_direction(np.ones((2, 3)), np.ones((2, 3)), np.ones(5), 1.0)
-    with pytest.raises(ValueError, match="beta must be"):
+    with pytest.raises(ValueError, match="beta must be >= 0"):
         FI.damped_block_direction(np.ones((2, 3)), np.ones((2, 3)), np.ones(4), -1.0)
     with pytest.raises(ValueError, match="method must be"):
         FI.damped_block_direction(np.ones((2, 3)), np.ones((2, 3)), np.ones(4), 1.0, "cg")
@@ -222,21 +235,21 @@ PLANTED = {
         np.array([[1.0, 1.0], [1.0, 0.5]]) if p == "mu_log_var" else 1.0)),
     "categorical_fisher_identities": (FD, "categorical_fisher", lambda real: lambda z: real(z) + 1e-3 * np.eye(len(z))),
     "logvar_hessian_indefinite": (FD, "gaussian_mu_logvar_hessian", lambda real: lambda y, mu, g: real(y, mu, g) * [[1, 1], [1, 4]]),
-    "kl_is_locally_half_fisher": (FK, "gaussian_kl", lambda real: lambda z1, z2, p: 1.01 * real(z1, z2, p)),
+    "kl_is_locally_half_fisher": (FK, "_kl", lambda real: lambda m1, s1, m2, s2: 1.01 * real(m1, s1, m2, s2)),
     "empirical_fisher_section_11_1": (FE, "fisher_iterates", lambda real: lambda th0, a, n: real(th0, np.asarray(a) * 1.001, n)),
     "reparameterization_invariance": (FI.invariance.GaussianFitProblem, "empirical_fisher",
                                       lambda real: lambda self, th: real(self, th) + 1e-3 * np.eye(2)),
     "section13_quadratic_model": (FI.quadratic_model, "min_norm_natural_gradient",
                                   lambda real: lambda P, th: real(P, th) + 0.01 * np.ones_like(real(P, th))),
-    "fisher_equals_ggn_in_natural_parameters": (FI.ggn, "loss_hessian",
+    "fisher_equals_ggn_in_natural_parameters": (FI.ggn, "_loss_hessian",
                                                 lambda real: lambda kind, y, z: real(kind, y, z) * (1.0 + 1e-3 * (kind == "categorical"))),
     "tengrad_forms_agree": (FT, "jacobian_vector", lambda real: lambda I, G, g: np.sum((g.T @ I) * G, axis=0) * 1.001),
     # the softmax's Fisher factor without its sqrt(p_k) weights: sum_k (e_k - p)(e_k - p)^T is not F_R
-    "ngd_variants_agree": (FI.mlp.MLP, "fisher_factor", lambda real: lambda self, Z: real(self, Z) / (
-        np.sqrt(FI.mlp._softmax(Z))[None, :, :] if self.loss == "cross_entropy" else 1.0)),
+    "ngd_variants_agree": (FI.mlp.MLP, "_fisher_factor", lambda real: lambda self, Z: real(self, Z) / (
+        np.sqrt(FD._softmax(Z, axis=0))[None, :, :] if self.loss == "cross_entropy" else 1.0)),
     # the "exact" Fisher silently computed as the empirical one
-    "empirical_fisher_ngd_on_a_network": (FI.mlp.MLP, "curvature_factors",
-                                          lambda real: lambda self, Ws, X, Y, fisher="empirical": real(self, Ws, X, Y, "empirical")),
+    "empirical_fisher_ngd_on_a_network": (FI.mlp.MLP, "_curvature_factors",
+                                          lambda real: lambda self, Ws, X, Y, fisher: real(self, Ws, X, Y, "empirical")),
 }
 
 
@@ -309,10 +322,23 @@ def test_ngd_training_reduces_the_loss_and_sgd_is_the_gradient_step():
 
 def test_non_finite_training_names_the_step_and_the_layer():
     net, Ws, X, Y = _mlp_batch(np.random.default_rng(6), (3, 4, 1), "squared", 20)
-    with np.errstate(all="ignore"), pytest.raises(FI.NonFiniteError, match=r"step \d+: .* of layer \d"):
+    with (np.errstate(all="ignore"), pytest.warns(DivergenceWarning, match=r"by step \d"),
+          pytest.raises(FI.NonFiniteError, match=r"step \d+: .* of layer \d")):
         FI.ngd.train(net, Ws, X, Y, "sgd", 1e6, batch_size=20, steps=200)
     with np.errstate(all="ignore"), pytest.raises(FI.NonFiniteError, match="diverged for every alpha"):
         FI.ngd.grid_search(net, Ws, X, Y, "sgd", [1e6, 1e7], batch_size=20, steps=200)
+
+
+def test_a_growing_loss_warns_with_the_step_and_a_search_stays_quiet():
+    """The issue's example: a loss growing by orders of magnitude without overflowing warns, naming the step; a grid
+    search, where diverging rates are expected, does not."""
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(6), (3, 4, 1), "squared", 20)
+    with pytest.warns(DivergenceWarning, match=r"sgd: the training loss grew from .* by step \d+"):
+        _, hist = FI.ngd.train(net, Ws, X, Y, "sgd", 60.0, batch_size=20, steps=3)
+    assert np.all(np.isfinite(hist.loss)) and hist.loss[-1] > 1e3 * hist.loss[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DivergenceWarning)
+        FI.ngd.grid_search(net, Ws, X, Y, "sgd", [60.0, 0.1], batch_size=20, steps=3)
 
 
 def test_singular_fisher_without_damping_is_an_error_or_the_pseudo_inverse():
@@ -330,35 +356,81 @@ def test_singular_fisher_without_damping_is_an_error_or_the_pseudo_inverse():
 
 
 def test_mlp_bad_input_is_a_clear_error():
-    with pytest.raises(ValueError, match="widths must be"):
+    with pytest.raises(ValueError, match="widths must have at least 2"):
         FI.MLP((3,))
+    with pytest.raises(ValueError, match=r"widths\[1\] must be >= 1"):
+        FI.MLP((3, 0))
     with pytest.raises(ValueError, match="loss must be one of"):
         FI.MLP((3, 2), "hinge")
-    with pytest.raises(ValueError, match="cross_entropy needs"):
+    with pytest.raises(ValueError, match="d_L >= 2 classes for cross_entropy"):
         FI.MLP((3, 1), "cross_entropy")
     net, Ws, X, Y = _mlp_batch(np.random.default_rng(8), (3, 2), "cross_entropy", 4)
-    with pytest.raises(ValueError, match="X must be a real"):
+    with pytest.raises(ValueError, match=r"X must have shape \(any, 3\)"):
         net.loss_value(Ws, X[:, :2], Y)
-    with pytest.raises(ValueError, match="class labels"):
+    with pytest.raises(ValueError, match="Y must hold class labels in 0..1"):
         net.loss_value(Ws, X, Y + 2)
-    with pytest.raises(ValueError, match="X must be a real"):
+    with pytest.raises(ValueError, match="X and Y must have the same number of rows"):
+        net.loss_value(Ws, X, Y[:-1])
+    with pytest.raises(ValueError, match="X must be real"):
         net.forward(Ws, X * 1j)
-    with pytest.raises(ValueError, match="theta must have"):
+    with pytest.raises(ValueError, match="theta must be a vector of length"):
         net.unflatten(np.ones(net.P + 1))
     with pytest.raises(ValueError, match="fisher must be one of"):
         net.curvature_factors(Ws, X, Y, "sampled")
     with pytest.raises(ValueError, match="method must be one of"):
         FI.ngd.direction(net, Ws, X, Y, "adam")
-    with pytest.raises(ValueError, match="batch_size"):
+    with pytest.raises(ValueError, match="batch_size must be <= the number of examples"):
         FI.ngd.train(net, Ws, X, Y, "sgd", 0.1, batch_size=5)
-    with pytest.raises(ValueError, match="alpha must be"):
+    with pytest.raises(ValueError, match="alpha must be > 0"):
         FI.ngd.train(net, Ws, X, Y, "sgd", -0.1)
-    with pytest.raises(ValueError, match="alphas must name"):
+    with pytest.raises(ValueError, match="alphas must not be empty"):
         FI.ngd.grid_search(net, Ws, X, Y, "sgd", [])
-    with pytest.raises(ValueError, match="dataset must be one of"):
+    with pytest.raises(ValueError, match="name must be one of"):
         FI.experiments.load("mnist")
     with pytest.raises(ValueError, match="size must be one of"):
         FI.experiments.scaling("huge")
+
+
+def test_another_nets_weights_and_data_are_refused_not_broadcast():
+    """A missing layer, another net's weights or targets of another width would broadcast in numpy; each is named."""
+    net, Ws, X, Y = _mlp_batch(np.random.default_rng(8), (3, 4, 1), "squared", 6)
+    other = FI.MLP((3, 4, 2)).init(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"Ws must have 2 layers"):
+        FI.ngd.direction(net, Ws[:1], X, Y, "tengrad")
+    with pytest.raises(ValueError, match=r"Ws\[1\] must have shape \(5, 1\)"):
+        FI.ngd.train(net, other, X, Y, "sgd", 0.1, batch_size=6, steps=1)
+    with pytest.raises(ValueError, match=r"Y must have shape \(any, 1\)"):
+        net.gradient(Ws, X, np.hstack([Y, Y]))
+    with pytest.raises(ValueError, match="X and Y must have the same number of rows"):
+        net.gradient(Ws, X, Y[:-1])
+    with pytest.raises(ValueError, match="beta must be >= 0"):
+        FI.ngd.direction(net, Ws, X, Y, "exact", beta=-1e-3)
+    with pytest.raises(ValueError, match="beta must be real"):
+        FI.ngd.direction(net, Ws, X, Y, "exact", beta=1e-3 + 1e-3j)
+    with pytest.raises(ValueError, match="u must be real"):
+        FI.damped_jacobian_solve(np.ones((3, 2)), np.ones(2) + 1j, 0.1)
+
+
+def test_sizes_are_refused_before_allocating_with_the_cheaper_route():
+    """The issue's example: exact NGD on a 300-300-1 MLP would build a 90,601^2 Fisher (61 GiB, and copies)."""
+    net = FI.MLP((300, 300, 1))
+    rng = np.random.default_rng(0)
+    Ws, X, Y = net.init(rng), rng.standard_normal((8, 300)), rng.standard_normal((8, 1))
+    with limit_memory(2**30):
+        with pytest.raises(SizeError, match=r"90601 x 90601 .* needs .* GB.*exact_woodbury"):
+            FI.ngd.direction(net, Ws, X, Y, "exact")
+        with pytest.raises(SizeError, match=r"90601 x 90601.*exact_woodbury"):
+            FI.ngd.fisher_matrix(net, Ws, X, Y)
+        with pytest.raises(SizeError, match=r"block.*block_woodbury.*tengrad"):
+            FI.ngd.direction(net, Ws, X, Y, "block_explicit")
+        with pytest.raises(SizeError, match=r"20000 x 20000 .*method='woodbury'"):
+            FI.damped_jacobian_solve(np.ones((2, 20000)), np.ones(20000), 0.1, "explicit")
+        I, G = np.ones((20000, 4)), np.ones((2000, 4))
+        with pytest.raises(SizeError, match="per-example Jacobian.*tengrad"):
+            FI.per_example_jacobian(I, G)
+        assert FI.damped_block_direction(I, G, np.ones((20000, 2000)), 0.1, "tengrad").shape == (20000, 2000)
+        D = FI.ngd.direction(net, Ws, X, Y, "exact_woodbury")  # the same direction by a c x c system
+        assert [d.shape for d in D] == [W.shape for W in Ws]
 
 
 def test_decaying_learning_rate_starts_at_alpha():

@@ -367,7 +367,7 @@ def test_check_definite_values():
         check_definite("A", np.diag([-1.0, 1.0]))
     with pytest.raises(ValueError, match=r"^Z is not positive definite: smallest eigenvalue 0\.000e\+00$"):
         check_definite("Z", np.zeros((2, 2)))
-    with pytest.raises(ValueError, match=r"^S is not positive semidefinite: smallest eigenvalue -1\.000e-03$"):
+    with pytest.raises(ValueError, match=r"^S is not positive semidefinite: diagonal entry 1 is -1\.000e-03$"):
         check_definite("S", np.diag([1.0, -1e-3]), semi=True)
 
 
@@ -385,3 +385,134 @@ def test_as_steps_accepts_integers_and_integer_valued_floats():
     np.testing.assert_array_equal(as_steps([0, 1.0, 2]), [0, 1, 2])
     np.testing.assert_array_equal(as_steps(np.arange(4, dtype=np.uint8)), [0, 1, 2, 3])
     assert as_steps(np.int32(7)).dtype == np.int64
+
+
+# =============================================================================================
+# Decisions made in the matrix's own units (issue 15): definiteness, solves, eigenvector signs
+# =============================================================================================
+UNITS = np.logspace(8, -8, 4)  # a change of units theta -> S theta spanning 16 decades
+
+
+def _spd(n, seed, cond=10.0):
+    rng = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(rng.standard_normal((n, n)))
+    return (Q * np.logspace(0, -np.log10(cond), n)) @ Q.T
+
+
+def test_check_semidefinite_decides_in_units_free_coordinates():
+    """``diag(1e16, -1e-8)`` is indefinite: a slack relative to the largest eigenvalue (check_definite(semi=True)'s
+    ``n 1e-12 |A|``) hides the negative entry; the equilibrated test does not.  A rank-deficient PSD matrix is
+    accepted in any units."""
+    from theorytools.linalg import check_semidefinite
+
+    with pytest.raises(ValueError, match=r"^S is not positive semidefinite: diagonal entry 1 is -1\.000e-08$"):
+        check_semidefinite("S", np.diag([1e16, -1e-8]))
+    G = np.random.default_rng(0).standard_normal((4, 2))
+    S = G @ G.T  # rank 2
+    v = np.linalg.svd(G.T)[2][-1]  # a null vector
+    bad = S - 1e-6 * np.outer(v, v)  # indefinite by 1e-6 relative
+    for s in (np.ones(4), UNITS):
+        scaled = S / np.outer(s, s)
+        assert np.array_equal(check_semidefinite("S", scaled), 0.5 * (scaled + scaled.T))
+        with pytest.raises(ValueError, match=r"^S is not positive semidefinite: smallest eigenvalue"):
+            check_semidefinite("S", bad / np.outer(s, s))
+    with pytest.raises(ValueError, match=r"diagonal entry 0 is 0 but row 0 is not zero"):
+        check_semidefinite("S", [[0.0, 1e-30], [1e-30, 1.0]])
+    check_semidefinite("Z", np.zeros((3, 3)))
+
+
+def test_spd_solve_and_trace_solve_keep_their_digits_in_any_units():
+    """LU with partial pivoting on a matrix whose rows span 16 decades loses ~8 digits in the small ones; the
+    Cholesky route used for symmetric positive definite matrices does not (its error is componentwise)."""
+    from theorytools.linalg import spd_solve, trace_solve
+
+    A, X = _spd(4, 1), _spd(4, 2)
+    ref = np.linalg.solve(A, X)
+    t = np.trace(ref)
+    s = UNITS
+    As, Xs = A / np.outer(s, s), X / np.outer(s, s)
+    Y = spd_solve(As, Xs)  # = S (A^-1 X) S^-1
+    np.testing.assert_allclose(Y / s[:, None] * s[None, :], ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+    assert abs(trace_solve(As, Xs) - t) <= 1e-12 * abs(t)
+    with pytest.raises(ValueError, match=r"^A must be positive definite"):
+        spd_solve(np.diag([1.0, -1.0]), np.ones(2))
+    with pytest.raises(ValueError, match=r"^A must be invertible"):
+        trace_solve(np.zeros((2, 2)), np.eye(2))
+
+
+def test_generalized_eigenvectors_have_units_free_signs():
+    """``V -> S^-1 V`` under ``H, B -> S H S, S B S``: the signs are fixed so that this holds exactly (to rounding),
+    not only up to the arbitrary sign LAPACK returns."""
+    H, B = _spd(4, 3), _spd(4, 4)
+    e = generalized_eigh(H, B)
+    s = UNITS
+    f = generalized_eigh(s[:, None] * H * s, s[:, None] * B * s)
+    np.testing.assert_allclose(f.lam, e.lam, rtol=1e-10)
+    np.testing.assert_allclose(f.V * s[:, None], e.V, rtol=1e-8, atol=1e-10 * np.abs(e.V).max())
+    with pytest.raises(ValueError, match=r"^B must be positive definite"):
+        generalized_eigh(H, -B)
+
+
+def test_psd_functions_validate_their_arguments():
+    from theorytools.linalg import psd_pinv, psd_rank, psd_solve
+
+    with pytest.raises(ValueError, match=r"^A is not positive semidefinite: diagonal entry 1 is -1\.000e\+00$"):
+        psd_pinv(np.diag([1.0, -1.0]))
+    with pytest.raises(ValueError, match=r"^A must be finite"):
+        psd_rank([[1.0, np.nan], [np.nan, 1.0]])
+    with pytest.raises(ValueError, match=r"^b must be a vector of length 2"):
+        psd_solve(np.eye(2), np.ones(3))
+    with pytest.raises(ValueError, match=r"^rtol must be >= 0"):
+        psd_rank(np.eye(2), rtol=-1.0)
+    # the scale-invariant rank of the documentation, in 16 decades of units
+    assert psd_rank(np.diag([1e-20, 1.0, 1e20])) == 3
+
+
+# =============================================================================================
+# Size guards and argument checks of the helpers
+# =============================================================================================
+def test_dense_kronecker_routes_are_refused_above_the_memory_limit():
+    from theorytools.errors import SizeError
+    from theorytools.linalg import limit_memory
+
+    with limit_memory("64M"):
+        sandwich_kron(np.eye(40))  # 1600^2 floats: 20 MB
+        with pytest.raises(SizeError, match=r"n\^2 x n\^2 Kronecker matrix \(90000 x 90000 float64\) needs 60\.3 GB.*"
+                                            r"eigenbasis multipliers"):
+            sandwich_kron(np.eye(300))
+        with pytest.raises(SizeError, match=r"Lyapunov operator .* lyapunov_trace"):
+            solve_lyapunov_A(np.eye(60), np.eye(60))
+
+
+def test_check_allocation_and_memory_limit_arguments():
+    from theorytools.linalg import check_allocation, limit_memory, memory_limit, set_memory_limit
+
+    assert check_allocation("x", (10, 10), copies=2) == 1600
+    assert check_allocation("x", np.array([3.0, 4.0])) == 96  # integer-valued floats are lengths
+    with pytest.raises(ValueError, match=r"^shape\[1\] must be >= 0, got -1$"):
+        check_allocation("x", (10, -1))
+    with pytest.raises(TypeError, match=r"^shape must be a sequence of array lengths, got None$"):
+        check_allocation("x", None)
+    with pytest.raises(ValueError, match=r"^copies must be > 0"):
+        check_allocation("x", (2,), copies=0)
+    before = memory_limit()
+    with pytest.raises(ValueError, match=r"^nbytes must be a number of bytes such as 4G"):
+        set_memory_limit("lots")
+    with pytest.raises(ValueError, match=r"^nbytes must be finite"):
+        with limit_memory(float("nan")):
+            pass
+    assert memory_limit() == before  # a refused limit leaves the old one
+    with limit_memory(1e6):
+        assert memory_limit() == 10**6
+
+
+def test_series_helpers_refuse_values_outside_their_domain():
+    with pytest.raises(ValueError, match=r"^ell must be \+inf or finite, >= 0, got nan$"):
+        geometric_sum(3, np.nan)
+    with pytest.raises(ValueError, match=r"^k must be finite, >= 0, integer-valued, got 2\.5$"):
+        sum_sq_geometric(2.5, 0.1)  # the direct branch would truncate it silently
+    with pytest.raises(ValueError, match=r"^z must be finite, > 0, got -1$"):
+        log_gamma_ratio(-1.0, 2.0)  # gammaln of a negative argument is not a ratio of factorials
+    with pytest.raises(ValueError, match=r"^z \+ m must be > 0, got -1$"):
+        log_gamma_ratio(1.0, -2.0)
+    assert geometric_sum(3, np.inf) == 1.0 and geometric_sum(np.zeros(0), 1.0).shape == (0,)

@@ -263,3 +263,23 @@ def test_without_workers_or_scheduler_nothing_imports_dask(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_the_store_refuses_unusable_places_and_rows_and_changes_nothing(tmp_path):
+    afile = tmp_path / "afile"
+    afile.write_text("data")
+    with pytest.raises(StoreError, match="is a folder, not a result store"):
+        ResultStore(tmp_path)
+    with pytest.raises(StoreError, match="cannot create the folder"):
+        ResultStore(afile / "results.sqlite")
+    store = ResultStore(tmp_path / "results.sqlite")
+    key, fp = ("fam.chk", "inst", "quick", 0), "f" * 64
+    with pytest.raises(StoreError, match=r"the verdict of fam.chk \[inst\] cannot be stored.*plain data"):
+        store.put(key, fp, lambda: 0)
+    store.db.execute("INSERT INTO results VALUES (?, ?, ?, ?, ?, ?)", (*key, fp, b"\x80\x04damaged"))
+    before = (tmp_path / "results.sqlite").read_bytes()
+    with pytest.raises(StoreError, match=r"stored verdict of fam.chk \[inst\] \(profile quick, seed 0\) is damaged"):
+        store.get(key, fp)
+    assert store.get(key, "another fingerprint") is None  # a stale row is recomputed, not read
+    store.close()
+    assert (tmp_path / "results.sqlite").read_bytes() == before and afile.read_text() == "data"

@@ -98,7 +98,7 @@ def test_least_squares_near_optimum_matches_constant_noise_theory():
     ],
 )
 def test_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises((ValueError, TypeError), match=match):
         simulate(P, 0.1, [1, 2], **{"runs": 100, **kwargs})
 
 
@@ -120,3 +120,31 @@ def test_bad_noise_models_and_data():
 def test_default_ks():
     ks = default_ks(1000, 30)
     assert ks[0] == 0 and ks[-1] == 1000 and np.all(np.diff(ks) > 0)
+
+
+def test_sizes_are_checked_before_simulating():
+    """k = 10**12 would need the step sizes alpha_0..alpha_{k-1} (8 TB) and 10**12 loop steps; the message points to
+    the exact formula.  A minibatch of 10**12 rows is refused; a large one is summed in slices (same numbers)."""
+    from theorytools.errors import SizeError
+    from theorytools.linalg import limit_memory
+
+    with limit_memory("4G"):
+        with pytest.raises(SizeError, match=r"alpha_0\.\.alpha_\{k-1\} .*excess_risk gives E\[h\(theta_k\)\] exactly"):
+            simulate(P, 0.1, 10**12, runs=8, progress=False)
+        X = np.eye(3) + 0.1
+        with pytest.raises(SizeError, match="minibatch indices .* a smaller batch"):
+            LeastSquaresData(X, np.ones(3), batch=10**12)
+
+
+def test_large_minibatches_are_summed_in_slices(monkeypatch):
+    import theorytools.quadratic.noise as N
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((50, 3))
+    data = LeastSquaresData(X, X @ np.ones(3) + rng.standard_normal(50), batch=7)
+    p = data.problem(np.eye(3), np.zeros(3))
+    al = 0.5 / p.lambda_1
+    whole = simulate(p, al, [5, 20], runs=64, noise=data, seed=3, workers=1, progress=False)
+    monkeypatch.setattr(N, "_GRADIENT_CHUNK_ELEMS", 2 * 64 * 3)  # slices of 2 rows of the minibatch
+    sliced = simulate(p, al, [5, 20], runs=64, noise=data, seed=3, workers=1, progress=False)
+    np.testing.assert_allclose(sliced.mean, whole.mean, rtol=1e-12)

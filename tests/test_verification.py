@@ -235,3 +235,104 @@ def test_johnson_correction_calibrates_skewed_means():
     assert abs(np.mean(np.abs(zj) > 3) - nominal) < 0.0005
     v = Verdict.statistical([est[0]], [se[0]], [1.0], n, skewness=[g[0]])
     assert np.isclose(v.details["max_abs_z"], abs(zj[0]))
+
+
+# -- bad input to the public API (issue 15) ----------------------------------------------------
+def test_holm_refuses_what_is_not_a_family_of_p_values():
+    for p in ([0.01, np.nan], [0.2, 1.5], [-0.1], [[0.1, 0.2]], "abc"):
+        with pytest.raises((ValueError, TypeError), match="p_values"):
+            holm(p, 0.05)
+    for alpha in (0.0, 1.0, np.nan, -0.5):
+        with pytest.raises(ValueError, match="alpha"):
+            holm([0.1], alpha)
+    reject, adjusted = holm([], 0.05)
+    assert reject.size == adjusted.size == 0
+
+
+def test_holm_agrees_with_the_step_down_loop_including_ties():
+    rng = np.random.default_rng(15)
+    for m in (1, 2, 7, 50):
+        p = np.round(rng.random(m) ** 3, 2)  # rounding makes ties
+        loop, running = np.empty(m), 0.0
+        for rank, i in enumerate(np.argsort(p, kind="stable")):
+            running = max(running, min(1.0, (m - rank) * p[i]))
+            loop[i] = running
+        np.testing.assert_array_equal(holm(p, 0.05)[1], loop)
+
+
+def test_verdicts_refuse_malformed_input_but_fail_on_non_finite_results():
+    with pytest.raises(ValueError, match="value and lower and upper must have matching shapes"):
+        Verdict.within([1.0, 2.0], [0.0, 0.0, 0.0], 3.0, rtol=0.0)
+    with pytest.raises(ValueError, match="value must not be empty"):
+        Verdict.close([], [], rtol=1e-12)  # a comparison of nothing used to PASS
+    with pytest.raises(ValueError, match="rtol must be >= 0"):
+        Verdict.close(1.0, 1.0, rtol=-1e-12)
+    with pytest.raises(ValueError, match="reference must be real"):
+        Verdict.close(1.0, 1.0 + 1e-3j, rtol=1e-12)  # its imaginary part used to be dropped with a warning
+    with pytest.raises(ValueError, match="verdicts must not be empty"):
+        Verdict.all_of([], "nothing")  # used to PASS "all 0 comparisons agree"
+    with pytest.raises(ValueError, match="stderr must be >= 0"):
+        Verdict.statistical([1.0], [-0.1], [1.0], runs=10)
+    assert Verdict.within(1.0, [0.0, 0.5], [2.0, 0.9], rtol=0.0).status == FAIL  # a scalar against arrays broadcasts
+    assert Verdict.statistical([1.0], [0.1], [1.0], runs=10, skewness=[np.nan]).p_value == 0.0
+
+
+def test_verdict_fields_and_decisions_are_checked():
+    with pytest.raises(ValueError, match="status must be one of"):
+        Verdict("OK", "deterministic", "agrees")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        Verdict(PASS, "exact", "agrees")
+    with pytest.raises(ValueError, match="p_value must be given"):
+        Verdict(PENDING, "statistical", "z = 1")  # the runner could not decide it
+    with pytest.raises(ValueError, match="p_value must be finite"):
+        Verdict(PENDING, "statistical", "z = 1", p_value=np.nan)
+    with pytest.raises(ValueError, match="only a PENDING verdict is decided"):
+        Verdict(PASS, "deterministic", "agrees").decided(True, 0.01)
+
+
+def test_order_fits_refuse_unusable_abscissae_and_fail_on_bad_results():
+    for x, y, match in (([1.0, 2.0], [1.0, 2.0], "at least 3 points"), ([1.0, 2.0, 4.0], [1.0, 2.0], "shapes"),
+                        ([0.0, 1.0, 2.0], [1.0, 2.0, 3.0], "x must be finite and > 0"),
+                        ([2.0, 2.0, 2.0], [1.0, 2.0, 3.0], "two different values")):
+        with pytest.raises(ValueError, match=match):
+            Verdict.order(x, y, predicted=1.0)
+    assert Verdict.order([1.0, 2.0, 4.0], [1.0, 0.0, 3.0], predicted=1.0).status == FAIL
+    assert Verdict.order([1.0, 2.0, 4.0], [1.0, np.nan, 3.0], predicted=1.0).status == FAIL
+
+
+def test_run_checks_and_select_refuse_bad_arguments():
+    from verification.registry import select
+
+    for kwargs, match in ((dict(profile="fast"), "profile must be one of"), (dict(seed=-1), "seed must be >= 0"),
+                          (dict(seed=2**63), "seed must be <="), (dict(alpha=1.0), "alpha must be < 1"),
+                          (dict(resume=True), "resume=True needs a store"),
+                          (dict(modules="my_checks.py"), "modules must be a list"),
+                          (dict(only="tengrad,tengrda"), "no check matches 'tengrda'")):
+        with pytest.raises((ValueError, TypeError), match=match):
+            run_checks(**{"only": "fisher.tengrad", **kwargs})
+    assert [c.name for c in select(" fisher.tengrad , trace_identities ")] == [
+        c.name for c in select("fisher.tengrad") + select("trace_identities")]
+
+
+def test_check_decorator_refuses_bad_arguments():
+    from verification.registry import check
+
+    good = dict(source="s", family="userapi", kind="deterministic", rule="r", instances=lambda profile, seed: [])
+    for change, match in ((dict(family="a.b"), "family must be one word"), (dict(kind="exact"), "kind must be one of"),
+                          (dict(instances=[]), "instances must be callable"), (dict(source=None), "source must be a string"),
+                          (dict(name="x,y"), "name must be")):
+        with pytest.raises((ValueError, TypeError), match=match):
+            check(**{**good, **change})
+    with pytest.raises(TypeError, match="func must be callable"):
+        check(**good)("not a function")
+
+
+def test_series_for_figures_are_checked_where_the_check_is():
+    v = Verdict.measured("m")
+    with pytest.raises(ValueError, match=r"exact must be a vector of the length of k \(3\)"):
+        v.with_series(k=[1, 2, 3], exact=[1.0, 2.0])
+    with pytest.raises(ValueError, match="give k too"):
+        v.with_series(exact=[1.0, 2.0])
+    with pytest.raises(ValueError, match=r"paths\['a'\] must be two vectors of one length"):
+        v.with_series(paths={"a": ([1.0, 2.0], [1.0])})
+    assert v.with_series(k=[1, 2], exact=[np.nan, 1.0]).with_series(bound=[1.0, 2.0]).series["bound"] == [1.0, 2.0]

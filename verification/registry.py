@@ -10,14 +10,52 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import re
 import sys
+import traceback
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Callable
 
+from theorytools.linalg import as_callable, as_choice, as_text
+from verification.verdict import KINDS
+
 PROFILES = ("quick", "full")
-KINDS = ("deterministic", "statistical", "order", "measured")
+#: a family or a check name: no dot in a family (``family.name`` is split at the first one), and no comma, glob
+#: character or blank anywhere (``--only`` splits at commas and treats ``*?[`` as wildcards)
+_FAMILY = re.compile(r"[A-Za-z0-9_-]+")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+class CheckModuleError(ValueError):
+    """A check module that cannot be used as written: it does not import, two checks share a name, a check returns
+    something other than a Verdict, its instances are not a list of named objects ...  The message is one line that
+    starts with ``file:line:`` of the code at fault."""
+
+
+def defined_at(func) -> str:
+    """``file:line`` where ``func`` (a check, an instances function) is defined."""
+    code = getattr(func, "__code__", None)
+    if code is not None:
+        return f"{code.co_filename}:{code.co_firstlineno}"
+    return repr(func)
+
+
+def _raised_at(exc: BaseException, path: str | None) -> str:
+    """``file:line`` of the user's code that raised ``exc``: a syntax error's own position; else the innermost frame in
+    ``path`` (the module being loaded); else the innermost frame outside the import machinery and this module."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__)
+              if not f.filename.startswith("<") and Path(f.filename).resolve() != Path(__file__).resolve()]
+    mine = [f for f in frames if path and Path(f.filename).resolve() == Path(path).resolve()]
+    f = (mine or frames or [None])[-1]
+    return f"{f.filename}:{f.lineno}" if f is not None else str(path)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
 
 
 @dataclass(frozen=True)
@@ -51,13 +89,25 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
     ``erratum`` states what the check shows to be false, misprinted or imprecise in its source, with the correction;
     such checks are listed in the report's "Errata" section with the command that reproduces them.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    for arg, value in (("source", source), ("rule", rule)):
+        as_text(arg, value)
+    for arg, value in (("hypotheses", hypotheses), ("twin", twin), ("erratum", erratum)):
+        as_text(arg, value, nonempty=False)
+    if not _FAMILY.fullmatch(as_text("family", family)):
+        raise ValueError(f"family must be one word (letters, digits, _ or -), got {family!r}")
+    if name is not None and not _NAME.fullmatch(as_text("name", name)):
+        raise ValueError(f"name must be letters, digits, _, - or ., got {name!r}")
+    if twin and not _NAME.fullmatch(twin):
+        raise ValueError(f"twin must name a check (letters, digits, _, - or .), got {twin!r}")
+    as_choice("kind", kind, KINDS)
+    as_callable("instances", instances)
 
     def deco(func):
+        as_callable("func", func)
         key = f"{family}.{name or func.__name__}"
         if key in CHECKS:
-            raise ValueError(f"a check named {key!r} is already registered")
+            raise CheckModuleError(f"{defined_at(func)}: a check named {key!r} is already registered, at "
+                                   f"{defined_at(CHECKS[key].func)}; give one of them another name= or family=")
         CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances,
                             twin if "." in twin or not twin else f"{family}.{twin}", erratum)
         return func
@@ -67,13 +117,19 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
 
 def select(only: str | None = None) -> list[Check]:
     """Checks whose name matches ``only``: comma-separated globs, each a substring match when it has
-    no wildcard."""
+    no wildcard.  A pattern that matches no check is a ValueError (a typo would otherwise drop checks unseen)."""
     load_all()
     names = sorted(CHECKS)
-    if only:
-        patterns = [p if any(c in p for c in "*?[") else f"*{p}*" for p in only.split(",") if p]
-        names = [n for n in names if any(fnmatch.fnmatch(n, pat) for pat in patterns)]
-    return [CHECKS[n] for n in names]
+    if only is None:
+        return [CHECKS[n] for n in names]
+    patterns = [p.strip() for p in as_text("only", only).split(",") if p.strip()]
+    if not patterns:
+        raise ValueError(f"only must name at least one pattern, got {only!r}")
+    globs = {p: p if any(c in p for c in "*?[") else f"*{p}*" for p in patterns}
+    unmatched = [p for p, g in globs.items() if not fnmatch.filter(names, g)]
+    if unmatched:
+        raise ValueError(f"only={only!r}: no check matches {', '.join(map(repr, unmatched))}")
+    return [CHECKS[n] for n in names if any(fnmatch.fnmatch(n, g) for g in globs.values())]
 
 
 def load_all() -> None:
@@ -83,34 +139,77 @@ def load_all() -> None:
 
     for ep in entry_points(group=ENTRY_POINTS):
         if ep.value not in _LOADED:
-            _LOADED[ep.value] = ep.load()
+            _LOADED[ep.value] = _guarded(ep.value, None, ep.load)
 
 
 ENTRY_POINTS = "theorytools.checks"
 _LOADED: dict = {}  # module name or resolved path -> module, so that no check module runs (and registers) twice
 
 
+def _guarded(what: str, path, load):
+    """``load()`` (which imports a check module); any failure becomes a one-line :class:`CheckModuleError` naming the
+    file and line at fault, and the checks the module registered before failing are unregistered (so that a fixed
+    module can be loaded again in the same process)."""
+    before = set(CHECKS)
+    try:
+        return load()
+    except Exception as exc:
+        for key in set(CHECKS) - before:
+            del CHECKS[key]
+        if isinstance(exc, CheckModuleError):
+            raise
+        if path is None:  # an importable name: its file, if it can be found now that the import has failed
+            try:
+                spec = importlib.util.find_spec(what)
+                path = spec.origin if spec else None
+            except Exception:  # noqa: BLE001 - a parent package that fails too: fall back to the innermost frame
+                path = None
+        message = exc.msg if isinstance(exc, SyntaxError) else str(exc)
+        raise CheckModuleError(f"{_raised_at(exc, path)}: {type(exc).__name__}: {_one_line(message)} "
+                               f"(while loading the check module {what})") from exc
+
+
 def load_modules(modules) -> list:
     """Import user check modules, each an importable name (``my_pkg.checks``) or a path to a ``.py`` file; their
-    ``@check`` functions register.  Loading the same module again is a no-op."""
+    ``@check`` functions register.  Loading the same module again is a no-op.  A module that does not exist, or
+    fails to import, raises :class:`CheckModuleError` (a ValueError) with one line naming the file and line."""
+    if isinstance(modules, (str, bytes)) or not hasattr(modules, "__iter__"):
+        raise TypeError(f"modules must be a list of module names or .py paths, got {modules!r}")
     out = []
     for m in modules:
+        as_text("modules", m)
         path = Path(m)
         is_file = m.endswith(".py") or path.is_file()
         key = str(path.resolve()) if is_file else m
         if key not in _LOADED:
             if is_file:
                 if not path.is_file():
-                    raise ValueError(f"--module {m!r}: no such file")
-                spec = importlib.util.spec_from_file_location(f"theorytools_user_checks.{path.stem}", path)
-                module = importlib.util.module_from_spec(spec)
-                sys.modules[spec.name] = module  # picklable checks and instances need their module importable by name
-                spec.loader.exec_module(module)
+                    raise CheckModuleError(f"--module {m!r}: no such file")
+                if path.suffix != ".py":
+                    raise CheckModuleError(f"--module {m!r}: a check module file must end in .py")
+                _LOADED[key] = _guarded(m, str(path), lambda: _exec_file(path))
             else:
-                try:
-                    module = importlib.import_module(m)
-                except ImportError as exc:
-                    raise ValueError(f"--module {m!r}: not an importable module or a .py file ({exc})") from exc
-            _LOADED[key] = module
+                _LOADED[key] = _guarded(m, None, lambda: _import(m))
         out.append(_LOADED[key])
     return out
+
+
+def _import(name: str):
+    try:
+        return importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # name itself, not what it imports
+            raise CheckModuleError(f"--module {name!r}: not an importable module or a .py file ({exc})") from exc
+        raise
+
+
+def _exec_file(path: Path):
+    spec = importlib.util.spec_from_file_location(f"theorytools_user_checks.{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # picklable checks and instances need their module importable by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    return module

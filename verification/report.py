@@ -16,17 +16,24 @@ _COLORS = {PASS: "#2b8a3e", FAIL: "#c92a2a", SKIPPED: "#868e96", MEASURED: "#1c7
 
 
 def _jsonable(x):
+    """``x`` as JSON data.  A check's details may hold any object: numpy booleans and numbers become JSON ones,
+    non-finite floats and everything else without a JSON form (complex numbers, paths, sets, user objects) its
+    string, so that one odd detail cannot stop the report of a whole run."""
     if isinstance(x, dict):
         return {str(k): _jsonable(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
     if isinstance(x, np.ndarray):
         return _jsonable(x.tolist())
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
     if isinstance(x, (np.floating, float)):
         return float(x) if np.isfinite(x) else str(float(x))
-    if isinstance(x, (np.integer,)):
+    if isinstance(x, (np.integer, int)):
         return int(x)
-    return x
+    if x is None or isinstance(x, str):
+        return x
+    return str(x)
 
 
 def _slug(s: str) -> str:

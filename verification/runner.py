@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import reprlib
 import time
 import traceback
 import zlib
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -13,9 +15,13 @@ import numpy as np
 from scipy import stats
 
 from theorytools.errors import HypothesisError
-from verification.registry import select
-from verification.store import fingerprint
+from theorytools.linalg import as_array, as_bool, as_callable, as_choice, as_float, as_instance, as_int
+from verification.registry import PROFILES, CheckModuleError, defined_at, load_modules, select
+from verification.store import ResultStore, fingerprint
 from verification.verdict import FAIL, PENDING, SKIPPED, Verdict
+
+#: The largest seed: the result store keeps it as a SQLite INTEGER (64-bit signed).
+MAX_SEED = 2**63 - 1
 
 #: Family-wise probability that a correct toolkit FAILs some statistical check in one run.
 FAMILY_WISE_ALPHA = 0.01
@@ -33,15 +39,18 @@ class Result:
 
 
 def holm(p_values, alpha: float):
-    """Holm's step-down procedure: ``(reject, adjusted_p)`` for each p-value; FWER <= alpha."""
-    p = np.asarray(p_values, dtype=float)
-    m = p.size
-    order = np.argsort(p)
-    adjusted = np.empty(m)
-    running = 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (m - rank) * p[i]))
-        adjusted[i] = running
+    """Holm's step-down procedure (Holm 1979, Scand. J. Statist. 6:65): ``(reject, adjusted_p)`` for each p-value;
+    FWER <= alpha.
+
+    The adjusted p-value of the j-th smallest p (j = 0, 1, ...) is ``max_{i <= j} min(1, (m - i) p_(i))``."""
+    p = as_array("p_values", p_values, ndim=1, nonempty=False)
+    if np.any((p < 0) | (p > 1)):
+        i = int(np.argmax((p < 0) | (p > 1)))
+        raise ValueError(f"p_values must be probabilities in [0, 1], entry {i} is {p[i]:g}")
+    alpha = as_float("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.empty(p.size)
+    adjusted[order] = np.maximum.accumulate(np.minimum(1.0, (p.size - np.arange(p.size)) * p[order]))
     return adjusted <= alpha, adjusted
 
 
@@ -63,9 +72,39 @@ def evaluate(chk, inst, seed: int) -> Result:
     except HypothesisError as exc:
         verdict = Verdict.skipped(f"hypotheses not met: {exc}", chk.kind)
     except Exception as exc:  # an erroring check must never read as a pass
-        verdict = Verdict(FAIL, chk.kind, f"check raised {type(exc).__name__}: {exc}",
-                          {"traceback": traceback.format_exc(limit=4)})
+        verdict = _raised(chk, "check", exc)
+    if not isinstance(verdict, Verdict):  # a bug of the check's code (e.g. a missing return), not a verdict
+        raise CheckModuleError(f"{defined_at(chk.func)}: check {chk.name!r} returned {reprlib.repr(verdict)} on "
+                               f"instance {inst.name!r}, not a Verdict")
     return Result(chk.name, chk.family, chk.kind, chk.source, inst.name, verdict, time.perf_counter() - t0)
+
+
+def _raised(chk, what: str, exc: Exception) -> Verdict:
+    return Verdict(FAIL, chk.kind, f"{what} raised {type(exc).__name__}: {exc}",
+                   {"traceback": traceback.format_exc(limit=4)})
+
+
+def _instances_of(chk, profile: str, seed: int) -> list:
+    """The check's instances for (profile, seed), or a FAIL :class:`Result` if building them raised (like a check
+    that raises: the check verified nothing).  Instances that are not a list of objects with distinct string names
+    are a bug of the check's module: :class:`CheckModuleError` naming its instances function."""
+    try:
+        insts = chk.instances(profile, seed)
+    except Exception as exc:  # noqa: BLE001 - reported as the check's FAIL, like an exception inside the check
+        return Result(chk.name, chk.family, chk.kind, chk.source, "(instances)", _raised(chk, "instances", exc), 0.0)
+    where = f"{defined_at(chk.instances)}: the instances of check {chk.name!r}"
+    if isinstance(insts, (str, bytes, dict)) or not hasattr(insts, "__iter__"):
+        raise CheckModuleError(f"{where} must be a list, got {reprlib.repr(insts)}")
+    insts = list(insts)
+    names = [getattr(i, "name", None) for i in insts]
+    for i, name in zip(insts, names):
+        if not isinstance(name, str) or not name:
+            raise CheckModuleError(f"{where} must each have a non-empty string attribute `name`, got {reprlib.repr(i)}")
+    twice = [n for n, c in Counter(names).items() if c > 1]
+    if twice:
+        raise CheckModuleError(f"{where} must have distinct names (they key the result store and the report), "
+                               f"{twice[0]!r} is used more than once")
+    return insts
 
 
 @lru_cache(maxsize=64)
@@ -93,15 +132,35 @@ def run_checks(profile: str = "quick", only: str | None = None, seed: int = 0, a
     ``store`` (a :class:`~verification.store.ResultStore`) receives each raw verdict as soon as it exists; with
     ``resume`` the stored verdicts whose fingerprint still matches are reused instead of recomputed.  ``client`` (a
     ``dask.distributed.Client``) evaluates the (check, instance) pairs as tasks; ``modules`` are the user check modules
-    its workers must import.  Neither changes a verdict: the results are ordered, and decided, as in a serial run.
+    its workers must import (they are loaded here too).  Neither changes a verdict: the results are ordered, and
+    decided, as in a serial run.
     """
-    tasks = [(chk, inst, j) for chk in select(only) for j, inst in enumerate(chk.instances(profile, seed))]
-    raw: list = [None] * len(tasks)
-    keys = [(chk.name, inst.name, profile, seed) for chk, inst, _ in tasks]
-    fps = [fingerprint(chk, inst) for chk, inst, _ in tasks] if store is not None else [None] * len(tasks)
+    profile = as_choice("profile", profile, PROFILES)
+    seed = as_int("seed", seed, low=0, high=MAX_SEED)
+    alpha = as_float("alpha", alpha, low=0.0, high=1.0, low_open=True, high_open=True)
+    if log is not None:
+        as_callable("log", log)
+    if store is not None:
+        as_instance("store", store, ResultStore)
+    if as_bool("resume", resume) and store is None:
+        raise ValueError("resume=True needs a store to reuse verdicts from, got store=None")
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise TypeError(f"client must be a dask.distributed.Client, got {reprlib.repr(client)}")
+    load_modules(modules)
+    entries = []  # (check, instance, index among the check's instances), or a finished Result
+    for chk in select(only):
+        insts = _instances_of(chk, profile, seed)
+        entries += [insts] if isinstance(insts, Result) else [(chk, inst, j) for j, inst in enumerate(insts)]
+    raw: list = [e if isinstance(e, Result) else None for e in entries]
+    for r in raw:
+        if r is not None and log:
+            log(r)
+    tasks = {i: e for i, e in enumerate(entries) if raw[i] is None}
+    keys = {i: (chk.name, inst.name, profile, seed) for i, (chk, inst, _) in tasks.items()}
+    fps = {i: fingerprint(chk, inst) if store is not None else None for i, (chk, inst, _) in tasks.items()}
     if store is not None and resume:
-        for i, (key, fp) in enumerate(zip(keys, fps)):
-            raw[i] = store.get(key, fp)
+        for i in tasks:
+            raw[i] = store.get(keys[i], fps[i])
             if raw[i] is not None and log:
                 log(raw[i], reused=True)
 
@@ -112,7 +171,7 @@ def run_checks(profile: str = "quick", only: str | None = None, seed: int = 0, a
         if log:
             log(res)
 
-    todo = [i for i, r in enumerate(raw) if r is None]
+    todo = [i for i in tasks if raw[i] is None]
     if client is None:
         for i in todo:
             finished(i, evaluate(tasks[i][0], tasks[i][1], seed))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import os
 import pickle
 import platform
 import sqlite3
@@ -37,7 +38,8 @@ TOPICS = ("quadratic", "tango", "deeplinear", "fisher")
 
 
 class StoreError(ValueError):
-    """The result store cannot be used (corrupt, foreign, or of another schema); the message says how to proceed."""
+    """The result store cannot be used (corrupt, foreign, of another schema, a damaged row, a folder that cannot be
+    written); the message is one line that says how to proceed."""
 
 
 def _hash_files(paths) -> str:
@@ -93,7 +95,19 @@ class ResultStore:
     def __init__(self, path):
         self.path = Path(path)
         fresh = not self.path.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.is_dir():
+            raise StoreError(f"{self.path} is a folder, not a result store; it was left untouched: move it away or "
+                             "choose another --out")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder {self.path.parent} of the result store: {exc.strerror or exc}"
+                             " (is a part of the path a file, or read-only?); choose another --out") from exc
+        # SQLite writes a journal next to the file: the folder itself must be writable, not only the file.
+        for p in (self.path.parent,) if fresh else (self.path.parent, self.path):
+            if not os.access(p, os.W_OK):
+                raise StoreError(f"{p} is read-only: the result store {self.path} cannot be "
+                                 f"{'created' if fresh else 'updated'}; it was left untouched: choose another --out")
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None)
             if fresh:
@@ -104,22 +118,58 @@ class ResultStore:
                     self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (SCHEMA,))
             row = self.db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
         except sqlite3.DatabaseError as exc:
+            if fresh:
+                raise StoreError(f"cannot create the result store {self.path} ({exc}); choose another --out") from exc
             raise StoreError(f"{self.path} is not a theorytools result store ({exc}); it was left untouched: move it "
                              "away or choose another --out") from exc
         if row is None or row[0] != SCHEMA:
             raise StoreError(f"{self.path} has schema {row[0] if row else None!r}, not {SCHEMA!r}; it was left "
                              "untouched: move it away or choose another --out")
+        try:
+            self.db.execute("SELECT check_name, instance, profile, seed, fingerprint, result FROM results LIMIT 0")
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{self.path} is a damaged result store ({exc}); it was left untouched: move it away or "
+                             "choose another --out") from exc
 
     def get(self, key: tuple, fp: str):
-        """The stored raw result for ``key = (check, instance, profile, seed)`` if its fingerprint is ``fp``."""
-        row = self.db.execute("SELECT fingerprint, result FROM results WHERE check_name = ? AND instance = ? AND "
-                              "profile = ? AND seed = ?", key).fetchone()
-        return pickle.loads(row[1]) if row and row[0] == fp else None
+        """The stored raw result for ``key = (check, instance, profile, seed)`` if its fingerprint is ``fp``.  A row
+        that cannot be read back as that verdict raises :class:`StoreError` (nothing is changed)."""
+        try:
+            row = self.db.execute("SELECT fingerprint, result FROM results WHERE check_name = ? AND instance = ? AND "
+                                  "profile = ? AND seed = ?", key).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise self._damaged(key, exc) from exc
+        if not row or row[0] != fp:
+            return None
+        from verification.runner import Result
+        from verification.verdict import Verdict
+
+        try:
+            result = pickle.loads(row[1])
+        except Exception as exc:  # noqa: BLE001 - any way of failing to unpickle means a damaged row
+            raise self._damaged(key, f"{type(exc).__name__}: {exc}") from exc
+        if not (isinstance(result, Result) and isinstance(result.verdict, Verdict)
+                and (result.check, result.instance) == tuple(key[:2])):
+            raise self._damaged(key, f"it holds {type(result).__name__}, not the verdict of this check and instance")
+        return result
+
+    def _damaged(self, key, why) -> StoreError:
+        return StoreError(f"{self.path}: the stored verdict of {key[0]} [{key[1]}] (profile {key[2]}, seed {key[3]}) "
+                          f"is damaged ({' '.join(str(why).split())}); the file was left untouched: run without "
+                          "--resume to recompute every verdict, or move the file away")
 
     def put(self, key: tuple, fp: str, result) -> None:
-        with self.db:  # one transaction per verdict
-            self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)",
-                            (*key, fp, pickle.dumps(result, protocol=4)))
+        try:
+            blob = pickle.dumps(result, protocol=4)
+        except Exception as exc:  # noqa: BLE001 - an object of a check's details that pickle cannot write
+            raise StoreError(f"the verdict of {key[0]} [{key[1]}] cannot be stored in {self.path}: "
+                             f"{type(exc).__name__}: {exc} (a verdict's details and series must be plain data: "
+                             "numbers, strings, lists, dicts, arrays)") from exc
+        try:
+            with self.db:  # one transaction per verdict
+                self.db.execute("INSERT OR REPLACE INTO results VALUES (?, ?, ?, ?, ?, ?)", (*key, fp, blob))
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot write the verdict of {key[0]} [{key[1]}] to {self.path} ({exc})") from exc
 
     def count(self) -> int:
         return self.db.execute("SELECT COUNT(*) FROM results").fetchone()[0]

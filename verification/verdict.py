@@ -22,7 +22,45 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import stats
 
+from theorytools.linalg import as_array, as_bool, as_choice, as_float, as_int, as_text, nonnegative, real_array
+
 PASS, FAIL, SKIPPED, MEASURED, PENDING = "PASS", "FAIL", "SKIPPED", "MEASURED", "PENDING"
+STATUSES = (PASS, FAIL, SKIPPED, MEASURED, PENDING)
+KINDS = ("deterministic", "statistical", "order", "measured")
+
+
+def _arrays(**arrays) -> list:
+    """The named arrays as float64 arrays broadcast to one shape.  NaN and inf pass (they are the results under test:
+    the verdict FAILs and names them, see :func:`_non_finite`); anything that is not a non-empty real array, or shapes
+    that do not broadcast, is refused naming the argument."""
+    out = {}
+    for name, a in arrays.items():
+        out[name] = real_array(name, a)
+        if out[name].size == 0:
+            raise ValueError(f"{name} must not be empty (a comparison of nothing verifies nothing), got shape "
+                             f"{out[name].shape}")
+    try:
+        return np.broadcast_arrays(*out.values())
+    except ValueError:
+        shapes = ", ".join(f"{n} {a.shape}" for n, a in out.items())
+        raise ValueError(f"{' and '.join(out)} must have matching shapes, got {shapes}") from None
+
+
+#: the curves of a figure panel, drawn over ``k``, and its labels (:meth:`Verdict.with_series`)
+_CURVES = ("exact", "lower", "upper", "bound", "mc_mean", "mc_lo", "mc_hi")
+_LABELS = ("xlabel", "ylabel", "exact_label", "bound_label")
+
+
+def _probability(name: str, p) -> float:
+    return as_float(name, p, low=0.0, high=1.0)
+
+
+def _nonnegative_entries(name: str, a: np.ndarray) -> None:
+    """Entries that are >= 0 by construction (a standard error, a sum of squares): a negative one is a bug of the
+    caller, not a result (NaN passes: the verdict FAILs naming it)."""
+    if np.any(a < 0):
+        i = int(np.argmax(a < 0))
+        raise ValueError(f"{name} must be >= 0, entry {i} is {a.flat[i]:g}")
 
 
 def _non_finite(what: str, **arrays) -> str:
@@ -48,23 +86,67 @@ class Verdict:
     series: dict = field(default_factory=dict)
     p_value: float | None = None
 
+    def __post_init__(self):
+        as_choice("status", self.status, STATUSES)
+        as_choice("kind", self.kind, KINDS)
+        as_text("message", self.message)
+        for name in ("details", "series"):
+            if not isinstance(getattr(self, name), dict):
+                raise TypeError(f"{name} must be a dict, got {getattr(self, name)!r}")
+        if self.p_value is not None:
+            object.__setattr__(self, "p_value", _probability("p_value", self.p_value))
+        elif self.status == PENDING:
+            raise ValueError("p_value must be given for a PENDING (statistical) verdict: the runner decides it from "
+                             "the p-value, got None")
+
     @property
     def failed(self) -> bool:
         return self.status == FAIL
 
     def decided(self, reject: bool, adjusted_p: float) -> "Verdict":
         """A statistical verdict after the run-wide multiple-testing correction."""
-        status = FAIL if reject else PASS
-        return replace(self, status=status, details={**self.details, "holm_adjusted_p": adjusted_p})
+        if self.status != PENDING:
+            raise ValueError(f"only a PENDING verdict is decided, this one is {self.status}")
+        status = FAIL if as_bool("reject", reject) else PASS
+        return replace(self, status=status, details={**self.details,
+                                                     "holm_adjusted_p": _probability("adjusted_p", adjusted_p)})
 
     def with_series(self, **series) -> "Verdict":
+        """Curves for the report's figures (:mod:`verification.report`): ``k`` (the abscissa: finite) and the curves
+        drawn over it (``exact``, ``lower``, ``upper``, ``bound``, ``mc_mean``, ``mc_lo``, ``mc_hi``: NaN leaves a
+        gap), each a vector of the length of ``k``; or ``paths``, a dict of label -> ``(x, y)``; axis and legend
+        labels are strings.  Checked here, where the check's code can be named, not when the figures are drawn."""
+        k = series["k"] if "k" in series else self.series.get("k")
+        if k is not None:
+            k = as_array("k", k, ndim=1)
+        for name in _CURVES:
+            if name in series:
+                if k is None:
+                    raise ValueError(f"{name} is drawn over k: give k too")
+                a = real_array(name, series[name])
+                if a.shape != k.shape:
+                    raise ValueError(f"{name} must be a vector of the length of k ({k.size}), got shape {a.shape}")
+        for name in _LABELS:
+            if name in series:
+                as_text(name, series[name], nonempty=False)
+        if "paths" in series:
+            if not isinstance(series["paths"], dict) or not series["paths"]:
+                raise TypeError(f"paths must be a non-empty dict of label -> (x, y), got {series['paths']!r}")
+            for label, xy in series["paths"].items():
+                if not (isinstance(xy, (tuple, list)) and len(xy) == 2):
+                    raise ValueError(f"paths[{label!r}] must be a pair (x, y), got {xy!r}")
+                x, y = real_array(f"paths[{label!r}] x", xy[0]), real_array(f"paths[{label!r}] y", xy[1])
+                if x.ndim != 1 or x.shape != y.shape:
+                    raise ValueError(f"paths[{label!r}] must be two vectors of one length, got shapes {x.shape} "
+                                     f"and {y.shape}")
         return replace(self, series={**self.series, **series})
 
     # -- deterministic ----------------------------------------------------------------
     @classmethod
     def within(cls, value, lower, upper, rtol: float, what: str = "value") -> "Verdict":
         """``lower <= value <= upper`` up to ``rtol * |value|`` (rounding of independent routes)."""
-        value, lower, upper = (np.asarray(v, dtype=float) for v in (value, lower, upper))
+        value, lower, upper = _arrays(value=value, lower=lower, upper=upper)
+        rtol, what = nonnegative("rtol", rtol), as_text("what", what)
         bad_input = _non_finite(what=what, value=value, lower=lower, upper=upper)
         if bad_input:
             return cls(FAIL, "deterministic", bad_input)
@@ -93,7 +175,8 @@ class Verdict:
     def close(cls, value, reference, rtol: float, atol: float = 0.0, what: str = "value") -> "Verdict":
         """``|value - reference| <= atol + rtol |reference|`` elementwise."""
         # a scalar reference (e.g. 0) broadcasts; the failure message indexes both arrays
-        value, reference = np.broadcast_arrays(np.asarray(value, dtype=float), np.asarray(reference, dtype=float))
+        value, reference = _arrays(value=value, reference=reference)
+        rtol, atol, what = nonnegative("rtol", rtol), nonnegative("atol", atol), as_text("what", what)
         bad_input = _non_finite(what=what, value=value, reference=reference)
         if bad_input:
             return cls(FAIL, "deterministic", bad_input)
@@ -113,7 +196,15 @@ class Verdict:
     def all_of(cls, verdicts, summary: str) -> "Verdict":
         """Several deterministic comparisons of one check as one verdict: the first that failed, else a PASS
         naming what agreed, how many comparisons, and the largest absolute error among them."""
+        if isinstance(verdicts, (str, bytes)) or not hasattr(verdicts, "__iter__"):
+            raise TypeError(f"verdicts must be a list of Verdict, got {verdicts!r}")
         verdicts = list(verdicts)
+        if not verdicts:
+            raise ValueError("verdicts must not be empty (all of no comparison verifies nothing), got []")
+        for i, v in enumerate(verdicts):
+            if not isinstance(v, Verdict):
+                raise TypeError(f"verdicts must hold Verdict objects only, entry {i} is {v!r}")
+        as_text("summary", summary)
         for v in verdicts:
             if v.failed:
                 return v
@@ -123,7 +214,7 @@ class Verdict:
 
     @classmethod
     def skipped(cls, reason: str, kind: str = "deterministic") -> "Verdict":
-        return cls(SKIPPED, kind, reason)
+        return cls(SKIPPED, kind, as_text("reason", reason))
 
     # -- statistical ------------------------------------------------------------------
     @classmethod
@@ -146,8 +237,13 @@ class Verdict:
         ``details["rel_stderr"]`` is the smallest ``stderr / |exact|`` over the points: the runner turns
         it into the smallest relative error the check would detect (its power).
         """
-        estimate, stderr, exact = (np.asarray(v, dtype=float) for v in (estimate, stderr, exact))
-        bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, exact=exact)
+        extra = {} if skewness is None else {"skewness": skewness}
+        estimate, stderr, exact, *skew = _arrays(estimate=estimate, stderr=stderr, exact=exact, **extra)
+        runs, what = as_int("runs", runs, low=1), as_text("what", what)
+        studentized = as_bool("studentized", studentized)
+        _nonnegative_entries("stderr", stderr)
+        bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, exact=exact,
+                                **({"skewness": skew[0]} if skew else {}))
         if bad_input:  # decided FAIL by the runner whatever the correction: p = 0
             return cls(PENDING, "statistical", bad_input, {"runs": int(runs)}, p_value=0.0)
         # Where every run gives the same value (e.g. k = 0: h(theta_0)), stderr is 0 and the
@@ -156,8 +252,8 @@ class Verdict:
         agree = np.abs(estimate - exact) <= 1e-9 * np.maximum(np.abs(exact), np.finfo(float).tiny)
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(degenerate, np.where(agree, 0.0, np.inf), (estimate - exact) / np.where(degenerate, 1.0, stderr))
-        if skewness is not None:
-            g = np.asarray(skewness, dtype=float)
+        if skew:
+            g = skew[0]
             with np.errstate(invalid="ignore"):  # inf * 0 at degenerate points, which keep z
                 shift = g * (1.0 + 2.0 * z * z) if studentized else -g * (z * z - 1.0)
                 z = np.where(degenerate, z, z + shift / (6.0 * np.sqrt(runs)))
@@ -177,7 +273,9 @@ class Verdict:
     def at_most(cls, estimate, stderr, bound, runs: int, what: str = "Monte Carlo mean") -> "Verdict":
         """One-sided z-tests that each Monte Carlo ``estimate`` does not exceed ``bound`` (a theorem's upper
         bound on an expectation), Bonferroni over the points; decided by the runner (Holm)."""
-        estimate, stderr, bound = (np.asarray(v, dtype=float) for v in (estimate, stderr, bound))
+        estimate, stderr, bound = _arrays(estimate=estimate, stderr=stderr, bound=bound)
+        runs, what = as_int("runs", runs, low=1), as_text("what", what)
+        _nonnegative_entries("stderr", stderr)
         bad_input = _non_finite(what=what, estimate=estimate, stderr=stderr, bound=bound)
         if bad_input:
             return cls(PENDING, "statistical", bad_input, {"runs": int(runs)}, p_value=0.0)
@@ -197,7 +295,9 @@ class Verdict:
         """Two-sided test that each ``statistic ~ chi^2(dof)`` (e.g. a sum of ``dof`` squared z-scores whose
         standard errors are under test: too small a sum means too large standard errors), Bonferroni over
         the points; decided by the runner like :meth:`statistical`."""
-        t = np.atleast_1d(np.asarray(statistic, dtype=float))
+        t = np.atleast_1d(_arrays(statistic=statistic)[0])
+        dof, what = as_int("dof", dof, low=1), as_text("what", what)
+        _nonnegative_entries("statistic", t)  # a sum of squares
         bad_input = _non_finite(what=what, statistic=t)
         if bad_input:
             return cls(PENDING, "statistical", bad_input, {"dof": dof}, p_value=0.0)
@@ -220,11 +320,23 @@ class Verdict:
         ``level`` confidence interval widened by ``tol`` (the bias allowed for pre-asymptotic terms).
         With ``at_least`` (a rate that is an upper bound, e.g. O(sqrt(dt))), PASS if the slope is not
         significantly below ``predicted``."""
-        lx, ly = np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float))
-        if not (np.all(np.isfinite(lx)) and np.all(np.isfinite(ly))):
-            return cls(FAIL, "order", _non_finite(what, x=lx, y=ly) or f"non-positive values while fitting {what}")
+        x, y = real_array("x", x), real_array("y", y)
+        if x.shape != y.shape or x.ndim != 1 or x.size < 3:
+            raise ValueError(f"x and y must be vectors of one length, at least 3 points (a slope and its confidence "
+                             f"interval), got shapes {x.shape} and {y.shape}")
+        if not np.all(np.isfinite(x) & (x > 0)):
+            i = int(np.argmax(~(np.isfinite(x) & (x > 0))))
+            raise ValueError(f"x must be finite and > 0 (it is put on a log scale), entry {i} is {x[i]}")
+        if np.all(x == x[0]):
+            raise ValueError(f"x must hold at least two different values to fit a slope, got all {x[0]:g}")
+        predicted, level = as_float("predicted", predicted), as_float("level", level, low=0, high=1, low_open=True,
+                                                                         high_open=True)
+        tol, what, at_least = nonnegative("tol", tol), as_text("what", what), as_bool("at_least", at_least)
+        if not np.all(np.isfinite(y) & (y > 0)):  # the results under test: the verdict FAILs and says why
+            return cls(FAIL, "order", _non_finite(what, y=y) or f"non-positive values of y while fitting {what}")
+        lx, ly = np.log(x), np.log(y)
         fit = stats.linregress(lx, ly)
-        half = stats.t.ppf(0.5 + level / 2, max(lx.size - 2, 1)) * fit.stderr + tol
+        half = stats.t.ppf(0.5 + level / 2, lx.size - 2) * fit.stderr + tol
         ok = fit.slope + half >= predicted if at_least else abs(fit.slope - predicted) <= half
         details = {"slope": float(fit.slope), "ci_half_width": float(half), "predicted": predicted, "points": int(lx.size)}
         msg = f"fitted {what} {fit.slope:.4f} ± {half:.2g} vs predicted {'>= ' if at_least else ''}{predicted:g}"

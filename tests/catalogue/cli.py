@@ -1,4 +1,97 @@
-"""Catalogue entries (see :mod:`catalogue`)."""
+"""Catalogue entries of the ``verification`` package (see :mod:`catalogue`): the ``@check`` decorator, ``select``,
+``run_checks``, ``holm`` and the ``Verdict`` constructors."""
 
-ENTRIES = []
+from __future__ import annotations
+
+from catalogue import Entry
+from catalogue.kinds import (CALLABLE, CHI2, CHOICE, COUNT, FAMILY, FLAG, LOG_ABSCISSA, MODULES, NONNEG, NONNEG_ENTRIES,
+                             OBJECT, OBJECTS, OPTIONAL_TEXT, PATTERN, PROBABILITIES, PROBABILITY, REAL, SEED, TEXT, UNIT,
+                             VECTOR, VECTOR_1D)
+
+from verification import holm, run_checks, select
+from verification.registry import check
+from verification.verdict import Verdict
+
+RESULT = ("nan", "inf")
+WHY_RESULT = ("NaN or inf in a compared value is the result under test, not bad input: the verdict FAILs and names "
+              "the non-finite values (tests/test_verification.py::test_non_finite_values_never_pass)")
+
+
+def _pending():
+    return Verdict("PENDING", "statistical", "estimate vs exact", p_value=0.02)
+
+
+ENTRIES = [
+    Entry("verification.registry.check",
+          lambda: (check, dict(source="a user's lemma", family="userfam", kind="deterministic", rule="|x| <= 1",
+                               instances=lambda profile, seed: [], hypotheses="", name="bounded", twin="", erratum="")),
+          {"source": TEXT, "family": FAMILY, "kind": CHOICE, "rule": TEXT, "instances": CALLABLE,
+           "hypotheses": OPTIONAL_TEXT, "name": TEXT, "twin": OPTIONAL_TEXT, "erratum": OPTIONAL_TEXT},
+          accepts={"name": ("none",)}, why="name=None means the decorated function's name"),
+    Entry("verification.registry.select", lambda: (select, dict(only="fisher.tengrad")), {"only": PATTERN},
+          accepts={"only": ("none",)}, why="only=None selects every check"),
+    Entry("verification.runner.run_checks",
+          lambda: (run_checks, dict(profile="quick", only="fisher.tengrad", seed=0, alpha=0.01,
+                                    log=lambda r, reused=False: None, store=None, resume=False, client=None, modules=())),
+          {"profile": CHOICE, "only": PATTERN, "seed": SEED, "alpha": UNIT, "log": CALLABLE, "store": OBJECT,
+           "resume": FLAG, "client": OBJECT, "modules": MODULES},
+          accepts={"only": ("none",), "store": ("none",), "client": ("none",)},
+          why="only=None runs every check; store=None keeps no result store; client=None runs serially",
+          names={"modules": "module"}),
+    Entry("verification.runner.holm", lambda: (holm, dict(p_values=[0.01, 0.2, 0.04], alpha=0.05)),
+          {"p_values": PROBABILITIES, "alpha": UNIT},
+          accepts={"p_values": ("empty",)}, why="no p-value is a family of no test: nothing is rejected"),
+    Entry("verification.verdict.Verdict",
+          lambda: (Verdict, dict(status="PASS", kind="deterministic", message="agrees", details={}, series={},
+                                 p_value=0.5)),
+          {"status": CHOICE, "kind": CHOICE, "message": TEXT, "details": OBJECT, "series": OBJECT,
+           "p_value": PROBABILITY},
+          accepts={"p_value": ("none",)}, why="p_value=None: a verdict that is not statistical"),
+    Entry("verification.verdict.Verdict.decided", lambda: (_pending().decided, dict(reject=False, adjusted_p=0.04)),
+          {"reject": FLAG, "adjusted_p": PROBABILITY}),
+    Entry("verification.verdict.Verdict.with_series",
+          lambda: (Verdict.measured("m").with_series,
+                   dict(k=[1.0, 2.0, 4.0], exact=[1.0, 0.5, 0.25], xlabel="k", paths={"a": ([0.0, 1.0], [1.0, 2.0])})),
+          {"k": VECTOR_1D, "exact": VECTOR_1D, "xlabel": OPTIONAL_TEXT, "paths": OBJECT},
+          accepts={"exact": ("nan", "inf")},
+          why="a NaN or inf in a curve is drawn as a gap (non-positive values on a log axis become NaN too)"),
+    Entry("verification.verdict.Verdict.within",
+          lambda: (Verdict.within, dict(value=[1.0, 2.0, 3.0], lower=[0.5, 1.5, 2.5], upper=[1.5, 2.5, 3.5],
+                                        rtol=1e-12, what="risk")),
+          {"value": VECTOR, "lower": VECTOR, "upper": VECTOR, "rtol": NONNEG, "what": TEXT},
+          accepts={"value": RESULT, "lower": RESULT, "upper": RESULT}, why=WHY_RESULT),
+    Entry("verification.verdict.Verdict.close",
+          lambda: (Verdict.close, dict(value=[1.0, 2.0], reference=[1.0, 2.0], rtol=1e-12, atol=0.0, what="risk")),
+          {"value": VECTOR, "reference": VECTOR, "rtol": NONNEG, "atol": NONNEG, "what": TEXT},
+          accepts={"value": RESULT, "reference": RESULT}, why=WHY_RESULT),
+    Entry("verification.verdict.Verdict.all_of",
+          lambda: (Verdict.all_of, dict(verdicts=[Verdict.close(1.0, 1.0, 1e-12)], summary="both routes")),
+          {"verdicts": OBJECTS, "summary": TEXT}),
+    Entry("verification.verdict.Verdict.skipped", lambda: (Verdict.skipped, dict(reason="B not SPD", kind="order")),
+          {"reason": TEXT, "kind": CHOICE}),
+    Entry("verification.verdict.Verdict.statistical",
+          lambda: (Verdict.statistical, dict(estimate=[1.0, 2.0], stderr=[0.1, 0.1], exact=[1.05, 1.9], runs=100,
+                                             what="mean", skewness=[0.1, 0.2], studentized=True)),
+          {"estimate": VECTOR, "stderr": NONNEG_ENTRIES, "exact": VECTOR, "runs": COUNT, "what": TEXT,
+           "skewness": VECTOR, "studentized": FLAG},
+          accepts={"estimate": RESULT, "stderr": RESULT, "exact": RESULT, "skewness": RESULT + ("none",)},
+          why=WHY_RESULT + "; skewness=None: no skew correction"),
+    Entry("verification.verdict.Verdict.at_most",
+          lambda: (Verdict.at_most, dict(estimate=[1.0, 2.0], stderr=[0.1, 0.1], bound=[1.5, 2.5], runs=100,
+                                         what="E|v|^2")),
+          {"estimate": VECTOR, "stderr": NONNEG_ENTRIES, "bound": VECTOR, "runs": COUNT, "what": TEXT},
+          accepts={"estimate": RESULT, "stderr": RESULT, "bound": RESULT}, why=WHY_RESULT),
+    Entry("verification.verdict.Verdict.chi_square",
+          lambda: (Verdict.chi_square, dict(statistic=[9.5, 11.0], dof=10, what="spread")),
+          {"statistic": CHI2, "dof": COUNT, "what": TEXT},
+          accepts={"statistic": RESULT}, why=WHY_RESULT),
+    Entry("verification.verdict.Verdict.measured", lambda: (Verdict.measured, dict(message="loss 0.43")),
+          {"message": TEXT}),
+    Entry("verification.verdict.Verdict.order",
+          lambda: (Verdict.order, dict(x=[0.1, 0.05, 0.025, 0.0125], y=[0.01, 0.0025, 0.000625, 0.00015625],
+                                       predicted=2.0, level=0.99, tol=0.05, what="slope", at_least=False)),
+          {"x": LOG_ABSCISSA, "y": VECTOR_1D, "predicted": REAL, "level": UNIT, "tol": NONNEG, "what": TEXT,
+           "at_least": FLAG},
+          accepts={"y": RESULT}, why=WHY_RESULT),
+]
 EXEMPT = []

@@ -150,3 +150,148 @@ OBJECT = Kind("object", (NUMBER, STRING, NONE, WRONG_OBJECT))
 CALLABLE = Kind("callable", (NUMBER, STRING))
 #: a flag; malformed values are not probed (any truthy value works as True)
 FLAG = Kind("flag", ())
+
+
+# -- deeplinear: layer widths, datasets (X, Y, X_test, Y_test), arrays of positive numbers, inner layer shapes --------
+def _widths_at(value, draw, bad):
+    w = list(value)
+    w[draw(st.integers(0, len(w) - 1))] = bad(w)
+    return tuple(w)
+
+
+def _data_at(value, draw, f):
+    parts = [np.array(a, dtype=float) for a in value]
+    i = draw(st.integers(0, len(parts) - 1))
+    parts[i] = f(parts[i], draw)
+    return tuple(parts)
+
+
+def _inner_layer_reshape(value, draw):
+    out = [np.array(W, dtype=float) for W in value]
+    i = draw(st.integers(0, max(len(out) - 2, 0)))
+    out[i] = np.vstack([out[i], out[i][:1]])  # one more output than the next layer takes (unless it is the last)
+    return out
+
+
+#: layer widths (n_0, ..., n_L): at least two positive integers; a huge one must be refused before allocating
+WIDTHS = Kind("widths", (("fraction", lambda v, d: _widths_at(v, d, lambda w: 2.5)),
+                         ("zero", lambda v, d: _widths_at(v, d, lambda w: 0)),
+                         ("negative", lambda v, d: _widths_at(v, d, lambda w: -3)),
+                         ("too_short", lambda v, d: tuple(v)[:1]),
+                         ("huge", lambda v, d: _widths_at(v, d, lambda w: HUGE)),
+                         STRING, NONE))
+#: a dataset (X, Y, X_test, Y_test) for a net: rows are samples, X has n_0 columns and Y n_L ("wrong_width": another
+#: net's data, or targets that would broadcast against the outputs)
+DATA = Kind("data", (("nan", lambda v, d: _data_at(v, d, lambda a, dd: _with(a, dd, np.nan))),
+                     ("complex", lambda v, d: _data_at(v, d, _complex)),
+                     ("wrong_width", lambda v, d: _data_at(v, d, lambda a, dd: _wrong_last_axis(a, dd))),
+                     ("row_mismatch", lambda v, d: (v[0], np.asarray(v[1])[:-1], v[2], v[3])),
+                     ("too_few", lambda v, d: tuple(v)[:3]),
+                     STRING, NONE))
+#: an array whose entries must all be > 0 (learning rates, eigenvalues of an SPD matrix)
+POSITIVE_ENTRIES = ARRAY + (("negative_entry", lambda v, d: _with(v, d, -1.0)), ("zero_entry", lambda v, d: _with(v, d, 0.0)))
+#: the malformed shape of a layer that is not the last one (for nets whose last layer may legitimately change width)
+L_INNER_SHAPE = ("inner_layer_shape", _inner_layer_reshape)
+#: class labels 0..K-1 in an array of any shape (broadcast against parameters and inputs): also a label out of range,
+#: a negative one and a fraction
+CLASS_LABELS = ARRAY + (("out_of_range", lambda v, d: _with(v, d, 10.0**6)), ("negative_label", lambda v, d: _with(v, d, -1.0)),
+                        ("fractional_label", lambda v, d: _with(v, d, 0.5)))
+#: a step size delta t in [0, 1] (Definition 1 of the TANGO paper): also one above 1
+STEP_FRACTION = Kind("step_fraction", _SCALAR + (NEGATIVE, ("above_one", lambda v, d: 1.5)))
+
+
+# -- verification: texts, check-name patterns, p-values, lists of verdicts, lists of check modules --------------------
+#: a string argument (a name, a label, a message): also a blank one
+TEXT = Kind("text", (NONE, NUMBER, WRONG_OBJECT, ("blank", lambda v, d: "  ")))
+#: a pattern of check names (``only``): also one that matches no check
+PATTERN = TEXT + (("no_match", lambda v, d: "no-such-check-anywhere"),)
+#: a probability in [0, 1] (a p-value): 0 and 1 are valid
+PROBABILITY = Kind("probability", STEP_FRACTION.malformations)
+#: an array of probabilities in [0, 1]
+PROBABILITIES = ARRAY + (("negative_entry", lambda v, d: _with(v, d, -0.5)),
+                         ("above_one_entry", lambda v, d: _with(v, d, 1.5)))
+#: a non-empty list of objects of one class (a list of verdicts)
+OBJECTS = Kind("objects", (("empty", lambda v, d: []), ("wrong_element", lambda v, d: list(v) + [object()]), STRING,
+                           NONE, NUMBER))
+#: a list of module names or .py paths: also a bare string (it would be read letter by letter) and a missing module
+MODULES = Kind("modules", (STRING, NONE, NUMBER, ("missing_module", lambda v, d: ["no_such_module_anywhere_15"])))
+#: a string that may be empty (hypotheses, an erratum, an axis label)
+OPTIONAL_TEXT = TEXT.without("blank")
+#: a check family: one word (a check is named ``family.name``, split at the first dot; ``--only`` splits at commas)
+FAMILY = TEXT + (("dotted", lambda v, d: "a.b"), ("comma", lambda v, d: "a,b"))
+#: a vector whose entries are >= 0 by construction (standard errors)
+NONNEG_ENTRIES = VECTOR + (("negative_entry", lambda v, d: _with(v, d, -1.0)),)
+#: chi^2 statistics (sums of squares, any shape): entries >= 0
+CHI2 = ARRAY + (("negative_entry", lambda v, d: _with(v, d, -1.0)),)
+#: the abscissa of a log-log fit: a vector of entries > 0
+LOG_ABSCISSA = VECTOR_1D + (("zero_entry", lambda v, d: _with(v, d, 0.0)), ("negative_entry", lambda v, d: _with(v, d, -2.0)))
+
+
+# -- quadratic / linalg: symmetric (semi)definite matrices, step-size schedules, iteration counts ---------------------
+def _asymmetric(value, draw):
+    a = _arr(value).copy()
+    a[0, -1] += 0.5 * (np.max(np.abs(a)) + 1.0)  # far beyond the symmetry tolerance (needs n >= 2)
+    return a
+
+
+def _indefinite(value, draw):
+    a = _arr(value)
+    return a - 2.0 * (np.max(np.abs(np.linalg.eigvalsh(a))) + 1.0) * np.eye(a.shape[0])
+
+
+def _indefinite_in_small_units(value, draw):
+    """A symmetric matrix with a negative eigenvalue that is tiny next to the largest entry: the PSD matrix ``value``
+    rescaled to units 1e8 apart (``S A S``) with a negative entry added in the small coordinate.  A test relative to
+    the largest eigenvalue accepts it; one in the matrix's own units does not."""
+    a = _arr(value)
+    s = np.logspace(8, -8, a.shape[0])
+    b = s[:, None] * a * s[None, :]
+    b[-1, -1] = -b[-1, -1]
+    return b
+
+
+#: a symmetric positive definite matrix (H, B): also asymmetric and indefinite ones (n >= 2 in the valid call)
+SPD = MATRIX + (("asymmetric", _asymmetric), ("indefinite", _indefinite))
+#: a symmetric positive semidefinite matrix (a noise covariance): also one indefinite only in small units
+PSD = SPD + (("indefinite_in_small_units", _indefinite_in_small_units),)
+#: a step-size schedule object (Constant(alpha), Harmonic(a), ...), for which a bare positive number is shorthand
+SCHEDULE = Kind("schedule", (STRING, NONE, WRONG_OBJECT, ("nonpositive_number", lambda v, d: -0.5),
+                             ("nan", lambda v, d: float("nan")), ("bool", lambda v, d: True)))
+#: iteration counts k: a non-negative integer (or an array of them)
+STEPS = COUNT0 + (("negative_entry", lambda v, d: np.array([1, -2])), ("fractional_entry", lambda v, d: np.array([1.0, 2.5])))
+
+
+# -- fisher: class labels, data rows that must match another argument's, (I_l, G_l) factor lists --------------------
+def _poke_value(value, draw, bad):
+    a = np.array(value, dtype=float)
+    a[draw(st.integers(0, a.size - 1))] = bad
+    return a
+
+
+#: the rows of a data matrix must match another argument's (X and Y): one row fewer
+FEWER_ROWS = ("fewer_rows", lambda v, d: _arr(v)[:-1])
+#: a data matrix of a fixed width whose rows pair with another argument's (targets Y for inputs X)
+SAMPLES = MATRIX + (FEWER_ROWS,)
+#: a vector of class labels 0..K-1, one per row of another argument: out of range, negative, fractional, too few
+LABELS = Kind("labels", (NAN, COMPLEX, STRING, NONE, EMPTY, EXTRA_AXIS, FEWER_ROWS,
+                         ("out_of_range", lambda v, d: _poke_value(v, d, 10**6)),
+                         ("negative", lambda v, d: _poke_value(v, d, -1)),
+                         ("fraction", lambda v, d: _poke_value(v, d, 0.5))))
+#: one class label 0..K-1
+LABEL = Kind("label", _SCALAR + (NEGATIVE, FRACTION, ("out_of_range", lambda v, d: 10**6)))
+#: a vector of logits (any length >= 1, no leading axes)
+LOGITS = ARRAY + (EXTRA_AXIS,)
+
+
+def _factor_columns(value, draw):
+    out = [(np.array(I, dtype=float), np.array(G, dtype=float)) for I, G in value]
+    i = draw(st.integers(0, len(out) - 1))
+    out[i] = (out[i][0], out[i][1][:, :-1])  # G_l with one example fewer than I_l
+    return out
+
+
+#: per-layer factor pairs (I_l, G_l) with the same number of columns (MLP.curvature_factors)
+FACTORS = Kind("factors", (("nan", lambda v, d: [(_with(I, d, np.nan), G) for I, G in v]),
+                           ("complex", lambda v, d: [(I, _complex(G, d)) for I, G in v]),
+                           ("columns", _factor_columns), ("not_a_pair", lambda v, d: [I for I, _ in v]),
+                           ("empty", lambda v, d: []), STRING, NONE))

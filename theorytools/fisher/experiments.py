@@ -16,8 +16,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from theorytools.errors import SizeError
 from theorytools.fisher import ngd
 from theorytools.fisher.mlp import MLP
+from theorytools.linalg import as_bool, as_choice, as_int, check_allocation
 
 DATASETS = {"diabetes": "squared", "wine": "cross_entropy", "breast_cancer": "cross_entropy"}
 SIZES = {
@@ -31,15 +33,19 @@ BETA, DECAY = 1e-2, 1e-2  # the damping of eq. 36 and the learning-rate decay of
 
 
 def _size(size):
-    if size not in SIZES:
-        raise ValueError(f"size must be one of {tuple(SIZES)}, got {size!r}")
-    return SIZES[size]
+    return SIZES[as_choice("size", size, tuple(SIZES))]
+
+
+def _hidden(hidden) -> tuple:
+    """Hidden widths: a tuple (possibly empty) of positive integers."""
+    if not isinstance(hidden, (tuple, list)):
+        raise TypeError(f"hidden must be a tuple of hidden-layer widths such as (32, 16), got {hidden!r:.60}")
+    return tuple(as_int(f"hidden[{i}]", h, low=1) for i, h in enumerate(hidden))
 
 
 def load(name: str) -> tuple:
     """``(X, Y, loss)`` of a scikit-learn dataset with standardized inputs (and standardized target for regression)."""
-    if name not in DATASETS:
-        raise ValueError(f"dataset must be one of {tuple(DATASETS)}, got {name!r}")
+    name = as_choice("name", name, tuple(DATASETS))
     try:
         from sklearn import datasets
     except ImportError as exc:  # pragma: no cover - the dev extra installs it
@@ -86,7 +92,10 @@ def _methods(P, cfg):
 def _setup(dataset, hidden, seed):
     """The dataset, an MLP with the given hidden widths for it, and its seeded initial weights."""
     X, Y, loss = load(dataset)
-    net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
+    try:
+        net = MLP((X.shape[1], *hidden, Y.shape[1] if loss == "squared" else int(Y.max()) + 1), loss)
+    except SizeError as exc:
+        raise SizeError(f"hidden = {hidden}: {exc}") from None
     return net, net.init(np.random.default_rng([seed, 5])), X, Y
 
 
@@ -94,8 +103,9 @@ def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: in
                 progress: bool = False) -> dict:
     """Figures 2-3: each method's best run (learning rate grid-searched on the final training loss) from one start;
     ``batch_size`` defaults to the profile's (128 full, as in the paper; 64 quick)."""
-    cfg = _size(size)
-    batch_size = cfg["batch"] if batch_size is None else batch_size
+    cfg, dataset, hidden = _size(size), as_choice("dataset", dataset, tuple(DATASETS)), _hidden(hidden)
+    batch_size = cfg["batch"] if batch_size is None else as_int("batch_size", batch_size, low=1)
+    seed, progress = as_int("seed", seed), as_bool("progress", progress)
     net, Ws, X, Y = _setup(dataset, hidden, seed)
     return {"net": net, "runs": _runs(net, Ws, X, Y, cfg, batch_size, seed, _methods(net.P, cfg), progress)}
 
@@ -103,7 +113,8 @@ def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: in
 def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size: str = "quick", seed: int = 0,
                       progress: bool = False) -> dict:
     """Figure 4: SGD and TENGraD (empirical F), each grid-searched, at every batch size of the profile."""
-    cfg = _size(size)
+    cfg, dataset, hidden = _size(size), as_choice("dataset", dataset, tuple(DATASETS)), _hidden(hidden)
+    seed, progress = as_int("seed", seed), as_bool("progress", progress)
     net, Ws, X, Y = _setup(dataset, hidden, seed)
     methods = [("SGD", "sgd", "empirical"), ("TENGraD", "tengrad", "empirical")]
     return {m: _runs(net, Ws, X, Y, cfg, m, seed, methods, progress) for m in cfg["batches"]}
@@ -111,7 +122,7 @@ def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size:
 
 def table1(size: str = "quick", seed: int = 0, progress: bool = False) -> list:
     """Table 1: ``(dataset, hidden, method, log10 final training loss, alpha)`` for every dataset and architecture."""
-    cfg = _size(size)
+    cfg, seed, progress = _size(size), as_int("seed", seed), as_bool("progress", progress)
     jobs = [(d, h) for h in cfg["hidden"] for d in DATASETS]
     if progress:
         from tqdm.auto import tqdm
@@ -141,7 +152,13 @@ def scaling(size: str = "quick", width: int = 20, batch_size: int = 128, seed: i
     """Figure 5: seconds and peak memory of one update direction (eq. 36 explicit, eq. 39 explicit, TENGraD, SGD) on
     a squared-loss net with ``depth`` hidden layers of ``width`` units, as the parameter count grows.  The exact method
     stops at the profile's ``exact_max_P`` (its P x P matrix).  Timings are medians of the profile's repeats."""
-    cfg = _size(size)
+    cfg, seed = _size(size), as_int("seed", seed)
+    width, batch_size = as_int("width", width, low=1), as_int("batch_size", batch_size, low=1)
+    check_allocation(f"the inputs (batch_size x width = {batch_size} x {width})", (batch_size, width),
+                     cheaper="a smaller batch_size or width")
+    block = (width + 1) * width  # the largest layer's parameters: block_explicit forms its square
+    check_allocation(f"block_explicit's {block} x {block} layer block (width = {width})", (block, block), copies=3,
+                     cheaper="a smaller width")
     rng = np.random.default_rng([seed, 6])
     X, Y = rng.standard_normal((batch_size, width)), rng.standard_normal((batch_size, 1))
     out = {m: {"P": [], "seconds": [], "bytes": []} for m in SCALING_METHODS}
@@ -151,7 +168,9 @@ def scaling(size: str = "quick", width: int = 20, batch_size: int = 128, seed: i
         for m in SCALING_METHODS:
             if m == "exact" and net.P > cfg["exact_max_P"]:
                 continue
-            costs = [_cost(lambda: ngd.direction(net, Ws, X, Y, m, BETA)) for _ in range(cfg["repeats"])]
+            ngd._guard(net, batch_size, m, BETA, "empirical")
+            # the direction itself, as in the paper: the arguments are validated and sized once, not in every repeat
+            costs = [_cost(lambda: ngd._direction(net, Ws, X, Y, m, BETA, "empirical")) for _ in range(cfg["repeats"])]
             out[m]["P"].append(net.P)
             out[m]["seconds"].append(float(np.median([c[0] for c in costs])))
             out[m]["bytes"].append(int(max(c[1] for c in costs)))

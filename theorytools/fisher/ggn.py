@@ -11,6 +11,11 @@ depends on y, E_{y ~ R}[H_L] = F_R, and G on data can be indefinite.
 
 The empirical Fisher (§11) ``F-bar = mean_(x,y) J_f^T g g^T J_f`` with g = dL/dz at the data's labels is a third matrix;
 its average over labels drawn from the model is F (E_y[g g^T] = F_R).
+
+Every function validates its arguments (:mod:`theorytools.linalg.validation`): the labels must suit ``kind`` (class
+labels 0..n_out-1 for the categorical output, n_out-vectors for the Gaussian mean, numbers for the two 1-D Gaussians,
+whose nets need n_out = 2), the inputs the net's n_in; the P x P results are sized first
+(:func:`theorytools.linalg.check_allocation`).
 """
 
 from __future__ import annotations
@@ -19,43 +24,50 @@ import numpy as np
 
 from theorytools.errors import HypothesisError
 from theorytools.fisher.distributions import (
-    categorical_fisher,
+    _categorical_fisher,
+    _complement,
+    _finite,
+    _mean_sd,
+    _softmax,
     gaussian_fisher,
-    gaussian_mean_sd,
     gaussian_mu_logvar_hessian,
-    softmax,
 )
+from theorytools.linalg import (as_array, as_choice, as_float, as_instance, as_int, as_labels, as_vector, check_allocation,
+                                same_length)
 
 OUTPUTS = ("gaussian_mean", "categorical", "gaussian_mu_logvar", "gaussian_natural")
+#: outputs that model a 1-D Gaussian by two numbers z (the net needs n_out = 2; a label is one number)
+_TWO = ("gaussian_mu_logvar", "gaussian_natural")
 
 
 class TanhNet:
     """``z = W2 tanh(W1 x) + offset``: ``n_in -> n_hidden -> n_out``; ``offset`` (default 0) is not a parameter."""
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, offset=None):
-        if min(n_in, n_hidden, n_out) < 1:
-            raise ValueError(f"sizes must be >= 1, got {(n_in, n_hidden, n_out)}")
+        n_in, n_hidden, n_out = (as_int(k, v, low=1) for k, v in (("n_in", n_in), ("n_hidden", n_hidden),
+                                                                    ("n_out", n_out)))
+        check_allocation(f"the parameters of a net with n_in = {n_in}, n_hidden = {n_hidden}, n_out = {n_out}", (n_hidden * n_in + n_out * n_hidden,),
+                         cheaper="use smaller sizes")
         self.shapes = ((n_hidden, n_in), (n_out, n_hidden))
         self.P = n_hidden * n_in + n_out * n_hidden
-        self.offset = np.zeros(n_out) if offset is None else np.asarray(offset, dtype=float)
-        if self.offset.shape != (n_out,) or not np.all(np.isfinite(self.offset)):
-            raise ValueError(f"offset must be {n_out} finite numbers, got {offset}")
+        self.offset = np.zeros(n_out) if offset is None else as_vector("offset", offset, n_out)
 
     def split(self, theta):
-        theta = np.asarray(theta, dtype=float)
-        if theta.shape != (self.P,):
-            raise ValueError(f"theta must have {self.P} entries, got shape {theta.shape}")
+        theta = as_vector("theta", theta, self.P)
         (h, i), (o, _) = self.shapes
         return theta[:h * i].reshape(h, i), theta[h * i:].reshape(o, h)
 
+    def _x(self, x) -> np.ndarray:
+        return as_vector("x", x, self.shapes[0][1])
+
     def output(self, theta, x) -> np.ndarray:
         W1, W2 = self.split(theta)
-        return W2 @ np.tanh(W1 @ np.asarray(x, dtype=float)) + self.offset
+        return W2 @ np.tanh(W1 @ self._x(x)) + self.offset
 
     def jacobian(self, theta, x) -> np.ndarray:
         """``dz/dtheta`` (n_out x P): dz/dW2[o, j] = a_j e_o; dz/dW1[j, i] = W2[:, j] (1 - a_j^2) x_i."""
         W1, W2 = self.split(theta)
-        x = np.asarray(x, dtype=float)
+        x = self._x(x)
         a = np.tanh(W1 @ x)
         n_out = W2.shape[0]
         dW1 = (W2 * (1.0 - a * a))[:, :, None] * x[None, None, :]  # (n_out, n_hidden, n_in)
@@ -63,68 +75,132 @@ class TanhNet:
         return np.hstack([dW1.reshape(n_out, -1), dW2.reshape(n_out, -1)])
 
 
+def _kind(kind: str, n_out: int | None = None) -> str:
+    kind = as_choice("kind", kind, OUTPUTS)
+    if kind in _TWO and n_out is not None and n_out != 2:
+        raise ValueError(f"kind = {kind!r} models one number by z = (z_1, z_2): the net must have n_out = 2, got {n_out}")
+    return kind
+
+
+def _z(kind: str, z) -> np.ndarray:
+    z = as_array("z", z, ndim=1)
+    if kind in _TWO and z.shape != (2,):
+        raise ValueError(f"z must have 2 entries for kind = {kind!r}, got shape {z.shape}")
+    return z
+
+
+def _label(kind: str, y, K: int):
+    """One label of ``kind``: a K-vector (Gaussian mean), a class 0..K-1 (categorical), a number (1-D Gaussians)."""
+    if kind == "gaussian_mean":
+        return as_vector("y", y, K)
+    if kind == "categorical":
+        return int(as_labels("y", [as_float("y", y)], K)[0])
+    return as_float("y", y)
+
+
 def _natural(z):
-    if z.shape != (2,) or not z[1] < 0:
+    if not z[1] < 0:
         raise HypothesisError(f"gaussian_natural needs outputs z = (mu/sigma^2, -1/(2 sigma^2)) with z_2 < 0, got z = {z}")
-    return gaussian_fisher(*gaussian_mean_sd(z, "natural"), "natural")
+    return gaussian_fisher(*_mean_sd("z", z, "natural"), "natural")
 
 
-def output_fisher(kind: str, z) -> np.ndarray:
-    """F_R(z) of the output model."""
-    z = np.asarray(z, dtype=float)
+def _output_fisher(kind: str, z) -> np.ndarray:
     if kind == "gaussian_natural":
         return _natural(z)
     if kind == "gaussian_mean":
         return np.eye(z.size)
     if kind == "categorical":
-        return categorical_fisher(z)
-    if kind == "gaussian_mu_logvar":
-        return np.diag([np.exp(-z[1]), 0.5])
-    raise ValueError(f"kind must be one of {OUTPUTS}, got {kind!r}")
+        return _categorical_fisher(_softmax(z))
+    with np.errstate(over="ignore"):  # reported by _finite
+        return _finite(f"F_R at z = {z}", np.diag([np.exp(-z[1]), 0.5]))
+
+
+def output_fisher(kind: str, z) -> np.ndarray:
+    """F_R(z) of the output model."""
+    kind = _kind(kind)
+    return _output_fisher(kind, _z(kind, z))
+
+
+def _loss_hessian(kind: str, y, z) -> np.ndarray:
+    if kind in ("gaussian_mean", "categorical", "gaussian_natural"):
+        return _output_fisher(kind, z)  # independent of y: natural parameters
+    return gaussian_mu_logvar_hessian(y, z[0], z[1])
 
 
 def loss_hessian(kind: str, y, z) -> np.ndarray:
     """H_L(y, z) = d^2/dz^2 of -log r(y|z)."""
-    z = np.asarray(z, dtype=float)
-    if kind in ("gaussian_mean", "categorical", "gaussian_natural"):
-        return output_fisher(kind, z)  # independent of y: natural parameters
+    kind = _kind(kind)
+    z = _z(kind, z)
+    return _loss_hessian(kind, _label(kind, y, z.size), z)
+
+
+def _loss_gradient(kind: str, y, z) -> np.ndarray:
+    if kind == "gaussian_mean":
+        return z - y
+    if kind == "categorical":
+        p = _softmax(z)
+        p[y] = -_complement(p)[y]  # p_y - 1 as minus the others' sum (exact when p_y ~ 1)
+        return p
     if kind == "gaussian_mu_logvar":
-        return gaussian_mu_logvar_hessian(y, z[0], z[1])
-    raise ValueError(f"kind must be one of {OUTPUTS}, got {kind!r}")
-
-
-def fisher(net: TanhNet, theta, X, kind: str) -> np.ndarray:
-    """``mean_x J_f^T F_R J_f`` (eq. 7)."""
-    Js = [net.jacobian(theta, x) for x in X]
-    return sum(J.T @ output_fisher(kind, net.output(theta, x)) @ J for J, x in zip(Js, X)) / len(X)
-
-
-def ggn(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
-    """``mean_(x,y) J_f^T H_L(y, z) J_f`` on the data (X, Y)."""
-    Js = [net.jacobian(theta, x) for x in X]
-    return sum(J.T @ loss_hessian(kind, y, net.output(theta, x)) @ J for J, x, y in zip(Js, X, Y)) / len(X)
+        r = y - z[0]
+        with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite
+            return _finite(f"dL/dz at z = {z}", np.array([-r * np.exp(-z[1]), 0.5 * (1.0 - r * r * np.exp(-z[1]))]))
+    _natural(z)
+    mu, sd = _mean_sd("z", z, "natural")
+    return _finite(f"dL/dz at z = {z}", np.array([mu - y, mu * mu + sd * sd - y * y]))
 
 
 def loss_gradient(kind: str, y, z) -> np.ndarray:
     """g = dL/dz of L(y, z) = -log r(y|z): ``z - y``; ``softmax(z) - e_y``; for (mu, gamma): ``(-(y - mu) e^-gamma,
     (1 - (y - mu)^2 e^-gamma) / 2)``; for natural z: ``(E[y] - y, E[y^2] - y^2)`` (the log-partition's gradient minus
     the sufficient statistics)."""
-    z = np.asarray(z, dtype=float)
+    kind = _kind(kind)
+    z = _z(kind, z)
+    return _loss_gradient(kind, _label(kind, y, z.size), z)
+
+
+def _net_args(net, theta, X, kind) -> tuple:
+    """Validated ``(net, theta, X, kind)``; the P x P result is sized first."""
+    net = as_instance("net", net, TanhNet)
+    kind = _kind(kind, net.shapes[1][0])
+    theta = as_vector("theta", theta, net.P)
+    X = as_array("X", X, shape=(None, net.shapes[0][1]))
+    check_allocation(f"the P x P matrix (P = {net.P})", (net.P, net.P), copies=2,
+                     cheaper="theorytools.fisher.ngd works with the c x c Gram of an MLP (method='exact_woodbury')")
+    return net, theta, X, kind
+
+
+def _targets(net, kind, X, Y) -> list:
+    """The labels Y of ``kind``, one per row of X: n_out-vectors (Gaussian mean), classes, or numbers."""
+    K = net.shapes[1][0]
     if kind == "gaussian_mean":
-        return z - np.asarray(y, dtype=float)
-    if kind == "categorical":
-        return softmax(z) - np.eye(z.size)[int(y)]
-    if kind == "gaussian_mu_logvar":
-        r = float(y) - z[0]
-        return np.array([-r * np.exp(-z[1]), 0.5 * (1.0 - r * r * np.exp(-z[1]))])
-    if kind == "gaussian_natural":
-        _natural(z)
-        mu, sd = gaussian_mean_sd(z, "natural")
-        return np.array([mu - float(y), mu * mu + sd * sd - float(y) ** 2])
-    raise ValueError(f"kind must be one of {OUTPUTS}, got {kind!r}")
+        Y = as_array("Y", Y, shape=(None, K))
+    elif kind == "categorical":
+        Y = as_labels("Y", Y, K)
+    else:
+        Y = as_array("Y", Y, ndim=1)
+    same_length(("X", "Y"), X, Y)
+    return list(Y)
+
+
+def fisher(net: TanhNet, theta, X, kind: str) -> np.ndarray:
+    """``mean_x J_f^T F_R J_f`` (eq. 7)."""
+    net, theta, X, kind = _net_args(net, theta, X, kind)
+    Js = [net.jacobian(theta, x) for x in X]
+    return sum(J.T @ _output_fisher(kind, net.output(theta, x)) @ J for J, x in zip(Js, X)) / len(X)
+
+
+def ggn(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
+    """``mean_(x,y) J_f^T H_L(y, z) J_f`` on the data (X, Y)."""
+    net, theta, X, kind = _net_args(net, theta, X, kind)
+    Y = _targets(net, kind, X, Y)
+    Js = [net.jacobian(theta, x) for x in X]
+    return sum(J.T @ _loss_hessian(kind, y, net.output(theta, x)) @ J for J, x, y in zip(Js, X, Y)) / len(X)
 
 
 def empirical_fisher(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
     """``mean_(x,y) J_f^T g g^T J_f`` with g = dL/dz at the data's labels (001_7d31b3ff3a2f0401.txt §11, eq. 9)."""
-    scores = [net.jacobian(theta, x).T @ loss_gradient(kind, y, net.output(theta, x)) for x, y in zip(X, Y)]
+    net, theta, X, kind = _net_args(net, theta, X, kind)
+    Y = _targets(net, kind, X, Y)
+    scores = [net.jacobian(theta, x).T @ _loss_gradient(kind, y, net.output(theta, x)) for x, y in zip(X, Y)]
     return sum(np.outer(s, s) for s in scores) / len(X)

@@ -15,6 +15,11 @@ A Fisher on m examples is ``J^T J / m`` for a Jacobian J whose rows are per-exam
 ``fisher="empirical"`` (eq. 37: G_l back-propagated from dl/dz at the data's labels) or ``fisher="exact"`` (eq. 7:
 ``E_x J_f^T F_R J_f``, written as ``sum_k s_k s_k^T`` over the columns s_k of a square root of F_R -- e_k for the
 squared loss, ``sqrt(p_k)(e_k - p)`` for the softmax, i.e. the exact expectation of score score^T over y ~ R).
+
+The public methods validate their arguments (:mod:`theorytools.linalg.validation`: the weights must have this net's
+shapes, X its input width, Y its output width or its class labels, with as many rows as X) and raise
+:class:`~theorytools.errors.NonFiniteError` naming the layer when a result overflows; the training loop of
+:mod:`theorytools.fisher.ngd` validates once and calls the unchecked ``_forward``, ``_curvature_factors``, ...
 """
 
 from __future__ import annotations
@@ -24,14 +29,20 @@ from dataclasses import dataclass
 import numpy as np
 
 from theorytools.errors import NonFiniteError
+from theorytools.fisher.distributions import _complement, _softmax
+from theorytools.linalg import as_array, as_choice, as_int, as_labels, as_seed, as_vector, check_allocation, same_length
 
 LOSSES = ("squared", "cross_entropy")
 FISHERS = ("exact", "empirical")
 
 
-def _softmax(Z):
-    E = np.exp(Z - Z.max(axis=0))
-    return E / E.sum(axis=0)
+def _layers_finite(where: str, arrays, what: str):
+    """Raise :class:`NonFiniteError` naming ``where`` (a step) and the first layer whose ``what`` has NaN/inf entries."""
+    for l, A in enumerate(arrays, start=1):
+        if not np.all(np.isfinite(A)):
+            raise NonFiniteError(f"{where}: {what} of layer {l} has {int(np.size(A) - np.isfinite(A).sum())} "
+                                 f"non-finite entries (of {np.size(A)}); lower the learning rate or raise the damping beta")
+    return arrays
 
 
 @dataclass(frozen=True)
@@ -42,14 +53,18 @@ class MLP:
     loss: str = "squared"
 
     def __post_init__(self):
-        w = tuple(self.widths)
-        if len(w) < 2 or any(not isinstance(d, (int, np.integer)) or d < 1 for d in w):
-            raise ValueError(f"widths must be >= 2 positive integers (d_0, ..., d_L), got {self.widths}")
-        if self.loss not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.loss == "cross_entropy" and w[-1] < 2:
-            raise ValueError(f"cross_entropy needs d_L >= 2 classes, got widths {w}")
-        object.__setattr__(self, "widths", tuple(int(d) for d in w))
+        if not isinstance(self.widths, (tuple, list, np.ndarray)):
+            raise TypeError(f"widths must be a tuple of layer widths (d_0, ..., d_L), got {self.widths!r}")
+        w = tuple(as_int(f"widths[{i}]", d, low=1) for i, d in enumerate(self.widths))
+        if len(w) < 2:
+            raise ValueError(f"widths must have at least 2 entries (d_0, ..., d_L), got {w}")
+        loss = as_choice("loss", self.loss, LOSSES)
+        if loss == "cross_entropy" and w[-1] < 2:
+            raise ValueError(f"widths must end with d_L >= 2 classes for cross_entropy, got widths {w}")
+        check_allocation(f"the weights of an MLP with widths {w}", (sum((a + 1) * b for a, b in zip(w[:-1], w[1:])),),
+                         cheaper="use smaller widths")
+        object.__setattr__(self, "widths", w)
+        object.__setattr__(self, "loss", loss)
 
     @property
     def shapes(self) -> list:
@@ -59,41 +74,68 @@ class MLP:
     def P(self) -> int:
         return sum(a * b for a, b in self.shapes)
 
+    # -- validation ------------------------------------------------------------------------------------------------
+    def _weights(self, Ws, name: str = "Ws") -> list:
+        """``Ws`` as a list of float64 layers with this net's shapes (another net's weights, or a missing layer that
+        numpy would broadcast, are refused)."""
+        if isinstance(Ws, np.ndarray) or not isinstance(Ws, (list, tuple)):
+            raise TypeError(f"{name} must be a list of {len(self.shapes)} weight matrices of shapes {self.shapes}, "
+                            f"got {type(Ws).__name__}")
+        if len(Ws) != len(self.shapes):
+            raise ValueError(f"{name} must have {len(self.shapes)} layers for widths {self.widths} "
+                             f"(shapes {self.shapes}), got {len(Ws)}")
+        return [as_array(f"{name}[{l}]", W, shape=s) for l, (W, s) in enumerate(zip(Ws, self.shapes))]
+
+    def _inputs(self, X) -> np.ndarray:
+        return as_array("X", X, shape=(None, self.widths[0]))
+
+    def _data(self, X, Y) -> tuple:
+        """``(X, Y)`` validated, in rows: X ``(m, d_0)``; Y ``(m, d_L)`` reals (squared loss; a vector when d_L = 1)
+        or ``(m,)`` class labels (cross-entropy)."""
+        X = self._inputs(X)
+        if self.loss == "squared":
+            Y = as_array("Y", Y)
+            if Y.ndim == 1 and self.widths[-1] == 1:
+                Y = Y[:, None]
+            Y = as_array("Y", Y, shape=(None, self.widths[-1]))
+        else:
+            Y = as_labels("Y", Y, self.widths[-1])
+        same_length(("X", "Y"), X, Y)
+        return X, Y
+
+    def _columns(self, Y) -> np.ndarray:
+        """Targets as the columns of the outputs Z (``d_L x m``), or the labels as they are."""
+        return Y.T if self.loss == "squared" else Y
+
+    def _outputs(self, Z, name: str = "Z") -> np.ndarray:
+        return as_array(name, Z, shape=(self.widths[-1], None))
+
+    def _size_exact_factors(self, m: int) -> None:
+        """Size the exact Fisher's factors: K = d_L columns per example in every layer."""
+        K = self.widths[-1]
+        check_allocation(f"the exact-Fisher factors (K m = {K} x {m} columns per layer)",
+                         (sum(a + b for a, b in self.shapes), K * m), copies=2,
+                         cheaper="fisher='empirical' (m columns), or fewer examples per batch")
+
+    # -- parameters ------------------------------------------------------------------------------------------------
     def init(self, rng) -> list:
-        """Weights ~ N(0, 1/d_in), biases 0."""
+        """Weights ~ N(0, 1/d_in), biases 0; ``rng`` a ``numpy.random.Generator`` or a seed."""
+        if not isinstance(rng, np.random.Generator):
+            rng = np.random.default_rng(as_seed("rng", rng))
         return [np.vstack([rng.standard_normal((a - 1, b)) / np.sqrt(a - 1), np.zeros((1, b))]) for a, b in self.shapes]
 
     def flatten(self, Ws) -> np.ndarray:
-        return np.concatenate([W.reshape(-1) for W in Ws])
+        return np.concatenate([W.reshape(-1) for W in self._weights(Ws)])
 
-    def unflatten(self, theta) -> list:
-        theta = np.asarray(theta, dtype=float)
-        if theta.shape != (self.P,):
-            raise ValueError(f"theta must have P = {self.P} entries, got shape {theta.shape}")
+    def _unflatten(self, theta) -> list:
         cuts = np.cumsum([a * b for a, b in self.shapes])[:-1]
         return [t.reshape(s) for t, s in zip(np.split(theta, cuts), self.shapes)]
 
-    def _data(self, X, Y=None):
-        X = np.asarray(X)
-        if np.iscomplexobj(X) or X.ndim != 2 or X.shape[1] != self.widths[0] or X.shape[0] == 0:
-            raise ValueError(f"X must be a real (m, {self.widths[0]}) array, got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X must be finite")
-        if Y is None:
-            return X.astype(float), None
-        Y = np.asarray(Y)
-        if self.loss == "squared":
-            Y = Y.reshape(len(Y), -1) if Y.ndim == 1 and self.widths[-1] == 1 else Y
-            if Y.shape != (X.shape[0], self.widths[-1]) or np.iscomplexobj(Y) or not np.all(np.isfinite(Y)):
-                raise ValueError(f"Y must be a finite real ({X.shape[0]}, {self.widths[-1]}) array, got shape {Y.shape}")
-            return X.astype(float), Y.astype(float).T
-        if Y.shape != (X.shape[0],) or not np.all((Y == np.round(Y)) & (Y >= 0) & (Y < self.widths[-1])):
-            raise ValueError(f"Y must be {X.shape[0]} class labels in 0..{self.widths[-1] - 1}, got shape {Y.shape}")
-        return X.astype(float), Y.astype(int)
+    def unflatten(self, theta) -> list:
+        return self._unflatten(as_vector("theta", theta, self.P))
 
-    def forward(self, Ws, X) -> tuple:
-        """``(Is, Z)``: the layer inputs ``I_l`` (``(d_{l-1} + 1) x m``, ones last) and the outputs ``Z`` (``d_L x m``)."""
-        X, _ = self._data(X)
+    # -- unchecked computations (validated arguments) ----------------------------------------------------------------
+    def _forward(self, Ws, X) -> tuple:
         a, Is = X.T, []
         for l, W in enumerate(Ws):
             Is.append(np.vstack([a, np.ones((1, a.shape[1]))]))
@@ -101,36 +143,33 @@ class MLP:
             a = O if l == len(Ws) - 1 else np.tanh(O)
         return Is, a
 
-    def loss_value(self, Ws, X, Y) -> float:
-        """Mean loss over the examples (eq. 30)."""
-        X, Y = self._data(X, Y)
-        Z = self.forward(Ws, X)[1]
+    def _loss_value(self, Ws, X, Y) -> float:
+        Z = self._forward(Ws, X)[1]
         if self.loss == "squared":
-            return 0.5 * float(np.mean(np.sum((Z - Y) ** 2, axis=0)))
+            return 0.5 * float(np.mean(np.sum((Z - Y.T) ** 2, axis=0)))
         zmax = Z.max(axis=0)
-        lse = zmax + np.log(np.sum(np.exp(Z - zmax), axis=0))
+        with np.errstate(under="ignore"):
+            lse = zmax + np.log(np.sum(np.exp(Z - zmax), axis=0))
         return float(np.mean(lse - Z[Y, np.arange(Z.shape[1])]))
 
-    def output_gradients(self, Z, Y) -> np.ndarray:
-        """``dl/dz`` per example (``d_L x m``): ``z - y``, or ``softmax(z) - e_y``."""
+    def _output_gradients(self, Z, Y) -> np.ndarray:
         if self.loss == "squared":
             return Z - Y
-        E = _softmax(Z)
-        E[Y, np.arange(Z.shape[1])] -= 1.0
+        E = _softmax(Z, axis=0)
+        cols = np.arange(Z.shape[1])
+        E[Y, cols] = -_complement(E, axis=0)[Y, cols]  # p_y - 1 as minus the others' sum (exact when p_y ~ 1)
         return E
 
-    def fisher_factor(self, Z) -> np.ndarray:
-        """``S`` (``d_L x K x m``) with ``F_R(z_i) = sum_k S[:, k, i] S[:, k, i]^T``: the identity for the squared loss;
-        ``S[:, k] = sqrt(p_k)(e_k - p)``, the score of class k weighted by sqrt(p_k), for the softmax."""
+    def _fisher_factor(self, Z) -> np.ndarray:
         d, m = Z.shape
         if self.loss == "squared":
             return np.broadcast_to(np.eye(d)[:, :, None], (d, d, m))
-        p = _softmax(Z)
-        return np.sqrt(p)[None, :, :] * (np.eye(d)[:, :, None] - p[:, None, :])
+        p = _softmax(Z, axis=0)
+        D = np.eye(d)[:, :, None] - p[:, None, :]  # column k: e_k - p
+        D[np.arange(d), np.arange(d)] = _complement(p, axis=0)  # its entry 1 - p_k as the others' sum (p_k ~ 1)
+        return np.sqrt(p)[None, :, :] * D
 
-    def backward(self, Ws, Is, E) -> list:
-        """``G_l`` (``d_l x c``) for output-gradient columns ``E`` (``d_L x c``); ``c`` may be a multiple of m (the
-        columns of E then cycle through the examples)."""
+    def _backward(self, Ws, Is, E) -> list:
         reps = E.shape[1] // Is[0].shape[1]
         Gs = [E]
         for l in range(len(Ws) - 1, 0, -1):
@@ -138,12 +177,75 @@ class MLP:
             Gs.append((Ws[l][:-1] @ Gs[-1]) * (1.0 - a * a))
         return Gs[::-1]
 
+    def _gradient(self, Ws, X, Y) -> list:
+        Is, Z = self._forward(Ws, X)
+        Gs = self._backward(Ws, Is, self._output_gradients(Z, self._columns(Y)))
+        return [I @ G.T / X.shape[0] for I, G in zip(Is, Gs)]
+
+    def _curvature_factors(self, Ws, X, Y, fisher: str) -> tuple:
+        Is, Z = self._forward(Ws, X)
+        E = self._output_gradients(Z, self._columns(Y))
+        Gs = self._backward(Ws, Is, E)
+        grads = [I @ G.T / X.shape[0] for I, G in zip(Is, Gs)]
+        if fisher == "empirical":
+            return grads, list(zip(Is, Gs))
+        S = self._fisher_factor(Z)
+        K = S.shape[1]
+        Gf = self._backward(Ws, Is, np.sqrt(K) * S.reshape(S.shape[0], -1))
+        return grads, [(np.tile(I, K), G) for I, G in zip(Is, Gf)]
+
+    # -- public, validated -----------------------------------------------------------------------------------------
+    def forward(self, Ws, X) -> tuple:
+        """``(Is, Z)``: the layer inputs ``I_l`` (``(d_{l-1} + 1) x m``, ones last) and the outputs ``Z`` (``d_L x m``)."""
+        Is, Z = self._forward(self._weights(Ws), self._inputs(X))
+        _layers_finite("forward", Is[1:] + [Z], "the output")
+        return Is, Z
+
+    def loss_value(self, Ws, X, Y) -> float:
+        """Mean loss over the examples (eq. 30)."""
+        X, Y = self._data(X, Y)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below
+            value = self._loss_value(self._weights(Ws), X, Y)
+        if not np.isfinite(value):
+            raise NonFiniteError(f"loss_value: the loss is {value}: the outputs or the targets are too large for float64")
+        return value
+
+    def output_gradients(self, Z, Y) -> np.ndarray:
+        """``dl/dz`` per example (``d_L x m``): ``z - y``, or ``softmax(z) - e_y``; ``Z`` and (squared loss) ``Y`` are
+        ``d_L x m`` (examples in columns), cross-entropy labels ``Y`` a vector of m labels."""
+        Z = self._outputs(Z)
+        Y = (as_array("Y", Y, shape=(Z.shape[0], None)) if self.loss == "squared"
+             else as_labels("Y", Y, self.widths[-1]))
+        if Y.shape[-1] != Z.shape[1]:
+            raise ValueError(f"Y must have one column (label) per column of Z ({Z.shape[1]} examples), got shape {Y.shape}")
+        return self._output_gradients(Z, Y)
+
+    def fisher_factor(self, Z) -> np.ndarray:
+        """``S`` (``d_L x K x m``) with ``F_R(z_i) = sum_k S[:, k, i] S[:, k, i]^T``: the identity for the squared loss;
+        ``S[:, k] = sqrt(p_k)(e_k - p)``, the score of class k weighted by sqrt(p_k), for the softmax."""
+        return self._fisher_factor(self._outputs(Z))
+
+    def backward(self, Ws, Is, E) -> list:
+        """``G_l`` (``d_l x c``) for output-gradient columns ``E`` (``d_L x c``); ``c`` may be a multiple of m (the
+        columns of E then cycle through the examples).  ``Is`` are the layer inputs of :meth:`forward`."""
+        Ws = self._weights(Ws)
+        L = len(self.shapes)
+        if not isinstance(Is, (list, tuple)):
+            raise TypeError(f"Is must be the list of {L} layer inputs returned by forward, got {type(Is).__name__}")
+        if len(Is) != L:
+            raise ValueError(f"Is must have {L} layer inputs (one per layer), got {len(Is)}")
+        m = as_array("Is[0]", Is[0], ndim=2).shape[1]
+        Is = [as_array(f"Is[{l}]", I, shape=(s[0], m)) for l, (I, s) in enumerate(zip(Is, self.shapes))]
+        E = self._outputs(E, "E")
+        if E.shape[1] % Is[0].shape[1]:
+            raise ValueError(f"E must have a multiple of m = {Is[0].shape[1]} columns (one per example, or K per "
+                             f"example), got {E.shape[1]}")
+        return self._backward(Ws, Is, E)
+
     def gradient(self, Ws, X, Y) -> list:
         """``g_l = I_l G_l^T / m`` (eq. 33) for every layer."""
         X, Y = self._data(X, Y)
-        Is, Z = self.forward(Ws, X)
-        Gs = self.backward(Ws, Is, self.output_gradients(Z, Y))
-        return [I @ G.T / X.shape[0] for I, G in zip(Is, Gs)]
+        return _layers_finite("gradient", self._gradient(self._weights(Ws), X, Y), "the gradient")
 
     def curvature_factors(self, Ws, X, Y, fisher: str = "empirical") -> tuple:
         """``(gradients, factors)``: ``g_l`` (eq. 33) and, per layer, ``(I_l, G_l)`` with c columns such that the
@@ -153,24 +255,10 @@ class MLP:
         ``fisher="exact"``: c = K m with K = d_L, back-propagated from ``sqrt(K) S[:, k, i]`` (:meth:`fisher_factor`);
         the sqrt(K) makes ``J^T J / (K m) = (1/m) sum_i J_f,i^T F_R J_f,i`` (eq. 7).
         """
-        if fisher not in FISHERS:
-            raise ValueError(f"fisher must be one of {FISHERS}, got {fisher!r}")
+        fisher = as_choice("fisher", fisher, FISHERS)
         X, Y = self._data(X, Y)
-        Is, Z = self.forward(Ws, X)
-        E = self.output_gradients(Z, Y)
-        Gs = self.backward(Ws, Is, E)
-        grads = [I @ G.T / X.shape[0] for I, G in zip(Is, Gs)]
-        if fisher == "empirical":
-            return grads, list(zip(Is, Gs))
-        S = self.fisher_factor(Z)
-        K = S.shape[1]
-        Gf = self.backward(Ws, Is, np.sqrt(K) * S.reshape(S.shape[0], -1))
-        return grads, [(np.tile(I, K), G) for I, G in zip(Is, Gf)]
-
-
-def check_finite(step: int, arrays, what: str):
-    """Raise :class:`NonFiniteError` naming the step and the first layer whose ``what`` has NaN/inf entries."""
-    for l, A in enumerate(arrays, start=1):
-        if not np.all(np.isfinite(A)):
-            raise NonFiniteError(f"step {step}: {what} of layer {l} has {int(np.size(A) - np.isfinite(A).sum())} "
-                                 f"non-finite entries (of {np.size(A)}); lower the learning rate or raise the damping beta")
+        if fisher == "exact":
+            self._size_exact_factors(X.shape[0])
+        grads, factors = self._curvature_factors(self._weights(Ws), X, Y, fisher)
+        _layers_finite("curvature_factors", grads + [G for _, G in factors], "the gradient or its factor G")
+        return grads, factors

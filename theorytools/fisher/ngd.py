@@ -11,26 +11,98 @@ The update is ``W_l <- W_l - alpha_k D_l`` with ``alpha_k = alpha / (1 + decay k
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from theorytools.errors import NonFiniteError
-from theorytools.fisher.mlp import MLP, check_finite
-from theorytools.fisher.tengrad import damped_block_direction, damped_jacobian_solve, per_example_jacobian
+from theorytools.errors import DivergenceWarning, NonFiniteError
+from theorytools.fisher.mlp import FISHERS, MLP, _layers_finite
+from theorytools.fisher.tengrad import _block_direction, _jacobian, _size_jacobian, _solve, _validate
+from theorytools.linalg import (as_array, as_bool, as_choice, as_instance, as_int, as_seed, check_allocation,
+                                nonnegative, positive)
 
 METHODS = ("sgd", "exact", "exact_woodbury", "block_explicit", "block_woodbury", "tengrad")
+#: A training loss this many times its best value so far is reported with a DivergenceWarning (once per run).
+DIVERGENCE_FACTOR = 1e3
+
+
+def _stacked(factors) -> np.ndarray:
+    return np.hstack([_jacobian(I, G) for I, G in factors])
 
 
 def stacked_jacobian(factors) -> np.ndarray:
     """``J = [J_1, ..., J_L]`` (eq. 35, c x P) from the layers' ``(I_l, G_l)`` of :meth:`MLP.curvature_factors`."""
-    return np.hstack([per_example_jacobian(I, G) for I, G in factors])
+    if not isinstance(factors, (list, tuple)) or not factors:
+        raise TypeError(f"factors must be a non-empty list of (I_l, G_l) pairs from MLP.curvature_factors, got "
+                        f"{factors!r:.60}")
+    pairs = []
+    for l, pair in enumerate(factors):
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+            raise TypeError(f"factors[{l}] must be a pair (I_l, G_l), got {pair!r:.60}")
+        pairs.append(_validate(*pair, names=(f"factors[{l}][0] (I_{l + 1})", f"factors[{l}][1] (G_{l + 1})")))
+    if len({I.shape[1] for I, _ in pairs}) != 1:
+        raise ValueError(f"factors must have the same number of columns c in every layer, got "
+                         f"{[I.shape[1] for I, _ in pairs]}")
+    _size_jacobian(pairs[0][0].shape[1], sum(I.shape[0] * G.shape[0] for I, G in pairs),
+                   cheaper="method='tengrad' or 'block_woodbury' work layer by layer (tengrad never forms J)")
+    return _stacked(pairs)
+
+
+def _args(net, Ws, X, Y, fisher):
+    net = as_instance("net", net, MLP)
+    fisher = as_choice("fisher", fisher, FISHERS)
+    return (net, net._weights(Ws), *net._data(X, Y), fisher)
 
 
 def fisher_matrix(net: MLP, Ws, X, Y, fisher: str = "empirical") -> np.ndarray:
     """The P x P Fisher ``J^T J / c`` over all parameters (eq. 37 empirical, eq. 7 exact) -- for checks and small nets."""
-    J = stacked_jacobian(net.curvature_factors(Ws, X, Y, fisher)[1])
+    net, Ws, X, Y, fisher = _args(net, Ws, X, Y, fisher)
+    check_allocation(f"the P x P Fisher (P = {net.P})", (net.P, net.P), copies=2,
+                     cheaper="direction(..., method='exact_woodbury') applies its inverse through the c x c Gram J J^T")
+    if fisher == "exact":
+        net._size_exact_factors(X.shape[0])
+    _size_jacobian(X.shape[0] * (net.widths[-1] if fisher == "exact" else 1), net.P,
+                   cheaper="fewer examples" + (", or fisher='empirical' (c = m rows)" if fisher == "exact" else ""))
+    J = _stacked(net._curvature_factors(Ws, X, Y, fisher)[1])
     return J.T @ J / J.shape[0]
+
+
+def _guard(net: MLP, m: int, method: str, beta: float, fisher: str) -> None:
+    """Refuse (SizeError) the largest array of ``method`` on batches of m examples before anything is computed."""
+    if method == "sgd":
+        return
+    c = m * (net.widths[-1] if fisher == "exact" else 1)
+    exact = method.startswith("exact")
+    n = net.P if exact else max(a * b for a, b in net.shapes)
+    if beta == 0 or method in ("exact", "block_explicit"):
+        what = "the P x P Fisher" if exact else "the largest per-layer block"
+        cheaper = ("pass beta > 0 with method='exact_woodbury' (a c x c system), 'block_woodbury' or 'tengrad'" if beta == 0
+                   else "method='exact_woodbury' (the same direction from a c x c system), or 'block_woodbury' / 'tengrad'"
+                   if exact else "method='block_woodbury' or 'tengrad' (the same direction from m x m systems)")
+        check_allocation(f"{what} of method={method!r}{' (undamped)' if beta == 0 else ''}", (n, n), copies=3,
+                         cheaper=cheaper)
+    if fisher == "exact":
+        net._size_exact_factors(m)
+    if method != "tengrad" or beta == 0:
+        check_allocation(f"the Jacobian J of method={method!r} (c = {c} rows)", (c, n),
+                         cheaper="method='tengrad' with beta > 0 never forms J")
+    if beta > 0 and method in ("exact_woodbury", "block_woodbury", "tengrad"):
+        check_allocation(f"the c x c system of method={method!r}", (c, c), copies=3,
+                         cheaper="fewer examples per batch" + (" or fisher='empirical' (c = m)" if fisher == "exact" else ""))
+
+
+def _direction(net: MLP, Ws, X, Y, method: str, beta: float, fisher: str) -> list:
+    """:func:`direction` on validated arguments."""
+    if method == "sgd":
+        return net._gradient(Ws, X, Y)
+    grads, factors = net._curvature_factors(Ws, X, Y, fisher)
+    if method.startswith("exact"):
+        d = _solve(_stacked(factors), np.concatenate([g.reshape(-1) for g in grads]), beta,
+                   "explicit" if method == "exact" else "woodbury")
+        return net._unflatten(d)  # unchecked: a non-finite d is reported by the caller, naming the step
+    form = {"block_explicit": "explicit", "block_woodbury": "woodbury", "tengrad": "tengrad"}[method]
+    return [_block_direction(I, G, g, beta, form).reshape(g.shape) for (I, G), g in zip(factors, grads)]
 
 
 def direction(net: MLP, Ws, X, Y, method: str, beta: float = 1e-3, fisher: str = "empirical") -> list:
@@ -39,19 +111,18 @@ def direction(net: MLP, Ws, X, Y, method: str, beta: float = 1e-3, fisher: str =
     ``"sgd"``: the gradient; ``"exact"``/``"exact_woodbury"``: ``(F + beta I)^-1 g`` over all P parameters (eq. 36),
     F = J^T J / c with J the c x P concatenation of the layers' Jacobians (eq. 35), solved as a P x P system or by
     Woodbury in c x c; ``"block_*"``/``"tengrad"``: ``(F_l + beta I)^-1 g_l`` per layer (eq. 39) via
-    :func:`damped_block_direction`.  ``beta = 0`` on a singular F raises :class:`HypothesisError`.
+    :func:`damped_block_direction`.  ``beta = 0`` on a singular F raises :class:`HypothesisError`; with a
+    nonsingular F the undamped direction is the same, mapped back, in any rescaling of the input features (or, for
+    the exact Fisher of the squared loss, of the targets with the output layer): the rank decision and the solve are
+    made on the Jacobi-equilibrated F (:func:`theorytools.linalg.psd_solve`).  A method whose arrays would not fit in
+    memory (the P x P Fisher of ``"exact"`` on a large net) raises :class:`~theorytools.errors.SizeError` naming a
+    cheaper one.
     """
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if method == "sgd":
-        return net.gradient(Ws, X, Y)
-    grads, factors = net.curvature_factors(Ws, X, Y, fisher)
-    if method.startswith("exact"):
-        J = stacked_jacobian(factors)
-        d = damped_jacobian_solve(J, net.flatten(grads), float(beta), "explicit" if method == "exact" else "woodbury")
-        return net.unflatten(d)
-    form = {"block_explicit": "explicit", "block_woodbury": "woodbury", "tengrad": "tengrad"}[method]
-    return [damped_block_direction(I, G, g, beta, form) for (I, G), g in zip(factors, grads)]
+    net, Ws, X, Y, fisher = _args(net, Ws, X, Y, fisher)
+    method = as_choice("method", method, METHODS)
+    beta = nonnegative("beta", beta)
+    _guard(net, X.shape[0], method, beta, fisher)
+    return _layers_finite("direction", _direction(net, Ws, X, Y, method, beta, fisher), f"the {method} direction")
 
 
 @dataclass
@@ -72,28 +143,43 @@ def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, 
     """Train from ``Ws`` (not modified) for ``steps`` mini-batch steps (batches drawn without replacement within each
     pass over the data).  Returns ``(Ws, History)``; the history's loss is on all of (X, Y).
 
-    A non-finite direction, weight or loss raises :class:`NonFiniteError` naming the step and the layer.
+    A non-finite direction, weight or loss raises :class:`NonFiniteError` naming the step and the layer; a loss that
+    grows to :data:`DIVERGENCE_FACTOR` times its best so far warns once with :class:`DivergenceWarning` naming the
+    step.  Everything is validated up front (a ``batch_size`` above the number of rows of X is refused, and so is a
+    method whose arrays would not fit in memory, before the first step).
     """
-    if not (np.isfinite(alpha) and alpha > 0):
-        raise ValueError(f"alpha must be finite and > 0, got {alpha}")
-    if not (np.isfinite(decay) and decay >= 0):
-        raise ValueError(f"decay must be finite and >= 0, got {decay}")
-    n = len(X)
-    if not 1 <= batch_size <= n:
-        raise ValueError(f"batch_size must be in 1..{n} (the number of examples), got {batch_size}")
-    if steps < 0 or record_every < 1:
-        raise ValueError(f"steps must be >= 0 and record_every >= 1, got {steps} and {record_every}")
+    net, Ws, X, Y, fisher = _args(net, Ws, X, Y, fisher)
+    Ws = [W.copy() for W in Ws]
+    method = as_choice("method", method, METHODS)
+    alpha, beta, decay = positive("alpha", alpha), nonnegative("beta", beta), nonnegative("decay", decay)
+    n = X.shape[0]
+    batch_size = as_int("batch_size", batch_size, low=1)
+    if batch_size > n:
+        raise ValueError(f"batch_size must be <= the number of examples (rows of X), {n}, got {batch_size}")
+    steps, record_every = as_int("steps", steps), as_int("record_every", record_every, low=1)
+    seed, progress = as_seed("seed", seed), as_bool("progress", progress)
+    # the history keeps three Python floats per record (~32 bytes each with the list's pointer)
+    check_allocation(f"the training history of steps = {steps} (every {record_every})", (steps // record_every + 2, 3),
+                     itemsize=32,
+                     cheaper="fewer steps or a larger record_every")
+    _guard(net, batch_size, method, beta, fisher)
     rng = np.random.default_rng(seed)
-    Ws = [np.array(W, dtype=float) for W in Ws]
     hist, clock = History(), 0.0
+    best, warned = np.inf, False
 
     def record(k):
-        loss = net.loss_value(Ws, X, Y)
+        nonlocal best, warned
+        loss = net._loss_value(Ws, X, Y)
         if not np.isfinite(loss):
-            with np.errstate(all="ignore"):
-                z = float(np.max(np.abs(net.forward(Ws, X)[1])))
+            z = float(np.max(np.abs(net._forward(Ws, X)[1])))
             raise NonFiniteError(f"step {k}: the training loss is {loss}; the weights are finite and the outputs of layer "
                                  f"{len(Ws)} reach |z| = {z:.3g}: lower the learning rate or raise the damping beta")
+        if best > 0 and loss > DIVERGENCE_FACTOR * best and not warned:
+            warnings.warn(f"{method}: the training loss grew from {best:.3g} to {loss:.3g} by step {k}: the run is "
+                          "diverging (lower the learning rate alpha or raise the damping beta)", DivergenceWarning,
+                          stacklevel=3)
+            warned = True
+        best = min(best, loss)
         hist.steps.append(k), hist.loss.append(loss), hist.seconds.append(clock)
 
     bar = None
@@ -109,12 +195,12 @@ def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, 
                 order = np.concatenate([order, rng.permutation(n)])
             idx, order = order[:batch_size], order[batch_size:]
             t0 = time.perf_counter()
-            D = direction(net, Ws, X[idx], Y[idx], method, beta, fisher)
-            check_finite(k, D, f"the {method} direction")
+            D = _direction(net, Ws, X[idx], Y[idx], method, beta, fisher)
+            _layers_finite(f"step {k}", D, f"the {method} direction")
             a = alpha / (1.0 + decay * (k - 1))
             for W, d in zip(Ws, D):
                 W -= a * d
-            check_finite(k, Ws, "the weights")
+            _layers_finite(f"step {k}", Ws, "the weights")
             clock += time.perf_counter() - t0
             if k % record_every == 0 or k == steps:
                 record(k)
@@ -127,14 +213,17 @@ def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, 
 
 def grid_search(net: MLP, Ws, X, Y, method: str, alphas, **kwargs) -> tuple:
     """Train with every ``alpha`` in ``alphas``; returns ``(best_alpha, best (Ws, History), {alpha: final loss})`` with
-    ``inf`` for runs that diverged (:class:`NonFiniteError`).  Raises if all diverged."""
-    alphas = tuple(alphas)
-    if not alphas:
-        raise ValueError("alphas must name at least one learning rate")
+    ``inf`` for runs that diverged (:class:`NonFiniteError`; their DivergenceWarnings are silenced: a diverging rate is
+    an expected outcome of a search).  Raises if all diverged."""
+    alphas = as_array("alphas", alphas)
+    if alphas.ndim != 1 or np.any(alphas <= 0):
+        raise ValueError(f"alphas must be a non-empty vector of learning rates > 0, got {alphas}")
     finals, best = {}, None
-    for a in alphas:
+    for a in (float(v) for v in alphas):
         try:
-            out = train(net, Ws, X, Y, method, a, **kwargs)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DivergenceWarning)
+                out = train(net, Ws, X, Y, method, a, **kwargs)
         except NonFiniteError:
             finals[a] = np.inf
             continue
@@ -142,5 +231,5 @@ def grid_search(net: MLP, Ws, X, Y, method: str, alphas, **kwargs) -> tuple:
         if best is None or finals[a] < best[1][1].loss[-1]:
             best = (a, out)
     if best is None:
-        raise NonFiniteError(f"{method} diverged for every alpha of the grid {tuple(alphas)}: add smaller ones")
+        raise NonFiniteError(f"{method} diverged for every alpha of the grid {tuple(finals)}: add smaller ones")
     return best[0], best[1], finals

@@ -3,7 +3,7 @@ pseudo-inverses, the generalized eigenproblem, Kronecker
 representations, Lyapunov traces and stable geometric/Gamma-ratio numerics."""
 
 from theorytools.linalg.kron import sandwich_kron, unvec, vec
-from theorytools.linalg.lyapunov import lyapunov_trace, solve_lyapunov_A, trace_solve
+from theorytools.linalg.lyapunov import lyapunov_trace, solve_lyapunov_A, spd_solve, trace_solve
 from theorytools.linalg.series import (
     geometric_sum,
     log_abs_one_minus,
@@ -20,6 +20,7 @@ from theorytools.linalg.validation import (
     as_choice,
     as_float,
     as_instance,
+    as_text,
     as_int,
     as_labels,
     as_matrix,
@@ -28,6 +29,7 @@ from theorytools.linalg.validation import (
     as_symmetric,
     as_vector,
     check_definite,
+    check_semidefinite,
     check_finite,
     nonnegative,
     positive,
@@ -38,11 +40,11 @@ from theorytools.linalg.validation import (
 
 __all__ = [
     "GeneralizedEigen", "generalized_eigh", "sandwich_kron", "vec", "unvec",
-    "lyapunov_trace", "solve_lyapunov_A", "geometric_sum", "log_abs_one_minus",
+    "lyapunov_trace", "solve_lyapunov_A", "spd_solve", "geometric_sum", "log_abs_one_minus",
     "log_gamma_ratio", "sum_sq_geometric", "as_matrix", "as_steps", "as_symmetric",
-    "as_vector", "check_definite", "check_finite", "real_array", "squeeze_k", "trace_solve",
+    "as_vector", "check_definite", "check_semidefinite", "check_finite", "real_array", "squeeze_k", "trace_solve",
     "as_array", "as_float", "positive", "nonnegative", "as_int", "as_choice", "as_bool", "as_seed", "as_labels",
-    "same_length", "as_callable", "as_instance",
+    "same_length", "as_callable", "as_instance", "as_text",
     "check_allocation", "memory_limit", "set_memory_limit", "limit_memory",
     "psd_solve", "psd_pinv", "psd_rank",
 ]

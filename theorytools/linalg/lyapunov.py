@@ -5,10 +5,54 @@ from __future__ import annotations
 import numpy as np
 import scipy.linalg
 
+from theorytools.linalg.memory import check_allocation
+from theorytools.linalg.validation import as_array, as_matrix, as_symmetric
+
+
+def _solve(A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``A^{-1} X`` for validated arrays: by Cholesky when ``A`` is symmetric positive definite, else by LU.
+
+    Cholesky's backward error is componentwise relative to ``sqrt(A_ii A_jj)``, so a change of units ``S A S``
+    (S positive diagonal) loses no digits; LU with partial pivoting has a normwise backward error, and on a
+    matrix whose rows span units 1e8 apart loses ~8 digits in the small ones (measured: 3e-8 relative error in
+    ``B^-1 Sigma_g B^-1`` for a 5 x 5 B of condition 1 rescaled by factors 1e-2..1e7).  Raises
+    ``numpy.linalg.LinAlgError`` for a singular ``A``.
+    """
+    if A.shape[0] and np.all(np.diag(A) > 0) and np.array_equal(A, A.T):
+        try:
+            return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), X, check_finite=False)
+        except np.linalg.LinAlgError:  # symmetric but indefinite
+            pass
+    return np.linalg.solve(A, X)
+
+
+def spd_solve(A: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """``A^{-1} X`` for a symmetric positive definite ``A`` (a vector or a matrix of columns ``X``), by Cholesky:
+    accurate in any units (see :func:`_solve`).  A matrix that is not positive definite is a ValueError naming it."""
+    A = as_symmetric("A", A)
+    X = as_array("X", X)
+    if X.ndim not in (1, 2) or X.shape[0] != A.shape[0]:
+        raise ValueError(f"X must have {A.shape[0]} rows to match A, got shape {X.shape}")
+    try:
+        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(A, check_finite=False), X, check_finite=False)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"A must be positive definite, got a {A.shape[0]}x{A.shape[0]} matrix whose Cholesky "
+                         "factorization fails") from None
+
 
 def trace_solve(A: np.ndarray, X: np.ndarray) -> float:
-    """``tr(A^{-1} X)`` by one linear solve (no explicit inverse)."""
-    return float(np.trace(np.linalg.solve(A, X)))
+    """``tr(A^{-1} X)`` by one linear solve (no explicit inverse; Cholesky for a symmetric positive definite ``A``,
+    accurate in any units); a singular ``A`` is a ValueError naming it."""
+    return _trace_solve(A, X, "A", "X")
+
+
+def _trace_solve(A, X, name_A: str, name_X: str) -> float:
+    A = as_matrix(name_A, A)
+    X = as_matrix(name_X, X, A.shape[0])
+    try:
+        return float(np.trace(_solve(A, X)))
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name_A} must be invertible, got a singular {A.shape[0]}x{A.shape[0]} matrix") from None
 
 
 def lyapunov_trace(P: np.ndarray, Q: np.ndarray) -> float:
@@ -17,7 +61,7 @@ def lyapunov_trace(P: np.ndarray, Q: np.ndarray) -> float:
     001_7d31b3ff3a2f0401.txt Appendix D, Lemma 17: ``tr(A) = -1/2 tr(P^{-1} Q)``.
     Only a linear solve with P is needed; :func:`solve_lyapunov_A` is the independent route.
     """
-    return -0.5 * trace_solve(P, Q)
+    return -0.5 * _trace_solve(P, Q, "P", "Q")
 
 
 def solve_lyapunov_A(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
@@ -25,9 +69,14 @@ def solve_lyapunov_A(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
 
     The equation is linear in ``A``; it is vectorized with the commutation matrix and
     solved in the least-squares sense (the solution set is an affine space when the
-    operator is singular, and Lemma 17 holds for every member of it).
+    operator is singular, and Lemma 17 holds for every member of it).  It holds four
+    n^2 x n^2 matrices at once: the size is checked first.
     """
+    P = as_matrix("P", P)
+    Q = as_matrix("Q", Q, P.shape[0])
     n = P.shape[0]
+    check_allocation("the n^2 x n^2 Lyapunov operator", (n * n, n * n), copies=4,
+                     cheaper="lyapunov_trace (Lemma 17) gives tr(A) with one n x n solve")
     eye = np.eye(n)
     # vec(A^T P) = (P^T kron I) K vec(A), with K the commutation matrix; vec(P A) = (I kron P) vec(A).
     K = np.zeros((n * n, n * n))

@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
+from fractions import Fraction
+
+import numpy as np
 
 from theorytools.errors import SizeError
+from theorytools.linalg.validation import as_float, as_int
 
 ENV = "THEORYTOOLS_MEMORY_LIMIT"
 _SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 _user_limit: list = [None]
 
 
-def _parse(text: str) -> int:
+def _parse(text: str, name: str = ENV) -> int:
     t = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = t[-1] if t and t[-1] in _SUFFIX else ""
     try:
         value = float(t[: len(t) - len(unit)]) * _SUFFIX[unit]
     except ValueError:
-        raise ValueError(f"{ENV} must be a number of bytes such as 4G or 500M, got {text!r}") from None
-    if not value > 0:
-        raise ValueError(f"{ENV} must be positive, got {text!r}")
+        raise ValueError(f"{name} must be a number of bytes such as 4G or 500M, got {text!r}") from None
+    if not (value > 0 and value < float("inf")):
+        raise ValueError(f"{name} must be a positive finite number of bytes, got {text!r}")
     return int(value)
 
 
@@ -72,7 +76,10 @@ def set_memory_limit(nbytes: int | str | None) -> None:
     if nbytes is None:
         _user_limit[0] = None
         return
-    _user_limit[0] = _parse(nbytes) if isinstance(nbytes, str) else _parse(str(int(nbytes)))
+    if isinstance(nbytes, str):
+        _user_limit[0] = _parse(nbytes, "nbytes")
+        return
+    _user_limit[0] = max(1, int(as_float("nbytes", nbytes, low=0.0, low_open=True)))
 
 
 @contextmanager
@@ -94,6 +101,8 @@ def human_bytes(n: float) -> str:
     >>> human_bytes(65 * 2**30)
     '65.0 GB'
     """
+    if n >= 2**1000:  # beyond the float range of the divisions below
+        return f"about 2^{int(n).bit_length() - 1} B"
     for unit in ("B", "KB", "MB", "GB", "TB", "PB"):
         if n < 1024 or unit == "PB":
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
@@ -116,10 +125,16 @@ def check_allocation(what: str, shape, *, itemsize: int = 8, copies: float = 1.0
     ...
     theorytools.errors.SizeError: the P x P Fisher (90601 x 90601 float64) needs 61.2 GB, above the memory limit of 976.6 KB: use method='exact_woodbury'
     """
+    if not isinstance(shape, (tuple, list, np.ndarray)) or np.asarray(shape, dtype=object).ndim != 1:
+        shown = f"an array of shape {shape.shape}" if isinstance(shape, np.ndarray) else repr(shape)
+        raise TypeError(f"shape must be a sequence of array lengths, got {shown}")
+    shape = [as_int(f"shape[{i}]", s) for i, s in enumerate(shape)]
+    itemsize = as_int("itemsize", itemsize, low=1)
+    copies = as_float("copies", copies, low=0.0, low_open=True)
     count = 1
     for s in shape:
-        count *= int(s)
-    nbytes = int(count * itemsize * copies)
+        count *= s  # Python ints: no overflow however large the request
+    nbytes = int(count * itemsize * Fraction(copies))  # exact: count may exceed the float range
     limit = memory_limit()
     if nbytes > limit:
         dims = " x ".join(str(int(s)) for s in shape)

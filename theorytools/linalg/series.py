@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import gammaln
 
+from theorytools.linalg.validation import as_array
+
 _STIRLING = (1.0 / 12.0, -1.0 / 360.0, 1.0 / 1260.0, -1.0 / 1680.0, 1.0 / 1188.0, -691.0 / 360360.0, 1.0 / 156.0)
 
 
@@ -38,6 +40,27 @@ def _stirling_difference(z, m, w):
     return (z - 0.5) * _log_w_over_z(m, z, w) + m * np.log(w) - m + _stirling_tail(w) - _stirling_tail(z)
 
 
+def _real(name: str, x, *, low: float | None = None, low_open: bool = False, inf: bool = False,
+          integer: bool = False) -> np.ndarray:
+    """An elementwise argument of these helpers: a real array (empty allowed, as for a ufunc), never NaN, finite
+    unless ``inf`` (``+inf`` stands for a zero ratio ``rho``), ``> low`` / ``>= low``, integer-valued if asked."""
+    a = as_array(name, x, finite=False, nonempty=False)
+    bad = np.isnan(a) | (a == -np.inf) | (np.isinf(a) & (not inf))
+    if low is not None:
+        bad |= (a <= low) if low_open else (a < low)
+    if integer:
+        bad |= np.isfinite(a) & (a != np.round(a))
+    if bad.any():
+        v = float(a.reshape(-1)[int(np.argmax(bad.reshape(-1)))])
+        rule = ["+inf or finite" if inf else "finite"]
+        if low is not None:
+            rule.append(f"{'>' if low_open else '>='} {low:g}")
+        if integer:
+            rule.append("integer-valued")
+        raise ValueError(f"{name} must be {', '.join(rule)}, got {v:g}")
+    return a
+
+
 def log_gamma_ratio(z, m):
     """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``, accurate to
     ~1e-15 relative to max(1, |result|).
@@ -46,8 +69,10 @@ def log_gamma_ratio(z, m):
     is 3e-3 at z = 1e12.  For z, z+m >= 10 the difference of Stirling series is formed
     analytically: ``(z - 1/2) log1p(m/z) + m ln(z + m) - m + tail(z+m) - tail(z)``.
     """
-    z, m = np.broadcast_arrays(np.asarray(z, dtype=float), np.asarray(m, dtype=float))
+    z, m = np.broadcast_arrays(_real("z", z, low=0.0, low_open=True), _real("m", m))
     w = z + m
+    if np.any(w <= 0):
+        raise ValueError(f"z + m must be > 0, got {float(np.min(w)):g}")
     big = (z >= 10.0) & (w >= 10.0)
     if big.all():  # the common case on long horizons: no masked copies
         return _stirling_difference(z, m, w)
@@ -60,7 +85,7 @@ def log_gamma_ratio(z, m):
 
 def log_abs_one_minus(eps):
     """``ln|1 - eps|`` without cancellation for eps near 0 or near 2."""
-    eps = np.asarray(eps, dtype=float)
+    eps = _real("eps", eps)
     with np.errstate(divide="ignore"):
         return np.where(eps <= 1.0, np.log1p(-np.minimum(eps, 1.0)), np.log1p(np.maximum(eps, 1.0) - 2.0))
 
@@ -70,7 +95,7 @@ def geometric_sum(n, ell):
 
     ``ell = inf`` (a zero ratio) gives 1 for n >= 1; ``ell = 0`` gives n; n = 0 gives 0.
     """
-    n, ell = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(ell, dtype=float))
+    n, ell = np.broadcast_arrays(_real("n", n, low=0.0, integer=True), _real("ell", ell, low=0.0, inf=True))
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.expm1(-n * ell) / np.expm1(-ell)
     out = np.where(ell == 0.0, n, out)
@@ -108,7 +133,7 @@ def sum_sq_geometric(k, ell):
     ``k - 2 e^{-l}(1-e^{-kl})/(1-e^{-l}) + e^{-2l}(1-e^{-2kl})/(1-e^{-2l})`` when
     ``k ell >= 0.5``; otherwise the power series ``sum_r c_r ell^r P_r(k)``.
     """
-    k, ell = np.broadcast_arrays(np.asarray(k, dtype=float), np.asarray(ell, dtype=float))
+    k, ell = np.broadcast_arrays(_real("k", k, low=0.0, integer=True), _real("ell", ell, low=0.0, inf=True))
     out = np.empty(k.shape)
     direct = k <= _DIRECT_MAX
     if direct.any():

@@ -60,6 +60,8 @@ def real_array(name: str, x) -> np.ndarray:
         raise TypeError(f"{name} must be an array of real numbers, got {_show(x)}")
     try:
         return np.asarray(a, dtype=float)
+    except OverflowError as exc:
+        raise ValueError(f"{name} must be finite, got a number too large for float64") from exc
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be an array of real numbers, got dtype {a.dtype}") from exc
 
@@ -225,6 +227,8 @@ def as_labels(name: str, y, classes: int, n: int | None = None) -> np.ndarray:
     >>> as_labels("y", [0, 1, 1.0], 2)
     array([0, 1, 1])
     """
+    classes = as_int("classes", classes, low=1)
+    n = None if n is None else as_int("n", n)
     a = real_array(name, y)
     if a.ndim != 1 or (n is not None and a.shape[0] != n):
         raise ValueError(f"{name} must be a vector of {n if n is not None else 'class'} labels, got shape {a.shape}")
@@ -290,14 +294,24 @@ def as_vector(name: str, x, n: int) -> np.ndarray:
 
 
 def as_symmetric(name: str, A, n: int | None = None) -> np.ndarray:
-    """Validate symmetry to ``SYM_RTOL`` and return the exactly symmetrized matrix."""
+    """Validate symmetry to ``SYM_RTOL`` and return the exactly symmetrized matrix.
+
+    Each entry's asymmetry is judged in its own units, against ``max(|A_ij|, |A_ji|, sqrt(|A_ii A_jj|))``, which
+    scales like the entry when the coordinates are rescaled (``A -> S A S``); a tolerance relative to the largest
+    entry would let a 100% asymmetry between two small-units coordinates pass.
+    """
     A = as_matrix(name, A, n)
-    asym = np.max(np.abs(A - A.T))
-    scale = max(float(np.max(np.abs(A))), np.finfo(float).tiny)
-    if asym > SYM_RTOL * scale:
+    diff = np.abs(A - A.T)
+    if not diff.any():
+        return A
+    d = np.sqrt(np.abs(np.diag(A)))
+    scale = np.maximum(np.maximum(np.abs(A), np.abs(A.T)), d[:, None] * d[None, :])
+    rel = diff / np.maximum(scale, np.finfo(float).tiny)
+    i, j = np.unravel_index(int(np.argmax(rel)), rel.shape)
+    if rel[i, j] > SYM_RTOL:
         raise ValueError(
-            f"{name} is not symmetric: max |{name} - {name}^T| = {asym:.3e} "
-            f"exceeds {SYM_RTOL:g} * {scale:.3e}"
+            f"{name} is not symmetric: max |{name} - {name}^T| = {diff[i, j]:.3e} at entry ({i}, {j}), "
+            f"{rel[i, j]:.1e} times the entry's scale {scale[i, j]:.3e} (allowed: {SYM_RTOL:g})"
         )
     return 0.5 * (A + A.T)
 
@@ -305,31 +319,29 @@ def as_symmetric(name: str, A, n: int | None = None) -> np.ndarray:
 def check_definite(name: str, A: np.ndarray, semi: bool = False) -> None:
     """Check positive (semi)definiteness of a symmetric matrix, naming its smallest eigenvalue on failure.
 
-    For semidefiniteness a relative slack of ``n * 1e-12 * |A|_2`` is allowed, so that a
-    rank-deficient covariance built in floating point is accepted.  A Cholesky factorization
-    (of ``A``, or of ``A + n 1e-12 max|diag A| I`` for the semidefinite test, a slack no larger
-    than the allowed one) settles the common case at a fraction of an eigensolve's cost.
+    Definiteness: a Cholesky factorization (its success does not depend on units: the factor of ``S A S`` is ``S L``),
+    else the smallest eigenvalue.  Semidefiniteness: :func:`check_semidefinite`, which decides in units-free
+    (equilibrated) coordinates, so that a rank-deficient covariance built in floating point is accepted and an
+    indefinite one in mixed units is not.
     """
-    n = A.shape[0]
-    shift = n * 1e-12 * float(np.max(np.abs(np.diag(A)))) if semi else 0.0
+    A = as_matrix(name, A)
+    if semi:
+        check_semidefinite(name, A)
+        return
     try:
-        np.linalg.cholesky(A + shift * np.eye(n))
+        np.linalg.cholesky(A)
         return
     except np.linalg.LinAlgError:
         pass
-    eig = np.linalg.eigvalsh(A)
-    lo, hi = float(eig[0]), float(eig[-1])
-    if semi:
-        slack = n * 1e-12 * max(abs(hi), abs(lo), np.finfo(float).tiny)
-        if lo < -slack:
-            raise ValueError(f"{name} is not positive semidefinite: smallest eigenvalue {lo:.3e}")
-    elif lo <= 0.0:
+    lo = float(np.linalg.eigvalsh(A)[0])
+    if lo <= 0.0:
         raise ValueError(f"{name} is not positive definite: smallest eigenvalue {lo:.3e}")
+    # Cholesky failed on a matrix with positive eigenvalues: positive definite, but only just in these units
 
 
 def check_finite(where: str, value):
     """Raise :class:`NonFiniteError` if ``value`` has a NaN or infinite entry; else return it."""
-    arr = np.asarray(value)
+    arr = real_array(where, value) if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc" else value
     if not np.all(np.isfinite(arr)):
         nbad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
         raise NonFiniteError(f"{where}: {nbad} non-finite value(s) (NaN or inf) in the result")
@@ -349,6 +361,8 @@ def as_steps(k, name: str = "k") -> np.ndarray:
         if np.any(np.abs(arr) > 2.0**62):
             raise ValueError(f"{name} must be below 2**62, got {np.max(arr):g}")
         arr = arr.astype(np.int64)
+    elif np.any(arr > 2**62):  # integers: refuse before the int64 cast wraps (2**64 - 1 would become -1)
+        raise ValueError(f"{name} must be below 2**62, got {np.max(arr)}")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative, got {np.min(arr)}")
     return arr.astype(np.int64)
@@ -357,3 +371,57 @@ def as_steps(k, name: str = "k") -> np.ndarray:
 def squeeze_k(k_in, arr):
     """Drop the leading k axis of ``arr`` when the caller passed a scalar ``k``."""
     return arr[0] if np.ndim(k_in) == 0 else arr
+
+
+def check_semidefinite(name: str, A, slack: float = 1e-12) -> np.ndarray:
+    """Check that a symmetric matrix is positive semidefinite, deciding in units-free (Jacobi-equilibrated)
+    coordinates: the same verdict for ``A`` and ``S A S`` with any positive diagonal ``S`` (a change of units).
+
+    A negative diagonal entry, or a zero one whose row is not zero (``|A_ij|^2 <= A_ii A_jj`` fails), is reported as
+    such.  The rest is decided on ``C = D A D``, ``D = diag(A)^-1/2`` on the positive diagonal: ``C`` has a unit
+    diagonal, so the slack ``n * slack * lambda_max(C)`` (``lambda_max(C)`` between 1 and n) accepts a
+    rank-deficient matrix built in floating point whatever its units, and an indefinite ``A`` stays indefinite
+    (Sylvester's law of inertia).  A slack relative to ``lambda_max(A)`` itself would depend on the units: with
+    ``diag(1e16, -1e-8)`` the negative entry hides under ``1e-12 * 1e16``.  Returns ``A`` validated and exactly
+    symmetrized (:func:`as_symmetric`).
+    """
+    A = as_symmetric(name, A)
+    slack = as_float("slack", slack, low=0.0)
+    n = A.shape[0]
+    d = np.diag(A)
+    if (d < 0).any():
+        i = int(np.argmin(d))
+        raise ValueError(f"{name} is not positive semidefinite: diagonal entry {i} is {d[i]:.3e}")
+    zero = d == 0
+    if zero.any() and np.any(A[zero] != 0):
+        i = int(np.flatnonzero(zero & np.any(A != 0, axis=1))[0])
+        raise ValueError(f"{name} is not positive semidefinite: diagonal entry {i} is 0 but row {i} is not zero")
+    live = np.flatnonzero(~zero)
+    scale = 1.0 / np.sqrt(d[live])
+    C = scale[:, None] * A[np.ix_(live, live)] * scale[None, :]
+    try:  # the common case at a fraction of an eigensolve's cost (the shift is below the slack)
+        np.linalg.cholesky(C + n * slack * np.eye(live.size))
+        return A
+    except np.linalg.LinAlgError:
+        pass
+    eig = np.linalg.eigvalsh(C)
+    if eig[0] < -n * slack * eig[-1]:
+        raise ValueError(f"{name} is not positive semidefinite: smallest eigenvalue {eig[0]:.3e} of its equilibrated "
+                         f"form diag({name})^-1/2 {name} diag({name})^-1/2")
+    return A
+
+
+def as_text(name: str, x, *, nonempty: bool = True) -> str:
+    """A string argument (a name, a label, a message): ``None``, a number or another object is a TypeError, an empty
+    or blank string a ValueError.
+
+    Examples
+    --------
+    >>> as_text("family", "tango")
+    'tango'
+    """
+    if not isinstance(x, str):
+        raise TypeError(f"{name} must be a string, got {_show(x)}")
+    if nonempty and not x.strip():
+        raise ValueError(f"{name} must be a non-empty string, got {x!r}")
+    return x

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
+
+from theorytools.linalg.validation import as_int
+
+#: Worker processes per core above which a local cluster is refused: the simulators are CPU-bound, so more
+#: processes than cores only add memory and scheduling (and 10**12 of them would never start).
+MAX_WORKERS_PER_CORE = 4
 
 
 @contextlib.contextmanager
@@ -14,8 +21,7 @@ def local_client(n_workers: int):
     20-dimensional iterate is 160 KiB -- becomes an mmap and a munmap: ``simulate`` then runs 2.7x slower (measured:
     9.6 s against 26.2 s for 50 000 runs of n = 20 over 1000 steps).  The workers here keep glibc's default.
     """
-    if n_workers < 1:
-        raise ValueError(f"n_workers must be >= 1, got {n_workers}")
+    n_workers = as_int("n_workers", n_workers, low=1, high=MAX_WORKERS_PER_CORE * (os.cpu_count() or 1))
     try:
         import dask
         from dask.distributed import Client, LocalCluster

@@ -22,7 +22,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from theorytools.linalg.validation import real_array
+from theorytools.linalg.memory import check_allocation
+from theorytools.linalg.validation import as_bool, as_callable, as_choice, real_array
 from theorytools.montecarlo.intervals import (
     ConfidenceInterval,
     METHODS,
@@ -35,6 +36,7 @@ from theorytools.montecarlo.streams import (
     BLOCK,
     Block,
     _as_count,
+    block_count,
     iter_blocks,
     resolve_chunk_size,
 )
@@ -91,13 +93,12 @@ class MonteCarloResult:
         ConfidenceInterval
             Unpacks as ``lo, hi``.
         """
+        method = as_choice("method", method, METHODS)
         if method == "normal":
             return normal_interval(self.mean, self.stderr, self.runs, level)
         if method == "mom":
             return mom_interval(self.block_means, self.block_counts, self.std, level)
-        if method == "bootstrap":
-            return bootstrap_interval(self.block_means, self.block_counts, level)
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        return bootstrap_interval(self.block_means, self.block_counts, level)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -164,9 +165,16 @@ def _map_in_order(fn: Callable, items: Iterable, workers: int, client=None) -> I
             pool.shutdown(wait=True)
 
 
+def _check_block_means(nblocks: int, m: int) -> None:
+    """The result keeps each block's mean vector (for the median-of-means and bootstrap intervals): ``m`` floats
+    plus ~20 words of object overhead (a numpy array in a list) per block.  Refuse what cannot fit up front."""
+    check_allocation("the per-block means kept for the confidence intervals", (nblocks, m + 20),
+                     cheaper="fewer runs, or a larger block_size (fewer blocks)")
+
+
 def _show_progress(progress: bool | None) -> bool:
     if progress is not None:
-        return bool(progress)
+        return as_bool("progress", progress)
     isatty = getattr(sys.stderr, "isatty", None)
     return bool(isatty and isatty())
 
@@ -240,11 +248,16 @@ def run_blocks(
     >>> bool(lo[0] < 1.0 < hi[0])
     True
     """
-    if not callable(simulate_block):
-        raise TypeError(f"simulate_block must be callable, got {simulate_block!r}")
+    as_callable("simulate_block", simulate_block)
     runs = _as_count("runs", runs, 2)
     workers = _as_count("workers", min(os.cpu_count() or 1, 8) if workers is None else workers, 1)
     chunk_size = resolve_chunk_size(chunk_size, block_size)
+    if desc is not None and not isinstance(desc, str):
+        raise TypeError(f"desc must be a string, got {desc!r}")
+    if client is not None and not hasattr(client, "submit"):
+        raise TypeError(f"client must be a dask.distributed.Client, got {client!r}")
+    nblocks = block_count(runs, block_size)
+    _check_block_means(nblocks, 1)  # refuse an impossible runs before simulating anything
     blocks = iter_blocks(seed, runs, block_size)
     total = StreamingMoments()
     with tqdm(
@@ -252,6 +265,8 @@ def run_blocks(
     ) as bar, threadpool_limits(1):
         chunks = _chunks(blocks, chunk_size // block_size)
         for summaries in _map_in_order(partial(_simulate_chunk, simulate_block), chunks, workers, client):
+            if total.count == 0:
+                _check_block_means(nblocks, summaries[0].mean.size)
             # Merging block by block, in block order, on this thread is what makes the
             # floating-point result independent of chunking and thread scheduling.
             for summary in summaries:

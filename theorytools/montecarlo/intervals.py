@@ -19,8 +19,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import special, stats
 
-from theorytools.linalg.validation import real_array
-from theorytools.errors import NonFiniteError
+from theorytools.linalg.memory import check_allocation
+from theorytools.linalg.validation import as_array, as_float, as_seed, real_array
 from theorytools.montecarlo.streams import _as_count
 
 #: Interval methods understood by :meth:`MonteCarloResult.ci`.
@@ -71,42 +71,29 @@ class ConfidenceInterval:
         return (self.lo, self.hi)[i]
 
     def contains(self, value) -> np.ndarray:
-        """Return, per quantity, whether ``lo <= value <= hi``."""
+        """Return, per quantity, whether ``lo <= value <= hi`` (``value``: one number, or one per quantity)."""
+        value = as_array("value", value)
+        if value.ndim > 1 or value.size not in (1, self.lo.size):
+            raise ValueError(f"value must be a number or a vector of {self.lo.size} (one per quantity), "
+                             f"got shape {value.shape}")
         return (self.lo <= value) & (value <= self.hi)
 
 
 def _as_level(level) -> float:
     """Return ``level`` as a float in the open interval (0, 1); the error names it."""
-    try:
-        value = float(level)
-    except (TypeError, ValueError):
-        raise ValueError(f"level must be a number in (0, 1), got {level!r}") from None
-    # ``not (0 < value < 1)`` also rejects NaN.
-    if not 0.0 < value < 1.0:
-        raise ValueError(f"level must be in the open interval (0, 1), got {level!r}")
-    return value
-
-
-def _as_finite_array(name: str, value, ndim: int) -> np.ndarray:
-    """Return ``value`` as a non-empty finite float array with ``ndim`` dimensions."""
-    arr = real_array("value", value)
-    if arr.ndim != ndim or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty {ndim}-D array, got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise NonFiniteError(f"{name}: {int(np.count_nonzero(~np.isfinite(arr)))} non-finite value(s)")
-    return arr
+    return as_float("level", level, low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 def _as_blocks(block_means, block_counts) -> tuple[np.ndarray, np.ndarray]:
     """Validate block means ``(nblocks, m)`` and their positive run counts ``(nblocks,)``."""
-    means = _as_finite_array("block_means", block_means, 2)
-    counts = np.asarray(block_counts)
+    means = as_array("block_means", block_means, ndim=2)
+    counts = real_array("block_counts", block_counts)
     if counts.shape != (means.shape[0],):
         raise ValueError(
             f"block_counts must have shape ({means.shape[0]},) to match block_means, "
             f"got shape {counts.shape}"
         )
-    if not np.issubdtype(counts.dtype, np.integer) or (counts < 1).any():
+    if not (np.all(np.isfinite(counts)) and np.all(counts == np.round(counts)) and np.all(counts >= 1)):
         raise ValueError(f"block_counts must be positive integers, got {counts!r}")
     return means, counts.astype(np.int64)
 
@@ -128,8 +115,8 @@ def normal_interval(mean, stderr, runs: int, level: float = 0.99) -> ConfidenceI
     ConfidenceInterval
     """
     level = _as_level(level)
-    mean = _as_finite_array("mean", mean, 1)
-    stderr = _as_finite_array("stderr", stderr, 1)
+    mean = as_array("mean", mean, ndim=1)
+    stderr = as_array("stderr", stderr, ndim=1)
     if stderr.shape != mean.shape or (stderr < 0).any():
         raise ValueError(
             f"stderr must be non-negative with the shape {mean.shape} of mean, got {stderr!r}"
@@ -226,7 +213,7 @@ def mom_interval(block_means, block_counts, std, level: float = 0.99) -> Confide
     """
     level = _as_level(level)
     means, counts = _as_blocks(block_means, block_counts)
-    std = _as_finite_array("std", std, 1)
+    std = as_array("std", std, ndim=1)
     if std.shape != means.shape[1:] or (std < 0).any():
         raise ValueError(
             f"std must be non-negative with shape {means.shape[1:]} to match block_means, got {std!r}"
@@ -280,7 +267,8 @@ def bootstrap_interval(
             f"interval, got {nblocks}; use more runs or a smaller block size"
         )
     resamples = _as_count("resamples", resamples, 2)
-    rng = np.random.default_rng(seed)
+    check_allocation("the bootstrap estimates", (resamples, means.shape[1]), cheaper="fewer resamples")
+    rng = np.random.default_rng(as_seed("seed", seed))
     weights = counts.astype(float)
     estimates = np.empty((resamples, means.shape[1]))
     step = max(1, _BOOTSTRAP_BATCH_ENTRIES // nblocks)

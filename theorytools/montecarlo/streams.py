@@ -11,11 +11,12 @@ across ``chunk_size`` and ``workers`` (see ``DESIGN.md``, "Reproducible randomne
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Iterator
 from typing import NamedTuple
 
 import numpy as np
+
+from theorytools.linalg.validation import as_int
 
 #: Default number of runs per block, i.e. per independent random stream.
 BLOCK = 1024
@@ -46,23 +47,14 @@ class Block(NamedTuple):
 
 def _as_count(name: str, value, minimum: int) -> int:
     """Return ``value`` as a Python int ``>= minimum``; the error names the argument."""
-    # bool is an Integral, but ``runs=True`` is a bug, not a count.
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
-    return int(value)
+    return as_int(name, value, low=minimum)
 
 
 def _root_seed(seed) -> np.random.SeedSequence:
     """Return the root ``SeedSequence`` for ``seed`` (a non-negative int or a SeedSequence)."""
     if isinstance(seed, np.random.SeedSequence):
         return seed
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise ValueError(
-            f"seed must be a non-negative integer or a numpy.random.SeedSequence, got {seed!r}"
-        )
-    return np.random.SeedSequence(int(seed))
+    return np.random.SeedSequence(as_int("seed", seed, low=0))
 
 
 def block_rng(seed, index: int) -> np.random.Generator:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import bernoulli
 
-from theorytools.linalg import log_abs_one_minus, log_gamma_ratio
+from theorytools.linalg import check_allocation, log_abs_one_minus, log_gamma_ratio
 from theorytools.quadratic.schedules import Constant, Harmonic
 
 #: Largest k for which the exact harmonic variance (a sum over t < k) is formed.  The cost does not
@@ -33,11 +33,19 @@ HARMONIC_VARIANCE_KMAX = 10**12
 #: harmonic steps with ``lambda_1 > a + 1``), and for the dense mean-factor grid.
 STEP_BY_STEP_KMAX = 10**7
 _CHUNK_ELEMS = 4_000_000
+def check_table(nk: int, ncols: int, copies: float, what: str = "the k x coordinate table of the exact moments") -> None:
+    """Refuse (:class:`~theorytools.errors.SizeError`) a table of ``nk`` iteration counts by ``ncols`` coordinates
+    (pairs of coordinates for a variance), with ``copies`` temporaries of its size, that cannot fit -- before
+    building it."""
+    check_allocation(what, (nk, ncols), copies=copies,
+                     cheaper="fewer k per call (the results for different k are independent)")
 
 
 def mean_factor(schedule, lam, k) -> np.ndarray:
     """``P_k(lam)`` for each k (rows) and each lam (columns)."""
     lam = np.asarray(lam, dtype=float)
+    # the harmonic route's dense grid holds up to 16 rows per requested k, three times over
+    check_table(np.size(k), lam.size, 48 if isinstance(schedule, Harmonic) else 8)
     kf = np.asarray(k, dtype=float)[:, None]
     if isinstance(schedule, Constant):
         x = schedule.alpha * lam
@@ -69,6 +77,9 @@ def noise_factor(schedule, lam_i, lam_j, k) -> np.ndarray:
     lam_i = np.asarray(lam_i, dtype=float)
     lam_j = np.asarray(lam_j, dtype=float)
     k = np.asarray(k)
+    # beyond _HEAD steps the harmonic tail's power expansion keeps ~8 arrays of _POWER_TERMS + 1 = 13 columns
+    long_tail = isinstance(schedule, Harmonic) and k.size and int(np.max(k)) > _HEAD
+    check_table(k.size, lam_i.size, 128 if long_tail else 8)
     if isinstance(schedule, Constant):
         al = schedule.alpha
         xi, xj = al * lam_i, al * lam_j

@@ -48,16 +48,35 @@ import numpy as np
 from scipy.special import digamma
 
 from theorytools.errors import HypothesisError
-from theorytools.linalg import as_steps, check_finite, real_array, squeeze_k, trace_solve
+from theorytools.linalg import (
+    as_array,
+    as_bool,
+    as_choice,
+    as_int,
+    as_steps,
+    as_symmetric,
+    check_allocation,
+    check_definite,
+    check_finite,
+    check_semidefinite,
+    positive,
+    spd_solve,
+    squeeze_k,
+    trace_solve,
+)
 from theorytools.quadratic.hypotheses import Hypothesis, require
 from theorytools.quadratic.lemmas import proposition23_sum
-from theorytools.quadratic.problem import QuadraticProblem
+from theorytools.quadratic.problem import QuadraticProblem, as_problem
 from theorytools.quadratic.schedules import Constant, Harmonic
 from theorytools.quadratic.theorem5 import harmonic_traces, nu
 
-#: ``B`` is accepted as "equal to" a target when ``|B - target|_max <= B_RTOL |target|_max``:
-#: a preconditioner built as ``lambda_n(H) I`` or ``H.copy()`` matches to rounding.
+#: ``B`` is accepted as "equal to" a target ``T`` when ``|D (B - T) D|_max <= B_RTOL`` with ``D = diag(T)^-1/2``:
+#: a preconditioner built as ``lambda_n(H) I`` or ``H.copy()`` matches to rounding.  The comparison is made in
+#: ``T``'s own units (entry ij relative to ``sqrt(T_ii T_jj)``), so a change of units ``theta -> S theta`` does not
+#: change the verdict; relative to ``|T|_max`` a 100% difference in a coordinate of small units would pass.
 B_RTOL = 1e-10
+
+KINDS = ("H", "lambda_n", "I")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -69,25 +88,25 @@ def _ks(k):
 
 
 def _B_target(p, kind: str) -> np.ndarray:
+    kind = as_choice("kind", kind, KINDS)
     if kind == "H":
         return p.H
     if kind == "lambda_n":
-        return float(np.linalg.eigvalsh(p.H)[0]) * np.eye(p.n)
-    if kind == "I":
-        return np.eye(p.n)
-    raise ValueError(f"kind must be 'H', 'lambda_n' or 'I', got {kind!r}")
+        return float(_h_eigs(p.H)[0]) * np.eye(p.n)
+    return np.eye(p.n)
 
 
 def _B_hypothesis(p, kind: str) -> Hypothesis:
     target = _B_target(p, kind)
-    dev = float(np.max(np.abs(p.B - target))) / max(float(np.max(np.abs(target))), np.finfo(float).tiny)
+    d = 1.0 / np.sqrt(np.diag(target))  # target is positive definite
+    dev = float(np.max(np.abs(d[:, None] * (p.B - target) * d[None, :])))
     label = {"H": "B = H", "lambda_n": "B = lambda_n(H) I", "I": "B = I"}[kind]
-    return Hypothesis("B", f"{label} (relative max deviation)", dev, B_RTOL, False, True)
+    return Hypothesis("B", f"{label} (max deviation, entry ij relative to sqrt(T_ii T_jj))", dev, B_RTOL, False, True)
 
 
 def _raise_if(check: bool, where: str, hyps) -> None:
     bad = [h for h in hyps if not h.holds]
-    if check and bad:
+    if as_bool("check", check) and bad:
         raise HypothesisError(
             f"{where}: hypotheses violated: " + "; ".join(str(h) for h in bad)
             + " (pass check=False to evaluate the formula anyway)"
@@ -97,13 +116,22 @@ def _raise_if(check: bool, where: str, hyps) -> None:
 def with_preconditioner(p, kind: str) -> QuadraticProblem:
     """The same ``(H, Sigma_g, theta0, theta*)`` with ``B = H``, ``lambda_n(H) I`` or ``I``
     (the preconditioners compared in 001_7d31b3ff3a2f0401.txt §14.2.1 and §14.3.1)."""
+    p = as_problem(p)
     return QuadraticProblem(p.H, _B_target(p, kind), p.Sigma_g, p.theta0, p.theta_star)
 
 
+def _h_sigma(H, Sigma_g) -> tuple[np.ndarray, np.ndarray]:
+    """``H`` symmetric positive definite and ``Sigma_g`` symmetric of the same size."""
+    H = as_symmetric("H", H)
+    check_definite("H", H)
+    return H, as_symmetric("Sigma_g", Sigma_g, H.shape[0])
+
+
 def _h_eigs(H) -> np.ndarray:
-    lam = np.linalg.eigvalsh(real_array("H", H))
-    if lam[0] <= 0:
-        raise ValueError(f"H is not positive definite: smallest eigenvalue {lam[0]:.3e}")
+    lam = np.linalg.eigvalsh(H)
+    if lam[0] <= 0:  # H passed Cholesky but its smallest eigenvalue is below the eigensolver's rounding
+        raise ValueError(f"H is too ill-conditioned for lambda_n(H) in double precision: smallest eigenvalue "
+                         f"{lam[0]:.3e}")
     return lam
 
 
@@ -118,6 +146,7 @@ def amari_limit(n: int, k):
     quadratic model with ``B = H = Sigma_g`` and ``alpha_k = 1/(k+1)`` (``Harmonic(0)``) it is
     exact for every ``k >= 1`` (see :func:`harmonic_BH_exact`).
     """
+    n = as_int("n", n, low=1)
     ks = _ks(k)
     if np.any(ks == 0):
         raise ValueError("k must be >= 1 for n/(2k)")
@@ -133,6 +162,8 @@ def harmonic_BH_bound(p, a: float, k, check: bool = True):
     001_7d31b3ff3a2f0401.txt §14.2.1, first display (``b = 1`` and ``Psi_1 = 0`` when ``B = H``).
     Needs ``B = H`` and Theorem 5's harmonic hypotheses (``a >= 1``).
     """
+    p = as_problem(p)
+    a = Harmonic(a).a
     _raise_if(check, "harmonic_BH_bound", [_B_hypothesis(p, "H")])
     if check:
         require(p, Harmonic(a), "theorem5")
@@ -150,9 +181,9 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
     ``V_k = k/(k+a)^2 H^-1 Sigma_g H^-1`` and ``E[theta_k] - theta* = a/(k+a) (theta_0 - theta*)``.
     With ``a = 0`` and ``Sigma_g = H`` it is Amari's ``n/(2k)`` exactly (eqn. 18).  Valid for any ``a > -1``.
     """
+    p = as_problem(p)
+    a = Harmonic(a).a
     _raise_if(check, "harmonic_BH_exact", [_B_hypothesis(p, "H")])
-    if a <= -1:
-        raise ValueError(f"a must be > -1, got {a}")
     ks = _ks(k)
     t = trace_solve(p.H, p.Sigma_g)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -164,10 +195,10 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
 def first_order_noise_trace(H, Sigma_g) -> float:
     """``T = tr((I - lambda_n(H)/2 H^-1)^-1 Sigma_g) / lambda_n(H)``, equal to ``tr((B^-1 - H^-1/2)^-1 U)``
     for ``B = lambda_n(H) I`` (001_7d31b3ff3a2f0401.txt §14.2.1, second display)."""
-    H = real_array("H", H)
+    H, Sigma_g = _h_sigma(H, Sigma_g)
     ln = _h_eigs(H)[0]
     M = np.eye(H.shape[0]) - 0.5 * ln * np.linalg.inv(H)
-    return trace_solve(M, real_array("Sigma_g", Sigma_g)) / ln
+    return trace_solve(M, Sigma_g) / ln
 
 
 HARMONIC_LAMBDA_N_VERSIONS = ("printed", "corrected")
@@ -194,8 +225,8 @@ def harmonic_lambda_n_bound(p, k, version: str = "printed", check: bool = True):
 
       A valid upper bound (tested); its second term is ``O(kappa^2 log(k) / k^2)``.
     """
-    if version not in HARMONIC_LAMBDA_N_VERSIONS:
-        raise ValueError(f"version must be one of {HARMONIC_LAMBDA_N_VERSIONS}, got {version!r}")
+    p = as_problem(p)
+    version = as_choice("version", version, HARMONIC_LAMBDA_N_VERSIONS)
     _raise_if(check, "harmonic_lambda_n_bound", [_B_hypothesis(p, "lambda_n")])
     lam = _h_eigs(p.H)
     kappa = float(lam[-1] / lam[0])
@@ -222,7 +253,9 @@ def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
     Theorem 5's hypotheses for every ``b > 1/2``; where ``3/2 <= b`` it is below the printed ``u(k)``
     (``S_k <= nu(a) k/(k+a)^3``).  O(k) per k (k <= 1e8).
     """
-    if check:
+    p = as_problem(p)
+    a = Harmonic(a).a
+    if as_bool("check", check):
         require(p, Harmonic(a), "theorem5")
     ks = np.atleast_1d(as_steps(k))
     b = p.lambda_n
@@ -236,7 +269,7 @@ def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
 def second_order_noise_constant(H, Sigma_g) -> float:
     """``1/2 tr(H^-1 Sigma_g)``: the constant of the 1/k noise term for ``B = H`` (§14.2.1; ``n/2`` when
     ``Sigma_g = H``).  001_7d31b3ff3a2f0401.txt §14.2.1."""
-    return 0.5 * trace_solve(real_array("H", H), real_array("Sigma_g", Sigma_g))
+    return 0.5 * trace_solve(*_h_sigma(H, Sigma_g))
 
 
 def first_order_noise_constant(H, Sigma_g) -> float:
@@ -251,11 +284,13 @@ def realizable_noise_constants(h_eigs) -> tuple[float, float]:
 
     001_7d31b3ff3a2f0401.txt §14.2.1 (eigenvalues of a rational function of H).
     """
-    lam = np.sort(real_array("h_eigs", h_eigs).reshape(-1))
-    if lam.size == 0 or lam[0] <= 0:
-        raise ValueError("h_eigs must be a non-empty list of positive eigenvalues")
-    r = lam / lam[0]
-    return 0.5 * lam.size, 0.25 * float(np.sum(r / (1.0 - 0.5 / r)))
+    lam = np.sort(as_array("h_eigs", h_eigs, ndim=1))
+    if lam[0] <= 0:
+        raise ValueError(f"h_eigs must be positive eigenvalues, got {lam[0]:g}")
+    with np.errstate(over="ignore"):  # a condition number beyond 1e308: reported by check_finite
+        r = lam / lam[0]
+        c1 = check_finite("realizable_noise_constants (lambda_i / lambda_n)", 0.25 * float(np.sum(r / (1.0 - 0.5 / r))))
+    return 0.5 * lam.size, c1
 
 
 def realizable_noise_relations(h_eigs) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -267,8 +302,8 @@ def realizable_noise_relations(h_eigs) -> tuple[tuple[float, float], tuple[float
     The factor 2 in the second is never needed: ``r/(1 - 1/(2r)) >= 2`` for ``r >= 1``, so
     ``n/2 <= 1/4 sum r_i/(1 - 1/(2 r_i))``, with equality iff all ``r_i = 1`` (``H = c I``).
     """
-    lam = np.sort(real_array("h_eigs", h_eigs).reshape(-1))
-    half_n, c1 = realizable_noise_constants(lam)
+    half_n, c1 = realizable_noise_constants(h_eigs)
+    lam = np.sort(np.asarray(h_eigs, dtype=float))
     r = lam / lam[0]
     return (0.25 * float(np.sum(r)), c1), (half_n, 2.0 * c1)
 
@@ -278,12 +313,11 @@ def linear_spectrum_noise_constants(n: int) -> tuple[float, float]:
 
     With ``r = 1..n``, ``r/(1 - 1/(2r)) = r + 1/2 + 1/(2(2r-1))``, so the ``B = lambda_n I`` constant is
     ``n(n+1)/8 + n/8 + (1/8) sum_{r<=n} 1/(2r-1)`` -- Omega(n^2) (~ n^2/8) against ``n/2`` for B = H.
-    001_7d31b3ff3a2f0401.txt §14.2.1 ("the noise scales as Omega(n^2/k)").
+    001_7d31b3ff3a2f0401.txt §14.2.1 ("the noise scales as Omega(n^2/k)").  The odd harmonic sum is
+    ``sum_{r<=n} 1/(2r-1) = (psi(n + 1/2) - psi(1/2))/2`` (digamma), O(1) for any n.
     """
-    n = int(n)
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
-    odd = float(np.sum(1.0 / (2.0 * np.arange(1, n + 1) - 1.0)))
+    n = as_int("n", n, low=1)
+    odd = 0.5 * float(digamma(n + 0.5) - digamma(0.5))
     return 0.5 * n, n * (n + 2.0) / 8.0 + odd / 8.0
 
 
@@ -292,8 +326,10 @@ def appendixC_second_order_chain(H, Sigma_g) -> tuple[float, float, float]:
 
     001_7d31b3ff3a2f0401.txt Appendix C, first chain (Lemma 18 with S = H^-1).  Needs Sigma_g PSD.
     """
+    H, Sigma_g = _h_sigma(H, Sigma_g)
+    check_semidefinite("Sigma_g", Sigma_g)  # Lemma 18 needs it
     lam = _h_eigs(H)
-    t = float(np.trace(real_array("Sigma_g", Sigma_g)))
+    t = float(np.trace(Sigma_g))
     return t / (2.0 * lam[-1]), second_order_noise_constant(H, Sigma_g), t / (2.0 * lam[0])
 
 
@@ -303,8 +339,10 @@ def appendixC_first_order_chain(H, Sigma_g) -> tuple[float, float, float, float]
     001_7d31b3ff3a2f0401.txt Appendix C, second chain (Lemma 18 with ``S = (I - l_n/2 H^-1)^-1``, whose
     eigenvalues lie in ``[1/(1 - 1/(2 kappa)), 2]``); ``S = Sigma_g``, ``l_n = lambda_n(H)``.  Non-decreasing.
     """
+    H, Sigma_g = _h_sigma(H, Sigma_g)
+    check_semidefinite("Sigma_g", Sigma_g)  # Lemma 18 needs it
     lam = _h_eigs(H)
-    t = float(np.trace(real_array("Sigma_g", Sigma_g)))
+    t = float(np.trace(Sigma_g))
     kappa = lam[-1] / lam[0]
     return (t / (4.0 * lam[0]), t / (4.0 * lam[0] * (1.0 - 0.5 / kappa)),
             first_order_noise_constant(H, Sigma_g), t / (2.0 * lam[0]))
@@ -322,6 +360,7 @@ def bordes_constants(p, check: bool = True) -> tuple[float, float, float]:
     ``k (E[h(theta_k)] - h*)`` from Theorem 5 (eqn. 35); the bracket is Lemma 18 with
     ``S = (H^{1/2} B^-1 H^{1/2} - I/2)^-1`` and ``X = H^{1/2} U H^{1/2}``.
     """
+    p = as_problem(p)
     hyp = Hypothesis("b", "lambda_n(B^-1 H) > 1/2", p.lambda_n, 0.5, True, False)
     _raise_if(check, "bordes_constants", [hyp])
     tHU = float(np.sum(p.H * p.U))
@@ -334,9 +373,7 @@ def bordes_constants(p, check: bool = True) -> tuple[float, float, float]:
 # ---------------------------------------------------------------------------------------------
 def _theorem6_alpha(p, alpha, kind: str, check: bool) -> float:
     amax = 1.0 / p.lambda_1  # = 1 (B = H) or 1/lambda_1(H) (B = I), from the same eigensolve as the check
-    al = amax if alpha is None else float(alpha)
-    if not (np.isfinite(al) and al > 0):
-        raise ValueError(f"alpha must be positive and finite, got {alpha!r}")
+    al = amax if alpha is None else positive("alpha", alpha)
     # Theorem 6 asks alpha lambda_1 < 1; the bound at the maximal alpha is its limit alpha -> 1/lambda_1,
     # and both sides are continuous in alpha, so alpha lambda_1 = 1 is accepted.
     _raise_if(check, "Theorem 6 specialization",
@@ -350,6 +387,7 @@ def theorem6_BH_bound(p, k, alpha=None, check: bool = True):
     001_7d31b3ff3a2f0401.txt §14.3.1, first display; ``alpha=None`` gives the maximal ``alpha = 1``
     (second display, ``tr(H^-1 Sigma_g)/(2(k+1)) + h(theta_0)/(k+1)^2``; the limit of the ``alpha < 1`` bound).
     """
+    p = as_problem(p)
     al = _theorem6_alpha(p, alpha, "H", check)
     ks = _ks(k)
     out = trace_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)) + p.h0 / ((ks + 1.0) ** 2 * al**2)
@@ -362,10 +400,11 @@ def theorem6_BI_bound(p, k, alpha=None, check: bool = True):
     001_7d31b3ff3a2f0401.txt §14.3.1, eqn. 21; ``alpha=None`` gives the maximal ``alpha = 1/lambda_1(H)``
     (next display, ``lambda_1(H)^2 |H^{-1/2}(theta_0 - theta*)|^2 / (2(k+1)^2)``).
     """
+    p = as_problem(p)
     al = _theorem6_alpha(p, alpha, "I", check)
     ks = _ks(k)
     d = p.theta0 - p.theta_star
-    q = float(d @ np.linalg.solve(p.H, d))
+    q = float(d @ spd_solve(p.H, d))
     out = trace_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)) + q / (2.0 * (ks + 1.0) ** 2 * al**2)
     return squeeze_k(k, check_finite("theorem6_BI_bound", out))
 
@@ -379,6 +418,7 @@ def polyak_juditsky_asymptote(p, k):
     001_7d31b3ff3a2f0401.txt §14.3.2 (independent of alpha and B; ``(k+1)`` times the exact averaged
     risk tends to ``tr(H^-1 Sigma_g)/2``).
     """
+    p = as_problem(p)
     ks = _ks(k)
     return squeeze_k(k, trace_solve(p.H, p.Sigma_g) / (2.0 * (ks + 1.0)))
 
@@ -390,8 +430,9 @@ def polyak_juditsky_covariance(p) -> np.ndarray:
     ``1/2 tr(H X) = tr(Sigma_g)/2``, not the displayed ``tr(H^-1 Sigma_g)/2``; the exact limit
     (:func:`averaged_covariance`) is ``H^-1 Sigma_g H^-1`` (possibly a conversion artifact).
     """
-    X = np.linalg.solve(p.H, p.Sigma_g)
-    X = np.linalg.solve(p.H, X.T).T
+    p = as_problem(p)
+    X = spd_solve(p.H, p.Sigma_g)
+    X = spd_solve(p.H, X.T).T
     return 0.5 * (X + X.T)
 
 
@@ -407,9 +448,9 @@ def averaged_covariance(p, alpha: float, k: int) -> np.ndarray:
     ``V^-1 Cov V^-T = alpha^2/(k+1)^2 [sum_{m=1}^k phi_m(rho_p) phi_m(rho_q)] o (V^T Sigma_g V)``.
     O(k n^2) (k <= 1e6).
     """
-    k = int(as_steps(k))
-    if k > AVERAGED_COVARIANCE_KMAX:
-        raise ValueError(f"k must be <= {AVERAGED_COVARIANCE_KMAX:.0e}, got {k}")
+    p = as_problem(p)
+    k = as_int("k", k, high=AVERAGED_COVARIANCE_KMAX)
+    check_allocation("the table phi_m(rho_i), m <= k", (k, p.n), copies=3, cheaper="a smaller k")
     al = Constant(alpha).alpha
     rho = 1.0 - al * p.lam
     n = p.n
@@ -434,6 +475,7 @@ def flammarion_bach_bound(p, alpha: float, k, check: bool = True):
     (``4 alpha tr(Sigma_g) >= alpha/4 tr((I - alpha H/2)^-1 Sigma_g)`` since the inverse is ``<= 2 I``,
     and ``|d|^2/((k+1) alpha) >= |d|^2/(2(k+1) alpha)``): loose by at least 8x in the noise term.
     """
+    p = as_problem(p)
     al = Constant(alpha).alpha
     _raise_if(check, "flammarion_bach_bound",
               [_B_hypothesis(p, "I"), Hypothesis("step", "alpha lambda_1(H) <= 1", al * p.lambda_1, 1.0, False, True)])
@@ -452,10 +494,11 @@ def defossez_bach_approximation(p, alpha: float, k):
     ``tr(H^-1 Sigma_g)/(2(k+1)) + |H^{-1/2} d|^2/(2 (k+1)^2 alpha^2)``: both terms are half of these
     (consistent with an objective ``E(y - x^T theta)^2`` without the factor 1/2), so the ratio -> 2.
     """
+    p = as_problem(p)
     al = Constant(alpha).alpha
     ks = _ks(k)
     d = p.theta0 - p.theta_star
-    q = float(d @ np.linalg.solve(p.H, d))
+    q = float(d @ spd_solve(p.H, d))
     out = trace_solve(p.H, p.Sigma_g) / (ks + 1.0) + q / ((ks + 1.0) ** 2 * al**2)
     return squeeze_k(k, check_finite("defossez_bach_approximation", out))
 

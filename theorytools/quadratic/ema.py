@@ -24,16 +24,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite, geometric_sum, real_array, sum_sq_geometric
+from theorytools.linalg import (
+    as_float,
+    as_steps,
+    check_allocation,
+    check_finite,
+    geometric_sum,
+    real_array,
+    sum_sq_geometric,
+)
 from theorytools.quadratic.moments import variance_recursion
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import Constant
 
 
 def _check_beta(beta_max) -> float:
-    b = float(beta_max)
-    if not (0.0 <= b < 1.0):
-        raise ValueError(f"beta_max must be in [0, 1), got {beta_max!r}")
-    return b
+    return as_float("beta_max", beta_max, low=0.0, high=1.0, high_open=True)
 
 
 def ema_switch(beta_max: float) -> int:
@@ -42,15 +48,22 @@ def ema_switch(beta_max: float) -> int:
 
     ``k* = floor(1/(1 - beta_max))`` up to rounding; the comparison is made in floating point exactly
     as :func:`ema_betas` evaluates ``min{1 - 1/k, beta_max}``.  (At ``k = k*`` both expressions agree to
-    rounding when ``1/(1-beta_max)`` is an integer, so the choice there does not matter.)
+    rounding when ``1/(1-beta_max)`` is an integer, so the choice there does not matter.)  ``fl(1 - 1/k)`` is
+    non-decreasing in k, so k* is found by doubling and bisection (~110 comparisons): near ``beta_max = 1 - 1e-16``
+    it is constant over ~1e16 consecutive k, which a step-by-step search would walk through.
     """
     b = _check_beta(beta_max)
-    k = max(1, int(np.floor(1.0 / (1.0 - b))))
-    while 1.0 - 1.0 / (k + 1) <= b:
-        k += 1
-    while k > 1 and 1.0 - 1.0 / k > b:
-        k -= 1
-    return k
+
+    def below(k):
+        return 1.0 - 1.0 / k <= b
+
+    lo, hi = 1, 2  # below(1): 0 <= b
+    while below(hi):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if below(mid) else (lo, mid)
+    return lo
 
 
 def ema_betas(K: int, beta_max: float) -> np.ndarray:
@@ -149,34 +162,40 @@ def ema_excess_risk(p, alpha: float, k, beta_max: float):
     itself): measured <= 2e-9 at ``alpha lambda_n = 1e-8``, k up to 1e12, against 40-digit arithmetic.
     Cost: O(n log k) per k after the eigensolve (n = 50, 1000 values of k up to 1e12: 0.2 s).
     """
+    p = as_problem(p)
     sched = Constant(alpha)
     al = sched.alpha
     beta = _check_beta(beta_max)
     ks = np.atleast_1d(as_steps(k))
+    # phase 1's closed forms (~16 k x n tables with sum_sq_geometric's power sums) and phase 2's (k, n, 4) states
+    check_allocation("the k x coordinate tables of the decayed average", (ks.size, p.n), copies=48,
+                     cheaper="fewer k per call (the results for different k are independent)")
     kstar = ema_switch(beta)
     x = al * p.lam
     s, z0, lam = p.s, p.z0, p.lam
-    E = np.empty((ks.size, p.n))
-    E[ks == 0] = z0 * z0
-    ph1 = (ks >= 1) & (ks <= kstar)
-    if ph1.any():
-        E[ph1] = _phase1(x, al, s, z0, lam, ks[ph1])[0]
-    ph2 = ks > kstar
-    if ph2.any():
-        M11, M12, M22 = (m[0] for m in _phase1(x, al, s, z0, lam, np.array([kstar])))
-        state = np.stack([M11, M12, M22, np.ones(p.n)], axis=-1)  # (n, 4)
-        state = np.broadcast_to(state, (int(ph2.sum()), p.n, 4)).copy()
-        steps = (ks[ph2] - kstar).astype(np.int64)
-        P = _phase2_matrix(x, al, s, beta)
-        while np.any(steps):
-            odd = (steps & 1).astype(bool)
-            if odd.any():
-                state[odd] = np.einsum("nij,knj->kni", P, state[odd])
-            steps >>= 1
-            if np.any(steps):
-                P = P @ P
-        E[ph2] = state[:, :, 0]
-    out = E @ (0.5 * lam)
+    # a diverging iteration (alpha lam > 2) overflows at large k: reported by check_finite below, not as a warning
+    with np.errstate(over="ignore", invalid="ignore"):
+        E = np.empty((ks.size, p.n))
+        E[ks == 0] = z0 * z0
+        ph1 = (ks >= 1) & (ks <= kstar)
+        if ph1.any():
+            E[ph1] = _phase1(x, al, s, z0, lam, ks[ph1])[0]
+        ph2 = ks > kstar
+        if ph2.any():
+            M11, M12, M22 = (m[0] for m in _phase1(x, al, s, z0, lam, np.array([kstar])))
+            state = np.stack([M11, M12, M22, np.ones(p.n)], axis=-1)  # (n, 4)
+            state = np.broadcast_to(state, (int(ph2.sum()), p.n, 4)).copy()
+            steps = (ks[ph2] - kstar).astype(np.int64)
+            P = _phase2_matrix(x, al, s, beta)
+            while np.any(steps):
+                odd = (steps & 1).astype(bool)
+                if odd.any():
+                    state[odd] = np.einsum("nij,knj->kni", P, state[odd])
+                steps >>= 1
+                if np.any(steps):
+                    P = P @ P
+            E[ph2] = state[:, :, 0]
+        out = E @ (0.5 * lam)
     out = check_finite("ema_excess_risk", out)
     return float(out[0]) if np.ndim(k) == 0 else out
 
@@ -194,6 +213,7 @@ def ema_stationary_excess_risk(p, alpha: float, beta_max: float) -> float:
     (001_7d31b3ff3a2f0401.txt §14.3: "the variance will never converge exactly to zero").
     Needs ``alpha lambda_1(B^-1 H) < 2``.
     """
+    p = as_problem(p)
     al = Constant(alpha).alpha
     beta = _check_beta(beta_max)
     x = al * p.lam

@@ -10,7 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from theorytools.errors import HypothesisError
+from theorytools.linalg import as_choice
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import Constant, Harmonic, as_schedule
+
+THEOREMS = ("theorem3", "theorem5", "theorem6")
 
 #: A non-strict hypothesis ``x <= c`` is accepted when ``x <= c (1 + LIMIT_RTOL)``: a step size
 #: set "exactly at its limit" (``alpha = 1/lambda_1``) is only reproduced up to rounding of the
@@ -46,9 +50,9 @@ class Hypothesis:
 
 def hypotheses(p, schedule, theorem: str = "theorem5") -> list[Hypothesis]:
     """The hypotheses of ``theorem`` ("theorem3", "theorem5" or "theorem6") for ``(p, schedule)``."""
+    p = as_problem(p)
     schedule = as_schedule(schedule)
-    if theorem not in ("theorem3", "theorem5", "theorem6"):
-        raise ValueError(f"theorem must be 'theorem3', 'theorem5' or 'theorem6', got {theorem!r}")
+    theorem = as_choice("theorem", theorem, THEOREMS)
     if isinstance(schedule, Constant):
         x = schedule.alpha * p.lambda_1
         strict = theorem == "theorem6"

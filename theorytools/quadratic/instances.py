@@ -10,7 +10,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg.validation import real_array
+from theorytools.linalg import (
+    as_array,
+    as_choice,
+    as_float,
+    as_instance,
+    as_int,
+    as_symmetric,
+    check_allocation,
+    nonnegative,
+)
 from theorytools.quadratic.problem import QuadraticProblem
 
 B_KINDS = ("H", "lambda_n", "I", "random")
@@ -25,7 +34,7 @@ def random_orthogonal(n: int, rng: np.random.Generator) -> np.ndarray:
 
 def spd_with_spectrum(eigenvalues, rng: np.random.Generator) -> np.ndarray:
     """``Q diag(eigenvalues) Q^T`` with a random orthogonal Q, exactly symmetrized."""
-    lam = real_array("eigenvalues", eigenvalues)
+    lam = as_array("eigenvalues", eigenvalues, ndim=1)
     Q = random_orthogonal(lam.size, rng)
     A = (Q * lam) @ Q.T
     return 0.5 * (A + A.T)
@@ -33,8 +42,7 @@ def spd_with_spectrum(eigenvalues, rng: np.random.Generator) -> np.ndarray:
 
 def log_spaced_spectrum(n: int, kappa: float, top: float = 1.0) -> np.ndarray:
     """``n`` eigenvalues from ``top`` down to ``top/kappa``, log-spaced (n = 1 gives ``[top]``)."""
-    if kappa < 1:
-        raise ValueError(f"kappa must be >= 1, got {kappa}")
+    kappa = as_float("kappa", kappa, low=1.0)
     return top * np.logspace(0.0, -np.log10(kappa), n) if n > 1 else np.array([float(top)])
 
 
@@ -49,6 +57,12 @@ def make_problem(
     theta0=None,
 ) -> QuadraticProblem:
     """A problem with Hessian ``H`` and the named choices of ``B`` and ``Sigma_g``; theta* = 0."""
+    H = as_symmetric("H", H)
+    B_kind = as_choice("B_kind", B_kind, B_KINDS)
+    Sigma_kind = as_choice("Sigma_kind", Sigma_kind, SIGMA_KINDS)
+    as_instance("rng", rng, np.random.Generator)
+    noise_scale = nonnegative("noise_scale", noise_scale)
+    start_scale = nonnegative("start_scale", start_scale)
     n = H.shape[0]
     lam_H = np.linalg.eigvalsh(H)
     if B_kind == "H":
@@ -57,10 +71,8 @@ def make_problem(
         B = lam_H[0] * np.eye(n)
     elif B_kind == "I":
         B = np.eye(n)
-    elif B_kind == "random":
-        B = spd_with_spectrum(np.exp(rng.uniform(-1.0, 1.0, n)) * np.mean(lam_H), rng)
     else:
-        raise ValueError(f"B_kind must be one of {B_KINDS}, got {B_kind!r}")
+        B = spd_with_spectrum(np.exp(rng.uniform(-1.0, 1.0, n)) * np.mean(lam_H), rng)
     if Sigma_kind == "H":
         S = H.copy()
     elif Sigma_kind == "random":
@@ -69,10 +81,8 @@ def make_problem(
     elif Sigma_kind == "lowrank":
         G = rng.standard_normal((n, max(1, n // 3))) / np.sqrt(n)
         S = G @ G.T
-    elif Sigma_kind == "identity":
-        S = np.eye(n)
     else:
-        raise ValueError(f"Sigma_kind must be one of {SIGMA_KINDS}, got {Sigma_kind!r}")
+        S = np.eye(n)
     S = 0.5 * (S + S.T) * noise_scale
     if theta0 is None:
         theta0 = start_scale * rng.standard_normal(n)
@@ -83,13 +93,23 @@ def random_problem(
     n: int, kappa: float, B_kind: str = "random", Sigma_kind: str = "random", seed: int = 0, **kwargs
 ) -> QuadraticProblem:
     """Seeded random instance: H with log-spaced spectrum in ``[1/kappa, 1]`` and a random eigenbasis."""
-    rng = np.random.default_rng(seed)
+    n = _size(n)
+    rng = np.random.default_rng(as_int("seed", seed))
     H = spd_with_spectrum(log_spaced_spectrum(n, kappa), rng)
     return make_problem(H, B_kind, Sigma_kind, rng=rng, **kwargs)
 
 
 def linear_spectrum_problem(n: int, B_kind: str = "H", seed: int = 0, **kwargs) -> QuadraticProblem:
     """§14.2.1's example ``lambda_i(H) = n - i + 1`` with the realizable noise ``Sigma_g = H``."""
-    rng = np.random.default_rng(seed)
+    n = _size(n)
+    rng = np.random.default_rng(as_int("seed", seed))
     H = spd_with_spectrum(np.arange(n, 0, -1, dtype=float), rng)
     return make_problem(H, B_kind, "H", rng=rng, **kwargs)
+
+
+def _size(n) -> int:
+    """The dimension of a generated problem: it builds a handful of n x n matrices (H, B, Sigma_g, a random
+    orthogonal basis, and the eigensolves' copies)."""
+    n = as_int("n", n, low=1)
+    check_allocation("the n x n matrices of the problem", (n, n), copies=12, cheaper="a smaller n")
+    return n

@@ -39,13 +39,20 @@ import numpy as np
 
 from theorytools.errors import HypothesisError
 from theorytools.linalg import (
+    as_bool,
+    as_choice,
+    as_float,
+    as_int,
+    as_matrix,
     as_symmetric,
+    check_allocation,
+    check_finite,
+    check_semidefinite,
     log_gamma_ratio,
     lyapunov_trace,
     sandwich_kron,
     unvec,
     vec,
-    real_array,
 )
 from theorytools.quadratic.hypotheses import Hypothesis
 from theorytools.quadratic.theorem5 import nu
@@ -70,7 +77,7 @@ REAL_EIG_RTOL = 1e-7
 # ---------------------------------------------------------------------------------------------
 def _raise_if(check: bool, where: str, hyps: list[Hypothesis]) -> None:
     bad = [h for h in hyps if not h.holds]
-    if check and bad:
+    if as_bool("check", check) and bad:
         raise HypothesisError(
             f"{where}: hypotheses violated: " + "; ".join(str(h) for h in bad)
             + " (pass check=False to evaluate the sides anyway)"
@@ -78,21 +85,17 @@ def _raise_if(check: bool, where: str, hyps: list[Hypothesis]) -> None:
 
 
 def _psd_hypothesis(name: str, A: np.ndarray, sign: float = 1.0) -> Hypothesis:
-    """``name`` PSD (sign=+1) or NSD (sign=-1), with the slack of :func:`check_definite`."""
-    eig = np.linalg.eigvalsh(sign * A)
-    lo, hi = float(eig[0]), float(eig[-1])
-    slack = A.shape[0] * 1e-12 * max(abs(hi), abs(lo), np.finfo(float).tiny)
+    """``name`` PSD (sign=+1) or NSD (sign=-1), decided as :func:`~theorytools.linalg.check_semidefinite` decides
+    (in units-free coordinates: rescaling rows and columns never flips it).  The value is the smallest eigenvalue
+    of the Jacobi-equilibrated ``sign * A`` (``-1`` where a diagonal entry has the wrong sign), its bound 0 less the
+    validators' slack."""
     kind = "PSD" if sign > 0 else "NSD"
-    ext = "smallest" if sign > 0 else "largest"
-    # margin = lo + slack >= 0 <=> holds
-    return Hypothesis(f"{name}_{kind}", f"{name} is {kind} ({ext} eigenvalue {sign * lo:.3e})",
-                      lo + slack, 0.0, False, False)
-
-
-def _as_int(name: str, v) -> int:
-    if isinstance(v, bool) or not float(v).is_integer():
-        raise ValueError(f"{name} must be an integer, got {v!r}")
-    return int(v)
+    try:
+        check_semidefinite(name, sign * A)
+        value, why = 0.0, ""
+    except ValueError as exc:
+        value, why = -1.0, f": {exc}".replace(f"{name} is not positive semidefinite: ", "")
+    return Hypothesis(f"{name}_{kind}", f"{name} is {kind}{why}", value, 0.0, False, False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -111,7 +114,9 @@ def lemma18_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
     _raise_if(check, "Lemma 18", [_psd_hypothesis("X", X)])
     lam = np.linalg.eigvalsh(S)
     t = float(np.trace(X))
-    return float(lam[0] * t), float(np.sum(S * X)), float(lam[-1] * t)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite_sides
+        sides = (lam[0] * t, np.sum(S * X), lam[-1] * t)
+    return _finite_sides("Lemma 18", sides)
 
 
 def corollary19_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
@@ -124,7 +129,15 @@ def corollary19_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
     _raise_if(check, "Corollary 19", [_psd_hypothesis("X", X, sign=-1.0)])
     lam = np.linalg.eigvalsh(S)
     t = float(np.trace(X))
-    return float(lam[-1] * t), float(np.sum(S * X)), float(lam[0] * t)
+    with np.errstate(over="ignore", invalid="ignore"):  # reported by _finite_sides
+        sides = (lam[-1] * t, np.sum(S * X), lam[0] * t)
+    return _finite_sides("Corollary 19", sides)
+
+
+def _finite_sides(where: str, sides) -> tuple:
+    """The sides as floats; a product beyond the float range (1e300 x 1e300) is a NonFiniteError, not a warning."""
+    check_finite(f"the sides of {where}", np.array(sides, dtype=float))
+    return tuple(float(v) for v in sides)
 
 
 def _commutator_rel(A, C) -> float:
@@ -134,6 +147,7 @@ def _commutator_rel(A, C) -> float:
 
 def lemma20_hypotheses(A, S, T, X) -> list[Hypothesis]:
     """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 20: A, S, T pairwise commute; ``S <= T``; A and X PSD."""
+    A, S, T, X = _lemma20_matrices(A, S, T, X)
     hyps = [
         Hypothesis(f"commute_{n1}{n2}", f"{n1} and {n2} commute (|[{n1},{n2}]|_F / (|{n1}|_F |{n2}|_F))",
                    _commutator_rel(M1, M2), COMMUTE_RTOL, False, True)
@@ -143,6 +157,12 @@ def lemma20_hypotheses(A, S, T, X) -> list[Hypothesis]:
     return hyps
 
 
+def _lemma20_matrices(A, S, T, X):
+    A = as_symmetric("A", A)
+    n = A.shape[0]
+    return A, as_symmetric("S", S, n), as_symmetric("T", T, n), as_symmetric("X", X, n)
+
+
 def lemma20_sides(A, S, T, X, check: bool = True) -> tuple[float, float]:
     """``(tr(A S X), tr(A T X))`` -- claimed ``first <= second``.
 
@@ -150,11 +170,7 @@ def lemma20_sides(A, S, T, X, check: bool = True) -> tuple[float, float]:
     A, X are PSD then ``tr(ASX) <= tr(ATX)``.  (The proof calls S and T PSD; only ``T - S`` PSD is
     used.  Commutation is essential: the tests show a violation without it.)
     """
-    A = as_symmetric("A", A)
-    n = A.shape[0]
-    S = as_symmetric("S", S, n)
-    T = as_symmetric("T", T, n)
-    X = as_symmetric("X", X, n)
+    A, S, T, X = _lemma20_matrices(A, S, T, X)
     _raise_if(check, "Lemma 20", lemma20_hypotheses(A, S, T, X))
     return float(np.trace(A @ S @ X)), float(np.trace(A @ T @ X))
 
@@ -163,14 +179,10 @@ def lemma20_sides(A, S, T, X, check: bool = True) -> tuple[float, float]:
 # Lemma 21
 # ---------------------------------------------------------------------------------------------
 def _check_D(D, require_real: bool) -> np.ndarray:
-    D = real_array("D", D)
-    if D.ndim != 2 or D.shape[0] != D.shape[1] or D.shape[0] == 0:
-        raise ValueError(f"D must be a non-empty square matrix, got shape {D.shape}")
-    if not np.all(np.isfinite(D)):
-        raise ValueError("D must be finite")
+    D = as_matrix("D", D)
     mu = np.linalg.eigvals(D)
     imag = np.abs(mu.imag) > REAL_EIG_RTOL * np.maximum(1.0, np.abs(mu))
-    if require_real and imag.any():
+    if as_bool("require_real", require_real) and imag.any():
         m = mu[np.argmax(imag)]
         raise HypothesisError(
             f"Lemma 21 needs D with real eigenvalues: D has eigenvalue {m.real:.6g}{m.imag:+.3g}j "
@@ -188,8 +200,8 @@ def _check_D(D, require_real: bool) -> np.ndarray:
 
 def lemma21_phi(D, X) -> np.ndarray:
     """``Phi(X) = X - D X D^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21; Corollary 12)."""
-    D = real_array("D", D)
-    X = real_array("X", X)
+    D = as_matrix("D", D)
+    X = as_matrix("X", X, D.shape[0])
     return X - D @ X @ D.T
 
 
@@ -209,13 +221,9 @@ def lemma21_inverse(D, X, terms: int | None = None, require_real: bool = True) -
     The independent route is :func:`lemma21_inverse_kron`.
     """
     D = _check_D(D, require_real)
-    X = real_array("X", X)
-    if X.shape != D.shape:
-        raise ValueError(f"X must have the shape of D {D.shape}, got {X.shape}")
+    X = as_matrix("X", X, D.shape[0])
     if terms is not None:
-        m = _as_int("terms", terms)
-        if m < 0:
-            raise ValueError(f"terms must be >= 0, got {m}")
+        m = as_int("terms", terms)
         # binary decomposition: (S_p, D^p) for p = 2^j; accumulate the bits of m
         out = np.zeros_like(X)
         Dacc = np.eye(D.shape[0])  # D^(terms summed so far)
@@ -245,8 +253,11 @@ def lemma21_inverse_kron(D, X, require_real: bool = True) -> np.ndarray:
     The slow route of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21's proof (O(n^6)); for testing.
     """
     D = _check_D(D, require_real)
-    X = real_array("X", X)
+    X = as_matrix("X", X, D.shape[0])
     n = D.shape[0]
+    # I, D kron D, their difference and its LU factors
+    check_allocation("the n^2 x n^2 matrix I - D kron D", (n * n, n * n), copies=4,
+                     cheaper="lemma21_inverse (the doubling series, n x n products)")
     K = np.eye(n * n) - sandwich_kron(D)
     return unvec(np.linalg.solve(K, vec(X)), n)
 
@@ -260,10 +271,8 @@ _MP_DPS = 50
 def harmonic_number(n, exact: bool = False):
     """``H_n = sum_{i=1}^n 1/i`` (001_7d31b3ff3a2f0401.txt Appendix D, Proposition 22): a ``Fraction`` when
     ``exact`` (n <= 1e5), else an mpmath value ``digamma(n+1) + gamma`` at 50 digits."""
-    n = _as_int("n", n)
-    if n < 0:
-        raise ValueError(f"n must be >= 0, got {n}")
-    if exact:
+    n = as_int("n", n)
+    if as_bool("exact", exact):
         if n > 100_000:
             raise ValueError(f"exact harmonic numbers are limited to n <= 1e5, got {n}")
         return sum((Fraction(1, i) for i in range(1, n + 1)), Fraction(0))
@@ -278,7 +287,7 @@ def proposition22_sides(n1, n2, check: bool = True) -> tuple[float, float]:
     ``n1 >= n2 >= 1``.  Both sides are formed at 50 digits (mpmath) and then rounded; rounding is
     monotone, so a true non-strict inequality survives it.  Equality iff ``n1 = n2`` (both 0).
     """
-    n1, n2 = _as_int("n1", n1), _as_int("n2", n2)
+    n1, n2 = as_int("n1", n1), as_int("n2", n2)
     hyps = [Hypothesis("n2", "n2 >= 1", n2, 1, False, False),
             Hypothesis("order", "n1 >= n2", n1, n2, False, False)]
     _raise_if(check, "Proposition 22", hyps)
@@ -298,6 +307,7 @@ def proposition23_product_hypotheses(i, k, a, b) -> list[Hypothesis]:
     ``a`` is any real with ``i + a + 1 > 0`` (the paper uses a >= 1; integers are not needed,
     see the module docstring).
     """
+    i, k, a, b = _product_args(i, k, a, b)
     return [
         Hypothesis("i", "i >= 0", i, 0, False, False),
         Hypothesis("k", "i <= k - 1", i, k - 1, False, True),
@@ -305,6 +315,16 @@ def proposition23_product_hypotheses(i, k, a, b) -> list[Hypothesis]:
         Hypothesis("b", "b <= i + a + 1", b, i + a + 1.0, False, True),
         Hypothesis("a", "i + a + 1 > 0", i + a + 1.0, 0.0, True, False),
     ]
+
+
+def _product_args(i, k, a, b) -> tuple[int, int, float, float]:
+    """``(i, k, a, b)`` of Proposition 23, part 1: integers ``i, k >= 0``, real ``a, b``, and no factor
+    ``1 - b/(j+a+1)``, ``i <= j < k``, dividing by zero (``a`` a negative integer in that range)."""
+    i, k, a, b = as_int("i", i), as_int("k", k), as_float("a", a), as_float("b", b)
+    if a == np.round(a) and i <= -a - 1.0 < k:
+        raise ValueError(f"a must not be a negative integer with i <= -a - 1 < k (the factor j = {int(-a - 1)} "
+                         f"divides by j + a + 1 = 0), got a = {a:g}")
+    return i, k, a, b
 
 
 def proposition23_product(i, k, a, b) -> float:
@@ -315,8 +335,7 @@ def proposition23_product(i, k, a, b) -> float:
     (:func:`theorytools.linalg.log_gamma_ratio`, ~1e-15 absolute in the log), so k = 1e12 is fine.
     Otherwise the factors are multiplied directly (k - i <= 1e6).
     """
-    i, k = _as_int("i", i), _as_int("k", k)
-    a, b = float(a), float(b)
+    i, k, a, b = _product_args(i, k, a, b)
     if k <= i:
         return 1.0
     z = i + a + 1.0 - b
@@ -338,10 +357,12 @@ def proposition23_product_sides(i, k, a, b, check: bool = True) -> tuple[float, 
     eqn. 37 and for D_k in Lemma 15).  Equality at ``b = 0``.  Holds for real (non-integer) ``a``
     too; see the module docstring.
     """
-    i, k = _as_int("i", i), _as_int("k", k)
-    a, b = float(a), float(b)
+    i, k, a, b = _product_args(i, k, a, b)
     _raise_if(check, "Proposition 23 (product)", proposition23_product_hypotheses(i, k, a, b))
-    return proposition23_product(i, k, a, b), float(((i + a + 1.0) / (k + a)) ** b)
+    with np.errstate(all="ignore"):  # outside the hypotheses (check=False) the power may be undefined
+        rhs = (np.float64(i + a + 1.0) / (k + a)) ** b
+    rhs = float(check_finite("Proposition 23 (product), right side ((i+a+1)/(k+a))^b", rhs))
+    return proposition23_product(i, k, a, b), rhs
 
 
 _SUM_CHUNK = 2_000_000
@@ -358,12 +379,10 @@ def proposition23_sum(k, a, b) -> float:
     chunks: O(k) time, k <= 1e8.  Needs ``a > 0``; for ``b > a + 2`` (factors may be negative)
     the products are cumulative products of the factors (k <= 1e6).
     """
-    k = _as_int("k", k)
-    a, b = float(a), float(b)
+    k = as_int("k", k, high=PROP23_SUM_KMAX)
+    a, b = as_float("a", a), as_float("b", b)
     if a <= 0:
         raise ValueError(f"a must be > 0 (the i = 0 term divides by a), got {a}")
-    if k < 0 or k > PROP23_SUM_KMAX:
-        raise ValueError(f"k must be in [0, {PROP23_SUM_KMAX:.0e}], got {k}")
     if k == 0:
         return 0.0
     if b < 0 or b > a + 2.0:
@@ -420,8 +439,8 @@ def proposition23_sum_hypotheses(k, a, b, version: str = "printed") -> list[Hypo
 
     All need ``a > 0`` and an integer ``k >= 1``.
     """
-    if version not in PROP23_VERSIONS:
-        raise ValueError(f"version must be one of {PROP23_VERSIONS}, got {version!r}")
+    version = as_choice("version", version, PROP23_VERSIONS)
+    k, a, b = as_int("k", k, low=None), as_float("a", a), as_float("b", b)
     hyps = [
         Hypothesis("k", "k >= 1", k, 1, False, False),
         Hypothesis("a", "a > 0", a, 0.0, True, False),
@@ -446,8 +465,7 @@ def proposition23_sum_sides(k, a, b, version: str = "printed", check: bool = Tru
     it holds; ``"intermediate"`` returns the proof's penultimate line
     ``nu(a) (k+a)^{-2b} sum_{i<k} min{i+a+2, k+a}^{2b-3}`` as right side, valid for ``0 <= b <= a+2``.
     """
-    k = _as_int("k", k)
-    a, b = float(a), float(b)
+    k, a, b = as_int("k", k, low=None), as_float("a", a), as_float("b", b)
     _raise_if(check, f"Proposition 23 (sum, {version})", proposition23_sum_hypotheses(k, a, b, version))
     lhs = proposition23_sum(k, a, b)
     if version == "intermediate":
@@ -455,14 +473,22 @@ def proposition23_sum_sides(k, a, b, version: str = "printed", check: bool = Tru
     return lhs, float(nu(a) * k / (k + a) ** 3)
 
 
+#: Largest k for :func:`proposition23_sum_exact` (exact rationals: ~20 s there for general a, b).
+PROP23_SUM_EXACT_KMAX = 20_000
+
+
 def proposition23_sum_exact(k: int, a, b) -> Fraction:
     """``S_k(a, b)`` of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23 (part 2, left side) in exact
     rational arithmetic for rational ``a, b`` (``Fraction`` or int), by the
     recursion ``S_{m+1} = (1 - b/(m+a+1))^2 S_m + 1/((m+a)(m+a+1)^2)``, ``S_0 = 0``.
 
-    The independent route for the tests and the counterexample (k up to a few thousand).
+    The independent route for the tests and the counterexample: the rationals grow with k (0.7 s at k = 4000 for
+    a = 7/3, b = 5/7, quadratic in k), so k is limited to ``PROP23_SUM_EXACT_KMAX``.  Needs ``a > 0``.
     """
-    k = _as_int("k", k)
+    k = as_int("k", k, high=PROP23_SUM_EXACT_KMAX)
+    if not as_float("a", a) > 0:
+        raise ValueError(f"a must be > 0 (the m = 0 term divides by a), got {a!r}")
+    as_float("b", b)
     a, b = Fraction(a), Fraction(b)
     S = Fraction(0)
     for m in range(k):
@@ -478,7 +504,7 @@ def proposition23_counterexample(k: int = 3000) -> tuple[Fraction, Fraction]:
     ``LHS = sum_{i<k} 1/((i+1)(k+1)^2) = H_k/(k+1)^2``; the printed bound ``nu(1) = 27/4`` fails
     as soon as ``(k+1) H_k > 6.75 k`` (k >= 473).  001_7d31b3ff3a2f0401.txt Appendix D, Prop. 23.
     """
-    k = _as_int("k", k)
+    k = as_int("k", k, high=100_000)  # the exact harmonic number's limit
     return harmonic_number(k, exact=True) / Fraction(k + 1) ** 2, Fraction(27 * k, 4 * (k + 1) ** 3)
 
 

@@ -11,19 +11,29 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite, squeeze_k
+from theorytools.linalg import as_float, as_int, as_steps, check_allocation, check_finite, positive, squeeze_k
 from theorytools.quadratic._factors import mean_factor, noise_factor
 from theorytools.quadratic.operators import operators
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import Harmonic, as_schedule
+
+#: What to do instead of keeping one n x n matrix per k.
+_FEWER = "fewer k per call, or excess_risk (O(n) per k) if only E[h(theta_k)] is needed"
+
+
+def _check_matrices(what: str, nk: int, n: int, copies: float = 3.0) -> None:
+    check_allocation(what, (nk, n, n), copies=copies, cheaper=_FEWER)
 
 
 
 def mean_iterate(p, schedule, k) -> np.ndarray:
     """``E[theta_k] = theta* + prod_{j<k} (I - alpha_j B^{-1}H) (theta_0 - theta*)`` (eqn. 23)."""
+    p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
-    P = mean_factor(schedule, p.lam, ks)
-    out = p.theta_star + (P * p.z0) @ p.eig.V.T
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging iteration is reported by check_finite
+        P = mean_factor(schedule, p.lam, ks)
+        out = p.theta_star + (P * p.z0) @ p.eig.V.T
     return squeeze_k(k, check_finite("mean_iterate", out))
 
 
@@ -33,32 +43,40 @@ def variance(p, schedule, k) -> np.ndarray:
     In the eigenbasis ``V^{-1} V_k V^{-T} = T_k(lam_i, lam_j) (V^T Sigma_g V)_{ij}``.
     Costs O(n^2) per k plus two n x n products.
     """
+    p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
     n = p.n
+    _check_matrices("the variances V_k", ks.size, n)
     li, lj = np.meshgrid(p.lam, p.lam, indexing="ij")
-    T = noise_factor(schedule, li.ravel(), lj.ravel(), ks).reshape(ks.size, n, n)
     S = p.eig.V.T @ p.Sigma_g @ p.eig.V
-    out = p.eig.V @ (T * S) @ p.eig.V.T
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging iteration is reported by check_finite
+        T = noise_factor(schedule, li.ravel(), lj.ravel(), ks).reshape(ks.size, n, n)
+        out = p.eig.V @ (T * S) @ p.eig.V.T
     return squeeze_k(k, check_finite("variance", out))
 
 
 def second_moment(p, schedule, k) -> np.ndarray:
     """``E[(theta_k - theta*)(theta_k - theta*)^T] = V_k + m_k m_k^T`` (Proposition 7, Appendix A)."""
-    m = np.atleast_2d(mean_iterate(p, schedule, np.atleast_1d(as_steps(k)))) - p.theta_star
-    out = np.atleast_3d(variance(p, schedule, np.atleast_1d(as_steps(k)))) + m[:, :, None] * m[:, None, :]
+    p = as_problem(p)
+    ks = np.atleast_1d(as_steps(k))
+    m = np.atleast_2d(mean_iterate(p, schedule, ks)) - p.theta_star
+    out = np.atleast_3d(variance(p, schedule, ks)) + m[:, :, None] * m[:, None, :]
     return squeeze_k(k, out)
 
 
 def V_infinity(p, alpha: float) -> np.ndarray:
     """``V_inf = alpha^2 (I - Lambda)^{-1}(U)``, ``Lambda = Psi_alpha`` (Theorem 3, Lemma 9).
 
-    ``I - Lambda`` is formed as ``alpha Xi - alpha^2 Omega`` (Appendix B: ``Psi_beta = I - beta Xi +
-    beta^2 Omega``), whose multiplier ``x_i + x_j - x_i x_j`` (``x = alpha lam``) has no cancellation;
-    ``1 - (1 - x_i)(1 - x_j)`` loses ~eps/x relatively (1e-8 at alpha lam_n = 1e-8).
+    ``I - Lambda = alpha Xi - alpha^2 Omega`` (Appendix B: ``Psi_beta = I - beta Xi + beta^2 Omega``), so
+    ``V_inf = alpha (Xi - alpha Omega)^{-1}(U)``: the multiplier ``lam_i + lam_j - alpha lam_i lam_j`` has no
+    cancellation (``1 - (1 - x_i)(1 - x_j)``, ``x = alpha lam``, loses ~eps/x relatively: 1e-8 at x = 1e-8), and
+    no ``alpha^2`` is formed (it underflows to 0 at alpha = 1e-300, and ``alpha^2 / (alpha ...)`` overflows).
     """
     ops = operators(p)
-    return alpha**2 * (alpha * ops.Xi - alpha**2 * ops.Omega).inv()(p.U)
+    alpha = positive("alpha", alpha)
+    with np.errstate(over="ignore"):  # an overflowing multiplier (alpha lam^2 > 1e308) is reported by inv()
+        return check_finite("V_infinity", alpha * (ops.Xi - alpha * ops.Omega).inv()(p.U))
 
 
 def variance_lemma9(p, alpha: float, k) -> np.ndarray:
@@ -66,6 +84,7 @@ def variance_lemma9(p, alpha: float, k) -> np.ndarray:
     ops = operators(p)
     Vinf = V_infinity(p, alpha)
     ks = np.atleast_1d(as_steps(k))
+    _check_matrices("the variances V_k", ks.size, p.n)
     out = np.stack([(ops.I - ops.Lambda(alpha) ** int(kk))(Vinf) for kk in ks])
     return squeeze_k(k, out)
 
@@ -84,8 +103,9 @@ def lemma13_Z(p) -> np.ndarray:
 
 def lemma13_error(p, a: float, k) -> np.ndarray:
     """``E_k = V_k - (Xi - I)^{-1}(U)/(k + a)`` from the exact ``V_k`` (harmonic steps)."""
+    sched = Harmonic(a)
     ks = np.atleast_1d(as_steps(k))
-    Vk = np.atleast_3d(variance(p, Harmonic(a), ks))
+    Vk = np.atleast_3d(variance(p, sched, ks))
     lead = harmonic_leading_variance(p)
     return squeeze_k(k, Vk - lead[None] / (ks[:, None, None] + a))
 
@@ -93,13 +113,16 @@ def lemma13_error(p, a: float, k) -> np.ndarray:
 def lemma13_error_recursion(p, a: float, K: int) -> np.ndarray:
     """``E_0..E_K`` by Lemma 13's recursion ``E_{k+1} = Lambda_k(E_k) + Z / ((k+a)(k+a+1)^2)``,
     ``E_0 = -(Xi - I)^{-1}(U)/a`` -- dense n x n products, the independent route."""
-    if a <= 0:
+    p = as_problem(p)
+    if not as_float("a", a) > 0:
         raise ValueError(f"a must be > 0 for Lemma 13 (E_0 divides by a), got {a}")
+    K = as_int("K", K)
+    _check_matrices("the K + 1 matrices E_k", K + 1, p.n, copies=1.0)
     Z = lemma13_Z(p)
     E = -harmonic_leading_variance(p) / a
     out = [E]
     eye = np.eye(p.n)
-    for kk in range(int(K)):
+    for kk in range(K):
         D = eye - p.BinvH / (kk + a + 1.0)
         E = D @ E @ D.T + Z / ((kk + a) * (kk + a + 1.0) ** 2)
         out.append(E)
@@ -111,8 +134,14 @@ def variance_recursion(p, schedule, K: int) -> np.ndarray:
 
     The brute-force route (O(K n^3)) used by tests and benchmarks.
     """
+    p = as_problem(p)
     schedule = as_schedule(schedule)
-    alphas = schedule.alphas(np.arange(int(K)))
+    K = as_int("K", K)
+    horizon = getattr(schedule, "horizon", None)
+    if horizon is not None and K > horizon:  # V_K needs alpha_0..alpha_{K-1}
+        raise ValueError(f"K must be <= {horizon} (the number of step sizes given), got {K}")
+    _check_matrices("the K + 1 matrices V_k", K + 1, p.n, copies=1.0)
+    alphas = schedule.alphas(np.arange(K))
     V = np.zeros((p.n, p.n))
     out = [V]
     eye = np.eye(p.n)

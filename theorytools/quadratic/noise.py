@@ -18,7 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.linalg import as_vector, real_array
+from theorytools.linalg import as_array, as_choice, as_float, as_int, as_vector, check_allocation
+from theorytools.montecarlo import BLOCK
+from theorytools.quadratic.problem import as_problem
+
+#: Gradient rows of a block of runs formed at once by :class:`LeastSquaresData` (runs x minibatch x n numbers); a
+#: larger minibatch is summed in slices, so memory does not grow with it.
+_GRADIENT_CHUNK_ELEMS = 2**22
 
 
 def _psd_factor(S: np.ndarray) -> np.ndarray:
@@ -35,8 +41,11 @@ class _Additive(ABC):
 
     def bind(self, p):
         S = p.eig.V.T @ p.Sigma_g @ p.eig.V
+        d = np.sqrt(np.maximum(np.diag(S), 0.0))
         off = S - np.diag(np.diag(S))
-        if np.max(np.abs(off), initial=0.0) <= 1e-12 * max(float(np.max(np.abs(S))), np.finfo(float).tiny):
+        # Each correlation is judged against its own coordinates' scale (|S_ij| <= sqrt(S_ii S_jj) for a PSD S): a
+        # cut relative to max|S| would drop the full correlation of two coordinates of small variance.
+        if np.all(np.abs(off) <= 1e-8 * np.outer(d, d)):  # a correlation of 1e-8 moves no statistic
             # Sigma_g is diagonal in the eigenbasis (e.g. Sigma_g = B or Sigma_g = H): O(n) per run-step.
             return _BoundAdditive(self, p.lam, np.sqrt(np.maximum(np.diag(S), 0.0)))
         return _BoundAdditive(self, p.lam, _psd_factor(S))
@@ -80,8 +89,8 @@ class StudentTNoise(_Additive):
     name = "student_t"
 
     def __post_init__(self):
-        if not (self.df > 4 and np.isfinite(self.df)):
-            raise ValueError(f"df must be finite and > 4 (finite fourth moment), got {self.df}")
+        # df > 4: a finite fourth moment
+        object.__setattr__(self, "df", as_float("df", self.df, low=4.0, low_open=True))
 
     def standard(self, rng, shape):
         return rng.standard_t(self.df, shape) * np.sqrt((self.df - 2.0) / self.df)
@@ -97,8 +106,8 @@ class RademacherMixture(_Additive):
     name = "rademacher_mixture"
 
     def __post_init__(self):
-        if not 0 < self.q < 1 or not (self.ratio > 0 and np.isfinite(self.ratio)):
-            raise ValueError(f"q must be in (0, 1) and ratio > 0, got q={self.q}, ratio={self.ratio}")
+        object.__setattr__(self, "q", as_float("q", self.q, low=0.0, high=1.0, low_open=True, high_open=True))
+        object.__setattr__(self, "ratio", as_float("ratio", self.ratio, low=0.0, low_open=True))
 
     def standard(self, rng, shape):
         d = 1.0 / np.sqrt(self.q * self.ratio**2 + 1.0 - self.q)
@@ -118,16 +127,14 @@ class LeastSquaresData:
     name = "least_squares"
 
     def __init__(self, X, y, batch: int = 1):
-        X = real_array("X", X)
-        if X.ndim != 2 or X.shape[0] < X.shape[1]:
+        X = as_array("X", X, ndim=2)
+        if X.shape[0] < X.shape[1]:
             raise ValueError(f"X must be an N x n matrix with N >= n, got shape {X.shape}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError(f"X must be finite, it has {int(np.sum(~np.isfinite(X)))} non-finite entries")
         self.X = X
         self.y = as_vector("y", y, X.shape[0])
-        if int(batch) != batch or batch < 1:
-            raise ValueError(f"batch must be a positive integer, got {batch!r}")
-        self.batch = int(batch)
+        self.batch = as_int("batch", batch, low=1)
+        # a block of runs draws its minibatch indices at once
+        check_allocation("the minibatch indices of a block of runs", (BLOCK, self.batch), cheaper="a smaller batch")
         self.theta_star, *_ = np.linalg.lstsq(X, self.y, rcond=None)
         self.e = self.y - X @ self.theta_star
         N = X.shape[0]
@@ -141,6 +148,7 @@ class LeastSquaresData:
         return QuadraticProblem(self.H, B, self.Sigma_g_star, theta0, self.theta_star)
 
     def bind(self, p):
+        p = as_problem(p)
         same = (p.n == self.H.shape[0] and np.allclose(p.theta_star, self.theta_star, rtol=1e-8, atol=1e-10)
                 and np.allclose(p.H, self.H, rtol=1e-10, atol=0))
         if not same:
@@ -156,9 +164,14 @@ class _BoundLeastSquares:
 
     def gradient(self, rng, U):
         idx = rng.integers(0, self.Xt.shape[0], size=(U.shape[0], self.batch))
-        Xb = self.Xt[idx]  # (runs, m, n)
-        r = np.einsum("rmn,rn->rm", Xb, U) - self.e[idx]
-        return np.einsum("rmn,rm->rn", Xb, r) / self.batch
+        g = np.zeros_like(U)
+        step = max(1, _GRADIENT_CHUNK_ELEMS // (U.shape[0] * U.shape[1]))
+        for c in range(0, self.batch, step):  # slices of the minibatch: (runs, slice, n) rows at a time
+            part = idx[:, c : c + step]
+            Xb = self.Xt[part]
+            r = np.einsum("rmn,rn->rm", Xb, U) - self.e[part]
+            g += np.einsum("rmn,rm->rn", Xb, r)
+        return g / self.batch
 
 
 NOISE_MODELS = {"gaussian": GaussianNoise, "student_t": StudentTNoise, "rademacher_mixture": RademacherMixture}
@@ -167,9 +180,7 @@ NOISE_MODELS = {"gaussian": GaussianNoise, "student_t": StudentTNoise, "rademach
 def as_noise_model(noise):
     """A noise-model object from a name ("gaussian", "student_t", "rademacher_mixture") or an object."""
     if isinstance(noise, str):
-        if noise not in NOISE_MODELS:
-            raise ValueError(f"noise must be one of {sorted(NOISE_MODELS)} or a noise-model object, got {noise!r}")
-        return NOISE_MODELS[noise]()
+        return NOISE_MODELS[as_choice("noise", noise, tuple(NOISE_MODELS))]()
     if not hasattr(noise, "bind"):
-        raise ValueError(f"noise must be a name or a noise-model object with .bind(problem), got {noise!r}")
+        raise TypeError(f"noise must be a name or a noise-model object with .bind(problem), got {noise!r}")
     return noise

@@ -12,12 +12,14 @@ from functools import cached_property
 import numpy as np
 
 from theorytools.linalg import (
+    as_instance,
     as_symmetric,
     as_vector,
     check_definite,
     check_finite,
+    check_semidefinite,
     generalized_eigh,
-    real_array,
+    spd_solve,
 )
 
 
@@ -25,7 +27,8 @@ class QuadraticProblem:
     """``QuadraticProblem(H, B, Sigma_g, theta0, theta_star=None)``.
 
     Validation happens once, here: H and B symmetric positive definite, Sigma_g symmetric
-    positive semidefinite, all finite, matching shapes.  The generalized eigenproblem
+    positive semidefinite (decided in units-free coordinates, :func:`~theorytools.linalg.check_semidefinite`, so
+    that a change of units ``theta -> S theta`` never flips the verdict), all finite, matching shapes.  The generalized eigenproblem
     ``H v = lambda B v`` is solved once (B-orthonormal ``V``); the attributes below are its
     coordinates, used by every closed form:
 
@@ -44,7 +47,7 @@ class QuadraticProblem:
         self.Sigma_g = as_symmetric("Sigma_g", Sigma_g, n)
         check_definite("H", self.H)
         check_definite("B", self.B)
-        check_definite("Sigma_g", self.Sigma_g, semi=True)
+        check_semidefinite("Sigma_g", self.Sigma_g)
         self.theta0 = as_vector("theta0", theta0, n)
         self.theta_star = np.zeros(n) if theta_star is None else as_vector("theta_star", theta_star, n)
 
@@ -74,7 +77,7 @@ class QuadraticProblem:
 
     def h(self, theta) -> float:
         """Excess objective ``h(theta) - h(theta*) = 1/2 (theta - theta*)^T H (theta - theta*)``."""
-        d = real_array("theta", theta) - self.theta_star
+        d = as_vector("theta", theta, self.n) - self.theta_star
         return 0.5 * float(d @ self.H @ d)
 
     @cached_property
@@ -84,17 +87,22 @@ class QuadraticProblem:
 
     @cached_property
     def U(self) -> np.ndarray:
-        """``U = B^{-1} Sigma_g B^{-1}`` (§14.2)."""
-        X = np.linalg.solve(self.B, self.Sigma_g)
-        return np.linalg.solve(self.B, X.T).T
+        """``U = B^{-1} Sigma_g B^{-1}`` (§14.2), by Cholesky solves (accurate in any units)."""
+        X = spd_solve(self.B, self.Sigma_g)
+        return spd_solve(self.B, X.T).T
 
     @cached_property
     def BinvH(self) -> np.ndarray:
         """``B^{-1} H`` as a dense matrix (for the brute-force routes)."""
-        return np.linalg.solve(self.B, self.H)
+        return spd_solve(self.B, self.H)
 
     def __repr__(self) -> str:
         return (
             f"QuadraticProblem(n={self.n}, lambda_1(B^-1 H)={self.lambda_1:.4g}, "
             f"lambda_n(B^-1 H)={self.lambda_n:.4g}, h(theta0)={self.h0:.4g}, tr(Sigma_g)={np.trace(self.Sigma_g):.4g})"
         )
+
+
+def as_problem(p, name: str = "p") -> QuadraticProblem:
+    """The problem argument of the §14 functions, or a TypeError naming it."""
+    return as_instance(name, p, QuadraticProblem)

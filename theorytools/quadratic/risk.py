@@ -14,13 +14,15 @@ import numpy as np
 
 from theorytools.linalg import (
     as_steps,
+    check_allocation,
     check_finite,
     geometric_sum,
     log_abs_one_minus,
     squeeze_k,
     sum_sq_geometric,
 )
-from theorytools.quadratic._factors import mean_factor, noise_factor
+from theorytools.quadratic._factors import check_table, mean_factor, noise_factor
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import Constant, as_schedule
 
 
@@ -42,10 +44,12 @@ def excess_risk(p, schedule, k) -> np.ndarray:
     ``alpha/4 tr((B - alpha/2 H)^{-1} Sigma_g)``) and ``d_i = lam_i z0_i^2 / 2``; ``1 - rho^{2k}``
     is ``-expm1(2k log|rho|)`` so no precision is lost for ``alpha lam`` near 0.
     """
+    p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
     d = 0.5 * p.lam * p.z0**2
     if isinstance(schedule, Constant):
+        check_table(ks.size, p.n, 8)  # _constant_curve's gathered exponentials
         x = schedule.alpha * p.lam
         with np.errstate(divide="ignore"):
             c = np.where(x == 2.0, 0.0, 0.5 * schedule.alpha * p.s / (2.0 - x))
@@ -63,8 +67,9 @@ def _constant_curve(ks, q, c, d):
 
     Writing ``k = k0 + j`` with ``k0`` a multiple of ``b = ceil(sqrt(max k + 1))`` and ``j < b``,
     ``1 - e^{(k0+j) q} = (1 - e^{k0 q}) + e^{k0 q} (1 - e^{j q})`` -- both terms non-negative for
-    ``q <= 0`` (``|rho| <= 1``), so nothing cancels -- and the sums over i become two matrix
-    products over the distinct k0 and j.  ``q = -inf`` (``rho = 0``) is exact: ``e^{0 q} = 1``.
+    ``q <= 0`` (``|rho| <= 1``), so nothing cancels.  The exponentials are formed once per distinct k0 and j and
+    gathered per k (O(len(k) n) products: a table over all pairs of distinct k0 and j would hold
+    ``len(k)^2`` numbers for k spread over a long range).  ``q = -inf`` (``rho = 0``) is exact: ``e^{0 q} = 1``.
     """
     b = max(1, int(np.ceil(np.sqrt(float(ks.max()) + 1.0))))
     k0, j = np.divmod(ks, b)
@@ -75,12 +80,13 @@ def _constant_curve(ks, q, c, d):
         qb = np.where(uj[:, None] == 0, 0.0, np.multiply.outer(uj, q))
         Ea, Eb = np.exp(qa), np.exp(qb)
         Oa, Ob = -np.expm1(qa), -np.expm1(qb)
-    grid = (Ea * c) @ Ob.T + (Ea * d) @ Eb.T
-    return (Oa @ c)[i0] + grid[i0, ij]
+    tail = np.einsum("ki,ki->k", Ea[i0], c * Ob[ij] + d * Eb[ij])
+    return (Oa @ c)[i0] + tail
 
 
 def excess_risk_decomposition(p, schedule, k):
     """The two terms of eqn. 20 separately: ``(1/2 tr(H V_k), 1/2 |H^{1/2}(E theta_k - theta*)|^2)``."""
+    p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
     # One call for all k: the harmonic and sequence routes accumulate over t < max(k) once.
@@ -104,8 +110,12 @@ def averaged_excess_risk(p, alpha: float, k) -> np.ndarray:
     ``F_k(rho) = sum_{m=1}^k (1 - rho^m)^2`` (:func:`theorytools.linalg.sum_sq_geometric`) --
     a closed form per coordinate instead of the O(k^2) double sum of the proof.
     """
+    p = as_problem(p)
     sched = Constant(alpha)
     ks = np.atleast_1d(as_steps(k)).astype(float)
+    # F, phi and the power sums of sum_sq_geometric's series branch (_R + 1 = 25 rows per entry)
+    check_allocation("the k x coordinate tables of the Polyak average", (ks.size, p.n), copies=40,
+                     cheaper="fewer k per call (the results for different k are independent)")
     x = sched.alpha * p.lam
     kk = ks[:, None]
     # Per coordinate: rho = 1 - alpha lam in [0, 1) goes through the log-space helpers (the plain
@@ -122,11 +132,13 @@ def averaged_excess_risk(p, alpha: float, k) -> np.ndarray:
     if not stable.all():
         rho = 1.0 - x[~stable]
         kint = np.atleast_1d(as_steps(k))[:, None]
-        r_k = rho**kint
-        r_2k = rho ** (2 * kint)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # |rho| > 1 (alpha lam > 2) overflows at large k: reported by check_finite below, not as a warning
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            r_k = rho**kint
+            r_2k = rho ** (2 * kint)
             tail = np.where(rho * rho == 1.0, kk, rho * rho * (1.0 - r_2k) / (1.0 - rho * rho))
-        F[:, ~stable] = kk - 2.0 * rho * (1.0 - r_k) / (1.0 - rho) + tail
-        phi[:, ~stable] = (1.0 - rho * r_k) / (1.0 - rho)
-    out = (F @ (0.5 * p.s / p.lam) + (phi * phi) @ (0.5 * p.lam * p.z0**2)) / (ks + 1.0) ** 2
+            F[:, ~stable] = kk - 2.0 * rho * (1.0 - r_k) / (1.0 - rho) + tail
+            phi[:, ~stable] = (1.0 - rho * r_k) / (1.0 - rho)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = (F @ (0.5 * p.s / p.lam) + (phi * phi) @ (0.5 * p.lam * p.z0**2)) / (ks + 1.0) ** 2
     return squeeze_k(k, check_finite("averaged_excess_risk", out))

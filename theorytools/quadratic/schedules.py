@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.linalg import as_steps, real_array
+from theorytools.linalg import as_array, as_float, as_steps, positive
 
 
 @dataclass(frozen=True)
@@ -16,10 +16,7 @@ class Constant:
     alpha: float
 
     def __post_init__(self):
-        a = float(self.alpha)
-        if not np.isfinite(a) or a <= 0:
-            raise ValueError(f"alpha must be a positive finite step size, got {self.alpha!r}")
-        object.__setattr__(self, "alpha", a)
+        object.__setattr__(self, "alpha", positive("alpha", self.alpha))
 
     def alphas(self, k) -> np.ndarray:
         return np.full(np.shape(as_steps(k)), self.alpha)
@@ -36,10 +33,8 @@ class Harmonic:
     a: float
 
     def __post_init__(self):
-        a = float(self.a)
-        if not np.isfinite(a) or a <= -1:
-            raise ValueError(f"a must be a finite number > -1 (alpha_0 = 1/(a+1) > 0), got {self.a!r}")
-        object.__setattr__(self, "a", a)
+        # a > -1 so that alpha_0 = 1/(a+1) is positive and finite
+        object.__setattr__(self, "a", as_float("a", self.a, low=-1.0, low_open=True))
 
     def alphas(self, k) -> np.ndarray:
         return 1.0 / (as_steps(k) + self.a + 1.0)
@@ -52,13 +47,11 @@ class StepSequence:
     values: tuple
 
     def __init__(self, values):
-        v = real_array("values", values).reshape(-1)
-        if v.size == 0:
-            raise ValueError("values must hold at least one step size, got an empty sequence")
-        bad = ~np.isfinite(v) | (v <= 0)
+        v = as_array("values", values, ndim=1)
+        bad = v <= 0
         if bad.any():
             i = int(np.argmax(bad))
-            raise ValueError(f"values must be positive finite step sizes, values[{i}] = {v[i]}")
+            raise ValueError(f"values must be positive step sizes, values[{i}] = {v[i]}")
         object.__setattr__(self, "values", tuple(v.tolist()))
 
     @property
@@ -76,11 +69,11 @@ Schedule = Constant | Harmonic | StepSequence
 
 
 def as_schedule(schedule) -> Schedule:
-    """Accept a schedule object, or a bare float as shorthand for ``Constant(alpha)``."""
+    """Accept a schedule object, or a bare positive number as shorthand for ``Constant(alpha)``."""
     if isinstance(schedule, (Constant, Harmonic, StepSequence)):
         return schedule
-    if isinstance(schedule, (int, float, np.floating)) and not isinstance(schedule, bool):
-        return Constant(float(schedule))
-    raise ValueError(
+    if isinstance(schedule, (int, float, np.integer, np.floating)) and not isinstance(schedule, (bool, np.bool_)):
+        return Constant(positive("schedule", schedule))
+    raise TypeError(
         f"schedule must be Constant(alpha), Harmonic(a), StepSequence(values) or a float step size, got {schedule!r}"
     )

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.linalg import as_steps
-from theorytools.montecarlo import MonteCarloResult, run_blocks
+from theorytools.errors import NonFiniteError
+from theorytools.linalg import as_choice, as_float, as_int, as_steps, check_allocation
+from theorytools.montecarlo import BLOCK, MonteCarloResult, run_blocks
 from theorytools.quadratic.noise import as_noise_model
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import as_schedule
 
 AVERAGES = (None, "polyak", "ema")
@@ -56,6 +58,9 @@ class SimulationResult:
 
 def default_ks(kmax: int, num: int = 50) -> np.ndarray:
     """``num`` log-spaced iteration counts in ``[0, kmax]`` (distinct integers, 0 included)."""
+    kmax = as_int("kmax", kmax)
+    num = as_int("num", num, low=1)
+    check_allocation("the grid of iteration counts", (num,), copies=3, cheaper="a smaller num")
     return np.unique(np.concatenate([[0], np.round(np.logspace(0, np.log10(max(kmax, 1)), num)).astype(np.int64)]))
 
 
@@ -79,18 +84,24 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
         decayed average ``theta_bar_k = (1 - beta_k) theta_k + beta_k theta_bar_{k-1}``,
         ``beta_k = min(1 - 1/k, beta_max)``.
     """
+    p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = default_ks(1000) if k is None else np.atleast_1d(as_steps(k))
-    if average not in AVERAGES:
-        raise ValueError(f"average must be one of {AVERAGES}, got {average!r}")
-    if average == "ema" and not 0 < beta_max < 1:
-        raise ValueError(f"beta_max must be in (0, 1), got {beta_max}")
+    runs = as_int("runs", runs, low=2)
+    if average is not None:
+        average = as_choice("average", average, AVERAGES[1:])
+    beta_max = as_float("beta_max", beta_max, low=0.0, high=1.0, high_open=True)
     model = as_noise_model(noise)
     bound = model.bind(p)
     kmax = int(ks.max())
     horizon = getattr(schedule, "horizon", None)
     if horizon is not None and kmax > horizon:  # theta_k needs alpha_0..alpha_{k-1}
         raise ValueError(f"k must be <= {horizon} (the number of step sizes given), got {kmax}")
+    cheaper = "fewer steps (excess_risk gives E[h(theta_k)] exactly for any k up to 1e12 at O(n) per k)"
+    check_allocation("the step sizes alpha_0..alpha_{k-1}", (kmax,), cheaper=cheaper)
+    # one block in flight per worker thread: its iterates (and average) and the values it records
+    check_allocation("the iterates and records of a block of runs", (BLOCK, 2 * p.n + ks.size), copies=8,
+                     cheaper="fewer k or a smaller problem")
     alphas = schedule.alphas(np.arange(kmax))
     steps, where = np.unique(ks, return_inverse=True)
     lam, z0 = p.lam, p.z0
@@ -121,6 +132,14 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
                 avg += (1.0 - beta) * U
         return rec[:, where]
 
-    mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, client=client, progress=progress,
-                    desc=f"simulate {model.name}")
+    try:
+        mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, client=client, progress=progress,
+                        desc=f"simulate {model.name}")
+    except NonFiniteError as exc:
+        # |1 - alpha_j lam_i| > 1 makes the iterates grow geometrically: say so, with the offending product
+        growth = max(abs(1.0 - a * l) for a in (alphas.min(), alphas.max()) for l in (lam[0], lam[-1])) if kmax else 0.0
+        if growth > 1.0:
+            raise NonFiniteError(f"{exc}: the iteration diverges, |1 - alpha_k lambda_i(B^-1 H)| reaches {growth:.4g} "
+                                 "> 1 (a step size above 2 / lambda_1(B^-1 H))") from None
+        raise
     return SimulationResult(ks, mc, average, model.name)

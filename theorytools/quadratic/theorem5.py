@@ -9,30 +9,44 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite, log_abs_one_minus
+from theorytools.linalg import as_bool, as_float, as_steps, check_finite, log_abs_one_minus, trace_solve
 from theorytools.quadratic.hypotheses import require
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import Constant, Harmonic, as_schedule
-from theorytools.quadratic.traces import _Binv_minus_half_Hinv
+from theorytools.quadratic.traces import _Binv_minus_half_Hinv, below_two
 
 
 def nu(a: float) -> float:
     """``nu(a) = (a+2)^3 / (a (a+1)^2)`` (Theorem 5, Lemma 15, Proposition 23); needs ``a > 0``."""
+    a = as_float("a", a)
     if not a > 0:
         raise ValueError(f"a must be > 0 for nu(a) and Theorem 5's harmonic bounds (they divide by a), got {a}")
     return (a + 2.0) ** 3 / (a * (a + 1.0) ** 2)
 
 
 def constant_noise_floor(p, alpha: float) -> float:
-    """``alpha/4 tr((B - alpha/2 H)^{-1} Sigma_g)``: the limit of E[h(theta_k)] - h* (§14.2.1)."""
-    return 0.25 * alpha * float(np.trace(np.linalg.solve(p.B - 0.5 * alpha * p.H, p.Sigma_g)))
+    """``alpha/4 tr((B - alpha/2 H)^{-1} Sigma_g)``: the limit of E[h(theta_k)] - h* (§14.2.1); needs
+    ``alpha lambda_1(B^-1 H) < 2``."""
+    p = as_problem(p)
+    return _noise_floor(p, below_two(p, alpha, "the noise floor"))
+
+
+def _noise_floor(p, alpha: float) -> float:
+    """The formula of :func:`constant_noise_floor` on validated arguments (also outside ``alpha lambda_1 < 2``, for
+    ``theorem5_bounds(check=False)``)."""
+    try:
+        return 0.25 * alpha * trace_solve(p.B - 0.5 * alpha * p.H, p.Sigma_g)
+    except ValueError:  # B - alpha/2 H singular
+        raise ValueError(f"alpha lambda_1(B^-1 H) = {alpha * p.lambda_1:.6g} makes B - alpha/2 H singular: the noise "
+                         "floor alpha/4 tr((B - alpha/2 H)^-1 Sigma_g) is infinite") from None
 
 
 def harmonic_traces(p) -> tuple[float, float]:
     """``(tr((B^-1 - H^-1/2)^-1 U), tr((B^-1 - H^-1/2)^-1 Psi_1(U)))`` of Theorem 5's harmonic case."""
-    M = _Binv_minus_half_Hinv(p)
+    M = _Binv_minus_half_Hinv(as_problem(p))
     D = np.eye(p.n) - p.BinvH
     psi1U = D @ p.U @ D.T
-    return float(np.trace(np.linalg.solve(M, p.U))), float(np.trace(np.linalg.solve(M, psi1U)))
+    return trace_solve(M, p.U), trace_solve(M, psi1U)
 
 
 def _pow2k(eps, k):
@@ -64,13 +78,14 @@ def theorem5_bounds(p, schedule, k, check: bool = True):
     With ``check=False`` the formulas are evaluated outside the hypotheses (where they need
     not bound anything).
     """
+    p = as_problem(p)
     schedule = as_schedule(schedule)
-    if check:
+    if as_bool("check", check):
         require(p, schedule, "theorem5")
     ks = np.atleast_1d(as_steps(k)).astype(float)
     if isinstance(schedule, Constant):
         al = schedule.alpha
-        N = constant_noise_floor(p, al)
+        N = _noise_floor(p, al)
         e1, e2 = al * p.lambda_1, al * p.lambda_n
         q1, q2 = _pow2k(e1, ks), _pow2k(e2, ks)
         upper = (1.0 - q1) * N + q2 * p.h0

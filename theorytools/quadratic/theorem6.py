@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import as_steps, check_finite
+from theorytools.linalg import as_bool, as_steps, check_finite, spd_solve
 from theorytools.quadratic.hypotheses import require
+from theorytools.quadratic.problem import as_problem
 from theorytools.quadratic.schedules import Constant
-from theorytools.quadratic.theorem5 import constant_noise_floor
+from theorytools.quadratic.theorem5 import _noise_floor
 from theorytools.quadratic.traces import eq45_trace
 
 
@@ -18,20 +19,23 @@ def theorem6_terms(p, alpha: float, k, check: bool = True) -> dict:
     start:  ``|H^{-1/2} B (theta0 - theta*)|^2 / (2 (k+1)^2 alpha^2)``,
             ``|B^{1/2} (theta0 - theta*)|^2 / (2 (k+1) alpha)`` and ``h(theta_0)`` (eqn. 49).
     """
+    p = as_problem(p)
     sched = Constant(alpha)
-    if check:
+    if as_bool("check", check):
         require(p, sched, "theorem6")
-    al = sched.alpha
+    al = np.float64(sched.alpha)  # numpy arithmetic: alpha^2 over/underflows to inf/0, not OverflowError
     ks = np.atleast_1d(as_steps(k)).astype(float)
     d = p.theta0 - p.theta_star
     Bd = p.B @ d
-    return {
-        "noise_avg": eq45_trace(p) / (ks + 1.0),
-        "noise_floor": np.full(ks.shape, constant_noise_floor(p, al)),
-        "start_quadratic": float(Bd @ np.linalg.solve(p.H, Bd)) / (2.0 * (ks + 1.0) ** 2 * al**2),
-        "start_linear": float(d @ Bd) / (2.0 * (ks + 1.0) * al),
-        "start_h0": np.full(ks.shape, p.h0),
-    }
+    # A start term may be infinite at an extreme alpha (1e-300): a valid candidate, which the minimum passes over.
+    with np.errstate(over="ignore", divide="ignore", under="ignore"):
+        return {
+            "noise_avg": eq45_trace(p) / (ks + 1.0),
+            "noise_floor": np.full(ks.shape, _noise_floor(p, al)),
+            "start_quadratic": float(Bd @ spd_solve(p.H, Bd)) / (2.0 * (ks + 1.0) ** 2 * al**2),
+            "start_linear": float(d @ Bd) / (2.0 * (ks + 1.0) * al),
+            "start_h0": np.full(ks.shape, p.h0),
+        }
 
 
 def theorem6_bound(p, alpha: float, k, check: bool = True):

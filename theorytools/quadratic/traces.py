@@ -8,8 +8,18 @@ from __future__ import annotations
 
 import numpy as np
 
-from theorytools.linalg import real_array, trace_solve
+from theorytools.linalg import as_matrix, positive, spd_solve, trace_solve
+from theorytools.quadratic.problem import as_problem
 
+
+def below_two(p, alpha, where: str) -> float:
+    """``alpha`` validated for the formulas that solve with ``B - alpha/2 H``: positive definite iff
+    ``alpha lambda_1(B^-1 H) < 2`` (otherwise the iteration has no stationary variance)."""
+    alpha = positive("alpha", alpha)
+    if not alpha * p.lambda_1 < 2.0:
+        raise ValueError(f"alpha must satisfy alpha lambda_1(B^-1 H) < 2 for {where} (B - alpha/2 H positive "
+                         f"definite), got alpha lambda_1 = {alpha * p.lambda_1:.6g}")
+    return alpha
 
 
 def proposition10_trace(p, alpha: float, X) -> float:
@@ -17,7 +27,9 @@ def proposition10_trace(p, alpha: float, X) -> float:
 
     Needs ``B - alpha/2 H`` positive definite (``alpha lambda_1(B^-1 H) < 2``).
     """
-    X = real_array("X", X)
+    p = as_problem(p)
+    alpha = below_two(p, alpha, "Proposition 10")
+    X = as_matrix("X", X, p.n)
     return trace_solve(p.B - 0.5 * alpha * p.H, p.B @ X @ p.B) / (2.0 * alpha)
 
 
@@ -26,18 +38,28 @@ def proposition14_trace(p, X) -> float:
 
     Needs ``lambda_n(B^-1 H) > 1/2``.
     """
-    return 0.5 * trace_solve(_Binv_minus_half_Hinv(p), real_array("X", X))
+    p = as_problem(p)
+    X = as_matrix("X", X, p.n)
+    if not p.lambda_n > 0.5:
+        raise ValueError(f"p must have lambda_n(B^-1 H) > 1/2 for Proposition 14, got {p.lambda_n:.6g}")
+    return 0.5 * trace_solve(_Binv_minus_half_Hinv(p), X)
 
 
 def _Binv_minus_half_Hinv(p) -> np.ndarray:
-    return np.linalg.inv(p.B) - 0.5 * np.linalg.inv(p.H)
+    """``B^-1 - H^-1/2`` from Cholesky solves (accurate in any units), exactly symmetric."""
+    eye = np.eye(p.n)
+    M = spd_solve(p.B, eye) - 0.5 * spd_solve(p.H, eye)
+    return 0.5 * (M + M.T)
 
 
 def eq29_trace(p, alpha: float) -> float:
-    """``tr(H V_inf) = alpha/2 tr((B - alpha/2 H)^{-1} Sigma_g)`` (eqn. 29)."""
+    """``tr(H V_inf) = alpha/2 tr((B - alpha/2 H)^{-1} Sigma_g)`` (eqn. 29); needs ``alpha lambda_1(B^-1 H) < 2``."""
+    p = as_problem(p)
+    alpha = below_two(p, alpha, "eqn. 29")
     return 0.5 * alpha * trace_solve(p.B - 0.5 * alpha * p.H, p.Sigma_g)
 
 
 def eq45_trace(p) -> float:
     """``tr((B/alpha - H/2) V_inf) = 1/2 tr(H^{-1} Sigma_g)``, independent of alpha (eqn. 45)."""
+    p = as_problem(p)
     return 0.5 * trace_solve(p.H, p.Sigma_g)

@@ -296,8 +296,8 @@ def network_neg_expected_hessian(net, theta, X, kind, h=1e-4):
     theta = np.asarray(theta, dtype=float)
     labels = [_model_outcomes(kind, net.output(theta, x), degree=2) for x in X]
 
-    def expected_loss(t):
-        return sum(w * _neg_log_r(kind, y, net.output(t, x)) for x, (ys, ws) in zip(X, labels)
+    def expected_loss(t):  # each output once, not once per label (the net's calls validate their arguments)
+        return sum(w * _neg_log_r(kind, y, z) for x, (ys, ws) in zip(X, labels) for z in (net.output(t, x),)
                    for y, w in zip(ys, ws)) / len(X)
 
     return hessian_by_differences(expected_loss, theta, h)
