@@ -144,6 +144,9 @@ def test_eq10_and_natural_gradient_with_ill_conditioned_input_covariance(kappa):
     assert _rel(d, net.flatten(RD.eq10_written_out(net))) < 1e-13 * kappa + 1e-10
     dW = net.total_map_velocity(net.natural_gradient())
     assert _rel(dW, net.eq18_velocity()) < 1e-13 * kappa + 1e-10
+    # F^+ keeps the generic rank although the equilibrated Fisher's spectrum spans 7e-9 at kappa = 1e8
+    F = net.fisher()
+    assert round(float(np.trace(F @ D.ginverse.moore_penrose(F)))) == net.generic_fisher_rank
 
 
 def test_scalar_net_n_equals_one():
@@ -308,12 +311,12 @@ def test_bad_inputs_name_the_layer_and_the_property():
         natural_gradient_flow(net, [0.0, 1.0], method="newton")
     with pytest.raises(ValueError, match="non-decreasing"):
         natural_gradient_flow(net, [1.0, 0.0])
-    with pytest.raises(ValueError, match="layer index"):
+    with pytest.raises(ValueError, match="i must be <= 2"):
         net.Lambda(3)
     with pytest.raises(ValueError, match="min_loss needs Cyy"):
         net.loss()
     with pytest.raises(ValueError, match="inverse must be"):
-        O.train_ngd(O.MLP(W), (np.ones((4, 2)),) * 4, 1.0, inverse="cg")
+        O.train_ngd(O.MLP(W), (np.ones((4, 2)),) * 4, 1.0, M=2, inverse="cg")
     with pytest.raises(ValueError, match="activation"):
         O.MLP(W, "relu")
 
@@ -336,7 +339,8 @@ PLANTED = {
     "claim_b_eq10": (DeepLinearNet, "eq10_update", lambda real: lambda self: [U * self.L / (self.L + 1) for U in real(self)]),
     "eq10_counterexample": (DeepLinearNet, "natural_gradient", lambda real: lambda self: self.flatten(self.eq10_update())),
     "total_map_velocity": (DeepLinearNet, "projections", lambda real: lambda self: [(Pa, Pb.T) for Pa, Pb in real(self)]),
-    "decay_law": (DeepLinearNet, "natural_gradient", lambda real: lambda self: 0.95 * real(self)),
+    # the exact flow integrates the equilibrated generalized inverse's velocity (same total-map velocity as -F^+ grad)
+    "decay_law": (DeepLinearNet, "_equilibrated_natural_gradient", lambda real: lambda self: 0.95 * real(self)),
     "singular_crossing": (DY, "rank_margin", lambda real: lambda W, r: abs(real(W, r))),
     "blockdiag_constant": (DeepLinearNet, "blockdiag_update", lambda real: lambda self: [1.001 * U for U in real(self)]),
     "online_ngd_damping": (O, "predicted_change", lambda real: lambda a, d, g: 1.01 * real(a, d, g)),
@@ -345,6 +349,7 @@ PLANTED = {
 }
 
 
+@pytest.mark.filterwarnings("ignore::theorytools.errors.DivergenceWarning")  # a planted NGD formula may diverge
 @pytest.mark.parametrize("name", sorted(PLANTED))
 def test_every_deeplinear_check_family_fails_on_a_planted_formula(monkeypatch, name):
     target, attr, make = PLANTED[name]
@@ -367,3 +372,176 @@ def test_figure1_digits_is_skipped_with_the_install_hint_without_scikit_learn(mo
     finally:
         CD._figure1_run.cache_clear()
     assert [r.verdict.status for r in res] == ["SKIPPED"] and "theorytools[datasets]" in res[0].verdict.message
+
+
+# -- issue 15: hangs, silent acceptance, size guards, a baseline that diverges ---------------------------------------------
+
+def _small_data(rows=40, n0=3, nL=2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((rows, n0))
+    Y = X @ rng.standard_normal((n0, nL))
+    return X, Y, X[:10], Y[:10]
+
+
+def _mlp(widths=(3, 4, 2), seed=1):
+    return O.MLP(DI.random_layers(widths, np.random.default_rng(seed)))
+
+
+@pytest.mark.parametrize("M", [1000, 41, 0, -5])
+def test_a_minibatch_larger_than_the_data_or_not_positive_is_refused_instead_of_spinning(M):
+    data = _small_data()  # 40 rows: Figure 1's NGD default M = 1000 used to loop forever here
+    with pytest.raises(ValueError, match="M must be"):
+        O.train_ngd(_mlp(), data, 1.0, M=M)
+    with pytest.raises(ValueError, match="M must be"):
+        O.train_sgd(_mlp(), data, 0.01, M=M)
+    with pytest.raises(ValueError, match="M must be between 1 and the number of training rows"):
+        next(O._batches(40, M, np.random.default_rng(0)))
+
+
+def test_data_that_does_not_match_the_net_is_refused_not_broadcast():
+    X, Y, Xt, Yt = _small_data(nL=3)
+    # the last layer forgotten: a 3-4-1 net's outputs broadcast against 3-column targets without complaint
+    missing = _mlp((3, 4, 1))
+    with pytest.raises(ValueError, match=r"data: Y must have 1 columns \(net has n_L = 1 outputs\)"):
+        O.train_sgd(missing, (X, Y, Xt, Yt), 0.01, M=8, examples=40)
+    with pytest.raises(ValueError, match=r"data: X must have 4 columns"):  # another net's data
+        O.train_ngd(_mlp((4, 4, 3)), (X, Y, Xt, Yt), 1.0, M=8, examples=40)
+    with pytest.raises(ValueError, match="data: X and data: Y must have the same number of rows"):
+        O.train_sgd(_mlp((3, 4, 3)), (X, Y[:-1], Xt, Yt), 0.01, M=8)
+    with pytest.raises(ValueError, match="Y must have 1 columns"):
+        O.mse(missing, Xt, Yt)
+    # a missing layer in a DeepLinearNet: n_L changes and clashes with Sigma_out, the message names weights
+    net = DI.random_net((2, 3, 4), 0)
+    with pytest.raises(ValueError, match="Sigma_out must be 3 x 3 to match weights"):
+        DeepLinearNet(net.weights[:1], net.Sigma_x, net.Sigma_out, net.Cyx)
+    with pytest.raises(ValueError, match="u must hold L = 2 layer arrays"):
+        net.total_map_velocity(net.weights[:1])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: O.train_ngd(_mlp(), _small_data(), 1.0, M=8, lam0=-1.0), "lam0"),
+    (lambda: O.train_ngd(_mlp(), _small_data(), 1.0, M=8, lam0=1j), "lam0"),
+    (lambda: O.train_ngd(_mlp(), _small_data(), 1.0, M=8, lam_min=-1e-3), "lam_min"),
+    (lambda: O.train_ngd(_mlp(), _small_data(), 1.0, alpha=0.0, M=8), "alpha"),
+    (lambda: O.train_ngd(_mlp(), _small_data(), -1.0, M=8), "s2"),
+    (lambda: O.train_ngd(_mlp(), _small_data(), 1.0, M=8, K=1.5), "K"),
+    (lambda: O.train_ngd(_mlp(), _small_data(), 1.0, M=8, eta=1.0), "eta"),
+    (lambda: O.train_sgd(_mlp(), _small_data(), 0.01 + 1j, M=8), "lr"),
+    (lambda: O.train_sgd(_mlp(), _small_data(), 0.01, M=8, examples=2.5), "examples"),
+    (lambda: O.train_sgd(_mlp(), _small_data(), 0.01, M=8, seed=-1), "seed"),
+    (lambda: O.eq21_damping(-1.0, 0.5), "lam"),
+    (lambda: O.eq21_damping(1.0, float("nan")), "rho"),
+    (lambda: O.grid_search_sgd(_mlp, _small_data(), [0.01, -0.02], M=8), "lrs"),
+    (lambda: natural_gradient_flow(DI.random_net((2, 3, 2), 0), [0.0, 1.0], singular_margin=0.0), "singular_margin"),
+    (lambda: DI.random_net((2, 3.5, 2)), "widths"),
+    (lambda: DI.spd(3, np.random.default_rng(0), [1.0, -1.0, 2.0]), "eigenvalues"),
+])
+def test_negative_complex_and_fractional_parameters_are_refused_by_name(call, name):
+    with pytest.raises((ValueError, TypeError), match=rf"\b{name}\b"):
+        call()
+
+
+def test_a_loss_growing_by_orders_of_magnitude_warns_with_the_step():
+    from theorytools.errors import DivergenceWarning
+
+    with pytest.warns(DivergenceWarning, match=r"grew from .* by step \d+ \(\d+ examples\)"):
+        with pytest.raises(D.NonFiniteError, match=r"at step \d+"):
+            O.train_sgd(_mlp(), _small_data(), 1.0, M=8, examples=4000, eval_every=8)
+
+
+def test_size_guards_refuse_the_dense_routes_and_name_the_cheaper_one():
+    from theorytools.errors import SizeError
+    from theorytools.linalg import limit_memory
+
+    net = DI.random_net((30, 30, 30), 0)  # P = 1800: the P x P Fisher needs 52 MB
+    with limit_memory(4 * 10**6):
+        for call, cheaper in ((net.fisher, "natural_gradient"), (net.jacobian, "total_map_velocity"),
+                              (net.natural_gradient, "eq10_update"), (lambda: net.fisher_block(1, 2), "Kronecker factors"),
+                              (lambda: D.ginverse.eq23(net), "eq10_update"),
+                              (lambda: O.ShermanMorrisonInverse(10**4, 1.0, 0.1), "smaller n"),
+                              (lambda: D.eq18_path(net, np.linspace(0, 1, 10**4)), "fewer times")):
+            with pytest.raises(SizeError, match=cheaper):
+                call()
+        assert len(net.eq10_update()) == 2  # the Kronecker-factored route stays available
+
+
+def test_noise_free_second_moments_are_accepted_and_impossible_ones_refused():
+    rng = np.random.default_rng(0)
+    Sx = DI.spd(3, rng, [1e4, 1.0, 1e-4])
+    Cyx = rng.standard_normal((2, 3)) @ Sx
+    Cyy = Cyx @ np.linalg.solve(Sx, Cyx.T)  # y = W* x exactly: the residual covariance is 0 (rounding made it -2e-13)
+    W = DI.random_layers((3, 4, 2), rng)
+    assert DeepLinearNet(W, Sx, np.eye(2), Cyx, Cyy).min_loss == pytest.approx(0.0, abs=1e-9 * np.trace(Cyy))
+    with pytest.raises(ValueError, match="residual covariance"):
+        DeepLinearNet(W, Sx, np.eye(2), Cyx, 0.9 * Cyy)
+
+
+def test_eq23_refuses_a_single_singular_layer():
+    net = DI.random_net((3, 3, 3, 3), 4)
+    Ws = [W.copy() for W in net.weights]
+    Ws[1][:, 0] = Ws[1][:, 1]  # layer 2 singular, layers 1 and 3 and Sigma fine (a (1, 1) block test passed it before)
+    with pytest.raises(D.HypothesisError, match="invertible layers"):
+        D.ginverse.eq23(net.with_weights(Ws))
+
+
+def test_predicted_decay_and_fitted_rate_at_degenerate_inputs():
+    net = DI.random_net((3, 1, 3), 0)
+    zero = DeepLinearNet(net.weights, net.Sigma_x, net.Sigma_out, np.zeros((3, 3)))  # W* = 0: s_r = s_{r+1} = 0
+    assert D.predicted_decay(zero) == (2.0, 0.0)
+    with pytest.raises(ValueError, match="excess must stay above its limit"):
+        D.fitted_rate([0.0, 1.0], [1.0, 0.5], limit=0.5)
+    with pytest.raises(ValueError, match="two distinct times"):
+        D.fitted_rate([1.0, 1.0], [1.0, 0.5])
+
+
+def _history(errors, step=500):
+    h = O.History()
+    for k, e in enumerate(errors):
+        h.record(k * step, 0.1 * k, e)
+    return h
+
+
+def test_grid_search_extends_below_the_grid_until_a_rate_is_stable_and_its_choice_is_deterministic(monkeypatch):
+    tried = []
+
+    def fake(net, data, lr, M, examples, eval_every, seed, progress):  # this "machine" diverges above lr = 0.003
+        tried.append(lr)
+        if lr > 0.003:
+            raise D.NonFiniteError("diverged")
+        return _history([1.0, 0.5 if lr < 0.002 else 0.25])
+
+    monkeypatch.setattr(O, "train_sgd", fake)
+    best, hists = O.grid_search_sgd(_mlp, _small_data(), (0.005, 0.01, 0.02, 0.04), M=8, examples=40)
+    assert tried == [0.005, 0.01, 0.02, 0.04, 0.0025] and best == 0.0025 and hists[0.005] is None
+    assert O.grid_search_sgd(_mlp, _small_data(), (0.005, 0.01, 0.02, 0.04), M=8, examples=40)[0] == best
+    # ties go to the rate tried first; a grid that diverges everywhere, down to 2^-MAX_HALVINGS of its smallest rate,
+    # is a result (None), not an error
+    monkeypatch.setattr(O, "train_sgd", lambda net, data, lr, *a: _history([1.0, 0.5]))
+    assert O.grid_search_sgd(_mlp, _small_data(), (0.02, 0.01), M=8, examples=40)[0] == 0.02
+    monkeypatch.setattr(O, "train_sgd", lambda *a: (_ for _ in ()).throw(D.NonFiniteError("diverged")))
+    best, hists = O.grid_search_sgd(_mlp, _small_data(), (0.01, 0.02), M=8, examples=40)
+    assert best is None and len(hists) == 2 + O.MAX_HALVINGS and min(hists) == 0.01 / 2**O.MAX_HALVINGS
+
+
+def test_figure1_check_reports_a_diverged_baseline_without_failing(monkeypatch):
+    ngd = _history([1e-2, 1e-4, 2e-6, 1.1e-6])
+    grid = {0.005 / 2**k: float("inf") for k in range(5)}
+    fake = D.figure1.Figure1Result("A", DI.figure1_widths("A"), D.figure1.NOISE_VAR, ngd, None, float("nan"), grid)
+    monkeypatch.setattr(CD, "_figure1_run", lambda panel, size, seed: fake)
+    res = run_checks("quick", only="deeplinear.figure1", seed=0)
+    assert {r.verdict.status for r in res if "online_ngd" in r.check} == {"PASS"}
+    assert all("diverged at every learning rate" in r.verdict.message for r in res if "1D" not in r.instance)
+
+
+def test_long_horizons_and_repeated_times_need_no_more_work(monkeypatch):
+    """An explicit solver is held to steps of ~6 by stability: t = 1e5 took 2e5 velocity evaluations before the flow
+    learned to stop once the total map no longer moves at the solver's resolution."""
+    calls = []
+    real = DY.velocity
+    monkeypatch.setattr(DY, "velocity", lambda net, method: calls.append(1) or real(net, method))
+    net = DI.random_net((2, 3, 2), 0)
+    t = [0.0, 1.0, 1.0, 1e12]
+    W = natural_gradient_flow(net, t)
+    assert len(calls) < 5000
+    np.testing.assert_allclose(W, D.eq18_path(net, t), rtol=0, atol=1e-8 * np.max(np.abs(net.W - net.W_star)))
+    assert natural_gradient_flow(net, [0.0, 0.0]).shape == (2, 2, 2)  # a zero-length horizon: the start, twice

@@ -182,7 +182,8 @@ class Verdict:
             return cls(FAIL, "deterministic", bad_input)
         err = np.abs(value - reference)
         allowed = atol + rtol * np.abs(reference)
-        rel = err / np.maximum(np.abs(reference), np.finfo(float).tiny)
+        with np.errstate(over="ignore"):  # a reference of 0 (or ~tiny) makes the relative error infinite: reported as inf
+            rel = err / np.maximum(np.abs(reference), np.finfo(float).tiny)
         details = {"rtol": rtol, "atol": atol, "max_abs_error": _worst(err), "max_rel_error": _worst(rel),
                    "points": int(value.size)}
         if not np.all(np.isfinite(value)) or np.any(err > allowed):

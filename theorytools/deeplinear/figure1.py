@@ -16,8 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.deeplinear.instances import figure1_widths, input_covariance, random_layers
+from theorytools.deeplinear.instances import _as_widths, figure1_widths, input_covariance, random_layers
 from theorytools.deeplinear.online import MLP, grid_search_sgd, train_ngd
+from theorytools.linalg import as_bool, as_choice, as_int, check_allocation
 
 SIZES = {
     "quick": {"train": 4000, "test": 500, "passes": {"A": 8, "B": 8, "C": 16, "D": 10}, "ngd_M": 500,
@@ -38,14 +39,19 @@ class Figure1Result:
     widths: tuple
     min_achievable: float  # the test error of the teacher itself (noise only); for D, reported as nan
     ngd: object  # History
-    sgd: object  # History of the best learning rate
-    sgd_lr: float
-    sgd_grid: dict  # lr -> final test error
+    sgd: object  # History of the best learning rate; None if SGD diverged at every rate tried (the grid extended)
+    sgd_lr: float  # nan when sgd is None
+    sgd_grid: dict  # lr -> final test error (inf: diverged), including the rates added below the grid
 
 
 def linear_data(widths, n_train: int, n_test: int, seed: int):
     """Inputs ``N(0, Sigma)`` (Figure 1's Sigma), targets ``W_T x + N(0, 1e-6 I)`` with ``W_T`` a random net of the same
     widths; returns ``(X, Y, X_test, Y_test)`` and the student's start (another random net)."""
+    widths = _as_widths("widths", widths)
+    n_train, n_test = as_int("n_train", n_train, low=1), as_int("n_test", n_test, low=1)
+    seed = as_int("seed", seed)
+    check_allocation(f"the inputs and targets of n_train + n_test = {n_train} + {n_test} samples",
+                     (n_train + n_test, widths[0] + widths[-1]), copies=2, cheaper="fewer samples")
     rng = np.random.default_rng([seed, *widths])
     Sx = input_covariance(widths[0], rng)
     WT = np.linalg.multi_dot(random_layers(widths, rng)[::-1] + [np.eye(widths[0])])
@@ -56,38 +62,42 @@ def linear_data(widths, n_train: int, n_test: int, seed: int):
 
 
 def digits_data(n_test: int, seed: int):
-    """scikit-learn's digits scaled to [0, 1] as an autoencoding task (the optional ``datasets`` extra)."""
+    """scikit-learn's digits scaled to [0, 1] as an autoencoding task (the optional ``datasets`` extra): the first
+    ``n_test`` images of a seeded shuffle are the test set."""
+    n_test, seed = as_int("n_test", n_test, low=1), as_int("seed", seed)
     try:
         from sklearn.datasets import load_digits
     except ImportError as exc:  # pragma: no cover - the dev extra installs it
         raise ImportError("Figure 1D needs scikit-learn: pip install 'theorytools[datasets]'") from exc
     X = load_digits().data / 16.0
+    if n_test >= X.shape[0]:
+        raise ValueError(f"n_test must leave training images: digits has {X.shape[0]}, got n_test = {n_test}")
     X = X[np.random.default_rng(seed).permutation(X.shape[0])]
     return X[n_test:], X[n_test:], X[:n_test], X[:n_test]
 
 
 def run(panel: str, size: str = "quick", seed: int = 0, progress: bool = True) -> Figure1Result:
     """One panel of Figure 1: NGD and the best SGD from the same start; test error against examples and seconds."""
-    if size not in SIZES:
-        raise ValueError(f"size must be one of {tuple(SIZES)}, got {size!r}")
+    panel = as_choice("panel", panel, ("A", "B", "C", "D"))
+    size = as_choice("size", size, tuple(SIZES))
+    seed, progress = as_int("seed", seed), as_bool("progress", progress)
     sz = SIZES[size]
     if panel in ("A", "B", "C"):
         widths = figure1_widths(panel)
         data, start = linear_data(widths, sz["train"], sz["test"], seed)
         activation, s2, min_err = "linear", NOISE_VAR, NOISE_VAR
-    elif panel == "D":
+    else:
         widths = (64, 32, 16, 8, 16, 32, 64)
         data = digits_data(297, seed)
         start = random_layers(widths, np.random.default_rng([seed, 64]))
         activation, s2, min_err = "tanh", 1.0, float("nan")
-    else:
-        raise ValueError(f"panel must be one of 'A', 'B', 'C', 'D', got {panel!r}")
     n = data[0].shape[0]
     make = lambda: MLP([W.copy() for W in start], activation)  # noqa: E731
     passes = sz["passes"][panel]
     M = DIGITS_NGD_M if panel == "D" else sz["ngd_M"]
     ngd = train_ngd(make(), data, s2, alpha=1.0, M=M, K=1, examples=passes * n, eval_every=M, seed=seed, progress=progress)
-    with np.errstate(over="ignore", invalid="ignore"):
-        lr, hists = grid_search_sgd(make, data, DIGITS_LRS if panel == "D" else sz["lrs"], M=20, examples=passes * n, seed=seed, progress=progress)
+    lr, hists = grid_search_sgd(make, data, DIGITS_LRS if panel == "D" else sz["lrs"], M=20, examples=passes * n, seed=seed,
+                                progress=progress)
     grid = {k: (h.test_error[-1] if h is not None else float("inf")) for k, h in hists.items()}
-    return Figure1Result(panel, widths, min_err, ngd, hists[lr], lr, grid)
+    return Figure1Result(panel, widths, min_err, ngd, None if lr is None else hists[lr], float("nan") if lr is None else lr,
+                         grid)

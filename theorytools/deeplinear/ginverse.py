@@ -10,25 +10,47 @@ from __future__ import annotations
 
 import numpy as np
 
+from theorytools.deeplinear.network import DeepLinearNet
 from theorytools.errors import HypothesisError
+from theorytools.linalg import as_array, as_instance, as_symmetric, check_allocation, check_definite, psd_pinv
+
+#: A factor of the cross-covariances of eq. 23 counts as singular above this condition number (after equilibrating
+#: its rows): 1/(1e3 eps) leaves three digits in the inverse.
+SINGULAR_COND = 1.0 / (1e3 * np.finfo(float).eps)
 
 
-def moore_penrose(F: np.ndarray) -> np.ndarray:
-    """``F^+`` of a symmetric PSD ``F`` (eigenvalues below ``P eps lambda_max`` treated as zero)."""
-    return np.linalg.pinv(F, rtol=F.shape[0] * np.finfo(float).eps, hermitian=True)
+def _psd(name: str, F) -> np.ndarray:
+    F = as_symmetric(name, F)
+    check_definite(name, F, semi=True)
+    return F
 
 
-def perturbed(F: np.ndarray, U: np.ndarray, V: np.ndarray) -> np.ndarray:
+def moore_penrose(F) -> np.ndarray:
+    """``F^+`` of a symmetric PSD ``F``, its rank decided on the Jacobi-equilibrated ``D F D`` (``D = diag(F)^-1/2``,
+    :func:`theorytools.linalg.psd_pinv`): rescaling the parameters (``F -> S F S``, ``S``
+    diagonal) does not move it."""
+    return psd_pinv(_psd("F", F))
+
+
+def perturbed(F, U, V) -> np.ndarray:
     """``F^+ + (I - F^+ F) U + V (I - F F^+)``: the general solution of ``F G F = F`` (Penrose, 1955), for any ``U, V``."""
-    Fp = moore_penrose(F)
+    F = _psd("F", F)
+    U = as_array("U", U, shape=F.shape)
+    V = as_array("V", V, shape=F.shape)
+    Fp = psd_pinv(F)
     Q = np.eye(F.shape[0]) - Fp @ F
     return Fp + Q @ U + V @ Q.T
 
 
-def metric(F: np.ndarray, D: np.ndarray) -> np.ndarray:
+def metric(F, D) -> np.ndarray:
     """``D^-1 F (F D^-1 F)^+`` for a positive-definite ``D``: the inverse giving the velocity of least ``D``-norm."""
+    F = _psd("F", F)
+    D = as_symmetric("D", D)
+    if D.shape != F.shape:
+        raise ValueError(f"D must have the shape of F, {F.shape}, got shape {D.shape}")
+    check_definite("D", D)
     DinvF = np.linalg.solve(D, F)
-    return DinvF @ moore_penrose(F @ DinvF)
+    return DinvF @ psd_pinv(F @ DinvF)
 
 
 def eq23(net) -> np.ndarray:
@@ -36,24 +58,42 @@ def eq23(net) -> np.ndarray:
 
     Defined only when every cross-covariance block is invertible (square, invertible layers); then
     ``F^g = (1/L^2) K M^-1 K^T`` with ``K_i = J_i^-1``, and ``F F^g F = F`` follows from ``J K = L I``.
+
+    The blocks factor as ``<x_{j-1} x_{i-1}^T> = (B_j C)(B_i C)^T`` and ``<e_j e_i^T> = (R^T A_j)^T (R^T A_i)``
+    (``Sigma_x = C C^T``, ``Sigma_out^-1 = R R^T``), so they are inverted through the whitened factors ``B_i C`` and
+    ``R^T A_i``: these do not change when the features or the targets are rescaled, and the invertibility test (their
+    condition number after equilibrating rows, which also absorbs a rescaled hidden unit) does not depend on units.
     """
-    n = set(net.widths)
-    if len(n) != 1:
+    net = as_instance("net", net, DeepLinearNet)
+    if len(set(net.widths)) != 1:
         raise HypothesisError(f"eq. 23 needs square layers (all widths equal), got widths {net.widths}")
-    L, Sx, Si = net.L, net.Sigma_x, np.linalg.inv(net.Sigma_out)
-    rows = []
+    check_allocation("eq. 23's P x P generalized inverse", (net.P, net.P), copies=2,
+                     cheaper="eq10_update(), which is -F^g grad without forming F^g")
+    L, C, R = net.L, net._chol_x, net._inv_chol_out
+    inv_x, inv_e = [], []  # (B_i C)^-1 and (R^T A_i)^-1
+    for i, (A, B) in enumerate(zip(net.A, net.B), 1):
+        for what, factor, out in (("B", B @ C, inv_x), ("A", R.T @ A, inv_e)):
+            rows = np.linalg.norm(factor, axis=1, keepdims=True)
+            if not np.all(rows > 0) or np.linalg.cond(factor / rows) > SINGULAR_COND:
+                raise HypothesisError(f"eq. 23 needs invertible layers: {what}_{i} is singular (a layer of net is)")
+            out.append(np.linalg.inv(factor))
+    blocks = []
     for i in range(L):
         row = []
         for j in range(L):
-            Cx = net.B[j] @ Sx @ net.B[i].T
-            Ce = net.A[j].T @ Si @ net.A[i]
-            if min(np.linalg.cond(Cx), np.linalg.cond(Ce)) > 1.0 / (1e3 * np.finfo(float).eps):
-                raise HypothesisError(f"eq. 23 needs invertible layers: block ({i + 1}, {j + 1}) is singular")
-            row.append(np.kron(np.linalg.inv(Cx), np.linalg.inv(Ce)) / L**2)
-        rows.append(row)
-    return np.block(rows)
+            Cx_inv = inv_x[i].T @ inv_x[j]  # <x_{j-1} x_{i-1}^T>^-1 = (B_i C)^-T (B_j C)^-1
+            Ce_inv = inv_e[i] @ inv_e[j].T  # <e_j e_i^T>^-1 = (R^T A_i)^-1 (R^T A_j)^-T
+            row.append(np.kron(Cx_inv, Ce_inv) / L**2)
+        blocks.append(row)
+    return np.block(blocks)
 
 
-def residual(F: np.ndarray, G: np.ndarray) -> float:
-    """``|F G F - F|_max / |F|_max``: how far ``G`` is from being a generalized inverse of ``F``."""
-    return float(np.max(np.abs(F @ G @ F - F)) / np.max(np.abs(F)))
+def residual(F, G) -> float:
+    """``|F G F - F|_max / |F|_max``: how far ``G`` is from being a generalized inverse of ``F`` (0 for ``F = 0``)."""
+    F = as_array("F", F, ndim=2)
+    if F.shape[0] != F.shape[1]:
+        raise ValueError(f"F must be a square matrix, got shape {F.shape}")
+    G = as_array("G", G, shape=F.shape[::-1])
+    scale = float(np.max(np.abs(F)))
+    err = float(np.max(np.abs(F @ G @ F - F)))
+    return err / scale if scale > 0 else err

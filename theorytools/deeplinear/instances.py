@@ -7,6 +7,7 @@ import numpy as np
 
 from theorytools.deeplinear.dynamics import eq18_crossing_time
 from theorytools.deeplinear.network import DeepLinearNet
+from theorytools.linalg import as_array, as_choice, as_instance, as_int, check_allocation, positive
 
 #: Small nets of each kind (widths n_0, ..., n_L).  Claim (b) holds where every hidden width is >= max(n_0, n_L).
 ARCHITECTURES = {
@@ -18,25 +19,48 @@ ARCHITECTURES = {
 }
 
 
+def _as_widths(name: str, widths, allocate: bool = True) -> tuple:
+    """``widths`` = ``(n_0, ..., n_L)``: at least two positive integers (a tuple of ints); with ``allocate``, the layers
+    (``sum n_i n_{i-1}`` numbers) and the ``n x n`` covariances they ask for are checked against the memory limit."""
+    if isinstance(widths, (str, bytes)) or not isinstance(widths, (list, tuple, np.ndarray)):
+        raise TypeError(f"{name} must be a sequence of layer widths (n_0, ..., n_L), got {type(widths).__name__}")
+    if np.ndim(widths) != 1 or len(widths) < 2:
+        raise ValueError(f"{name} must hold at least two widths (n_0, ..., n_L), got {widths!r}")
+    out = tuple(as_int(f"{name}[{i}]", n, low=1) for i, n in enumerate(widths))
+    if allocate:
+        check_allocation(f"the layers and covariances of {name} = {out}",
+                         (sum(a * b for a, b in zip(out, out[1:])) + out[0] ** 2 + out[-1] ** 2,), copies=4,
+                         cheaper="smaller widths")
+    return out
+
+
 def figure1_widths(panel: str) -> tuple:
     """Figure 1's architectures (§5): A) 16 layers of width 20; B) 20, 30, ..., 100, ..., 30, 20 (16 layers);
     C) the bottleneck 200, 80, 34, 20, 10, 5, 2, 5, ..., 80, 200 (12 layers)."""
+    panel = as_choice("panel", panel, ("A", "B", "C"))
     if panel == "A":
         w = [20] * 17
     elif panel == "B":
         up = list(range(20, 101, 10))
         w = up + up[-2::-1][:16 - len(up) + 1]
-    elif panel == "C":
+    else:
         half = [200, 80, 34, 20, 10, 5]
         w = half + [2] + half[::-1]
-    else:
-        raise ValueError(f"panel must be 'A', 'B' or 'C', got {panel!r}")
     return tuple(w)
 
 
 def spd(n: int, rng, eigenvalues=None) -> np.ndarray:
     """A symmetric positive-definite matrix with random orthogonal eigenvectors (and the given eigenvalues,
     default uniform in [0.5, 2])."""
+    n = as_int("n", n, low=1)
+    check_allocation("the n x n SPD matrix", (n, n), copies=4, cheaper="a smaller n")
+    rng = as_instance("rng", rng, np.random.Generator)
+    if eigenvalues is not None:
+        eigenvalues = as_array("eigenvalues", eigenvalues, shape=(n,))
+        if np.any(eigenvalues <= 0):
+            i = int(np.argmax(eigenvalues <= 0))
+            raise ValueError(f"eigenvalues must be positive (spd builds a positive-definite matrix), entry {i} is "
+                             f"{eigenvalues[i]:g}")
     Q, R = np.linalg.qr(rng.standard_normal((n, n)))
     Q *= np.sign(np.diag(R))
     lam = rng.uniform(0.5, 2.0, n) if eigenvalues is None else np.asarray(eigenvalues, dtype=float)
@@ -45,11 +69,16 @@ def spd(n: int, rng, eigenvalues=None) -> np.ndarray:
 
 def input_covariance(n0: int, rng) -> np.ndarray:
     """Figure 1's input covariance: random orthogonal eigenvectors, eigenvalues ``e^{-5 i / n_0}``, ``i = 0..n_0-1``."""
+    n0 = as_int("n0", n0, low=1)
+    check_allocation("the n0 x n0 input covariance", (n0, n0), copies=4, cheaper="a smaller n0")
     return spd(n0, rng, np.exp(-5.0 * np.arange(n0) / n0))
 
 
 def random_layers(widths, rng, gain: float = 1.0) -> list:
     """``W_i`` with i.i.d. ``N(0, gain^2 / n_{i-1})`` entries."""
+    widths = _as_widths("widths", widths)
+    rng = as_instance("rng", rng, np.random.Generator)
+    gain = positive("gain", gain)
     return [gain * rng.standard_normal((widths[i + 1], widths[i])) / np.sqrt(widths[i]) for i in range(len(widths) - 1)]
 
 
@@ -58,16 +87,16 @@ def random_net(widths, seed: int = 0, teacher: str = "full") -> DeepLinearNet:
     ``<y x^T> = W_T Sigma_x`` for a teacher map ``W_T``: ``"full"`` (a full-rank ``n_L x n_0`` matrix: in a
     bottleneck net W* is then out of reach) or ``"net"`` (a random net of the same widths: W* reachable).
     ``<y y^T> = W_T Sigma_x W_T^T + Sigma_out`` (the model's own noise)."""
-    widths = tuple(int(n) for n in widths)
+    widths = _as_widths("widths", widths)
+    seed = as_int("seed", seed)
+    teacher = as_choice("teacher", teacher, ("full", "net"))
     rng = np.random.default_rng([seed, *widths])
     n0, nL = widths[0], widths[-1]
     Sx, So = spd(n0, rng), spd(nL, rng)
     if teacher == "full":
         WT = rng.standard_normal((nL, n0)) / np.sqrt(n0)
-    elif teacher == "net":
-        WT = np.linalg.multi_dot(random_layers(widths, rng)[::-1] + [np.eye(n0)])
     else:
-        raise ValueError(f"teacher must be 'full' or 'net', got {teacher!r}")
+        WT = np.linalg.multi_dot(random_layers(widths, rng)[::-1] + [np.eye(n0)])
     layers = random_layers(widths, rng)
     if n0 == nL == min(widths) and teacher == "full":
         # A square total map cannot change the sign of its determinant without passing through the singular set,
@@ -85,10 +114,12 @@ def random_net(widths, seed: int = 0, teacher: str = "full") -> DeepLinearNet:
 
 def architecture_nets(seed: int = 0) -> dict:
     """One random net per entry of :data:`ARCHITECTURES`."""
+    seed = as_int("seed", seed)
     return {name: random_net(w, seed) for name, w in ARCHITECTURES.items()}
 
 
 def claim_b_expected(widths) -> bool:
     """The derived condition for Eq. 10 to solve ``F d = -grad`` at generic weights: every ``A_i`` has full row
     rank and every ``B_i`` full column rank, i.e. every hidden width ``>= max(n_0, n_L)``."""
+    widths = _as_widths("widths", widths, allocate=False)
     return min(widths[1:-1], default=np.inf) >= max(widths[0], widths[-1])

@@ -16,29 +16,57 @@ from __future__ import annotations
 from functools import cached_property
 
 import numpy as np
+from scipy.linalg import cho_solve, qr, solve_triangular
 
-from theorytools.linalg import as_symmetric, check_definite, check_finite
+from theorytools.linalg import as_array, as_int, as_symmetric, check_allocation, check_definite, check_finite
+
+EPS = np.finfo(float).eps
 
 
-def psd_pinv(X: np.ndarray) -> np.ndarray:
-    """Moore-Penrose pseudo-inverse of ``X X^T`` from its factor ``X``.
+def _pinv_apply(X: np.ndarray, Y: np.ndarray, moore_penrose: bool = True) -> np.ndarray:
+    """``X^+ Y`` (Moore-Penrose) with the rank of ``X`` decided on its column-equilibrated form ``X D^-1`` (``D`` the
+    column norms), so that rescaling columns of ``X`` -- a change of units of the parameters, the net's own symmetry
+    ``W_i -> c W_i, W_{i+1} -> W_{i+1} / c`` -- does not move the decision.  With ``moore_penrose=False``, the
+    least-squares solution of least norm in the equilibrated coordinates, ``D^-1 (X D^-1)^+ Y``, which follows any
+    rescaling of the columns exactly.
 
-    Singular values of ``X`` at or below ``max(X.shape) * eps * s_max`` are treated as zero: thresholding
-    the factor's singular values rather than the eigenvalues of ``X X^T`` keeps the rank decision at
-    ``eps`` resolution instead of ``sqrt(eps)`` (a rank-deficient product of layers has singular values
-    ~eps * s_max, whose squares would be indistinguishable from small true eigenvalues).
+    Singular values of ``X D^-1`` at or below ``max(X.shape) eps s_max`` are zero: deciding on the factor keeps the
+    rank decision at eps resolution (on ``X^T X`` their squares would be decided at sqrt(eps)).  With ``X D^-1 =
+    U S V^T`` truncated to the kept ``k``, ``G = D^-1 V_k S_k^-1 U_k^T`` is a generalized inverse of ``X`` and the
+    Moore-Penrose one is its projection onto the row space ``D span(V_k)`` of ``X`` (``X^+ = (X^+ X) G (X X^+)``, and
+    ``X G`` is already the orthogonal projector ``U_k U_k^T``).  A zero column is a null direction exactly."""
+    d = np.linalg.norm(X, axis=0)
+    live = d > 0
+    out = np.zeros((X.shape[1],) + Y.shape[1:])
+    if not live.any():
+        return out
+    dl = d[live] if Y.ndim == 1 else d[live][:, None]
+    U, s, Vt = np.linalg.svd(X[:, live] / d[live], full_matrices=False)
+    keep = s > max(X.shape) * EPS * s[0]
+    Vk = Vt[keep].T
+    x = (Vk @ ((U[:, keep].T @ Y) / (s[keep] if Y.ndim == 1 else s[keep][:, None]))) / dl  # D^-1 V_k S_k^-1 U_k^T Y
+    if moore_penrose and Vk.shape[1] < Vk.shape[0]:  # X has a null space: remove x's component in it
+        # Householder QR of a matrix with rows of very different norms (the columns of X rescaled) is row-wise stable
+        # only with its rows sorted by decreasing norm and column pivoting (Cox & Higham 1998)
+        M = Vk * d[live][:, None]
+        order = np.argsort(-np.linalg.norm(M, axis=1), kind="stable")
+        Q = qr(M[order], mode="economic", pivoting=True)[0]
+        x[order] = Q @ (Q.T @ x[order])
+    out[live] = x
+    return out
+
+
+def psd_pinv(X) -> np.ndarray:
+    """Moore-Penrose pseudo-inverse of ``X X^T`` from its factor ``X``: ``(X X^T)^+ = A A^T`` with ``A = (X^T)^+``.
+
+    The rank is decided on the factor (eps resolution: a rank-deficient product of layers has singular values
+    ~eps * s_max, whose squares would be indistinguishable from small true eigenvalues of ``X X^T``) after
+    equilibrating its rows (see :func:`_pinv_apply`), so that rescaling coordinates of ``X X^T`` (hidden units, or
+    input features for ``Lambda_1 = Sigma``) does not change which directions count as zero.
     """
-    U, s, _ = np.linalg.svd(X, full_matrices=False)
-    keep = s > max(X.shape) * np.finfo(float).eps * (s[0] if s.size else 0.0)
-    Uk = U[:, keep] / s[keep]
-    return Uk @ Uk.T
-
-
-def _real(name: str, a):
-    """Complex input would be cast to its real part with only a NumPy warning: reject it."""
-    if np.iscomplexobj(a):
-        raise ValueError(f"{name} must be real, got a complex array")
-    return a
+    X = as_array("X", X, ndim=2)
+    A = _pinv_apply(X.T, np.eye(X.shape[1]))
+    return A @ A.T
 
 
 def _chain(mats, n: int) -> np.ndarray:
@@ -49,52 +77,69 @@ def _chain(mats, n: int) -> np.ndarray:
     return out
 
 
+def as_layers(name: str, weights) -> list:
+    """``weights`` = ``[W_1, ..., W_L]`` validated (a non-empty list of finite real 2-D matrices, each ``W_i`` of shape
+    ``n_i x n_{i-1}``) and copied as float64 arrays; errors name ``name``, the layer and the property."""
+    if not isinstance(weights, (list, tuple)):
+        raise TypeError(f"{name} must be a non-empty list of matrices [W_1, ..., W_L], got {type(weights).__name__}")
+    if not weights:
+        raise ValueError(f"{name} must be a non-empty list of matrices [W_1, ..., W_L], got an empty {type(weights).__name__}")
+    Ws: list = []
+    for i, W in enumerate(weights, 1):
+        W = as_array(f"{name}: layer {i}: W_{i}", W, ndim=2)
+        if Ws and W.shape[1] != Ws[-1].shape[0]:
+            raise ValueError(f"{name}: layer {i}: W_{i} has {W.shape[1]} columns but layer {i - 1} has "
+                             f"{Ws[-1].shape[0]} outputs (W_{i} must be n_{i} x n_{i - 1})")
+        Ws.append(np.array(W, dtype=float))
+    return Ws
+
+
+def _matching(name: str, A, n: int, what: str) -> np.ndarray:
+    """A symmetric ``n x n`` matrix whose size is fixed by the widths of ``weights`` (``what`` says which)."""
+    A = as_symmetric(name, A)
+    if A.shape[0] != n:
+        raise ValueError(f"{name} must be {n} x {n} to match weights ({what}), got shape {A.shape}")
+    return A
+
+
 class DeepLinearNet:
     """``x_L = W_L ... W_1 x`` with Gaussian output ``N(x_L, Sigma_out)`` (003_34787a2226c5cf0a.txt eqs 1, 6, 9).
 
     ``weights``: ``[W_1, ..., W_L]``; ``Sigma_x = <x x^T>`` (SPD); ``Sigma_out`` = Sigma-tilde (SPD);
     ``Cyx = <y x^T>`` (``n_L x n_0``); ``Cyy = <y y^T>`` (optional: only the absolute loss needs it).
+
+    Every inverse of ``Sigma_x`` or ``Sigma_out`` goes through their Cholesky factors (``Sigma_x = C C^T``,
+    ``Sigma_out^-1 = R R^T``), which follow a change of units of the features or the targets exactly
+    (``chol(S Sigma S) = S chol(Sigma)`` for a positive diagonal ``S``).
     """
 
     def __init__(self, weights, Sigma_x, Sigma_out, Cyx, Cyy=None):
         self._set_weights(weights)
         n0, nL = self.widths[0], self.widths[-1]
-        self.Sigma_x = as_symmetric("Sigma_x", _real("Sigma_x", Sigma_x), n0)
+        self.Sigma_x = _matching("Sigma_x", Sigma_x, n0, f"W_1 has n_0 = {n0} columns")
         check_definite("Sigma_x", self.Sigma_x)
-        self.Sigma_out = as_symmetric("Sigma_out", _real("Sigma_out", Sigma_out), nL)
+        self.Sigma_out = _matching("Sigma_out", Sigma_out, nL, f"W_{self.L} has n_L = {nL} rows")
         check_definite("Sigma_out", self.Sigma_out)
-        Cyx = np.asarray(_real("Cyx", Cyx), dtype=float)
-        if Cyx.shape != (nL, n0):
-            raise ValueError(f"Cyx = <y x^T> must be n_L x n_0 = {nL} x {n0}, got shape {Cyx.shape}")
-        if not np.all(np.isfinite(Cyx)):
-            raise ValueError("Cyx must be finite")
-        self.Cyx = Cyx
+        self.Cyx = as_array("Cyx", Cyx, ndim=2)
+        if self.Cyx.shape != (nL, n0):
+            raise ValueError(f"Cyx = <y x^T> must be n_L x n_0 = {nL} x {n0} to match weights, got shape {self.Cyx.shape}")
         self.Cyy = None
         if Cyy is not None:
-            self.Cyy = as_symmetric("Cyy", _real("Cyy", Cyy), nL)
-            # <(y - W* x)(y - W* x)^T> = Cyy - Cyx Sigma^-1 Cxy must be PSD for (x, y) to have these moments
-            check_definite("Cyy - Cyx Sigma_x^-1 Cyx^T (the residual covariance)",
-                           self.Cyy - self.Cyx @ np.linalg.solve(self.Sigma_x, self.Cyx.T), semi=True)
+            self.Cyy = _matching("Cyy", Cyy, nL, f"W_{self.L} has n_L = {nL} rows")
+            # <(y - W* x)(y - W* x)^T> = Cyy - Cyx Sigma^-1 Cxy must be PSD for (x, y) to have these moments.  Its
+            # rounding is relative to Cyy (noise-free targets make it ~0), so the slack is too, not relative to itself.
+            Z = self.W_star @ self._chol_x
+            lo = float(np.linalg.eigvalsh(self.Cyy - Z @ Z.T)[0])
+            if lo < -nL * 1e-10 * max(float(np.max(np.diag(self.Cyy))), np.finfo(float).tiny):
+                raise ValueError(f"Cyy must exceed Cyx Sigma_x^-1 Cyx^T: Cyy - Cyx Sigma_x^-1 Cyx^T (the residual "
+                                 f"covariance) is not positive semidefinite: smallest eigenvalue {lo:.3e}")
 
     def _set_weights(self, weights) -> None:
-        Ws = [np.asarray(W) for W in weights] if isinstance(weights, (list, tuple)) else None
-        if not Ws:
-            raise ValueError(f"weights must be a non-empty list of matrices [W_1, ..., W_L], got {type(weights).__name__}")
-        for i, W in enumerate(Ws, 1):
-            _real(f"layer {i}: W_{i}", W)
-            if W.ndim != 2 or 0 in W.shape:
-                raise ValueError(f"layer {i}: W_{i} must be a non-empty 2-D matrix, got shape {W.shape}")
-            bad = ~np.isfinite(W)
-            if bad.any():
-                r, c = np.argwhere(bad)[0]
-                raise ValueError(f"layer {i}: W_{i} must be finite, entry ({r}, {c}) is {W[r, c]}")
-            if i > 1 and W.shape[1] != Ws[i - 2].shape[0]:
-                raise ValueError(f"layer {i}: W_{i} has {W.shape[1]} columns but layer {i - 1} has "
-                                 f"{Ws[i - 2].shape[0]} outputs (W_{i} must be n_{i} x n_{i - 1})")
+        Ws = as_layers("weights", weights)
         widths = (Ws[0].shape[1],) + tuple(W.shape[0] for W in Ws)
         if getattr(self, "widths", widths) != widths:
             raise ValueError(f"weights must keep the widths {self.widths}, got {widths}")
-        self.weights = [W.astype(float) for W in Ws]
+        self.weights = Ws
         self.widths = widths
 
     # -- structure -----------------------------------------------------------------------------
@@ -123,33 +168,37 @@ class DeepLinearNet:
         """The same data (Sigma_x, Sigma_out, Cyx, Cyy, already validated) with other weights of the same widths."""
         new = object.__new__(DeepLinearNet)
         new.widths = self.widths
-        for name in ("Sigma_x", "Sigma_out", "Cyx", "Cyy", "_chol_x", "_inv_chol_out", "W_star"):
+        for name in ("Sigma_x", "Sigma_out", "Cyx", "Cyy", "_chol_x", "_chol_out", "_inv_chol_out", "W_star"):
             setattr(new, name, getattr(self, name))
         new._set_weights(weights)
         return new
 
+    def _check_layers(self, name: str, layers) -> list:
+        """``layers`` = ``[U_1, ..., U_L]`` with ``U_i`` of ``W_i``'s shape (a velocity, an update, a direction)."""
+        if not isinstance(layers, (list, tuple)):
+            raise TypeError(f"{name} must be a list of {self.L} layer arrays, got {type(layers).__name__}")
+        if len(layers) != self.L:
+            raise ValueError(f"{name} must hold L = {self.L} layer arrays (one per layer of weights), got {len(layers)}")
+        return [as_array(f"{name}: layer {i}", U, shape=W.shape) for i, (U, W) in enumerate(zip(layers, self.weights), 1)]
+
     def flatten(self, layers) -> np.ndarray:
         """``[U_1, ..., U_L]`` -> the ``(P,)`` column-major parameter vector."""
-        if len(layers) != self.L:
-            raise ValueError(f"expected {self.L} layer arrays, got {len(layers)}")
-        for i, (U, W) in enumerate(zip(layers, self.weights), 1):
-            if np.shape(U) != W.shape:
-                raise ValueError(f"layer {i}: expected shape {W.shape}, got {np.shape(U)}")
-        return np.concatenate([np.asarray(U, dtype=float).reshape(-1, order="F") for U in layers])
+        return np.concatenate([U.reshape(-1, order="F") for U in self._check_layers("layers", layers)])
 
     def unflatten(self, theta) -> list:
         """The ``(P,)`` parameter vector -> ``[U_1, ..., U_L]``."""
-        theta = np.asarray(theta, dtype=float)
-        if theta.shape != (self.P,):
-            raise ValueError(f"expected a parameter vector of length P = {self.P}, got shape {theta.shape}")
+        theta = as_array("theta", theta, shape=(self.P,))
         out, start = [], 0
         for W in self.weights:
             out.append(theta[start:start + W.size].reshape(W.shape, order="F"))
             start += W.size
         return out
 
-    def _layers(self, u) -> list:
-        return self.unflatten(u) if isinstance(u, np.ndarray) and u.ndim == 1 else [np.asarray(U, float) for U in u]
+    def _layers(self, name: str, u) -> list:
+        """A list of layer arrays, or a ``(P,)`` vector unflattened."""
+        if isinstance(u, (list, tuple)):
+            return self._check_layers(name, u)
+        return self.unflatten(as_array(name, u, shape=(self.P,)))
 
     # -- products (eqs 9, 11, 12) ----------------------------------------------------------------
     @cached_property
@@ -172,20 +221,39 @@ class DeepLinearNet:
         return np.linalg.cholesky(self.Sigma_x)
 
     @cached_property
+    def _chol_out(self) -> np.ndarray:
+        return np.linalg.cholesky(self.Sigma_out)
+
+    @cached_property
     def _inv_chol_out(self) -> np.ndarray:
         """``R`` with ``R R^T = Sigma_out^-1`` (``R = C^-T`` for ``Sigma_out = C C^T``)."""
-        return np.linalg.inv(np.linalg.cholesky(self.Sigma_out)).T
+        return solve_triangular(self._chol_out, np.eye(self.widths[-1]), lower=True).T
+
+    def _solve_out(self, X) -> np.ndarray:
+        """``Sigma_out^-1 X = R (R^T X)``."""
+        R = self._inv_chol_out
+        return R @ (R.T @ X)
 
     @cached_property
     def W_star(self) -> np.ndarray:
         """The least-squares map ``<y x^T> Sigma^-1`` (text after eq. 18)."""
-        return np.linalg.solve(self.Sigma_x, self.Cyx.T).T
+        return cho_solve((self._chol_x, True), self.Cyx.T).T
+
+    def whiten(self, W=None) -> np.ndarray:
+        """``R^T W C`` (``Sigma_x = C C^T``, ``Sigma_out^-1 = R R^T``) for the net's total map or an ``n_L x n_0`` map
+        ``W``: the map in units of the input and output noise.  It has the singular values of ``St^-1/2 W Sigma^1/2``
+        and the sign of ``det W``, and it does not change when the features or the targets are rescaled
+        (``W -> T W S^-1``, ``Sigma_x -> S Sigma_x S``, ``Sigma_out -> T Sigma_out T``, ``S, T`` positive diagonal)
+        or a layer is traded against the next (``W_i -> c W_i, W_{i+1} -> W_{i+1} / c``)."""
+        W = self.W if W is None else as_array("W", W, shape=self.W.shape)
+        return self._inv_chol_out.T @ W @ self._chol_x
 
     # -- loss and gradient (eqs 6, 13) -----------------------------------------------------------------
     def excess_loss(self, W=None) -> float:
-        """``L(W) - L(W*) = 1/2 tr(St^-1 (W - W*) Sigma (W - W*)^T)`` (eq. 6 expanded in second moments)."""
-        D = (self.W if W is None else W) - self.W_star
-        Z = self._inv_chol_out.T @ D @ self._chol_x
+        """``L(W) - L(W*) = 1/2 tr(St^-1 (W - W*) Sigma (W - W*)^T)`` (eq. 6 expanded in second moments), at the net's
+        total map or at the ``n_L x n_0`` map ``W``."""
+        D = (self.W if W is None else as_array("W", W, shape=self.W.shape)) - self.W_star
+        Z = self.whiten(D)
         return 0.5 * float(np.sum(Z * Z))
 
     @property
@@ -194,7 +262,7 @@ class DeepLinearNet:
         if self.Cyy is None:
             raise ValueError("min_loss needs Cyy = <y y^T>; pass Cyy to DeepLinearNet")
         R = self.Cyy - self.Cyx @ self.W_star.T
-        return 0.5 * float(np.trace(np.linalg.solve(self.Sigma_out, R)))
+        return 0.5 * float(np.trace(self._solve_out(R)))
 
     def loss(self) -> float:
         """Eq. 6 without its theta-independent constant: ``min_loss + excess_loss`` (needs ``Cyy``)."""
@@ -203,7 +271,7 @@ class DeepLinearNet:
     @cached_property
     def _G_W(self) -> np.ndarray:
         """``dL/dW = St^-1 (W Sigma - Cyx)`` (the gradient with respect to the total map)."""
-        return np.linalg.solve(self.Sigma_out, self.W @ self.Sigma_x - self.Cyx)
+        return self._solve_out(self.W @ self.Sigma_x - self.Cyx)
 
     def gradient_layers(self) -> list:
         """``dL/dW_i = -<e_i x_{i-1}^T> = A_i^T St^-1 (W Sigma - Cyx) B_i^T`` (eq. 13)."""
@@ -214,39 +282,48 @@ class DeepLinearNet:
         return self.flatten(self.gradient_layers())
 
     # -- covariances (eqs 14, 15) and the Fisher (eq. 22) --------------------------------------------------
+    def _index(self, name: str, i) -> int:
+        return as_int(name, i, low=1, high=self.L) - 1
+
     def Lambda(self, i: int) -> np.ndarray:
         """``Lambda_i = <x_{i-1} x_{i-1}^T>_{p_theta} = B_i Sigma B_i^T`` (eq. 15), layer ``i = 1..L``."""
-        B = self.B[self._index(i)]
+        B = self.B[self._index("i", i)]
         return B @ self.Sigma_x @ B.T
 
     def Lambda_tilde(self, i: int) -> np.ndarray:
         """``Lambda~_i = <e_i e_i^T>_{p_theta} = A_i^T St^-1 A_i`` (eq. 14), layer ``i = 1..L``."""
-        A = self.A[self._index(i)]
-        return A.T @ np.linalg.solve(self.Sigma_out, A)
-
-    def _index(self, i: int) -> int:
-        if not (isinstance(i, (int, np.integer)) and 1 <= i <= self.L):
-            raise ValueError(f"layer index must be an integer in 1..{self.L}, got {i!r}")
-        return int(i) - 1
+        A = self.A[self._index("i", i)]
+        return A.T @ self._solve_out(A)
 
     def fisher_block(self, i: int, j: int) -> np.ndarray:
         """``F_ij = <x_{i-1} x_{j-1}^T> kron <e_i e_j^T> = (B_i Sigma B_j^T) kron (A_i^T St^-1 A_j)``
         (003_34787a2226c5cf0a.txt eq. 22; column-major vec)."""
-        a, b = self._index(i), self._index(j)
-        return np.kron(self.B[a] @ self.Sigma_x @ self.B[b].T, self.A[a].T @ np.linalg.solve(self.Sigma_out, self.A[b]))
+        a, b = self._index("i", i), self._index("j", j)
+        check_allocation(f"the Fisher block F_{a + 1}{b + 1}", (self.weights[a].size, self.weights[b].size),
+                         cheaper="its Kronecker factors Lambda(i), Lambda_tilde(i) (eqs 14-15)")
+        return np.kron(self.B[a] @ self.Sigma_x @ self.B[b].T, self.A[a].T @ self._solve_out(self.A[b]))
 
     def fisher(self) -> np.ndarray:
         """The exact ``P x P`` Fisher (eq. 5) assembled from the blocks of eq. 22."""
+        check_allocation("the P x P Fisher", (self.P, self.P), copies=2,
+                         cheaper="natural_gradient() never forms it (a solve on the n_L n_0 x P whitened Jacobian), "
+                                 "eq10_update() uses the Kronecker-factored blocks")
         return np.block([[self.fisher_block(i, j) for j in range(1, self.L + 1)] for i in range(1, self.L + 1)])
 
     def jacobian(self) -> np.ndarray:
         """``J = d vec(W) / d theta`` (``n_L n_0 x P``): blocks ``B_i^T kron A_i`` (eq. 17: ``dW = sum_i A_i dW_i B_i``).
         The Fisher is ``J^T (Sigma kron St^-1) J`` (the Fisher of the Gaussian regression ``y ~ N(W x, St)``)."""
+        check_allocation("the n_L n_0 x P Jacobian", (self.W.size, self.P),
+                         cheaper="total_map_velocity(u) applies it without forming it (eq. 17)")
         return np.hstack([np.kron(B.T, A) for A, B in zip(self.A, self.B)])
 
     @cached_property
     def _whitened(self) -> tuple:
         """``(X, y)`` with ``F = X^T X`` and ``grad = X^T y``: ``X = K J``, ``K vec(E) = vec(R^T E C)``, ``y = K vec(W - W*)``."""
+        # X, its SVD factor of the same size and the projection basis are held at once
+        check_allocation("the n_L n_0 x P whitened Jacobian of natural_gradient", (self.W.size, self.P), copies=3,
+                         cheaper="eq10_update() (Kronecker-factored, O(sum n_i^3); the exact natural gradient "
+                                 "wherever every hidden width is >= max(n_0, n_L))")
         C, R = self._chol_x, self._inv_chol_out
         X = np.hstack([np.kron((B @ C).T, R.T @ A) for A, B in zip(self.A, self.B)])
         y = (R.T @ (self.W - self.W_star) @ C).reshape(-1, order="F")
@@ -256,11 +333,23 @@ class DeepLinearNet:
         """``-F^+ grad`` (eq. 4 with the Moore-Penrose inverse; the unit-rate velocity of the natural-gradient flow).
 
         Computed without forming F: with ``F = X^T X`` and ``grad = X^T y`` (see ``_whitened``),
-        ``F^+ grad = X^+ y``, a minimum-norm least-squares solve on ``X`` (condition ``kappa(X)``, not ``kappa(X)^2``).
+        ``F^+ grad = X^+ y``, a minimum-norm least-squares solve on ``X`` (condition ``kappa(X)``, not ``kappa(X)^2``)
+        whose rank is decided on the column-equilibrated ``X`` (:func:`_pinv_apply`): rescaling features, targets or
+        parameters (``W_i -> c W_i, W_{i+1} -> W_{i+1} / c``) rescales columns of ``X`` only, so the decision, and
+        hence the total-map velocity, do not depend on units.
         """
         X, y = self._whitened
-        sol = np.linalg.lstsq(X, y, rcond=max(X.shape) * np.finfo(float).eps)[0]
+        sol = _pinv_apply(X, y)
         return check_finite("natural_gradient", -sol)
+
+    def _equilibrated_natural_gradient(self) -> np.ndarray:
+        """``-G grad`` with ``G = D^-1 (D^-1 F D^-1)^+ D^-1`` (``D^2 = diag(F)``): a generalized inverse of ``F``, so the
+        total-map velocity is the natural gradient's (claim (a)), and one that follows any rescaling of the parameters
+        exactly.  :func:`natural_gradient_flow` integrates it: the Moore-Penrose velocity's null-space part is
+        ill-conditioned when the parameters have very different scales (a relative change of 1e-14 in the weights moved
+        it by 2% of a small parameter's scale at a 1e8 ratio of feature units), which stalls an adaptive solver."""
+        X, y = self._whitened
+        return check_finite("natural_gradient", -_pinv_apply(X, y, moore_penrose=False))
 
     # -- Eq. 10, the block-diagonal update, projections (eqs 10, 19, 20, 22-23) -------------------------
     def _pinv_Lambdas(self) -> list:
@@ -285,9 +374,7 @@ class DeepLinearNet:
 
     def total_map_velocity(self, u) -> np.ndarray:
         """``dW = sum_i A_i dW_i B_i`` (eq. 17) for ``u`` a list of layer arrays or a ``(P,)`` vector."""
-        layers = self._layers(u)
-        if len(layers) != self.L:
-            raise ValueError(f"expected {self.L} layer arrays, got {len(layers)}")
+        layers = self._layers("u", u)
         return sum(A @ U @ B for A, U, B in zip(self.A, layers, self.B))
 
     def projections(self) -> list:
@@ -295,7 +382,7 @@ class DeepLinearNet:
         ``P_i^b = Sigma B_i^T Lambda_i^+ B_i`` (onto the row space of B_i, Sigma-orthogonal, acting on the right).
         Derived here (the supplement is not included): Eq. 10 gives ``dW = -(1/L) sum_i P_i^a (W - W*) P_i^b``,
         which is eq. 19 because ``P_i^a W P_i^b = W``."""
-        So_inv = np.linalg.inv(self.Sigma_out)
+        So_inv = self._inv_chol_out @ self._inv_chol_out.T
         return [(A @ Lt @ A.T @ So_inv, self.Sigma_x @ B.T @ La @ B)
                 for (Lt, La), A, B in zip(self._pinv_Lambdas(), self.A, self.B)]
 
@@ -309,17 +396,17 @@ class DeepLinearNet:
 
     def best_reachable_map(self) -> np.ndarray:
         """The minimizer of eq. 6 over maps of rank <= ``r = min_i n_i``: the truncated SVD in the whitened
-        coordinates ``Z = St^-1/2 W Sigma^1/2`` (Eckart-Young), mapped back."""
-        C, R = self._chol_x, self._inv_chol_out
-        Zs = R.T @ self.W_star @ C
-        U, s, Vt = np.linalg.svd(Zs)
+        coordinates ``Z = St^-1/2 W Sigma^1/2`` (Eckart-Young), mapped back (the truncation is at the structural rank
+        ``r``, no tolerance)."""
+        U, s, Vt = np.linalg.svd(self.whiten(self.W_star))
         r = self.rank_bound
         Zr = (U[:, :r] * s[:r]) @ Vt[:r]
-        return np.linalg.solve(R.T, Zr) @ np.linalg.inv(C)
+        # Z = R^T W C with R^T = chol(Sigma_out)^-1: W = chol(Sigma_out) Z C^-1
+        return solve_triangular(self._chol_x, (self._chol_out @ Zr).T, lower=True, trans="T").T
 
     def whitened_singular_values(self) -> np.ndarray:
         """Singular values of ``St^-1/2 W* Sigma^1/2`` (the rate of the bottleneck flow depends on their gaps)."""
-        return np.linalg.svd(self._inv_chol_out.T @ self.W_star @ self._chol_x, compute_uv=False)
+        return np.linalg.svd(self.whiten(self.W_star), compute_uv=False)
 
     def min_reachable_excess_loss(self) -> float:
         """``L(W_r) - L(W*) = 1/2 sum_{k > r} s_k^2`` with ``s`` the whitened singular values."""

@@ -20,13 +20,21 @@ damping into SM estimation").
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from theorytools.errors import NonFiniteError
+from theorytools.deeplinear.network import as_layers
+from theorytools.errors import DivergenceWarning, NonFiniteError
+from theorytools.linalg import (as_array, as_bool, as_callable, as_choice, as_float, as_instance, as_int, as_seed,
+                                check_allocation, nonnegative, positive, psd_pinv, same_length)
 
 ACTIVATIONS = ("linear", "tanh")
+#: A test error this many times its best value so far is reported with a DivergenceWarning (once per run).
+DIVERGENCE_FACTOR = 1e3
+#: grid_search_sgd halves below the grid's smallest learning rate at most this many times when every rate diverged.
+MAX_HALVINGS = 10
 
 
 @dataclass
@@ -38,21 +46,24 @@ class MLP:
     activation: str = "linear"
 
     def __post_init__(self):
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {ACTIVATIONS}, got {self.activation!r}")
-        self.weights = [np.array(W, dtype=float) for W in self.weights]
-        for i in range(1, len(self.weights)):
-            if self.weights[i].shape[1] != self.weights[i - 1].shape[0]:
-                raise ValueError(f"layer {i + 1}: W_{i + 1} has {self.weights[i].shape[1]} columns but layer {i} has "
-                                 f"{self.weights[i - 1].shape[0]} outputs")
+        self.activation = as_choice("activation", self.activation, ACTIVATIONS)
+        self.weights = as_layers("weights", self.weights)
 
     @property
     def L(self) -> int:
         return len(self.weights)
 
+    @property
+    def widths(self) -> tuple:
+        """``(n_0, ..., n_L)``."""
+        return (self.weights[0].shape[1],) + tuple(W.shape[0] for W in self.weights)
+
     def forward(self, X) -> tuple:
-        """``(inputs, derivs)``: ``inputs[i]`` = the input ``h_{i}`` of layer ``i + 1`` (``inputs[L]`` = output) and
-        ``derivs[i]`` = ``phi'`` at layer ``i + 1``'s pre-activation (None for linear layers)."""
+        """``(inputs, derivs)`` for the ``(M, n_0)`` minibatch ``X``: ``inputs[i]`` = the input ``h_{i}`` of layer ``i + 1``
+        (``inputs[L]`` = output) and ``derivs[i]`` = ``phi'`` at layer ``i + 1``'s pre-activation (None for linear layers)."""
+        return self._forward(_rows("X", X, self.widths[0], "net takes n_0 inputs"))
+
+    def _forward(self, X) -> tuple:
         hs, ds = [X], []
         for i, W in enumerate(self.weights):
             a = hs[-1] @ W.T
@@ -66,7 +77,18 @@ class MLP:
         return hs, ds
 
     def backward(self, derivs, e_out) -> list:
-        """Errors ``e_i`` for ``i = 1..L`` (eq. 8): ``e_L = e_out``, ``e_i = phi_i' o (e_{i+1} W_{i+1})``."""
+        """Errors ``e_i`` for ``i = 1..L`` (eq. 8): ``e_L = e_out``, ``e_i = phi_i' o (e_{i+1} W_{i+1})``; ``derivs`` as
+        returned by :meth:`forward`, ``e_out`` the ``(M, n_L)`` output errors."""
+        e_out = _rows("e_out", e_out, self.widths[-1], "net has n_L outputs")
+        if not isinstance(derivs, (list, tuple)):
+            raise TypeError(f"derivs must be the list of {self.L} derivatives returned by forward(), got {type(derivs).__name__}")
+        if len(derivs) != self.L:
+            raise ValueError(f"derivs must hold L = {self.L} derivatives (as returned by forward()), got {len(derivs)}")
+        derivs = [None if d is None else as_array(f"derivs: layer {i}", d, shape=(e_out.shape[0], n))
+                  for i, (d, n) in enumerate(zip(derivs, self.widths[1:]), 1)]
+        return self._backward(derivs, e_out)
+
+    def _backward(self, derivs, e_out) -> list:
         es = [e_out]
         for i in range(self.L - 1, 0, -1):
             e = es[0] @ self.weights[i]
@@ -76,12 +98,53 @@ class MLP:
         return es
 
     def predict(self, X) -> np.ndarray:
+        """The outputs ``x_L`` for the ``(M, n_0)`` inputs ``X``."""
         return self.forward(X)[0][-1]
+
+
+def _rows(name: str, X, n: int, what: str) -> np.ndarray:
+    """A non-empty ``(rows, n)`` array whose width ``n`` is fixed by the net (``what`` says how)."""
+    X = as_array(name, X, ndim=2)
+    if X.shape[1] != n:
+        raise ValueError(f"{name} must have {n} columns ({what}), got shape {X.shape}")
+    return X
+
+
+def _dataset(net: MLP, data) -> tuple:
+    """``data = (X, Y, X_test, Y_test)`` checked against the net: inputs of width ``n_0``, targets of width ``n_L``
+    (targets of another width would broadcast against the outputs, or hide a missing layer), matching rows."""
+    if not isinstance(data, (tuple, list)):
+        raise TypeError(f"data must be a tuple (X, Y, X_test, Y_test) of arrays, got {type(data).__name__}")
+    if len(data) != 4:
+        raise ValueError(f"data must be a tuple (X, Y, X_test, Y_test) of 4 arrays, got {len(data)}")
+    n0, nL = net.widths[0], net.widths[-1]
+    X, Y, Xt, Yt = (_rows(f"data: {k}", a, n, f"net has {w}") for k, a, n, w in
+                    zip(("X", "Y", "X_test", "Y_test"), data, (n0, nL, n0, nL),
+                        (f"n_0 = {n0} inputs", f"n_L = {nL} outputs", f"n_0 = {n0} inputs", f"n_L = {nL} outputs")))
+    same_length(("data: X", "data: Y"), X, Y)
+    same_length(("data: X_test", "data: Y_test"), Xt, Yt)
+    return X, Y, Xt, Yt
+
+
+def _seed(seed, *key):
+    """A generator for ``[seed, *key]`` (``seed`` an integer >= 0 or a list of them)."""
+    seed = as_seed("seed", seed)
+    if not isinstance(seed, (int, list)):
+        raise TypeError(f"seed must be an integer >= 0 or a list of them, got {type(seed).__name__}")
+    return np.random.default_rng((seed if isinstance(seed, list) else [seed]) + list(key) if key else seed)
 
 
 def mse(net: MLP, X, Y) -> float:
     """Mean squared error per output component, ``<|y - x_L|^2> / n_L`` (Figure 1's test error)."""
-    R = Y - net.predict(X)
+    net = as_instance("net", net, MLP)
+    X = _rows("X", X, net.widths[0], f"net takes n_0 = {net.widths[0]} inputs")
+    Y = _rows("Y", Y, net.widths[-1], f"net has n_L = {net.widths[-1]} outputs")
+    same_length(("X", "Y"), X, Y)
+    return _mse(net, X, Y)
+
+
+def _mse(net: MLP, X, Y) -> float:
+    R = Y - net._forward(X)[0][-1]
     return float(np.mean(R * R))
 
 
@@ -91,14 +154,15 @@ class ShermanMorrisonInverse:
     Woodbury form: ``(a C + U U^T)^-1 = (C^-1 - C^-1 U (a I + U^T C^-1 U)^-1 U^T C^-1) / a``."""
 
     def __init__(self, n: int, c0: float, eta: float):
-        if not (c0 > 0 and 0 < eta < 1):
-            raise ValueError(f"need c0 > 0 and 0 < eta < 1, got c0={c0!r}, eta={eta!r}")
+        n = as_int("n", n, low=1)
+        c0 = positive("c0", c0)
+        self.eta = as_float("eta", eta, low=0.0, high=1.0, low_open=True, high_open=True)
+        check_allocation("the n x n running inverse", (n, n), copies=3, cheaper="a smaller n")
         self.inv = np.eye(n) / c0
-        self.eta = eta
 
     def update(self, H) -> np.ndarray:
-        """Fold in the minibatch ``H``; return ``C_k^-1 H^T`` (see :func:`sherman_morrison_updates`)."""
-        return sherman_morrison_updates([self], [H])[0]
+        """Fold in the ``(M, n)`` minibatch ``H``; return ``C_k^-1 H^T`` (see :func:`sherman_morrison_updates`)."""
+        return _sherman_morrison([self], [_rows("H", H, self.inv.shape[0], "the estimate is n x n")])[0]
 
 
 def sherman_morrison_updates(estimates, Hs) -> list:
@@ -106,6 +170,26 @@ def sherman_morrison_updates(estimates, Hs) -> list:
     with ``U = sqrt(eta / M) H^T`` and ``S = a I + U^T C^-1 U``, ``C_k^-1 = (C^-1 - C^-1 U S^-1 U^T C^-1) / a`` and
     ``C_k^-1 U = C^-1 U S^-1``.  The M x M systems of all estimates are factored in one stacked call (one LAPACK
     dispatch instead of 2L: at width 100 and M = 20 the dispatch overhead was comparable to the arithmetic)."""
+    estimates, Hs = _paired("estimates", estimates, "Hs", Hs)
+    estimates = [as_instance(f"estimates[{i}]", e, ShermanMorrisonInverse) for i, e in enumerate(estimates)]
+    Hs = [_rows(f"Hs[{i}]", H, e.inv.shape[0], f"estimates[{i}] is {e.inv.shape[0]} x {e.inv.shape[0]}")
+          for i, (e, H) in enumerate(zip(estimates, Hs))]
+    return _sherman_morrison(estimates, Hs)
+
+
+def _paired(name_a: str, a, name_b: str, b) -> tuple:
+    """Two non-empty lists of the same length (one entry per layer or per estimate)."""
+    for name, x in ((name_a, a), (name_b, b)):
+        if not isinstance(x, (list, tuple)):
+            raise TypeError(f"{name} must be a non-empty list, got {type(x).__name__}")
+        if not x:
+            raise ValueError(f"{name} must be a non-empty list, got an empty one")
+    if len(a) != len(b):
+        raise ValueError(f"{name_a} and {name_b} must have the same length, got {len(a)} and {len(b)}")
+    return a, b
+
+
+def _sherman_morrison(estimates, Hs) -> list:
     c2s = [e.eta / H.shape[0] for e, H in zip(estimates, Hs)]  # U = sqrt(c2) H^T
     CHs = [e.inv @ H.T for e, H in zip(estimates, Hs)]
     Ss = [(1.0 - e.eta) * np.eye(H.shape[0]) + c2 * (H @ CH) for e, H, c2, CH in zip(estimates, Hs, c2s, CHs)]
@@ -132,18 +216,20 @@ def sherman_morrison_updates(estimates, Hs) -> list:
 
 @dataclass
 class History:
-    """Test error against examples seen and wall-clock seconds (training only, evaluation excluded)."""
+    """Test error against examples seen and wall-clock seconds (training only, evaluation excluded), and the damping
+    (NaN where there is none).  Start empty and add rows with :meth:`record`."""
 
     examples: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
     test_error: list = field(default_factory=list)
     damping: list = field(default_factory=list)
 
-    def record(self, examples, seconds, err, lam=np.nan):
-        self.examples.append(int(examples))
-        self.seconds.append(float(seconds))
-        self.test_error.append(float(err))
-        self.damping.append(float(lam))
+    def record(self, examples, seconds, err, lam=None):
+        """Add a row: ``examples`` seen so far, training ``seconds``, test error ``err`` and damping ``lam`` (None: none)."""
+        self.examples.append(as_int("examples", examples))
+        self.seconds.append(nonnegative("seconds", seconds))
+        self.test_error.append(nonnegative("err", err))
+        self.damping.append(np.nan if lam is None else nonnegative("lam", lam))
 
     def as_arrays(self) -> dict:
         return {k: np.asarray(v) for k, v in self.__dict__.items()}
@@ -153,11 +239,22 @@ def predicted_change(alpha: float, dirs, grads) -> float:
     """Footnote 1: the change of the loss predicted by the quadratic model whose Newton step is ``D`` (``dW_i = alpha D_i``),
     ``(-alpha + alpha^2 / 2) sum_i tr(D_i^T <e_i h_{i-1}^T>)`` (``grads`` are ``<e_i h_{i-1}^T> = -dL/dW_i``).  When ``D``
     solves ``F D = -grad`` this is ``alpha g^T D + alpha^2/2 D^T F D`` exactly; for Eq. 10 that needs claim (b)."""
+    alpha = positive("alpha", alpha)
+    dirs, grads = _paired("dirs", dirs, "grads", grads)
+    dirs = [as_array(f"dirs: layer {i}", D) for i, D in enumerate(dirs, 1)]
+    grads = [as_array(f"grads: layer {i}", G) for i, G in enumerate(grads, 1)]
+    for i, (D, G) in enumerate(zip(dirs, grads), 1):
+        if D.shape != G.shape:
+            raise ValueError(f"dirs and grads must have the same shapes layer by layer: layer {i} has {D.shape} and {G.shape}")
     return (-alpha + 0.5 * alpha**2) * sum(float(np.sum(D * G)) for D, G in zip(dirs, grads))
 
 
 def eq21_damping(lam: float, rho: float, lam_min: float = 0.0) -> float:
-    """Eq. 21: ``3/2 lam`` if ``rho < 1/4``, ``2/3 lam`` if ``rho > 3/4`` (never below ``lam_min``), else ``lam``."""
+    """Eq. 21: ``3/2 lam`` if ``rho < 1/4``, ``2/3 lam`` if ``rho > 3/4`` (never below ``lam_min``), else ``lam``
+    (``rho`` may be infinite: a predicted change of ~0 against a finite actual one)."""
+    lam = nonnegative("lam", lam)
+    rho = as_float("rho", rho, finite=False)
+    lam_min = nonnegative("lam_min", lam_min)
     if rho < 0.25:
         return 1.5 * lam
     if rho > 0.75:
@@ -166,20 +263,23 @@ def eq21_damping(lam: float, rho: float, lam_min: float = 0.0) -> float:
 
 
 def _damped_inverse(C, sqrt_lam):
-    """``(C + sqrt(lam) I)^-1`` from the eigendecomposition of the PSD ``C`` (eigenvalues below ``n eps lambda_max``
-    set to 0: a covariance of rank < n, e.g. behind a bottleneck, stays exactly PSD); the Moore-Penrose inverse
-    when ``lam = 0``."""
-    w, V = np.linalg.eigh(C)
-    w = np.where(w > C.shape[0] * np.finfo(float).eps * max(w[-1], 0.0), w, 0.0)
+    """``(C + sqrt(lam) I)^-1`` from the eigendecomposition of the covariance ``C``, its eigenvalues clipped at 0 (C is
+    PSD by construction, a negative eigenvalue is rounding): no tolerance, hence no unit, enters.  When ``lam = 0``,
+    the Moore-Penrose inverse, its rank decided on the equilibrated ``C`` (:func:`theorytools.linalg.psd_pinv`), so that
+    a covariance of rank < n (behind a bottleneck) is inverted on its range whatever the units of the activations."""
     if sqrt_lam == 0.0:
-        inv = np.divide(1.0, w, out=np.zeros_like(w), where=w > 0)
-    else:
-        inv = 1.0 / (w + sqrt_lam)
+        return psd_pinv(C)
+    w, V = np.linalg.eigh(C)
+    inv = 1.0 / (np.maximum(w, 0.0) + sqrt_lam)
     return (V * inv) @ V.T
 
 
 def _batches(N: int, M: int, rng):
-    """Endless minibatch indices: reshuffled passes over N examples."""
+    """Endless minibatch indices: reshuffled passes over N examples, ``N // M`` minibatches of M per pass (the rest of a
+    pass waits for the next shuffle).  ``1 <= M <= N`` is required: otherwise a pass holds no minibatch and the loop
+    would spin forever without yielding."""
+    if not 1 <= M <= N:
+        raise ValueError(f"M must be between 1 and the number of training rows ({N}), got {M}")
     while True:
         perm = rng.permutation(N)
         for s in range(0, N - M + 1, M):
@@ -187,48 +287,84 @@ def _batches(N: int, M: int, rng):
 
 
 def _run(step, net, data, M, examples, eval_every, rng, progress, desc, state=None):
+    """The training loop shared by SGD and NGD: ``examples`` seen in minibatches of ``M`` (validated by the callers),
+    the test error every ``eval_every`` examples, a NonFiniteError naming the step when the weights or the test error
+    turn non-finite, and a DivergenceWarning (once) when the test error grows to DIVERGENCE_FACTOR x its best."""
     X, Y, Xt, Yt = data
     hist = History()
-    hist.record(0, 0.0, mse(net, Xt, Yt), getattr(state, "lam", np.nan))
-    seen, clock, next_eval = 0, 0.0, eval_every
+    err = _mse(net, Xt, Yt)
+    hist.record(0, 0.0, err, getattr(state, "lam", None))
+    best, warned = err, False
+    seen, clock, next_eval, k = 0, 0.0, eval_every, 0
     batches = _batches(X.shape[0], M, rng)
     bar = None
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=examples, desc=desc, unit="ex", leave=False)
-    while seen < examples:
-        idx = next(batches)
-        t0 = time.perf_counter()
-        step(X[idx], Y[idx])
-        clock += time.perf_counter() - t0
-        seen += M
-        if bar:
-            bar.update(M)
-        if seen >= next_eval or seen >= examples:
-            err = mse(net, Xt, Yt)
-            if not np.isfinite(err):
-                raise NonFiniteError(f"{desc}: test error became {err} after {seen} examples")
-            hist.record(seen, clock, err, getattr(state, "lam", np.nan))
-            next_eval += eval_every
+    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is reported below, by its number
+        while seen < examples:
+            idx = next(batches)
+            t0 = time.perf_counter()
+            step(X[idx], Y[idx])
+            clock += time.perf_counter() - t0
+            seen += M
+            k += 1
+            if not all(np.isfinite(np.sum(W)) for W in net.weights):
+                raise NonFiniteError(f"{desc}: the weights became non-finite at step {k} ({seen} examples)")
+            if state is not None and not np.isfinite(state.lam):
+                raise NonFiniteError(f"{desc}: the damping lambda overflowed at step {k} ({seen} examples)")
+            if bar:
+                bar.update(M)
+            if seen >= next_eval or seen >= examples:
+                err = _mse(net, Xt, Yt)
+                if not np.isfinite(err):
+                    raise NonFiniteError(f"{desc}: test error became {err} at step {k} ({seen} examples)")
+                if best > 0 and err > DIVERGENCE_FACTOR * best and not warned:
+                    warnings.warn(f"{desc}: the test error grew from {best:.3g} to {err:.3g} by step {k} ({seen} "
+                                  "examples): the run is diverging (try a smaller step size)", DivergenceWarning,
+                                  stacklevel=3)
+                    warned = True
+                best = min(best, err)
+                hist.record(seen, clock, err, getattr(state, "lam", None))
+                next_eval += eval_every
     if bar:
         bar.close()
     return hist
 
 
+def _schedule(data, M, examples, eval_every) -> tuple:
+    """``(M, examples, eval_every)`` validated against the training rows; the history's length checked."""
+    N = data[0].shape[0]
+    M = as_int("M", M, low=1)
+    if M > N:
+        raise ValueError(f"M must be at most the number of training rows in data ({N}), got {M}")
+    examples = as_int("examples", examples, low=1)
+    eval_every = as_int("eval_every", eval_every, low=1)
+    # a row of History is 4 Python floats in lists (~32 bytes each with the list slot)
+    check_allocation("the test-error history", (examples // eval_every + 2, 4), itemsize=32,
+                     cheaper="a larger eval_every or fewer examples")
+    return M, examples, eval_every
+
+
 def train_sgd(net: MLP, data, lr: float, M: int = 20, examples: int = 10_000, eval_every: int = 1000,
               seed: int = 0, progress: bool = False) -> History:
     """SGD on ``1/2 |y - x_L|^2`` (eq. 6 times s2: the usual squared error, so ``lr`` has its usual scale):
-    ``W_i += lr <e_i h_{i-1}^T>`` with ``e_L = y - x_L``.  Modifies ``net`` in place."""
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    ``W_i += lr <e_i h_{i-1}^T>`` with ``e_L = y - x_L``.  ``data = (X, Y, X_test, Y_test)`` (rows are samples),
+    minibatches of ``M <= len(X)``.  Modifies ``net`` in place."""
+    net = as_instance("net", net, MLP)
+    data = _dataset(net, data)
+    lr = positive("lr", lr)
+    M, examples, eval_every = _schedule(data, M, examples, eval_every)
+    rng = _seed(seed)
+    progress = as_bool("progress", progress)
 
     def step(Xb, Yb):
-        hs, ds = net.forward(Xb)
-        es = net.backward(ds, Yb - hs[-1])
+        hs, ds = net._forward(Xb)
+        es = net._backward(ds, Yb - hs[-1])
         for i, W in enumerate(net.weights):
             W += lr * (es[i].T @ hs[i]) / Xb.shape[0]
 
-    return _run(step, net, data, M, examples, eval_every, np.random.default_rng(seed), progress, f"SGD lr={lr:g}")
+    return _run(step, net, data, M, examples, eval_every, rng, progress, f"SGD lr={lr:g}")
 
 
 @dataclass
@@ -245,34 +381,46 @@ def train_ngd(net: MLP, data, s2: float, alpha: float = 1.0, M: int = 1000, K: i
     ``lam0 = 0`` and not adaptive) or ``"sherman_morrison"`` (running inverse estimates, fixed damping: the start
     ``C_0`` is the first minibatch's mean eigenvalue times I, forgotten at rate ``eta``).  The running estimates lag
     the weights: with them, alpha = 1 diverged on a 4-6-6-4 net (M = 50, eta = 0.1 or 0.3) where alpha = 0.5 reached
-    the noise floor (tests/test_deeplinear.py).  Modifies ``net`` in place."""
-    if inverse not in ("pinv", "sherman_morrison"):
-        raise ValueError(f"inverse must be 'pinv' or 'sherman_morrison', got {inverse!r}")
-    if not (s2 > 0 and alpha > 0 and lam0 >= 0 and K >= 1):
-        raise ValueError(f"need s2 > 0, alpha > 0, lam0 >= 0, K >= 1; got s2={s2!r}, alpha={alpha!r}, lam0={lam0!r}, K={K!r}")
-    rng = np.random.default_rng([seed, 1])
+    the noise floor (tests/test_deeplinear.py).  ``data = (X, Y, X_test, Y_test)``, minibatches of ``M <= len(X)``.
+    Modifies ``net`` in place."""
+    net = as_instance("net", net, MLP)
+    data = _dataset(net, data)
+    s2 = positive("s2", s2)
+    alpha = positive("alpha", alpha)
+    K = as_int("K", K, low=1)
+    lam0 = nonnegative("lam0", lam0)
+    adaptive = as_bool("adaptive", adaptive)
+    lam_min = nonnegative("lam_min", lam_min)
+    inverse = as_choice("inverse", inverse, ("pinv", "sherman_morrison"))
+    eta = as_float("eta", eta, low=0.0, high=1.0, low_open=True, high_open=True)
+    M, examples, eval_every = _schedule(data, M, examples, eval_every)
+    check_allocation("the K x M model-sample errors", (K + 1, M, max(net.widths)), copies=2, cheaper="a smaller K or M")
+    rng = _seed(seed, 1)
+    batch_rng = _seed(seed)
+    progress = as_bool("progress", progress)
     state = _Damping(lam0)
     sm: list = []
     L = net.L
 
     def loss(Xb, Yb):
-        R = Yb - net.predict(Xb)
+        R = Yb - net._forward(Xb)[0][-1]
         return 0.5 * float(np.sum(R * R)) / (s2 * Xb.shape[0])
 
     def step(Xb, Yb):
         Mb = Xb.shape[0]
-        hs, ds = net.forward(Xb)
+        hs, ds = net._forward(Xb)
         # K model samples y~ = x_L + sqrt(s2) xi: output errors xi / sqrt(s2), back-propagated with the true errors
         # (y - x_L) / s2 in one pass (same forward pass, one product per layer)
         xi = rng.standard_normal((K,) + hs[-1].shape) / np.sqrt(s2)
-        both = net.backward([None if d is None else np.tile(d, (K + 1, 1)) for d in ds],
-                            np.vstack([(Yb - hs[-1]) / s2, xi.reshape(K * Mb, -1)]))
+        both = net._backward([None if d is None else np.tile(d, (K + 1, 1)) for d in ds],
+                             np.vstack([(Yb - hs[-1]) / s2, xi.reshape(K * Mb, -1)]))
         es, es_model = [e[:Mb] for e in both], [e[Mb:] for e in both]
         if inverse == "sherman_morrison":
             # <e_i h^T> has rank <= M: apply the inverses to the factors, (Lt^-1 E^T)(La^-1 H^T)^T / M, O(n^2 M)
             if not sm:
-                sm.extend(ShermanMorrisonInverse(H.shape[1], float(np.mean(H * H)), eta) for H in hs[:-1] + es_model)
-            inv_h = sherman_morrison_updates(sm, hs[:-1] + es_model)[:L]  # Lambda_i^-1 H^T
+                # C_0 = the first minibatch's mean eigenvalue (1 where that batch is all zero: any positive start works)
+                sm.extend(ShermanMorrisonInverse(H.shape[1], float(np.mean(H * H)) or 1.0, eta) for H in hs[:-1] + es_model)
+            inv_h = _sherman_morrison(sm, hs[:-1] + es_model)[:L]  # Lambda_i^-1 H^T
             for i, W in enumerate(net.weights):
                 W += (alpha / (L * Mb)) * (sm[L + i].inv @ es[i].T) @ inv_h[i].T
             return
@@ -288,22 +436,54 @@ def train_ngd(net: MLP, data, s2: float, alpha: float = 1.0, M: int = 1000, K: i
         if adaptive:
             predicted = predicted_change(alpha, dirs, grads)
             rho = (loss(Xb, Yb) - before) / predicted if predicted != 0 else 1.0
-            state.lam = eq21_damping(state.lam, rho, lam_min)
+            if not np.isnan(rho):  # NaN: the step diverged, which _run reports
+                state.lam = eq21_damping(state.lam, rho, lam_min)
 
-    return _run(step, net, data, M, examples, eval_every, np.random.default_rng(seed), progress,
-                f"NGD ({inverse})", state)
+    return _run(step, net, data, M, examples, eval_every, batch_rng, progress, f"NGD ({inverse})", state)
 
 
 def grid_search_sgd(make_net, data, lrs, M: int = 20, examples: int = 10_000, seed: int = 0, progress: bool = False):
-    """SGD for each learning rate in ``lrs`` from the same start (``make_net()``); returns ``(best_lr, histories)``,
-    best = lowest final test error (a diverged run counts as infinite)."""
-    hists = {}
-    for lr in lrs:
-        try:
-            hists[lr] = train_sgd(make_net(), data, lr, M, examples, max(examples // 20, M), seed, progress)
-        except (NonFiniteError, FloatingPointError):
-            hists[lr] = None
+    """SGD for each learning rate in ``lrs`` from the same start (``make_net()``, a fresh MLP each call); returns
+    ``(best_lr, histories)`` with ``histories`` = {lr: History, or None where the run diverged}.
+
+    The choice is deterministic: every run sees the same minibatches (``seed``), the best is the lowest final test
+    error (a diverged run counts as infinite), and ties go to the rate tried first.  Rates are tried in the order of
+    ``lrs``; if every one diverges, the search extends itself below the grid, halving the smallest rate (at most
+    MAX_HALVINGS times) until a run stays finite -- whether a rate at the edge of stability diverges can depend on the
+    machine's rounding, and an extended grid keeps the baseline from flipping with it.  If every rate down to
+    ``min(lrs) / 2**MAX_HALVINGS`` diverges, ``best_lr`` is None: the baseline diverged (a result, not an error)."""
+    make_net = as_callable("make_net", make_net)
+    first = make_net()
+    if not isinstance(first, MLP):
+        raise TypeError(f"make_net must return an MLP, got {type(first).__name__}")
+    data = _dataset(first, data)
+    lrs = as_array("lrs", lrs, ndim=1)
+    if np.any(lrs <= 0):
+        i = int(np.argmax(lrs <= 0))
+        raise ValueError(f"lrs must hold positive learning rates, entry {i} is {lrs[i]:g}")
+    M, examples = as_int("M", M, low=1), as_int("examples", examples, low=1)
+    M, examples, eval_every = _schedule(data, M, examples, max(examples // 20, M))
+    seed = as_seed("seed", seed)
+    progress = as_bool("progress", progress)
+    hists: dict = {}
+
+    def trial(lr, net):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DivergenceWarning)  # a diverging rate is an expected outcome of a search
+            try:
+                hists[lr] = train_sgd(net, data, lr, M, examples, eval_every, seed, progress)
+            except NonFiniteError:
+                hists[lr] = None
+
+    for i, lr in enumerate(lrs):
+        trial(float(lr), first if i == 0 else make_net())
+    lr = float(np.min(lrs))
+    for _ in range(MAX_HALVINGS):
+        if any(h is not None for h in hists.values()):
+            break
+        lr /= 2
+        trial(lr, make_net())
     finals = {lr: (h.test_error[-1] if h is not None else np.inf) for lr, h in hists.items()}
     if all(h is None for h in hists.values()):
-        raise NonFiniteError(f"SGD diverged for every learning rate of the grid {tuple(lrs)}: add smaller ones")
+        return None, hists
     return min(finals, key=finals.get), hists
