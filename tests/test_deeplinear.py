@@ -361,21 +361,6 @@ def test_every_deeplinear_check_family_fails_on_a_planted_formula(monkeypatch, n
         CD._figure1_run.cache_clear()
 
 
-def test_figure1_digits_is_skipped_with_the_install_hint_without_scikit_learn(monkeypatch):
-    def missing(*a, **k):
-        raise ImportError("Figure 1D needs scikit-learn: pip install 'theorytools[datasets]'")
-
-    monkeypatch.setattr(D.figure1, "digits_data", missing)
-    CD._figure1_run.cache_clear()
-    try:
-        res = [r for r in run_checks("quick", only="figure1_wall_clock", seed=0) if "1D" in r.instance]
-    finally:
-        CD._figure1_run.cache_clear()
-    assert [r.verdict.status for r in res] == ["SKIPPED"] and "theorytools[datasets]" in res[0].verdict.message
-
-
-# -- issue 15: hangs, silent acceptance, size guards, a baseline that diverges ---------------------------------------------
-
 def _small_data(rows=40, n0=3, nL=2, seed=0):
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((rows, n0))

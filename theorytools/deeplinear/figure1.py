@@ -62,13 +62,10 @@ def linear_data(widths, n_train: int, n_test: int, seed: int):
 
 
 def digits_data(n_test: int, seed: int):
-    """scikit-learn's digits scaled to [0, 1] as an autoencoding task (the optional ``datasets`` extra): the first
+    """scikit-learn's digits scaled to [0, 1] as an autoencoding task: the first
     ``n_test`` images of a seeded shuffle are the test set."""
     n_test, seed = as_int("n_test", n_test, low=1), as_int("seed", seed)
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError as exc:  # pragma: no cover - the dev extra installs it
-        raise ImportError("Figure 1D needs scikit-learn: pip install 'theorytools[datasets]'") from exc
+    from sklearn.datasets import load_digits  # imported here: scikit-learn takes a second to import
     X = load_digits().data / 16.0
     if n_test >= X.shape[0]:
         raise ValueError(f"n_test must leave training images: digits has {X.shape[0]}, got n_test = {n_test}")

@@ -1,6 +1,6 @@
-"""The experiments of 002_add1c097d251ec63.txt §4 on datasets that ship with scikit-learn (the optional ``datasets``
-extra): convergence of NGD against SGD with a grid-searched learning rate (§4.1, Figures 2-3), batch-size sensitivity
-(Figure 4), the training loss at convergence (Table 1), and the time and memory scaling of Figure 5.
+"""The experiments of 002_add1c097d251ec63.txt §4 on datasets that ship with scikit-learn: convergence of NGD against
+SGD with a grid-searched learning rate (§4.1, Figures 2-3), batch-size sensitivity (Figure 4), the training loss at
+convergence (Table 1), and the time and memory scaling of Figure 5.
 
 The paper's Weather, House Price and Ecoli sets are not shipped with scikit-learn; diabetes (regression), wine (3
 classes) and breast cancer (2 classes) stand in for them.  Inputs (and the diabetes target) are standardized.
@@ -46,10 +46,7 @@ def _hidden(hidden) -> tuple:
 def load(name: str) -> tuple:
     """``(X, Y, loss)`` of a scikit-learn dataset with standardized inputs (and standardized target for regression)."""
     name = as_choice("name", name, tuple(DATASETS))
-    try:
-        from sklearn import datasets
-    except ImportError as exc:  # pragma: no cover - the dev extra installs it
-        raise ImportError("the Shrestha §4 experiments need scikit-learn: pip install 'theorytools[datasets]'") from exc
+    from sklearn import datasets  # imported here: scikit-learn takes a second to import
     X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     if DATASETS[name] == "squared":

@@ -525,10 +525,7 @@ def _figure1_clock_cases(profile, seed):
        instances=_figure1_clock_cases)
 def figure1_wall_clock_and_digits(case, rng):
     p = case.params
-    try:
-        res = _figure1_run(p["panel"], p["size"], p["seed"])
-    except ImportError as exc:  # panel D without the optional scikit-learn (pip install 'theorytools[datasets]')
-        return Verdict.skipped(str(exc), "measured")
+    res = _figure1_run(p["panel"], p["size"], p["seed"])
     x = "examples" if p["panel"] == "D" else "seconds"
     if res.sgd is None:
         sgd_final, sgd_seconds = float("inf"), float("nan")

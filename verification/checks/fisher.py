@@ -560,10 +560,7 @@ def _grid_note(run):
        instances=_convergence_cases)
 def shrestha_convergence(case, rng):
     p = case.params
-    try:
-        res = _convergence(p["dataset"], p["hidden"], p["profile"], p["seed"])
-    except ImportError as exc:
-        return Verdict.skipped(str(exc), "measured")
+    res = _convergence(p["dataset"], p["hidden"], p["profile"], p["seed"])
     runs = res["runs"]
     table = {k: float(np.log10(r.history["loss"][-1])) for k, r in runs.items()}
     msg = f"P = {res['net'].P}; log10 final training loss: " + "; ".join(
@@ -584,10 +581,7 @@ def _batches(profile, seed):
             "of steps; never FAILs",
        instances=lambda profile, seed: [Case(f"diabetes, hidden (32, 16) ({profile})", {"profile": profile, "seed": seed})])
 def shrestha_batch_size(case, rng):
-    try:
-        res = _batches(case.params["profile"], case.params["seed"])
-    except ImportError as exc:
-        return Verdict.skipped(str(exc), "measured")
+    res = _batches(case.params["profile"], case.params["seed"])
     sizes = sorted(res)
     final = {k: [float(np.log10(res[b][k].history["loss"][-1])) for b in sizes] for k in res[sizes[0]]}
     msg = "; ".join(f"{k}: " + ", ".join(f"m={b}: {v:.3f}" for b, v in zip(sizes, vals)) for k, vals in final.items())
