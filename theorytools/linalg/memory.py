@@ -22,6 +22,8 @@ from theorytools.linalg.validation import as_float, as_int
 ENV = "THEORYTOOLS_MEMORY_LIMIT"
 _SUFFIX = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 _user_limit: list = [None]
+#: Allocations up to this size are not compared with the available memory (any machine that runs Python has it).
+ALWAYS_AVAILABLE = 16 * 2**20
 
 
 def _parse(text: str, name: str = ENV) -> int:
@@ -62,12 +64,15 @@ def memory_limit() -> int:
     ...     memory_limit()
     1000000
     """
-    limits = [available_bytes()]
+    user = _user_or_env_limit()
+    available = available_bytes()
+    return available if user is None else min(user, available)
+
+
+def _user_or_env_limit() -> int | None:
     if _user_limit[0] is not None:
-        limits.append(_user_limit[0])
-    elif os.environ.get(ENV):
-        limits.append(_parse(os.environ[ENV]))
-    return min(limits)
+        return _user_limit[0]
+    return _parse(os.environ[ENV]) if os.environ.get(ENV) else None
 
 
 def set_memory_limit(nbytes: int | str | None) -> None:
@@ -135,6 +140,9 @@ def check_allocation(what: str, shape, *, itemsize: int = 8, copies: float = 1.0
     for s in shape:
         count *= s  # Python ints: no overflow however large the request
     nbytes = int(count * itemsize * Fraction(copies))  # exact: count may exceed the float range
+    user = _user_or_env_limit()
+    if nbytes <= ALWAYS_AVAILABLE and (user is None or nbytes <= user):
+        return nbytes  # the common small case, on hot paths: no read of /proc/meminfo (~100 us)
     limit = memory_limit()
     if nbytes > limit:
         dims = " x ".join(str(int(s)) for s in shape)

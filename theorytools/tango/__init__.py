@@ -24,7 +24,7 @@ from theorytools.tango.algorithms import (
     two_timescale_iterates,
 )
 from theorytools.tango.models import GaussianModel, LinearRegressionModel, LogisticModel, Model, SoftmaxModel
-from theorytools.tango.ode import euler_scheme, natural_gradient_flow, preconditioned_flow
+from theorytools.tango.ode import euler_scheme, natural_direction, natural_gradient_flow, preconditioned_flow
 from theorytools.tango.preconditioners import DiagonalFisher, ExactDiagonalFisher, FixedPreconditioner, RMSProp
 from theorytools.tango.simulation import TangoResult, simulate_tango, simulate_two_timescale
 
@@ -32,7 +32,7 @@ __all__ = [
     "HypothesisError", "NonFiniteError", "Model", "GaussianModel", "LinearRegressionModel", "LogisticModel", "SoftmaxModel",
     "tango_iterates", "tango_step", "sgd_iterates", "averaged_sgd_iterates", "two_timescale_iterates",
     "noise_free_iterates", "auxiliary_sequence", "gamma_from_samples", "GAMMA_RULES", "StabilityWarning",
-    "natural_gradient_flow", "preconditioned_flow", "euler_scheme",
+    "natural_gradient_flow", "preconditioned_flow", "euler_scheme", "natural_direction",
     "FixedPreconditioner", "RMSProp", "DiagonalFisher", "ExactDiagonalFisher",
     "simulate_tango", "simulate_two_timescale", "TangoResult",
 ]

@@ -12,6 +12,14 @@ Index conventions, exactly as printed (Definition 1): the k-th sample (k = 1..K)
     theta_k = theta_{k-1} - dt_k v_k                                                          (4)
 
 with ``g_k, g~_k`` the gradients at ``theta_{k-1}`` of the sample and the pseudo-sample.
+
+Parameterization invariance (the text after eq. 7: preconditioned TANGO "is TANGO on the variable C^-1/2 theta"):
+with ``theta = S phi`` (S invertible), TANGO on phi with preconditioner C_phi gives the same iterates, mapped back,
+as TANGO on theta with ``C = S C_phi S^T``, for the same samples and pseudo-samples.  So plain TANGO (C = I) is
+invariant under orthogonal changes of variable only; a rescaling ``theta = c phi`` needs ``gamma c^2`` (the gamma
+rules do this by themselves: they scale like 1/|g~|^2); and TANGO preconditioned by the exact diagonal Fisher
+(:class:`~theorytools.tango.ExactDiagonalFisher`, ``C^-1 = diag J``) is invariant under every diagonal rescaling,
+since ``diag J`` transforms as ``S^-1 diag(J) S^-1``.  Its limit, the natural gradient ODE, is invariant under all.
 """
 
 from __future__ import annotations
@@ -20,11 +28,29 @@ import warnings
 
 import numpy as np
 
-from theorytools.linalg.validation import real_array
-from theorytools.errors import NonFiniteError
+from theorytools.errors import DivergenceWarning, NonFiniteError
+from theorytools.linalg import (
+    as_array,
+    as_bool,
+    as_callable,
+    as_choice,
+    as_float,
+    as_instance,
+    as_int,
+    as_seed,
+    check_allocation,
+    positive,
+)
+from theorytools.tango.models import Model
+from theorytools.tango.ode import _natural_direction
 from theorytools.tango.preconditioners import as_preconditioner
 
 GAMMA_RULES = ("max_norm", "gaussian", "kurtosis")
+ON_UNSTABLE = ("warn", "raise", "ignore")
+
+#: A velocity (or an SGD step) this many times its first nonzero value is reported as a divergence.  TANGO's v starts
+#: at gamma g_1 and settles near J^-1 E g, up to ~3 d cond(J) times larger with gamma ~ 1/R^2: 1e10 leaves room for that.
+DIVERGENCE_FACTOR = 1e10
 
 
 class StabilityWarning(UserWarning):
@@ -39,11 +65,24 @@ def gamma_from_samples(gt, rule: str, batch: int = 1) -> float:
     * ``"kurtosis"``: ``E|g~|^2 / E|g~|^4`` (necessary, not sufficient).
 
     With minibatch means of ``batch`` = B pseudo-samples (eq. 5) the estimate of A is ``B g~ g~^T``, so R^2 and
-    every rule scale by B: the rule is divided by B.
+    every rule scale by B: the rule is divided by B.  The rules scale like ``1/|g~|^2``; they are evaluated on
+    ``g~ / max|g~|`` so that ``|g~|^4`` cannot overflow (it did for ``|g~| > 1e77``, giving gamma = 0).
     """
-    gt = np.atleast_2d(real_array("gt", gt))
-    sq = np.sum(gt * gt, axis=-1)
-    return float(_gamma_rule(rule, np.max(sq), np.mean(sq), np.mean(sq * sq))) / batch
+    gt = as_array("gt", gt)
+    if gt.ndim > 2:
+        raise ValueError(f"gt must be one gradient (d,) or rows of gradients (n, d), got shape {gt.shape}")
+    rule = as_choice("rule", rule, GAMMA_RULES)
+    batch = as_int("batch", batch, low=1)
+    gt = np.atleast_2d(gt)
+    top = float(np.max(np.abs(gt)))
+    if top == 0.0:
+        raise ValueError("gt must not be all zero: every rule divides by |g~|^2")
+    sq = np.sum((gt / top) ** 2, axis=-1)
+    with np.errstate(over="ignore"):
+        gamma = float(_gamma_rule(rule, np.max(sq), np.mean(sq), np.mean(sq * sq))) / top / top / batch
+    if not 0.0 < gamma < np.inf:
+        raise NonFiniteError(f"gamma_from_samples: gamma = {gamma:g} is not a positive float64 for |g~| up to {top:g}")
+    return gamma
 
 
 def _gamma_rule(rule, max_sq, mean_sq, mean_sq2):
@@ -51,24 +90,21 @@ def _gamma_rule(rule, max_sq, mean_sq, mean_sq2):
         return 1.0 / max_sq
     if rule == "gaussian":
         return 1.0 / (3.0 * mean_sq)
-    if rule == "kurtosis":
-        return mean_sq / mean_sq2
-    raise ValueError(f"gamma rule must be one of {GAMMA_RULES}, got {rule!r}")
+    return mean_sq / mean_sq2
 
 
 class _Gamma:
-    """A fixed gamma, or one of the rules above estimated online from the g~ seen so far (the current one included)."""
+    """A fixed gamma, or one of the rules above estimated online from the g~ seen so far (the current one included).
+
+    The running sums are kept in units of the running ``max |g~|^2`` (rescaled when it grows), so that ``|g~|^4``
+    does not overflow."""
 
     def __init__(self, gamma, runs, batch: int = 1):
-        self.rule = gamma if isinstance(gamma, str) else None
+        self.rule = as_choice("gamma", gamma, GAMMA_RULES) if isinstance(gamma, str) else None
         self.batch = batch
         if self.rule is None:
-            g = float(gamma)
-            if not (np.isfinite(g) and g > 0):
-                raise ValueError(f"gamma must be a positive finite number or one of {GAMMA_RULES}, got {gamma!r}")
-            self.value = g
+            self.value = positive("gamma", gamma)
         else:
-            _gamma_rule(self.rule, 1.0, 1.0, 1.0)  # validates the name
             self.n, self.max_sq, self.sum_sq, self.sum_sq2 = 0, np.zeros(runs), np.zeros(runs), np.zeros(runs)
 
     def __call__(self, gt):
@@ -76,16 +112,18 @@ class _Gamma:
             return self.value
         sq = np.sum(gt * gt, axis=-1)
         self.n += 1
-        self.max_sq = np.maximum(self.max_sq, sq)
-        self.sum_sq += sq
-        self.sum_sq2 += sq * sq
+        grown = np.maximum(self.max_sq, sq)
         with np.errstate(divide="ignore", invalid="ignore"):
-            g = _gamma_rule(self.rule, self.max_sq, self.sum_sq / self.n, self.sum_sq2 / self.n)
+            shrink = np.where(grown > 0, self.max_sq / grown, 0.0)
+            rel = np.where(grown > 0, sq / grown, 0.0)
+            self.sum_sq = self.sum_sq * shrink + rel
+            self.sum_sq2 = self.sum_sq2 * shrink * shrink + rel * rel
+            self.max_sq = grown
+            g = _gamma_rule(self.rule, 1.0, self.sum_sq / self.n, self.sum_sq2 / self.n) / grown
         return np.where(np.isfinite(g), g / self.batch, 0.0)[..., None]  # no information yet (g~ = 0): do not move v
 
 
-def tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch: int = 1):
-    """One step of eqs 3-4 (eq. 5 with ``batch`` B, eqs 6-7 with the preconditioned ``Cg``, ``Cgt``)."""
+def _tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch: int = 1):
     keep = 1.0 - dt_prev
     Cg = g if Cg is None else Cg
     Cgt = gt if Cgt is None else Cgt
@@ -95,46 +133,110 @@ def tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch
         return v, theta - dt_cur * v
 
 
-def _check_step(where, k, *arrays):
-    for a in arrays:
-        if not np.all(np.isfinite(a)):
+def tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch: int = 1):
+    """One step of eqs 3-4 (eq. 5 with ``batch`` B, eqs 6-7 with the preconditioned ``Cg``, ``Cgt``): returns
+    ``(v_k, theta_k)`` from ``v = v_{k-1}``, ``theta = theta_{k-1}``, the gradients ``g``, ``g~`` at theta, ``gamma > 0``
+    and ``dt_prev = delta t_{k-1}``, ``dt_cur = delta t_k`` in [0, 1].  Arrays of shape (d,) or (runs, d)."""
+    arrays = {n: None if a is None and n in ("Cg", "Cgt") else as_array(n, a) for n, a in
+              (("v", v), ("theta", theta), ("g", g), ("gt", gt), ("Cg", Cg), ("Cgt", Cgt))}
+    shapes = {n: a.shape for n, a in arrays.items() if a is not None}
+    if len(set(shapes.values())) != 1 or arrays["theta"].ndim not in (1, 2):
+        raise ValueError(f"{', '.join(shapes)} must have one shape, (d,) or (runs, d), got "
+                         + ", ".join(f"{n} {s}" for n, s in shapes.items()))
+    v, theta, g, gt, Cg, Cgt = arrays.values()
+    gamma = positive("gamma", gamma)
+    dt_prev = as_float("dt_prev", dt_prev, low=0.0, high=1.0)
+    dt_cur = as_float("dt_cur", dt_cur, low=0.0, high=1.0)
+    batch = as_int("batch", batch, low=1)
+    v, theta = _tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg, Cgt, batch)
+    _check_step("tango_step", 1, v=v, theta=theta)
+    return v, theta
+
+
+def _check_step(where, k, **arrays):
+    for name, a in arrays.items():
+        # one reduction per step; a sum that overflows from finite entries is caught by the full test
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = np.sum(a)
+        if not np.isfinite(total) and not np.all(np.isfinite(a)):
             run = int(np.argwhere(~np.isfinite(a))[0][0]) if a.ndim > 1 else 0
-            raise NonFiniteError(f"{where}: non-finite iterate at step k = {k} (run {run}); gamma or dt is too large "
-                                 "for this model, or the loss overflowed")
+            raise NonFiniteError(f"{where}: {name} is not finite at step k = {k} (run {run}): the iteration diverged "
+                                 "(gamma or dt too large for this model) or the model overflowed")
 
 
-def _as_dt(dt, K: int) -> np.ndarray:
-    d = real_array("dt", dt)
-    d = np.full(K + 1, float(d)) if d.ndim == 0 else d
-    if d.shape != (K + 1,):
-        raise ValueError(f"dt must be a number or hold delta t_0..delta t_K ({K + 1} values for {K} samples), got shape {d.shape}")
-    if not np.all(np.isfinite(d)) or np.any(d < 0) or np.any(d > 1):
-        raise ValueError(f"dt must lie in [0, 1] (Definition 1: delta t_k <= 1), got values in [{d.min()}, {d.max()}]")
+class _Divergence:
+    """Warn once (DivergenceWarning, naming the step) when ``max|what_k|`` reaches :data:`DIVERGENCE_FACTOR` times its
+    first nonzero value.  ``what`` is the velocity v of TANGO-like iterations (not the step dt v, which a dt schedule
+    may scale by any factor), the step of SGD (lr g: a constant rate) and of averaged SGD's fast iterate."""
+
+    def __init__(self, where, what):
+        self.where, self.what, self.first, self.warned = where, what, 0.0, False
+
+    def __call__(self, k, value):
+        if self.warned:
+            return
+        with np.errstate(over="ignore"):
+            size = float(np.abs(value).max())  # the max norm: one reduction, and no square to overflow
+        if self.first == 0.0:
+            self.first = size
+        elif size > DIVERGENCE_FACTOR * self.first:
+            warnings.warn(f"{self.where}: max|{self.what}| = {size:.3g} at step k = {k} is {size / self.first:.2g} times "
+                          "its first nonzero value: the iteration is probably diverging", DivergenceWarning, stacklevel=3)
+            self.warned = True
+
+
+def _as_dt(dt, K: int, count: str = "steps") -> np.ndarray:
+    """``delta t_0..delta t_K`` in [0, 1] from a number or a (K+1,) schedule; ``count`` names what K counts."""
+    d = as_array("dt", dt)
+    if d.ndim == 0:
+        check_allocation(f"the dt schedule for {count} = {K} ({count} + 1 values)", (K + 1,), cheaper=f"fewer {count}")
+        d = np.full(K + 1, float(d))
+    elif d.shape != (K + 1,):
+        raise ValueError(f"dt must be a number or hold delta t_0..delta t_K ({K + 1} values for {count} = {K}), "
+                         f"got shape {d.shape}")
+    if np.any(d < 0) or np.any(d > 1):
+        raise ValueError(f"dt must lie in [0, 1] (Definition 1: delta t_k <= 1), got values in [{d.min():g}, {d.max():g}]")
     return d
 
 
+def _trajectory(steps: int, d: int, copies: int = 1) -> np.ndarray:
+    """The array of theta_0..theta_steps, refused up front when it cannot fit."""
+    check_allocation(f"the iterates kept for steps = {steps} (steps + 1 x d{' x 2' if copies == 2 else ''})",
+                     (steps + 1, d), copies=copies,
+                     cheaper="fewer steps, or simulate_tango, which keeps only the moments at the requested k")
+    return np.empty((steps + 1, d))
+
+
+def _model(model) -> Model:
+    return as_instance("model", model, Model, "a model of theorytools.tango (GaussianModel, LinearRegressionModel, ...)")
+
+
 def _samples(model, theta0, x, y, ytilde, minibatch):
-    """Validate the listed samples: ``y`` (K,) [or (K, B)], ``ytilde`` like ``y``, ``x`` None or (K[, B], p)."""
-    y = real_array("y", y)
+    """Validate the listed samples: ``y`` (K,) [or (K, B)], ``ytilde`` like ``y``, ``x`` None or (K[, B], p), and
+    ``theta0`` (d,) for this model and x.  Returns ``(theta0, x, y, ytilde)``."""
+    model = _model(model)
+    y = model._labels("y", y)
     need = 2 if minibatch else 1
     if y.ndim != need:
         raise ValueError(f"y must have shape {'(K, B)' if minibatch else '(K,)'} (one {'minibatch' if minibatch else 'sample'} "
                          f"per step), got shape {y.shape}")
     if ytilde is None:
         raise ValueError("ytilde must be given (pseudo-samples y~ ~ p_theta(.|x); ytilde = y for the outer-product variant)")
-    yt = real_array("ytilde", ytilde)
+    yt = model._labels("ytilde", ytilde)
     if yt.shape != y.shape:
         raise ValueError(f"ytilde must have the shape of y {y.shape}, got {yt.shape}")
     if model.unsupervised:
         if x is not None:
             raise ValueError(f"x must be None for {model!r} (it has no input)")
-        return None, y, yt
-    if x is None:
-        raise ValueError(f"x must be given for {model!r}: shape {y.shape + ('p',)}")
-    x = real_array("x", x)
-    if x.shape[:-1] != y.shape:
-        raise ValueError(f"x must have shape {y.shape + ('p',)} (an input per sample), got {x.shape}")
-    return x, y, yt
+    else:
+        if x is None:
+            raise ValueError(f"x must be given for {model!r}: shape {y.shape + ('p',)}")
+        x = as_array("x", x)
+        if x.ndim != y.ndim + 1 or x.shape[:-1] != y.shape:
+            raise ValueError(f"x and y do not match: x must have shape {y.shape + ('p',)} (an input per sample), "
+                             f"got {x.shape}")
+    theta0 = model._params(theta0, x, "theta0", ndim=1)
+    return theta0, x, y, yt
 
 
 def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch: bool = False,
@@ -145,7 +247,7 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
     ----------
     model : GaussianModel | LinearRegressionModel | LogisticModel | SoftmaxModel
     theta0 : (d,) array
-    gamma : float, or ``"max_norm"``, ``"gaussian"``, ``"kurtosis"`` (estimated online from the g~ so far)
+    gamma : float > 0, or ``"max_norm"``, ``"gaussian"``, ``"kurtosis"`` (estimated online from the g~ so far)
     dt : float or (K+1,) array, ``dt[k] = delta t_k`` in [0, 1]
     x : None (Gaussian model) or (K, p) inputs [(K, B, p) with ``minibatch``]
     y : (K,) samples [(K, B)]
@@ -162,33 +264,40 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
     -------
     (K+1, d) array (and the (K+1, d) velocities with ``return_velocity``)
     """
-    theta = real_array("theta0", theta0).reshape(1, -1).copy()
-    x, y, yt = _samples(model, theta0, x, y, ytilde, minibatch)
+    minibatch = as_bool("minibatch", minibatch)
+    return_velocity = as_bool("return_velocity", return_velocity)
+    on_unstable = as_choice("on_unstable", on_unstable, ON_UNSTABLE)
+    theta0, x, y, yt = _samples(model, theta0, x, y, ytilde, minibatch)
     K = y.shape[0]
-    dts = _as_dt(dt, K)
-    if on_unstable not in ("warn", "raise", "ignore"):
-        raise ValueError(f"on_unstable must be 'warn', 'raise' or 'ignore', got {on_unstable!r}")
+    dts = _as_dt(dt, K, "K")
     batch = y.shape[1] if minibatch else 1
-    d = theta.shape[1]
+    d = theta0.size
     gam = _Gamma(gamma, 1, batch)
-    pre = as_preconditioner(C, d)
-    state = pre.init(1, d)
-    v = np.zeros((1, d))
-    thetas, vs = [theta[0].copy()], [v[0].copy()]
+    pre = as_preconditioner(C)
+    state = pre._init(1, d)
+    theta, v = theta0.reshape(1, -1).copy(), np.zeros((1, d))
+    thetas = _trajectory(K, d, 2 if return_velocity else 1)
+    vs = np.empty_like(thetas) if return_velocity else None
+    thetas[0] = theta[0]
+    if return_velocity:
+        vs[0] = 0.0
     warned = False
+    diverging = _Divergence("tango_iterates", "v_k")
     sq_sum = sq2_sum = 0.0
     for k in range(1, K + 1):
         xk = None if x is None else x[k - 1][None]
         yk, ytk = y[k - 1][None], yt[k - 1][None]
         th = theta[:, None, :] if minibatch else theta
-        g = model.grad(th, yk, xk)
-        gt = model.grad(th, ytk, xk)
+        with np.errstate(over="ignore", invalid="ignore"):
+            g = model._grad(th, yk, xk)
+            gt = model._grad(th, ytk, xk)
         if minibatch:
             g, gt = g.mean(axis=1), gt.mean(axis=1)
+        _check_step("tango_iterates", k, g=g, gt=gt)
         gk = gam(gt)
-        sq = float(np.sum(gt * gt))
-        sq_sum, sq2_sum = sq_sum + sq, sq2_sum + sq * sq
         with np.errstate(over="ignore", invalid="ignore"):
+            sq = float(np.sum(gt * gt))
+            sq_sum, sq2_sum = sq_sum + sq, sq2_sum + sq * sq
             ratio = float(np.max(np.asarray(gk) * batch * sq))
         if ratio > 2.0 and on_unstable != "ignore" and not warned:
             msg = (f"gamma B |g~_k|^2 = {ratio:.3g} > 2 at step k = {k}: the velocity update amplifies v along g~_k "
@@ -197,11 +306,13 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
                 raise ValueError(msg)
             warnings.warn(msg, StabilityWarning, stacklevel=2)
             warned = True
-        state, Cg, Cgt = pre.apply(state, theta, g, gt)
-        v, theta = tango_step(v, theta, g, gt, gk, dts[k - 1], dts[k], Cg, Cgt, batch)
-        _check_step("tango_iterates", k, v, theta)
-        thetas.append(theta[0].copy())
-        vs.append(v[0].copy())
+        state, Cg, Cgt = pre._apply(state, theta, g, gt)
+        v, theta = _tango_step(v, theta, g, gt, gk, dts[k - 1], dts[k], Cg, Cgt, batch)
+        _check_step("tango_iterates", k, v=v, theta=theta)
+        diverging(k, v)
+        thetas[k] = theta[0]
+        if return_velocity:
+            vs[k] = v[0]
     if gam.rule is None and K >= 20 and sq2_sum > 0 and on_unstable != "ignore":
         necessary = sq_sum / sq2_sum / batch  # E|g~|^2 / E|g~|^4 from this run's g~ (B g~ g~^T estimates J)
         if gam.value > necessary:
@@ -210,20 +321,23 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
             if on_unstable == "raise":
                 raise ValueError(msg)
             warnings.warn(msg, StabilityWarning, stacklevel=2)
-    out = np.array(thetas)
-    return (out, np.array(vs)) if return_velocity else out
+    return (thetas, vs) if return_velocity else thetas
 
 
 def sgd_iterates(model, theta0, lr, x, y):
     """Plain SGD ``theta_k = theta_{k-1} - lr dl(y_k|x_k)/dtheta_{k-1}`` on the listed samples."""
-    x, y, _ = _samples(model, theta0, x, y, y, False)
-    theta = real_array("theta0", theta0).copy()
-    out = [theta.copy()]
+    theta, x, y, _ = _samples(model, theta0, x, y, y, False)
+    lr = positive("lr", lr)
+    out = _trajectory(y.shape[0], theta.size)
+    out[0] = theta
+    diverging = _Divergence("sgd_iterates", "theta_k - theta_(k-1)")
     for k in range(1, y.shape[0] + 1):
-        theta = theta - lr * model.grad(theta, y[k - 1], None if x is None else x[k - 1])
-        _check_step("sgd_iterates", k, theta)
-        out.append(theta.copy())
-    return np.array(out)
+        with np.errstate(over="ignore", invalid="ignore"):
+            theta = theta - lr * model._grad(theta, y[k - 1], None if x is None else x[k - 1])
+        _check_step("sgd_iterates", k, theta=theta)
+        diverging(k, out[k - 1] - theta)
+        out[k] = theta
+    return out
 
 
 def averaged_sgd_iterates(model, theta0, gamma, dt, x, y, ytilde=None, xi=None):
@@ -237,35 +351,63 @@ def averaged_sgd_iterates(model, theta0, gamma, dt, x, y, ytilde=None, xi=None):
     ``xi_k = (1 - dt_{k-1}) (g~_k g~_k^T - H_k) v_{k-1}`` with ``v_{k-1} = theta_{k-2} - theta^fast_{k-1}``,
     ``g~_k`` the gradient of the pseudo-sample at ``theta_{k-1}`` and ``H_k`` the Hessian of the k-th loss.
     """
-    x, y, yt = _samples(model, theta0, x, y, y if ytilde is None else ytilde, False)
-    K = y.shape[0]
-    dts = _as_dt(dt, K)
     if xi is not None and ytilde is not None:
         raise ValueError("give either xi (a noise sequence) or ytilde (the noise of eq. 73), not both")
+    theta, x, y, yt = _samples(model, theta0, x, y, y if ytilde is None else ytilde, False)
+    gamma = positive("gamma", gamma)
+    K, d = y.shape[0], theta.size
+    dts = _as_dt(dt, K, "K")
     if xi is not None:
-        xi = real_array("xi", xi)
-        if xi.shape != (K, np.size(theta0)):
-            raise ValueError(f"xi must have shape {(K, np.size(theta0))}, got {xi.shape}")
-    theta = real_array("theta0", theta0).copy()
+        xi = as_array("xi", xi, shape=(K, d))
     fast = theta.copy()
     v_prev = np.zeros_like(theta)
-    thetas, fasts = [theta.copy()], [fast.copy()]
+    thetas, fasts = _trajectory(K, d, 2), np.empty((K + 1, d))
+    thetas[0], fasts[0] = theta, fast
+    diverging = _Divergence("averaged_sgd_iterates", "theta^fast_k - theta^fast_(k-1)")
     for k in range(1, K + 1):
         xk = None if x is None else x[k - 1]
         noise = 0.0
-        if ytilde is not None:
-            gt = model.grad(theta, yt[k - 1], xk)
-            H = model.hessian(theta, y[k - 1], xk)
-            noise = (1.0 - dts[k - 1]) * (gt * (gt @ v_prev) - H @ v_prev)
-        elif xi is not None:
-            noise = xi[k - 1]
-        fast = fast - gamma * model.grad(fast, y[k - 1], xk) + gamma * noise
-        v_prev = theta - fast  # v_k = theta_{k-1} - theta^fast_k (eq. 67)
-        theta = (1.0 - dts[k]) * theta + dts[k] * fast
-        _check_step("averaged_sgd_iterates", k, theta, fast)
-        thetas.append(theta.copy())
-        fasts.append(fast.copy())
-    return np.array(thetas), np.array(fasts)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if ytilde is not None:
+                gt = model._grad(theta, yt[k - 1], xk)
+                H = model._hessian(theta, y[k - 1], xk)
+                noise = (1.0 - dts[k - 1]) * (gt * (gt @ v_prev) - H @ v_prev)
+            elif xi is not None:
+                noise = xi[k - 1]
+            fast = fast - gamma * model._grad(fast, y[k - 1], xk) + gamma * noise
+            v_prev = theta - fast  # v_k = theta_{k-1} - theta^fast_k (eq. 67)
+            theta = (1.0 - dts[k]) * theta + dts[k] * fast
+        _check_step("averaged_sgd_iterates", k, theta=theta, theta_fast=fast)
+        diverging(k, fasts[k - 1] - fast)
+        thetas[k], fasts[k] = theta, fast
+    return thetas, fasts
+
+
+def _two_timescale(where, theta, gamma, dts, steps, F_hat, A_hat, rng, return_velocity):
+    """The loop of eqs 27-28 on validated arguments (shared by Proposition 4's noise-free system)."""
+    d = theta.size
+    v = np.zeros(d)
+    thetas = _trajectory(steps, d, 2 if return_velocity else 1)
+    vs = np.empty_like(thetas) if return_velocity else None
+    thetas[0] = theta
+    if return_velocity:
+        vs[0] = v
+    diverging = _Divergence(where, "v_k")
+    for k in range(1, steps + 1):
+        F = np.asarray(F_hat(theta, rng), dtype=float)
+        A = np.asarray(A_hat(theta, rng), dtype=float)
+        if F.shape != (d,) or A.shape != (d, d):
+            raise ValueError(f"F_hat and A_hat must return shapes ({d},) and ({d}, {d}) for theta0 of shape ({d},), "
+                             f"got {F.shape} and {A.shape} at step k = {k}")
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = v + gamma * F - gamma * A @ v
+            theta = theta - dts[k] * v
+        _check_step(where, k, v=v, theta=theta)
+        diverging(k, v)
+        thetas[k] = theta
+        if return_velocity:
+            vs[k] = v
+    return (thetas, vs) if return_velocity else thetas
 
 
 def two_timescale_iterates(theta0, gamma, dt, steps: int, F_hat, A_hat, rng=None, return_velocity: bool = False):
@@ -275,19 +417,17 @@ def two_timescale_iterates(theta0, gamma, dt, steps: int, F_hat, A_hat, rng=None
 
     ``F_hat(theta, rng) -> (d,)`` and ``A_hat(theta, rng) -> (d, d)`` are evaluated at ``theta_{k-1}``
     (their conditional means ``F(theta)``, ``A(theta)`` define the limit ODE eq. 32).  Deterministic
-    callables give Proposition 4 (eqs 13-14).
+    callables give Proposition 4 (eqs 13-14).  ``rng``: None, a numpy Generator, or a seed for one.
     """
-    theta = real_array("theta0", theta0).copy()
-    dts = _as_dt(dt, int(steps))
-    v = np.zeros_like(theta)
-    thetas, vs = [theta.copy()], [v.copy()]
-    for k in range(1, int(steps) + 1):
-        v = v + gamma * np.asarray(F_hat(theta, rng)) - gamma * np.asarray(A_hat(theta, rng)) @ v
-        theta = theta - dts[k] * v
-        _check_step("two_timescale_iterates", k, v, theta)
-        thetas.append(theta.copy())
-        vs.append(v.copy())
-    return (np.array(thetas), np.array(vs)) if return_velocity else np.array(thetas)
+    theta = as_array("theta0", theta0, ndim=1).copy()
+    gamma = positive("gamma", gamma)
+    steps = as_int("steps", steps)
+    dts = _as_dt(dt, steps)
+    F_hat, A_hat = as_callable("F_hat", F_hat), as_callable("A_hat", A_hat)
+    return_velocity = as_bool("return_velocity", return_velocity)
+    if rng is not None and not isinstance(rng, np.random.Generator):
+        rng = np.random.default_rng(as_seed("rng", rng))
+    return _two_timescale("two_timescale_iterates", theta, gamma, dts, steps, F_hat, A_hat, rng, return_velocity)
 
 
 def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "prop4", x=None, y=None,
@@ -302,39 +442,68 @@ def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "pr
     ``x, y``: the dataset of a supervised model (the expectations are means over its rows).  Proposition 4
     needs ``gamma < 1/lambda_max(A)``; ``on_unstable`` ("warn", "raise", "ignore") reports a violation at theta_0.
     """
-    if variant not in ("prop4", "tango"):
-        raise ValueError(f"variant must be 'prop4' or 'tango', got {variant!r}")
-    F = lambda th, _rng=None: model.expected_gradient(th, x, y)  # noqa: E731
-    J = lambda th: model.fisher(th, x)  # noqa: E731
-    lam_max = float(np.linalg.eigvalsh(J(real_array("theta0", theta0)))[-1])
+    model = _model(model)
+    variant = as_choice("variant", variant, ("prop4", "tango"))
+    on_unstable = as_choice("on_unstable", on_unstable, ON_UNSTABLE)
+    return_velocity = as_bool("return_velocity", return_velocity)
+    X, Y = model._dataset(x, y)
+    theta = model._params(theta0, X, "theta0", ndim=1).copy()
+    gamma = positive("gamma", gamma)
+    steps = as_int("steps", steps)
+    if variant == "prop4" and np.ndim(dt) != 0:
+        raise ValueError("dt must be one number for Proposition 4 (a constant dt); use variant='tango' for a schedule")
+    dts = _as_dt(dt, steps)
+    d = theta.size
+    check_allocation(f"the Fisher matrix J ({d} x {d})", (d, d), cheaper="simulate_tango, which never forms J")
+    F = lambda th, _rng=None: model._expected_gradient(th, X, Y)  # noqa: E731
+    J = lambda th, _rng=None: model._fisher(th, X)  # noqa: E731
+    lam_max = float(np.linalg.eigvalsh(J(theta))[-1])
     if gamma * lam_max >= 1.0 and on_unstable != "ignore":
         msg = f"gamma lambda_max(J(theta_0)) = {gamma * lam_max:.3g} >= 1: Proposition 4 needs gamma < 1/lambda_max(A)"
         if on_unstable == "raise":
             raise ValueError(msg)
         warnings.warn(msg, StabilityWarning, stacklevel=2)
     if variant == "prop4":
-        if np.ndim(dt) != 0:
-            raise ValueError("Proposition 4 uses one constant dt; use variant='tango' for a schedule")
-        return two_timescale_iterates(theta0, gamma, dt, steps, F, lambda th, _rng=None: J(th), return_velocity=return_velocity)
-    dts = _as_dt(dt, int(steps))
-    theta = real_array("theta0", theta0).copy()
-    v = np.zeros_like(theta)
-    thetas, vs = [theta.copy()], [v.copy()]
-    for k in range(1, int(steps) + 1):
+        return _two_timescale("noise_free_iterates", theta, gamma, dts, steps, F, J, None, return_velocity)
+    v = np.zeros(d)
+    thetas = _trajectory(steps, d, 2 if return_velocity else 1)
+    vs = np.empty_like(thetas) if return_velocity else None
+    thetas[0] = theta
+    if return_velocity:
+        vs[0] = v
+    diverging = _Divergence("noise_free_iterates", "v_k")
+    for k in range(1, steps + 1):
         keep = 1.0 - dts[k - 1]
-        v = keep * v + gamma * F(theta) - gamma * keep * (J(theta) @ v)
-        theta = theta - dts[k] * v
-        _check_step("noise_free_iterates", k, v, theta)
-        thetas.append(theta.copy())
-        vs.append(v.copy())
-    return (np.array(thetas), np.array(vs)) if return_velocity else np.array(thetas)
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = keep * v + gamma * F(theta) - gamma * keep * (J(theta) @ v)
+            theta = theta - dts[k] * v
+        _check_step("noise_free_iterates", k, v=v, theta=theta)
+        diverging(k, v)
+        thetas[k] = theta
+        if return_velocity:
+            vs[k] = v
+    return (thetas, vs) if return_velocity else thetas
 
 
 def auxiliary_sequence(thetas, vs, A, gamma, dt):
     """``z_{k+1} = theta_k - dt gamma^-1 A(theta_k)^-1 v_{k+1}`` (eq. 21; eq. 16 when A is constant), k = 0..K-1.
 
     Proposition 4's proof: z follows the Euler scheme of eq. 15 up to O(dt^2) per step (eqs 18, 20, 25-26)
-    and ``z_k - theta_k = O(dt)`` (eq. 19).  Returns z_1..z_K, shape (K, d).
+    and ``z_k - theta_k = O(dt)`` (eq. 19).  Returns z_1..z_K, shape (K, d).  A singular ``A`` (the softmax Fisher)
+    is inverted on its range, as in :func:`~theorytools.tango.natural_direction` (a scale-invariant rank).
     """
-    thetas, vs = real_array("thetas", thetas), real_array("vs", vs)
-    return np.array([thetas[k] - dt / gamma * np.linalg.solve(A(thetas[k]), vs[k + 1]) for k in range(len(thetas) - 1)])
+    thetas, vs = as_array("thetas", thetas, ndim=2), as_array("vs", vs, ndim=2)
+    if thetas.shape[0] < 2:
+        raise ValueError(f"thetas must hold theta_0..theta_K with K >= 1 (at least 2 rows), got shape {thetas.shape}")
+    if vs.shape != thetas.shape:
+        raise ValueError(f"thetas and vs must have the same shape (K + 1, d), got {thetas.shape} and {vs.shape}")
+    A = as_callable("A", A)
+    gamma, dt = positive("gamma", gamma), positive("dt", dt)
+    d = thetas.shape[1]
+    out = np.empty((thetas.shape[0] - 1, d))
+    for k in range(thetas.shape[0] - 1):
+        Ak = np.asarray(A(thetas[k]), dtype=float)  # finiteness: checked by _natural_direction
+        if Ak.shape != (d, d):
+            raise ValueError(f"A must return a ({d}, {d}) matrix for theta of shape ({d},), got shape {Ak.shape} at k = {k}")
+        out[k] = thetas[k] - dt / gamma * _natural_direction(Ak, vs[k + 1], f"auxiliary_sequence at k = {k}")
+    return out

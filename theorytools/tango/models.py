@@ -6,6 +6,10 @@ and ``y`` ``(...)`` (the Gaussian model has no input: ``x = None``).  The Fisher
 ``J(theta) = E_x E_{y~p_theta(.|x)} [dl/dtheta dl/dtheta^T]`` (eq. 10) equals the expected Hessian
 ``E_{y~p_theta} d^2 l / dtheta^2`` (eq. 75); both are computed here in closed form and checked
 against exact enumeration or Gauss-Hermite quadrature in :mod:`verification.reference.tango`.
+
+The public methods validate their arguments (:mod:`theorytools.linalg.validation`) and refuse a result that turns
+non-finite (:class:`~theorytools.errors.NonFiniteError`); the iterations of this topic validate once, up front, and
+then call the unchecked ``_loss``, ``_grad``, ``_hessian``, ``_sample``, ... of each model at every step.
 """
 
 from __future__ import annotations
@@ -14,94 +18,256 @@ from abc import ABC, abstractmethod
 
 import numpy as np
 
-from theorytools.linalg.validation import real_array
+from theorytools.errors import NonFiniteError
+from theorytools.linalg import (
+    as_array,
+    as_bool,
+    as_callable,
+    as_float,
+    as_instance,
+    as_int,
+    as_labels,
+    check_allocation,
+    positive,
+    same_length,
+)
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-def _theta(theta, d=None) -> np.ndarray:
-    # Shape only: this runs at every step of every simulation; finiteness is checked where a
-    # trajectory starts (theta0) and after every step (non-finite iterates are reported there).
-    t = real_array("theta", theta)
-    if t.ndim == 0 or (d is not None and t.shape[-1] != d):
-        raise ValueError(f"theta must have shape (..., {d if d is not None else 'd'}), got shape {t.shape}")
-    return t
+def _finite(what: str, value):
+    """``value``, or a NonFiniteError naming the quantity (a parameter so far out that float64 over- or underflows)."""
+    if not np.all(np.isfinite(value)):
+        raise NonFiniteError(f"{what}: the result is not finite (NaN or inf): the parameter or the data are too far "
+                             "out for float64 (e.g. exp(-2 ln sigma) overflows)")
+    return value
 
 
-def _inputs(x, theta, p) -> np.ndarray:
-    """``x`` of shape ``(..., p)`` matching ``theta``'s leading axes (or broadcastable to them)."""
-    if x is None:
-        raise ValueError("x must be given (an input vector or a matrix of inputs, one per row) for this model")
-    x = real_array("x", x)
-    if x.ndim == 0 or x.shape[-1] != p:
-        raise ValueError(f"x must have shape (..., {p}) to match theta, got shape {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x must be finite")
-    return x
+#: Allocations below this many bytes skip the size guard: reading the available memory costs more than they do, and
+#: the public methods run at every step of a user's loop (``euler_scheme(m.expected_gradient, m.fisher, ...)``).
+SMALL_BYTES = 2**20
+
+
+def _check_size(what: str, shape, cheaper: str):
+    """:func:`theorytools.linalg.check_allocation` for anything above :data:`SMALL_BYTES`."""
+    if 8 * float(np.prod(shape, dtype=float)) > SMALL_BYTES:
+        check_allocation(what, shape, cheaper=cheaper)
+
+
+def _shape(shape) -> tuple:
+    """A sample shape: a non-negative integer or a tuple of them."""
+    if isinstance(shape, (tuple, list)):
+        return tuple(as_int(f"shape[{i}]", s) for i, s in enumerate(shape))
+    return (as_int("shape", shape),)
 
 
 class Model(ABC):
-    """``p_theta(y|x)`` and its log-loss ``l(y|x) = -ln p_theta(y|x)`` (eq. 1)."""
+    """``p_theta(y|x)`` and its log-loss ``l(y|x) = -ln p_theta(y|x)`` (eq. 1).
+
+    Subclasses implement the unchecked ``_loss``, ``_grad``, ``_hessian``, ``_sample``, ``_fisher_sum`` and
+    ``_fisher_diagonal`` on validated arrays, and say how many parameters go with ``p`` input features
+    (:meth:`_dim`) and which labels are valid (:meth:`_labels`).
+    """
 
     #: True when the model has no input (``x = None``).
     unsupervised = False
 
-    @abstractmethod
-    def loss(self, theta, y, x=None) -> np.ndarray: ...
+    # -- what subclasses provide -------------------------------------------------------------------------
+    def _dim(self, p: int | None) -> int:
+        """The number of parameters for inputs of ``p`` features."""
+        return p
+
+    def _labels(self, name: str, y) -> np.ndarray:
+        """``y`` as a finite array of outcomes this model can produce (ValueError naming ``name`` otherwise)."""
+        return as_array(name, y)
 
     @abstractmethod
+    def _loss(self, theta, y, x): ...
+
+    @abstractmethod
+    def _grad(self, theta, y, x): ...
+
+    @abstractmethod
+    def _hessian(self, theta, y, x): ...
+
+    @abstractmethod
+    def _sample(self, theta, x, rng): ...
+
+    @abstractmethod
+    def _fisher_sum(self, theta, X) -> np.ndarray:
+        """Sum over the rows of ``X`` (N, p) of the exact Fisher at each input (the Gaussian model: ``X = None``, one
+        term), shape ``(d, d)``."""
+
+    @abstractmethod
+    def _fisher_diagonal(self, theta, X) -> np.ndarray:
+        """``diag J(theta)`` averaged over the rows of ``X`` (N, p), for each row of ``theta`` (..., d)."""
+
+    def _fisher_diagonal_work(self, lead: tuple, rows: int) -> tuple:
+        """Shape of the largest temporary of :meth:`_fisher_diagonal` (for the size guard)."""
+        return lead + (rows,)
+
+    # -- validation --------------------------------------------------------------------------------------
+    def _inputs(self, x, name: str = "x", rows: bool = False):
+        """``x`` for this model: None for a model without input, else a finite array ``(..., p)`` (``(N, p)`` with
+        ``rows``: the rows of a dataset)."""
+        if self.unsupervised:
+            if x is not None:
+                raise ValueError(f"{name} must be None for {self!r} (it has no input), got {np.shape(x)}-shaped input")
+            return None
+        if x is None:
+            raise ValueError(f"{name} must be given for {self!r}: an input of p features, or an array of them (..., p)")
+        x = as_array(name, x, ndim=2 if rows else None)
+        if x.ndim == 0:
+            raise ValueError(f"{name} must have a last axis of p features, got a scalar")
+        return x
+
+    def _params(self, theta, x, name: str = "theta", ndim: int | None = None) -> np.ndarray:
+        """``theta`` of shape ``(..., d)`` (``ndim`` axes when given) with ``d`` matching the model and ``x``."""
+        theta = as_array(name, theta, ndim=ndim)
+        if theta.ndim == 0:
+            raise ValueError(f"{name} must be a parameter vector (..., d), got a scalar")
+        d = self._dim(None if x is None else x.shape[-1])
+        if theta.shape[-1] != d:
+            if x is None:
+                raise ValueError(f"{name} must have shape (..., {d}) for {self!r}, got shape {theta.shape}")
+            raise ValueError(f"{name} and x do not match: {self!r} with x of {x.shape[-1]} features (x has shape "
+                             f"{x.shape}) needs {name} of shape (..., {d}), got shape {theta.shape}")
+        return theta
+
+    def _args(self, theta, y, x):
+        """Validated ``(theta, y, x)`` whose leading axes broadcast together."""
+        x = self._inputs(x)
+        theta = self._params(theta, x)
+        y = self._labels("y", y)
+        self._lead(theta, y, x)
+        return theta, y, x
+
+    @staticmethod
+    def _lead(theta, y, x) -> tuple:
+        """The broadcast leading shape of theta (..., d), y (...) and x (..., p) (y or x None: left out)."""
+        shapes = [theta.shape[:-1]] + ([] if y is None else [y.shape]) + ([] if x is None else [x.shape[:-1]])
+        try:
+            return np.broadcast_shapes(*shapes)
+        except ValueError:
+            names = "theta" + ("" if y is None else ", y") + ("" if x is None else ", x")
+            raise ValueError(f"{names} must have leading shapes that broadcast together (one parameter, outcome and "
+                             f"input per entry): theta {theta.shape}" + ("" if y is None else f", y {y.shape}")
+                             + ("" if x is None else f", x {x.shape}")) from None
+
+    def _dataset(self, x, y):
+        """``(X, Y)``: the rows of a dataset, ``X`` (N, p) and ``Y`` (N,) (both None for a model without input)."""
+        if self.unsupervised:
+            if x is not None or y is not None:
+                raise ValueError(f"x and y must be None for {self!r}: it takes its data law from data_mean and data_std")
+            return None, None
+        X = self._inputs(x, rows=True)
+        if y is None:
+            raise ValueError(f"y must be given for {self!r}: the outcomes of the dataset's rows, shape ({X.shape[0]},)")
+        Y = self._labels("y", y)
+        if Y.ndim != 1:
+            raise ValueError(f"y must be a vector of outcomes, one per row of x, got shape {Y.shape}")
+        same_length(("x", "y"), X, Y)
+        return X, Y
+
+    def _checked(self, what: str, compute, *args):
+        """``compute(*args)`` without RuntimeWarnings, refused with a NonFiniteError naming ``what`` if not finite."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _finite(f"{type(self).__name__}.{what}", compute(*args))
+
+    # -- public, validated ----------------------------------------------------------------------------------
+    def loss(self, theta, y, x=None) -> np.ndarray:
+        """``l(y|x) = -ln p_theta(y|x)`` (eq. 1), shape: the broadcast leading shape of theta, y and x."""
+        theta, y, x = self._args(theta, y, x)
+        return self._checked("loss", self._loss, theta, y, x)
+
     def grad(self, theta, y, x=None) -> np.ndarray:
         """``dl(y|x)/dtheta`` (eq. 2), shape ``(..., d)``."""
+        theta, y, x = self._args(theta, y, x)
+        return self._checked("grad", self._grad, theta, y, x)
 
-    @abstractmethod
     def hessian(self, theta, y, x=None) -> np.ndarray:
         """``d^2 l(y|x) / dtheta^2``, shape ``(..., d, d)``."""
+        theta, y, x = self._args(theta, y, x)
+        d = theta.shape[-1]
+        _check_size("the Hessians d^2 l/dtheta^2 (leading shape of theta, y, x x d x d)",
+                         self._lead(theta, y, x) + (d, d), cheaper="fewer parameter vectors or samples at once")
+        return self._checked("hessian", self._hessian, theta, y, x)
 
-    @abstractmethod
     def sample(self, theta, x, rng) -> np.ndarray:
-        """Pseudo-samples ``y~ ~ p_theta(.|x)``, one per leading index of ``theta`` (eq. 2)."""
-
-    @abstractmethod
-    def _fisher_at(self, theta, x) -> np.ndarray:
-        """Exact Fisher at one input (``x`` 1-D or None), shape ``(d, d)``."""
+        """Pseudo-samples ``y~ ~ p_theta(.|x)``, one per leading index of theta and x (eq. 2)."""
+        x = self._inputs(x)
+        theta = self._params(theta, x)
+        self._lead(theta, None, x)
+        rng = as_instance("rng", rng, np.random.Generator, "a numpy.random.Generator")
+        return self._checked("sample", self._sample, theta, x, rng)
 
     def sampled_gradients(self, rng, theta, draw, outer_product: bool = False):
         """``(g, g~)`` for each run (rows of ``theta``): a data sample ``(x_k, y_k) = draw(rng, runs)`` of shape
         (runs, B[, p]), a pseudo-sample ``y~ ~ p_theta(.|x_k)`` per sample (``y~ = y`` for the outer-product
         variant), and the minibatch means of their gradients at ``theta`` (eq. 2)."""
+        rng = as_instance("rng", rng, np.random.Generator, "a numpy.random.Generator")
+        theta = as_array("theta", theta, ndim=2)
+        draw = as_callable("draw", draw)
+        outer_product = as_bool("outer_product", outer_product)
+        if self.unsupervised:
+            self._params(theta, None)
+        try:
+            return self._checked("sampled_gradients", self._sampled_gradients, rng, theta, draw, outer_product)
+        except (ValueError, IndexError) as exc:
+            if isinstance(exc, NonFiniteError):
+                raise
+            raise ValueError(f"theta (shape {theta.shape}) and the samples returned by draw do not match {self!r} "
+                             f"(draw(rng, runs) must return x of shape (runs, B, p) and y of shape (runs, B)): {exc}") from exc
+
+    def _sampled_gradients(self, rng, theta, draw, outer_product: bool = False):
         xk, yk = draw(rng, theta.shape[0])
         th = theta[:, None, :]
         # one pseudo-sample per sample of the minibatch (the Gaussian model has no x to carry the batch axis)
-        yt = yk if outer_product else self.sample(np.broadcast_to(th, yk.shape + th.shape[-1:]), xk, rng)
-        return self.grad(th, yk, xk).mean(axis=1), self.grad(th, yt, xk).mean(axis=1)
+        yt = yk if outer_product else self._sample(np.broadcast_to(th, yk.shape + th.shape[-1:]), xk, rng)
+        return self._grad(th, yk, xk).mean(axis=1), self._grad(th, yt, xk).mean(axis=1)
 
     def fisher(self, theta, x=None) -> np.ndarray:
         """Exact Fisher ``J(theta)`` (eq. 10) at one input (1-D ``x``) or averaged over the rows of a 2-D ``x``."""
-        theta = _theta(theta)
-        if theta.ndim != 1:
-            raise ValueError(f"theta must be one parameter vector (1-D), got shape {theta.shape}")
-        if self.unsupervised:
-            if x is not None:
-                raise ValueError(f"{type(self).__name__} has no input: x must be None")
-            return self._fisher_at(theta, None)
-        x = real_array("x", x) if x is not None else None
-        if x is not None and x.ndim == 2:
-            return np.mean([self._fisher_at(theta, xi) for xi in x], axis=0)
-        return self._fisher_at(theta, x)
+        X = self._fisher_rows(x)
+        theta = self._params(theta, X, ndim=1)
+        d = theta.size
+        _check_size(f"the Fisher matrix J ({d} x {d})", (d, d), cheaper="fisher_diagonal for its diagonal, or "
+                         "TANGO (tango_iterates, simulate_tango), which never forms J")
+        return self._checked("fisher", self._fisher, theta, X)
+
+    def _fisher(self, theta, X) -> np.ndarray:
+        rows = 1 if X is None else X.shape[0]
+        return self._fisher_sum(theta, X) / rows
+
+    def _fisher_rows(self, x):
+        """``x`` as the rows ``(N, p)`` of a dataset (a 1-D ``x`` is one row); None for a model without input."""
+        x = self._inputs(x)
+        if x is not None and x.ndim > 2:
+            raise ValueError(f"x must be one input (p,) or the rows of a dataset (N, p), got shape {x.shape}")
+        return None if x is None else x.reshape(-1, x.shape[-1])
 
     def fisher_diagonal(self, theta, x=None) -> np.ndarray:
         """``diag J(theta)`` for each row of ``theta`` (shape (..., d)), x averaged over the rows of a 2-D ``x``:
         the exact ``E g~^(.2)`` of the preconditioner ``C^-1 = diag(E g~^(.2))`` (eqs 6-7)."""
-        theta = _theta(theta)
-        flat = theta.reshape(-1, theta.shape[-1])
-        return np.array([np.diag(self.fisher(t, x)) for t in flat]).reshape(theta.shape)
+        X = self._fisher_rows(x)
+        theta = self._params(theta, X)
+        rows = 1 if X is None else X.shape[0]
+        _check_size("the model's probabilities at every row of x for every theta (leading shape of theta x rows of "
+                         "x [x classes])", self._fisher_diagonal_work(theta.shape[:-1], rows),
+                         cheaper="fewer parameter vectors at once, or a subsample of the rows of x")
+        return self._checked("fisher_diagonal", self._fisher_diagonal, theta, X)
 
     def expected_gradient(self, theta, x=None, y=None) -> np.ndarray:
-        """``E_{(x,y) in D} dl(y|x)/dtheta``: the mean over the rows of the dataset ``(x, y)``."""
-        theta = _theta(theta)
-        if y is None:
-            raise ValueError(f"y must be given: {type(self).__name__}'s expected gradient is a mean over a dataset")
-        return np.mean(self.grad(theta, y, x), axis=0)
+        """``E_{(x,y) in D} dl(y|x)/dtheta``: the mean over the rows of the dataset ``(x, y)``, for each row of theta."""
+        X, Y = self._dataset(x, y)
+        theta = self._params(theta, X)
+        if X is not None:
+            _check_size("the per-row gradients (leading shape of theta x rows of x x d)",
+                             theta.shape[:-1] + (X.shape[0], theta.shape[-1]), cheaper="fewer parameter vectors at once")
+        return self._checked("expected_gradient", self._expected_gradient, theta, X, Y)
+
+    def _expected_gradient(self, theta, X, Y):
+        return np.mean(self._grad(theta[..., None, :], Y, X), axis=-2)
 
 
 class GaussianModel(Model):
@@ -113,47 +279,57 @@ class GaussianModel(Model):
 
     unsupervised = True
 
+    #: Largest |data_mean| and data_std: their squares enter the expected gradient and must be float64 numbers.
+    LIMIT = 1e150
+
     def __init__(self, data_mean: float = 10.0, data_std: float = 1.0):
-        if not (np.isfinite(data_mean) and np.isfinite(data_std) and data_std > 0):
-            raise ValueError(f"data_mean must be finite and data_std > 0, got {data_mean}, {data_std}")
-        self.data_mean, self.data_std = float(data_mean), float(data_std)
+        self.data_mean = as_float("data_mean", data_mean, low=-self.LIMIT, high=self.LIMIT)
+        self.data_std = as_float("data_std", data_std, low=0.0, low_open=True, high=self.LIMIT)
 
     def __repr__(self):
         return f"GaussianModel(data_mean={self.data_mean:g}, data_std={self.data_std:g})"
 
+    def _dim(self, p):
+        return 2
+
     @staticmethod
-    def _split(theta):
-        t = _theta(theta, 2)
+    def _split(t):
         return t[..., 0], t[..., 1], np.exp(-2.0 * t[..., 1])  # mu, ln sigma, 1/sigma^2
 
-    def loss(self, theta, y, x=None):
+    def _loss(self, theta, y, x=None):
         mu, ls, prec = self._split(theta)
         return ls + 0.5 * (np.asarray(y) - mu) ** 2 * prec + 0.5 * LOG_2PI
 
-    def grad(self, theta, y, x=None):
+    def _grad(self, theta, y, x=None):
         mu, _, prec = self._split(theta)
-        r = real_array("y", y) - mu
+        r = y - mu
         return np.stack([-r * prec, 1.0 - r * r * prec], axis=-1)
 
-    def hessian(self, theta, y, x=None):
+    def _hessian(self, theta, y, x=None):
         mu, _, prec = self._split(theta)
-        r = real_array("y", y) - mu
+        r = y - mu
         off = 2.0 * r * prec
         return np.stack([np.stack([prec * np.ones_like(r), off], -1), np.stack([off, 2.0 * r * r * prec], -1)], -2)
 
-    def sample(self, theta, x, rng):
+    def _sample(self, theta, x, rng):
         mu, ls, _ = self._split(theta)
         return mu + np.exp(ls) * rng.standard_normal(np.shape(mu))
 
     def sample_data(self, rng, shape):
-        """Draws of the data distribution ``N(data_mean, data_std^2)``."""
+        """Draws of the data distribution ``N(data_mean, data_std^2)``, of the given shape."""
+        rng = as_instance("rng", rng, np.random.Generator, "a numpy.random.Generator")
+        shape = _shape(shape)
+        check_allocation("the data sample (shape)", shape, cheaper="a smaller shape")
+        return self._sample_data(rng, shape)
+
+    def _sample_data(self, rng, shape):
         return self.data_mean + self.data_std * rng.standard_normal(shape)
 
-    def sampled_gradients(self, rng, theta, draw, outer_product: bool = False):
+    def _sampled_gradients(self, rng, theta, draw, outer_product: bool = False):
         """Fused form of :meth:`Model.sampled_gradients` for one sample per step from the data law:
         ``y = m + s z``, ``y~ = mu + sigma z~``, so ``g~ = (-z~/sigma, 1 - z~^2)`` needs no residual."""
         if getattr(draw, "batch", None) != 1:
-            return super().sampled_gradients(rng, theta, draw, outer_product)
+            return super()._sampled_gradients(rng, theta, draw, outer_product)
         z = rng.standard_normal((2, theta.shape[0]))
         mu, ls = theta[:, 0], theta[:, 1]
         inv_sigma = np.exp(-ls)
@@ -163,33 +339,44 @@ class GaussianModel(Model):
             return g, g
         return g, np.stack([-z[1] * inv_sigma, 1.0 - z[1] * z[1]], axis=1)
 
-    def _fisher_at(self, theta, x):
+    def _fisher_sum(self, theta, x):
         return np.diag([np.exp(-2.0 * theta[1]), 2.0])
 
-    def fisher_diagonal(self, theta, x=None):
-        t = _theta(theta, 2)
-        return np.stack([np.exp(-2.0 * t[..., 1]), np.full(t.shape[:-1], 2.0)], axis=-1)
+    def _fisher_diagonal(self, theta, X):
+        return np.stack([np.exp(-2.0 * theta[..., 1]), np.full(theta.shape[:-1], 2.0)], axis=-1)
 
-    def expected_gradient(self, theta, x=None, y=None):
+    def _fisher_diagonal_work(self, lead, rows):
+        return lead + (2,)
+
+    def _expected_gradient(self, theta, X, Y):
         """``E_{y ~ N(m, s^2)} dl/dtheta = (-(m - mu)/sigma^2, 1 - ((m - mu)^2 + s^2)/sigma^2)``."""
-        if x is not None or y is not None:
-            raise ValueError(f"{self!r} takes its data law from data_mean and data_std: x and y must be None")
         mu, _, prec = self._split(theta)
         r = self.data_mean - mu
         return np.stack([-r * prec, 1.0 - (r * r + self.data_std**2) * prec], axis=-1)
 
     def natural_gradient_flow_closed_form(self, theta0, t) -> np.ndarray:
-        """Exact solution of eq. 12, ``dtheta/dt = -J^-1 E g``, for this model (derived in notebook 04):
+        """Exact solution of eq. 12, ``dtheta/dt = -J^-1 E g``, for this model (derived in notebook 04), at times
+        ``t >= 0`` (any shape; the result has shape ``t.shape + (2,)``):
 
         ``mu(t) = m + (mu_0 - m) e^-t`` and, with ``D = (m - mu_0)^2``,
         ``sigma^2(t) = s^2 + (sigma_0^2 - s^2 + D) e^-t - D e^-2t`` (from ``d sigma^2/dt = (m - mu)^2 + s^2 - sigma^2``).
+
+        Evaluated as ``sigma^2(t) = sigma_0^2 e^-t + (s^2 + D e^-t) (1 - e^-t)``, a sum of non-negative terms, in log
+        space (``1 - e^-t = -expm1(-t)``): the printed form cancels catastrophically when ``sigma_0^2`` is tiny and
+        ``D`` huge (it returned ln sigma = -inf at ``theta_0 = (1e6, -30)``, t = 0 and lost all digits near t = 0).
         """
-        mu0, ls0 = _theta(theta0, 2)
-        t = real_array("t", t)
-        m, s2 = self.data_mean, self.data_std**2
-        D = (m - mu0) ** 2
-        var = s2 + (np.exp(2.0 * ls0) - s2 + D) * np.exp(-t) - D * np.exp(-2.0 * t)
-        return np.stack([m + (mu0 - m) * np.exp(-t), 0.5 * np.log(var)], axis=-1)
+        theta0 = self._params(theta0, None, "theta0", ndim=1)
+        t = as_array("t", t)
+        if np.any(t < 0):
+            raise ValueError(f"t must be >= 0 (the flow starts at t = 0), got {t.min():g}")
+        mu0, ls0 = theta0
+        m = self.data_mean
+        with np.errstate(divide="ignore", over="ignore"):  # log(0) = -inf at t = 0 or D = 0: a vanishing term
+            log_rise = np.log(-np.expm1(-t))  # ln(1 - e^-t)
+            log_s2, log_D = 2.0 * np.log(self.data_std), 2.0 * np.log(abs(m - mu0))  # no square to overflow
+            log_var = np.logaddexp(2.0 * ls0 - t, log_rise + np.logaddexp(log_s2, log_D - t))
+            path = np.stack([m + (mu0 - m) * np.exp(-t), 0.5 * log_var], axis=-1)
+        return _finite("GaussianModel.natural_gradient_flow_closed_form", path)
 
 
 class LinearRegressionModel(Model):
@@ -201,9 +388,7 @@ class LinearRegressionModel(Model):
     """
 
     def __init__(self, s2: float = 1.0):
-        if not (np.isfinite(s2) and s2 > 0):
-            raise ValueError(f"s2 must be a positive finite variance, got {s2}")
-        self.s2 = float(s2)
+        self.s2 = positive("s2", s2)
 
     def __repr__(self):
         return f"LinearRegressionModel(s2={self.s2:g})"
@@ -212,46 +397,50 @@ class LinearRegressionModel(Model):
     def fitted(cls, theta, x, y) -> "LinearRegressionModel":
         """The model with ``s2`` set to the actual mean square error of the outputs at ``theta`` (the text's advice:
         "sigma^2 should be set to the actual mean square error on the outputs, for the natural gradient to work best")."""
-        r = real_array("y", y) - real_array("x", x) @ real_array("theta", theta)
-        return cls(float(np.mean(r * r)))
+        probe = cls()
+        X, Y = probe._dataset(x, y)
+        theta = probe._params(theta, X, ndim=1)
+        with np.errstate(over="ignore", invalid="ignore"):
+            r = Y - X @ theta
+            s2 = float(np.mean(r * r))
+        if not np.isfinite(s2):
+            raise NonFiniteError("LinearRegressionModel.fitted: the mean square error of y at theta overflows")
+        if s2 <= 0.0:
+            raise ValueError("y is fitted exactly by x at theta (mean square error 0): give the variance s2 > 0 to "
+                             "LinearRegressionModel(s2) directly")
+        return cls(s2)
 
-    def _residual(self, theta, y, x):
-        theta = _theta(theta)
-        x = _inputs(x, theta, theta.shape[-1])
-        return real_array("y", y) - np.sum(theta * x, axis=-1), x
-
-    def loss(self, theta, y, x=None):
-        r, _ = self._residual(theta, y, x)
+    def _loss(self, theta, y, x):
+        r = y - np.sum(theta * x, axis=-1)
         return 0.5 * r * r / self.s2 + 0.5 * (LOG_2PI + np.log(self.s2))
 
-    def grad(self, theta, y, x=None):
-        r, x = self._residual(theta, y, x)
+    def _grad(self, theta, y, x):
+        r = y - np.sum(theta * x, axis=-1)
         return -(r / self.s2)[..., None] * x
 
-    def hessian(self, theta, y, x=None):
-        theta = _theta(theta)
-        x = _inputs(x, theta, theta.shape[-1])
+    def _hessian(self, theta, y, x):
         shape = np.broadcast_shapes(np.shape(y), x.shape[:-1], theta.shape[:-1])
         return np.broadcast_to(x[..., :, None] * x[..., None, :] / self.s2, shape + (x.shape[-1],) * 2)
 
-    def sample(self, theta, x, rng):
-        theta = _theta(theta)
-        x = _inputs(x, theta, theta.shape[-1])
+    def _sample(self, theta, x, rng):
         mean = np.sum(theta * x, axis=-1)
         return mean + np.sqrt(self.s2) * rng.standard_normal(np.shape(mean))
 
-    def _fisher_at(self, theta, x):
-        x = _inputs(x, theta, theta.size)
-        return np.outer(x, x) / self.s2
+    def _fisher_sum(self, theta, X):
+        return X.T @ X / self.s2
 
-    def fisher_diagonal(self, theta, x=None):
-        theta = _theta(theta)
-        X = np.atleast_2d(_inputs(x, theta, theta.shape[-1]))
+    def _fisher_diagonal(self, theta, X):
         return np.broadcast_to(np.mean(X * X, axis=0) / self.s2, theta.shape)
 
+    def _fisher_diagonal_work(self, lead, rows):
+        return lead + (1,)
 
-def _sigmoid(z):
-    return 0.5 * (1.0 + np.tanh(0.5 * z))  # no overflow for any z
+
+def _bernoulli(z):
+    """``(sigmoid(z), sigmoid(-z))``, each to full relative precision for every z (``1 - sigmoid(z)`` loses all its
+    digits once z > 37, which zeroes the Fisher weight ``p (1 - p)`` of a confident model)."""
+    sp = np.logaddexp(0.0, z)  # softplus(z) = -ln sigmoid(-z)
+    return np.exp(z - sp), np.exp(-sp)
 
 
 class LogisticModel(Model):
@@ -260,103 +449,110 @@ class LogisticModel(Model):
     def __repr__(self):
         return "LogisticModel()"
 
-    def _prob(self, theta, x):
-        theta = _theta(theta)
-        x = _inputs(x, theta, theta.shape[-1])
-        return _sigmoid(np.sum(theta * x, axis=-1)), x
+    def _labels(self, name, y):
+        return _class_labels(name, y, 2)
 
-    def loss(self, theta, y, x=None):
-        theta = _theta(theta)
-        z = np.sum(theta * _inputs(x, theta, theta.shape[-1]), axis=-1)
-        return np.logaddexp(0.0, z) - np.asarray(y) * z
+    def _loss(self, theta, y, x):
+        z = np.sum(theta * x, axis=-1)
+        return np.logaddexp(0.0, z) - y * z
 
-    def grad(self, theta, y, x=None):
-        p, x = self._prob(theta, x)
-        return (p - real_array("y", y))[..., None] * x
+    def _grad(self, theta, y, x):
+        p, q = _bernoulli(np.sum(theta * x, axis=-1))
+        return np.where(y == 1, -q, p)[..., None] * x  # p - y, with 1 - p taken as sigmoid(-z)
 
-    def hessian(self, theta, y, x=None):
-        p, x = self._prob(theta, x)
-        w = np.broadcast_to(p * (1.0 - p), np.broadcast_shapes(p.shape, np.shape(y)))  # the same for every y
+    def _hessian(self, theta, y, x):
+        p, q = _bernoulli(np.sum(theta * x, axis=-1))
+        w = np.broadcast_to(p * q, np.broadcast_shapes(p.shape, np.shape(y)))  # the same for every y
         return w[..., None, None] * x[..., :, None] * x[..., None, :]
 
-    def sample(self, theta, x, rng):
-        p, _ = self._prob(theta, x)
+    def _sample(self, theta, x, rng):
+        p, _ = _bernoulli(np.sum(theta * x, axis=-1))
         return (rng.random(np.shape(p)) < p).astype(float)
 
-    def _fisher_at(self, theta, x):
-        p, x = self._prob(theta, x)
-        return p * (1.0 - p) * np.outer(x, x)
+    def _fisher_sum(self, theta, X):
+        p, q = _bernoulli(X @ theta)
+        return (X * (p * q)[:, None]).T @ X
 
-    def fisher_diagonal(self, theta, x=None):
-        theta = _theta(theta)
-        X = np.atleast_2d(_inputs(x, theta, theta.shape[-1]))
-        p = _sigmoid(theta @ X.T)  # (..., N)
-        return (p * (1.0 - p)) @ (X * X) / X.shape[0]
+    def _fisher_diagonal(self, theta, X):
+        p, q = _bernoulli(theta @ X.T)  # (..., N)
+        return (p * q) @ (X * X) / X.shape[0]
+
+
+def _class_labels(name, y, classes):
+    """Class labels ``0..classes-1`` of any shape, as int64 (ValueError naming ``name`` and the first bad entry)."""
+    a = as_array(name, y)
+    return as_labels(name, a.reshape(-1), classes).reshape(a.shape)
 
 
 class SoftmaxModel(Model):
     """``P(y = c | x) = softmax(W x)_c``, ``c in {0..K-1}``, ``theta = W`` (K x p) flattened row-major.
 
     ``dl/dW = (p - e_y) x^T``, so ``dl/dtheta = (p - e_y) (x) x`` (Kronecker, row-major), and the Hessian
-    and Fisher are ``(diag p - p p^T) (x) x x^T``.
+    and Fisher are ``(diag p - p p^T) (x) x x^T``.  The Fisher is singular by construction: adding one vector to
+    every row of W changes no probability, so J has the null space ``{1 (x) c}`` (rank at most ``(K - 1) p``); what
+    the data identify is W minus its mean row (equivalently, the logits up to a common shift).
     """
 
     def __init__(self, num_classes: int = 3):
-        if int(num_classes) != num_classes or num_classes < 2:
-            raise ValueError(f"num_classes must be an integer >= 2, got {num_classes!r}")
-        self.K = int(num_classes)
+        self.K = as_int("num_classes", num_classes, low=2)
 
     def __repr__(self):
         return f"SoftmaxModel(num_classes={self.K})"
 
+    def _dim(self, p):
+        return self.K * p
+
+    def _labels(self, name, y):
+        return _class_labels(name, y, self.K)
+
     def _probs(self, theta, x):
-        theta = _theta(theta)
-        if theta.shape[-1] % self.K:
-            raise ValueError(f"theta must have K * p = {self.K} * p entries, got {theta.shape[-1]}")
-        p_in = theta.shape[-1] // self.K
-        x = _inputs(x, theta, p_in)
+        p_in = x.shape[-1]
         W = theta.reshape(theta.shape[:-1] + (self.K, p_in))
         z = np.einsum("...kp,...p->...k", W, x)
         z = z - z.max(axis=-1, keepdims=True)
         e = np.exp(z)
-        return e / e.sum(axis=-1, keepdims=True), x, z
+        return e / e.sum(axis=-1, keepdims=True), z
 
-    def _labels(self, y):
-        y = np.asarray(y)
-        if np.any((y < 0) | (y >= self.K) | (y != np.round(y))):
-            raise ValueError(f"y must hold class labels in 0..{self.K - 1}")
-        return y.astype(np.int64)
-
-    def loss(self, theta, y, x=None):
-        p, _, z = self._probs(theta, x)
-        y = self._labels(y)
-        zy = np.take_along_axis(z, np.broadcast_to(y, z.shape[:-1])[..., None], axis=-1)[..., 0]
+    def _loss(self, theta, y, x):
+        _, z = self._probs(theta, x)
+        lead = np.broadcast_shapes(z.shape[:-1], np.shape(y))
+        z = np.broadcast_to(z, lead + (self.K,))
+        zy = np.take_along_axis(z, np.broadcast_to(y, lead)[..., None].astype(np.int64), axis=-1)[..., 0]
         return np.log(np.exp(z).sum(axis=-1)) - zy
 
-    def grad(self, theta, y, x=None):
-        p, x, _ = self._probs(theta, x)
-        r = p - np.eye(self.K)[self._labels(y)]
+    def _grad(self, theta, y, x):
+        p, _ = self._probs(theta, x)
+        r = p - (np.asarray(y)[..., None] == np.arange(self.K))  # p - e_y, without a K x K identity
         return (r[..., :, None] * x[..., None, :]).reshape(r.shape[:-1] + (-1,))
 
-    def hessian(self, theta, y, x=None):
-        p, x, _ = self._probs(theta, x)
+    def _hessian(self, theta, y, x):
+        p, _ = self._probs(theta, x)
         S = p[..., :, None] * np.eye(self.K) - p[..., :, None] * p[..., None, :]
         X = x[..., :, None] * x[..., None, :]
         H = S[..., :, None, :, None] * X[..., None, :, None, :]
         d = self.K * x.shape[-1]
-        return H.reshape(H.shape[:-4] + (d, d))
+        H = H.reshape(H.shape[:-4] + (d, d))
+        return np.broadcast_to(H, np.broadcast_shapes(H.shape[:-2], np.shape(y)) + (d, d))
 
-    def sample(self, theta, x, rng):
-        p, _, _ = self._probs(theta, x)
+    def _sample(self, theta, x, rng):
+        p, _ = self._probs(theta, x)
         u = rng.random(p.shape[:-1])[..., None]
         return np.minimum(np.sum(np.cumsum(p, axis=-1) < u, axis=-1), self.K - 1).astype(float)
 
-    def _fisher_at(self, theta, x):
-        p, x, _ = self._probs(theta, x)
-        return np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x))
+    def _fisher_sum(self, theta, X):
+        """``sum_n (diag p_n - p_n p_n^T) (x) x_n x_n^T`` without one (d, d) term per row: the diagonal blocks
+        ``sum_n p_nk x_n x_n^T`` minus ``Z^T Z`` with rows ``Z_n = p_n (x) x_n`` (memory N d, not N d^2)."""
+        N, p = X.shape
+        P, _ = self._probs(theta, X)
+        Z = (P[:, :, None] * X[:, None, :]).reshape(N, -1)
+        F = -(Z.T @ Z)
+        k = np.arange(self.K)
+        F.reshape(self.K, p, self.K, p)[k, :, k, :] += np.einsum("nk,np,nq->kpq", P, X, X)
+        return F
 
-    def fisher_diagonal(self, theta, x=None):
-        theta = _theta(theta)
-        X = np.atleast_2d(real_array("x", x))
-        p, _, _ = self._probs(theta[..., None, :], X)  # (..., N, K)
+    def _fisher_diagonal(self, theta, X):
+        p, _ = self._probs(theta[..., None, :], X)  # (..., N, K)
         return np.einsum("...nk,np->...kp", p * (1.0 - p), X * X).reshape(theta.shape) / X.shape[0]
+
+    def _fisher_diagonal_work(self, lead, rows):
+        return lead + (rows, self.K)

@@ -15,10 +15,21 @@ from functools import partial
 import numpy as np
 
 from theorytools.errors import NonFiniteError
-from theorytools.linalg import as_steps, real_array
+from theorytools.linalg import (
+    as_array,
+    as_bool,
+    as_callable,
+    as_choice,
+    as_instance,
+    as_int,
+    as_steps,
+    check_allocation,
+    real_array,
+    positive,
+)
 from theorytools.montecarlo import BLOCK, MonteCarloResult, run_blocks
-from theorytools.tango.algorithms import StabilityWarning, _as_dt, _Gamma, tango_step
-from theorytools.tango.models import GaussianModel
+from theorytools.tango.algorithms import StabilityWarning, _as_dt, _Gamma, _tango_step
+from theorytools.tango.models import GaussianModel, Model
 from theorytools.tango.preconditioners import as_preconditioner
 
 METHODS = ("tango", "averaged_sgd", "sgd")
@@ -60,7 +71,7 @@ class TangoResult:
 
     def field(self, name: str):
         """``(mean, stderr)`` of one recorded quantity over k."""
-        j = self.names.index(name)
+        j = self.names.index(as_choice("name", name, self.names))
         return self.mean[:, j], self.stderr[:, j]
 
     @property
@@ -69,29 +80,53 @@ class TangoResult:
         return self.mean[:, :d]
 
 
-def data_sampler(model, x, y, batch: int = 1):
+def data_sampler(model, X, Y, batch: int = 1):
     """A sampler ``(rng, runs) -> (x_k, y_k)`` of shape (runs, batch[, p]): the Gaussian model's data law,
-    or rows of the dataset drawn uniformly with replacement."""
+    or rows of the validated dataset ``(X, Y)`` drawn uniformly with replacement."""
     if model.unsupervised:
-        if x is not None or y is not None:
-            raise ValueError(f"{model!r} draws its data from N(data_mean, data_std^2): x and y must be None")
-
         def draw_law(rng, runs):
-            return None, model.sample_data(rng, (runs, batch))
+            return None, model._sample_data(rng, (runs, batch))
 
         draw_law.batch = batch  # lets a model fuse the draw with its gradients
         return draw_law
-    if x is None or y is None:
-        raise ValueError(f"{model!r} needs a dataset: x of shape (N, p) and y of shape (N,)")
-    X, Y = real_array("x", x), real_array("y", y)
-    if X.ndim != 2 or Y.shape != X.shape[:1]:
-        raise ValueError(f"x must have shape (N, p) and y shape (N,), got {X.shape} and {Y.shape}")
 
     def draw(rng, runs):
         idx = rng.integers(0, X.shape[0], size=(runs, batch))
         return X[idx], Y[idx]
 
     return draw
+
+
+def _record_steps(k, steps: int) -> np.ndarray:
+    """The iteration counts to record: ``k`` (validated, <= steps), or 0 and 20 log-spaced counts up to steps."""
+    if k is None:
+        ks = np.unique(np.concatenate([[0], np.round(np.logspace(0, np.log10(max(steps, 1)), 20)).astype(np.int64)]))
+        return ks[ks <= steps]
+    ks = np.atleast_1d(as_steps(real_array("k", k), "k"))
+    if ks.ndim != 1 or ks.size == 0:
+        raise ValueError(f"k must be an iteration count or a non-empty 1-D array of them, got shape {np.shape(k)}")
+    if ks.max() > steps:
+        raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
+    return ks
+
+
+def _guard_records(runs: int, block_size: int, nk: int, nq: int):
+    """Refuse, up front, the per-block record (runs per block x len(k) x quantities, and its reordered copy) and the
+    per-block means the engine keeps for the intervals (blocks x (len(k) x quantities + ~20 words of overhead), as
+    :func:`theorytools.montecarlo.run_blocks` counts them once the first block is done)."""
+    check_allocation("the recorded quantities of one block of runs (runs per block x len(k) x quantities)",
+                     (min(block_size, runs), nk, nq), copies=2, cheaper="fewer k, or a smaller block_size")
+    check_allocation(f"the per-block means kept for the intervals for runs = {runs} (blocks x len(k) x quantities)",
+                     (-(-runs // block_size), nk * nq + 20), cheaper="fewer runs or k, or a larger block_size")
+
+
+def _seed(seed):
+    """A seed of the block streams: a non-negative integer or a SeedSequence."""
+    return seed if isinstance(seed, np.random.SeedSequence) else as_int("seed", seed)
+
+
+def _optional_positive(name, value):
+    return None if value is None else positive(name, value)
 
 
 def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=0, *, k=None, method: str = "tango",
@@ -109,13 +144,15 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
         the learning rate of SGD
     dt : float or (steps+1,) schedule ``delta t_0..delta t_steps`` (unused by SGD)
     steps : number of iterations K
-    k : iteration counts to record (default: 20 log-spaced up to steps)
+    runs : number of independent runs (>= 2: a standard error needs two)
+    seed : a non-negative integer or a SeedSequence
+    k : iteration counts to record, <= steps (default: 0 and 20 log-spaced up to steps)
     method : "tango" | "averaged_sgd" (eqs 8-9 with xi = 0) | "sgd"
     x, y : the dataset of a supervised model (sampled uniformly with replacement)
     C : preconditioner of eqs 6-7 (TANGO only)
-    batch : minibatch size B (eq. 5 for TANGO; plain minibatch means for the others)
+    batch : minibatch size B (eq. 5 for TANGO; plain minibatch means for the others), drawn with replacement
     outer_product : TANGO's outer-product variant (y~ = y)
-    v_sup_threshold : also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8)
+    v_sup_threshold : also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8; TANGO)
     theta_radius : also record the indicator ``max_{j<=k} |theta_j - theta_0| > theta_radius`` (whether a run left
         the ball on which a theorem's constants were computed)
     record_velocity : also record v_k's coordinates (TANGO)
@@ -125,27 +162,41 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     route : "auto" (the in-place Gaussian kernel where it applies: TANGO on :class:`GaussianModel`, fixed gamma,
         C = None, B = 1) or "generic" (the model-agnostic route; same draws, equal to rounding)
     """
-    if route not in ("auto", "generic"):
-        raise ValueError(f"route must be 'auto' or 'generic', got {route!r}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    steps = int(as_steps(steps))
-    ks = np.unique(np.concatenate([[0], np.round(np.logspace(0, np.log10(max(steps, 1)), 20)).astype(np.int64)])) \
-        if k is None else np.atleast_1d(as_steps(k))
-    if ks.max() > steps:
-        raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
+    model = as_instance("model", model, Model, "a model of theorytools.tango (GaussianModel, LinearRegressionModel, ...)")
+    route = as_choice("route", route, ("auto", "generic"))
+    method = as_choice("method", method, METHODS)
+    steps = as_int("steps", steps)
+    runs = as_int("runs", runs, low=2)
+    seed = _seed(seed)
+    block_size = as_int("block_size", block_size, low=1)
+    batch = as_int("batch", batch, low=1)
+    outer_product, record_velocity = as_bool("outer_product", outer_product), as_bool("record_velocity", record_velocity)
+    v_sup_threshold = _optional_positive("v_sup_threshold", v_sup_threshold)
+    theta_radius = _optional_positive("theta_radius", theta_radius)
+    if method == "tango":
+        _Gamma(gamma, 1)  # validates a fixed gamma or a rule name
+    else:
+        gamma = positive("gamma", gamma)
+        for name, value in (("C", C), ("outer_product", outer_product or None), ("v_sup_threshold", v_sup_threshold),
+                            ("record_velocity", record_velocity or None)):
+            if value is not None:
+                raise ValueError(f"{name} applies to method='tango' only, got it with method={method!r}")
+    ks = _record_steps(k, steps)
     dts = _as_dt(dt, steps)
-    theta0 = real_array("theta0", theta0)
-    if theta0.ndim != 1 or not np.all(np.isfinite(theta0)):
-        raise ValueError(f"theta0 must be a finite 1-D parameter vector, got {theta0!r}")
-    if int(batch) != batch or batch < 1:
-        raise ValueError(f"batch must be a positive integer, got {batch!r}")
+    X, Y = model._dataset(x, y)
+    theta0 = model._params(theta0, X, "theta0", ndim=1)
     d = theta0.size
-    draw = data_sampler(model, x, y, int(batch))
+    pre = as_preconditioner(C)
     names = tuple(f"theta_{i}" for i in range(d)) + (("v_sq",) if method == "tango" else ()) \
-        + (("v_sup_exceeds",) if v_sup_threshold is not None and method == "tango" else ()) \
+        + (("v_sup_exceeds",) if v_sup_threshold is not None else ()) \
         + (("theta_left_ball",) if theta_radius is not None else ()) \
-        + (tuple(f"v_{i}" for i in range(d)) if record_velocity and method == "tango" else ())
+        + (tuple(f"v_{i}" for i in range(d)) if record_velocity else ())
+    _guard_records(runs, block_size, ks.size, len(names))
+    check_allocation("the minibatch draws and their gradients for one block of runs (runs per block x batch x d, "
+                     "four arrays)", (max(min(block_size, runs), _GAMMA_PROBE), batch, max(d, 1 if X is None else X.shape[1])),
+                     copies=4, cheaper="a smaller batch or block_size")
+    pre._init(min(block_size, runs), d)  # shapes and size guards of the preconditioner, before any block runs
+    draw = data_sampler(model, X, Y, batch)
     steps_at, where = np.unique(ks, return_inverse=True)
     warned = [False]
 
@@ -155,9 +206,8 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
         if method == "tango":
             other[:] = 0.0
         vmax, dmax = np.zeros(nruns), np.zeros(nruns)
-        gam = _Gamma(gamma, nruns, int(batch))
-        pre = as_preconditioner(C, d)
-        state = pre.init(nruns, d)
+        gam = _Gamma(gamma, nruns, batch)
+        state = pre._init(nruns, d)
         rec = np.empty((nruns, steps_at.size, len(names)))
         pos = 0
         for j in range(steps + 1):
@@ -170,39 +220,43 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                         rec[:, pos, d + 1] = vmax > v_sup_threshold
                 if theta_radius is not None:
                     rec[:, pos, names.index("theta_left_ball")] = dmax > theta_radius
-                if record_velocity and method == "tango":
+                if record_velocity:
                     rec[:, pos, len(names) - d:] = other
                 pos += 1
             if j == steps:
                 break
-            if method != "tango":
-                xk, yk = draw(rng, nruns)
-                g = model.grad((other if method == "averaged_sgd" else theta)[:, None, :], yk, xk).mean(axis=1)
-            if method == "sgd":
-                theta = theta - gamma * g
-            elif method == "averaged_sgd":
-                other = other - gamma * g
-                theta = (1.0 - dts[j + 1]) * theta + dts[j + 1] * other
-            else:
-                g, gt = model.sampled_gradients(rng, theta, draw, outer_product)
-                gk = gam(gt)
-                if not warned[0] and np.max(gk * batch * np.sum(gt * gt, axis=1, keepdims=True)) > 2.0:
-                    warnings.warn(f"gamma B |g~|^2 > 2 at step k = {j + 1}: the velocity update amplifies v "
-                                  "(stability needs gamma <= 1/R^2, Theorem 5)", StabilityWarning, stacklevel=4)
-                    warned[0] = True
-                state, Cg, Cgt = pre.apply(state, theta, g, gt)
-                other, theta = tango_step(other, theta, g, gt, gk, dts[j], dts[j + 1], Cg, Cgt, int(batch))
-                if v_sup_threshold is not None:
-                    vmax = np.maximum(vmax, np.sqrt(np.sum(other * other, axis=1)))
-            if theta_radius is not None:
-                dmax = np.maximum(dmax, np.sqrt(np.sum((theta - theta0) ** 2, axis=1)))
-            if not np.isfinite(theta.sum() + other.sum()):
-                bad = np.argwhere(~np.isfinite(theta + other))[0][0]
-                raise NonFiniteError(f"simulate_tango ({method}): non-finite iterate at step k = {j + 1} in run {bad} of "
-                                     "this block; gamma or dt is too large for this model")
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, at its step
+                if method != "tango":
+                    xk, yk = draw(rng, nruns)
+                    g = model._grad((other if method == "averaged_sgd" else theta)[:, None, :], yk, xk).mean(axis=1)
+                if method == "sgd":
+                    theta = theta - gamma * g
+                elif method == "averaged_sgd":
+                    other = other - gamma * g
+                    theta = (1.0 - dts[j + 1]) * theta + dts[j + 1] * other
+                else:
+                    g, gt = model._sampled_gradients(rng, theta, draw, outer_product)
+                    gk = gam(gt)
+                    if not warned[0] and np.max(gk * batch * np.sum(gt * gt, axis=1, keepdims=True)) > 2.0:
+                        warnings.warn(f"gamma B |g~|^2 > 2 at step k = {j + 1}: the velocity update amplifies v "
+                                      "(stability needs gamma <= 1/R^2, Theorem 5)", StabilityWarning, stacklevel=4)
+                        warned[0] = True
+                    state, Cg, Cgt = pre._apply(state, theta, g, gt)
+                    other, theta = _tango_step(other, theta, g, gt, gk, dts[j], dts[j + 1], Cg, Cgt, batch)
+                    if v_sup_threshold is not None:
+                        vmax = np.maximum(vmax, np.sqrt(np.sum(other * other, axis=1)))
+                if theta_radius is not None:
+                    dmax = np.maximum(dmax, np.sqrt(np.sum((theta - theta0) ** 2, axis=1)))
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = theta.sum() + other.sum()
+            if not np.isfinite(total):
+                bad = np.argwhere(~(np.isfinite(theta) & np.isfinite(other)))[0][0]
+                raise NonFiniteError(f"simulate_tango ({method}): theta or {'v' if method == 'tango' else 'the fast iterate'}"
+                                     f" is not finite at step k = {j + 1} in run {bad} of this block: the iteration "
+                                     "diverged (gamma or dt too large for this model) or the model overflowed")
         return rec[:, where, :].reshape(nruns, -1)
 
-    _warn_if_gamma_too_large(model, theta0, gamma, int(batch), draw, outer_product, seed)
+    _warn_if_gamma_too_large(model, theta0, gamma, batch, draw, outer_product, seed)
     if route == "auto" and theta_radius is None and not record_velocity and _fast_path_applies(model, method, C, batch, gamma, outer_product,
                                                                        v_sup_threshold):
         block = partial(_gaussian_tango_block, model, theta0, float(gamma), dts, steps, steps_at, where)
@@ -211,17 +265,21 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
     return TangoResult(ks, mc, names, method)
 
 
-def _warn_if_gamma_too_large(model, theta0, gamma, batch, draw, outer_product, seed, n=4096):
+#: Pseudo-samples of the stability probe at theta_0 (:func:`_warn_if_gamma_too_large`).
+_GAMMA_PROBE = 4096
+
+
+def _warn_if_gamma_too_large(model, theta0, gamma, batch, draw, outer_product, seed, n=_GAMMA_PROBE):
     """Warn when a fixed gamma exceeds ``E|g~|^2 / (B E|g~|^4)`` at theta_0 -- a necessary condition for gamma <= 1/R^2
     (Theorem 5), estimated on ``n`` pseudo-samples from a stream of its own (the runs' streams are untouched)."""
     if isinstance(gamma, str):
         return
-    rng = np.random.default_rng(np.random.SeedSequence([2**32 - 1, 77]) if seed is None else
-                                np.random.SeedSequence(entropy=seed.entropy if isinstance(seed, np.random.SeedSequence) else int(seed),
-                                                       spawn_key=(2**31,)))
-    _, gt = model.sampled_gradients(rng, np.broadcast_to(theta0, (n, theta0.size)).copy(), draw, outer_product)
-    sq = np.sum(gt * gt, axis=1)
-    necessary = float(np.mean(sq) / (batch * np.mean(sq * sq)))
+    root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
+    rng = np.random.default_rng(np.random.SeedSequence(entropy=root.entropy, spawn_key=(2**31,)))
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, gt = model._sampled_gradients(rng, np.broadcast_to(theta0, (n, theta0.size)).copy(), draw, outer_product)
+        sq = np.sum(gt * gt, axis=1)
+        necessary = float(np.mean(sq) / (batch * np.mean(sq * sq)))
     if gamma > necessary:
         warnings.warn(f"gamma = {gamma:.3g} exceeds E|g~|^2 / (B E|g~|^4) = {necessary:.3g} at theta_0: a necessary condition "
                       "for gamma <= 1/R^2 (Theorem 5) fails", StabilityWarning, stacklevel=3)
@@ -232,6 +290,7 @@ def _fast_path_applies(model, method, C, batch, gamma, outer_product, v_sup_thre
             and not isinstance(gamma, str) and v_sup_threshold is None)
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a diverging run is reported at its step, below
 def _gaussian_tango_block(model, theta0, gamma, dts, steps, steps_at, where, rng, nruns):
     """TANGO on Figure 1's Gaussian model, one coordinate array at a time with in-place ufuncs (the generic
     route allocates (runs, d) temporaries at every step).  Same draws, same formulas as
@@ -275,9 +334,9 @@ def _gaussian_tango_block(model, theta0, gamma, dts, steps, steps_at, where, rng
         mu -= dts[j + 1] * v0
         ls -= dts[j + 1] * v1
         if not np.isfinite(mu.sum() + ls.sum() + v0 @ v0 + v1 @ v1):
-            bad = np.argwhere(~np.isfinite(mu + ls + v0 * v0 + v1 * v1))[0][0]
-            raise NonFiniteError(f"simulate_tango (tango): non-finite iterate at step k = {j + 1} in run {bad} of this "
-                                 "block; gamma or dt is too large for this model")
+            bad = np.argwhere(~(np.isfinite(mu) & np.isfinite(ls) & np.isfinite(v0) & np.isfinite(v1)))[0][0]
+            raise NonFiniteError(f"simulate_tango (tango): theta or v is not finite at step k = {j + 1} in run {bad} of "
+                                 "this block: the iteration diverged (gamma or dt too large for this model)")
     return rec[:, where, :].reshape(nruns, -1)
 
 
@@ -291,14 +350,18 @@ def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000
     (runs, d), and ``A^`` of shape (runs, d, d), or (runs, d) for a rank-one ``A^ = a a^T`` given by ``a``.
     Records theta, |v_k|^2 and, with a threshold c, the indicator ``max_{j<=k} |v_j| > c``.
     """
-    steps = int(as_steps(steps))
-    ks = np.atleast_1d(as_steps(k)) if k is not None else np.arange(steps + 1)
-    if ks.max() > steps:
-        raise ValueError(f"k must be <= steps = {steps}, got {int(ks.max())}")
+    theta0 = as_array("theta0", theta0, ndim=1)
+    gamma = positive("gamma", gamma)
+    steps = as_int("steps", steps)
+    runs = as_int("runs", runs, low=2)
+    seed = _seed(seed)
+    draw = as_callable("draw", draw)
+    v_sup_threshold = _optional_positive("v_sup_threshold", v_sup_threshold)
+    ks = np.arange(steps + 1) if k is None else _record_steps(k, steps)
     dts = _as_dt(dt, steps)
-    theta0 = real_array("theta0", theta0)
     d = theta0.size
     names = tuple(f"theta_{i}" for i in range(d)) + ("v_sq",) + (("v_sup_exceeds",) if v_sup_threshold is not None else ())
+    _guard_records(runs, BLOCK, ks.size, len(names))
     steps_at, where = np.unique(ks, return_inverse=True)
 
     def block(rng, nruns):
@@ -317,13 +380,23 @@ def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000
             if j == steps:
                 break
             F, A = draw(rng, theta)
-            Av = np.einsum("rij,rj->ri", A, v) if np.ndim(A) == 3 else A * np.sum(A * v, axis=1, keepdims=True)
-            v = v + gamma * F - gamma * Av
-            theta = theta - dts[j + 1] * v
-            vmax = np.maximum(vmax, np.sqrt(np.sum(v * v, axis=1)))
-            if not np.isfinite(v.sum()):
-                bad = np.argwhere(~np.isfinite(v))[0][0]
-                raise NonFiniteError(f"simulate_two_timescale: non-finite velocity at step k = {j + 1} in run {bad} of this block")
+            F, A = np.asarray(F, dtype=float), np.asarray(A, dtype=float)
+            if F.shape != (nruns, d) or A.shape not in ((nruns, d, d), (nruns, d)):
+                raise ValueError(f"draw must return F^ of shape ({nruns}, {d}) and A^ of shape ({nruns}, {d}, {d}) or "
+                                 f"({nruns}, {d}) for theta of shape ({nruns}, {d}) (theta0 has {d} entries), got "
+                                 f"{F.shape} and {A.shape} at step k = {j + 1}")
+            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, at its step
+                Av = np.einsum("rij,rj->ri", A, v) if A.ndim == 3 else A * np.sum(A * v, axis=1, keepdims=True)
+                v = v + gamma * F - gamma * Av
+                theta = theta - dts[j + 1] * v
+                vmax = np.maximum(vmax, np.sqrt(np.sum(v * v, axis=1)))
+            with np.errstate(over="ignore", invalid="ignore"):
+                total = v.sum() + theta.sum()
+            if not np.isfinite(total):
+                bad = np.argwhere(~(np.isfinite(v) & np.isfinite(theta)))[0][0]
+                raise NonFiniteError(f"simulate_two_timescale: v or theta is not finite at step k = {j + 1} in run {bad} "
+                                     "of this block: the iteration diverged (gamma or dt too large) or draw returned "
+                                     "non-finite values")
         return rec[:, where, :].reshape(nruns, -1)
 
     mc = run_blocks(block, runs, seed, chunk_size=chunk_size, workers=workers, client=client, progress=progress, desc="simulate theorem 5")
