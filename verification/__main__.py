@@ -146,7 +146,7 @@ def _run(argv) -> int:
             if c.twin:
                 print(f"{'':<48} deterministic twin: {c.twin}")
             if c.erratum:
-                print(f"{'':<48} erratum: {c.erratum}")
+                print(f"{'':<48} erratum ({c.erratum.category}): {c.erratum.finding}")
         return 0
     alpha = FAMILY_WISE_ALPHA if args.alpha is None else args.alpha
 

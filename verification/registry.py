@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from theorytools.linalg import as_callable, as_choice, as_text
+from verification.errata import Erratum
 from verification.verdict import KINDS
 
 PROFILES = ("quick", "full")
@@ -69,7 +70,7 @@ class Check:
     hypotheses: str
     instances: Callable  # (profile, seed) -> list of instances, each with a ``name`` attribute
     twin: str = ""  # statistical checks: the deterministic check that verifies the same quantity to rounding
-    erratum: str = ""  # what the check shows to be wrong, misprinted or imprecise in its source (the report's Errata)
+    erratum: Erratum | None = None  # what the check shows to be wrong in its source (the report's Errata)
 
     def __call__(self, instance, rng):
         return self.func(instance, rng)
@@ -79,20 +80,23 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(*, source: str, family: str, kind: str, rule: str, instances: Callable, hypotheses: str = "", name: str | None = None,
-          twin: str = "", erratum: str = ""):
+          twin: str = "", erratum: "Erratum | str" = ""):
     """Register the decorated function as a check (see the module docstring).
 
     ``twin`` (statistical checks) names the deterministic check of the same family that verifies the
     same exact quantity to rounding: a Monte Carlo comparison only sees errors above its resolution
     (reported as ``min_detectable_rel_error``), its twin sees the rest.
 
-    ``erratum`` states what the check shows to be false, misprinted or imprecise in its source, with the correction;
-    such checks are listed in the report's "Errata" section with the command that reproduces them.
+    ``erratum`` states what the check shows to be wrong in its source, with the correction: a
+    :class:`~verification.errata.Erratum` (class, passage, certified evidence) or, in a user's module, a plain string
+    (listed as unclassified).  Such checks are listed in the report's "Errata" section with the command that
+    reproduces them.
     """
     for arg, value in (("source", source), ("rule", rule)):
         as_text(arg, value)
-    for arg, value in (("hypotheses", hypotheses), ("twin", twin), ("erratum", erratum)):
+    for arg, value in (("hypotheses", hypotheses), ("twin", twin)):
         as_text(arg, value, nonempty=False)
+    erratum = Erratum.coerce(erratum)
     if not _FAMILY.fullmatch(as_text("family", family)):
         raise ValueError(f"family must be one word (letters, digits, _ or -), got {family!r}")
     if name is not None and not _NAME.fullmatch(as_text("name", name)):
@@ -136,6 +140,8 @@ def load_all() -> None:
     """Import every check module so that its checks register: the toolkit's, then those of installed packages that
     declare the entry-point group ``theorytools.checks`` (each entry point names a module)."""
     from verification.checks import deeplinear, fisher, montecarlo, quadratic, tango  # noqa: F401
+    from verification.checks import (audit_deeplinear, audit_fisher, audit_martens_b, audit_martens_d,  # noqa: F401
+                                     audit_tango)
 
     for ep in entry_points(group=ENTRY_POINTS):
         if ep.value not in _LOADED:

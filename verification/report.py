@@ -55,6 +55,7 @@ def write_report(results: list[Result], out: Path, meta: dict) -> dict:
             for r in results
         ],
         "errata": errata(results, meta),
+        "proof_audit": audit(results),
         "figures": [str(f.name) for f in figures],
     }
     (out / "report.json").write_text(json.dumps(_jsonable(doc), indent=2))
@@ -63,22 +64,85 @@ def write_report(results: list[Result], out: Path, meta: dict) -> dict:
 
 
 def errata(results: list[Result], meta: dict) -> list[dict]:
-    """One entry per check with an ``erratum`` (what it shows wrong in its source): the statement, the verdicts and
-    the exact command that reproduces it."""
+    """One entry per check with an ``erratum`` (what it shows wrong in its source): its class, the passage with its
+    line, the evidence and its certificate (re-evaluated now, :meth:`~verification.errata.Erratum.certified`), the
+    verdicts and the exact command that reproduces it; ordered by class."""
+    from verification.errata import CLASSES
     from verification.registry import CHECKS
 
     out: dict = {}
     for r in results:
         chk = CHECKS.get(r.check)
-        if chk is None or not chk.erratum:
+        if chk is None or chk.erratum is None:
             continue
-        e = out.setdefault(r.check, {"check": r.check, "source": r.source, "erratum": chk.erratum, "statuses": {}})
+        e = out.setdefault(r.check, {"check": r.check, "source": r.source, **chk.erratum.as_dict(), "statuses": {}})
         e["statuses"][r.verdict.status] = e["statuses"].get(r.verdict.status, 0) + 1
-    for e in out.values():
+    for name, e in out.items():
+        e["certificate"] = CHECKS[name].erratum.certified()
         flags = ["--full"] if meta.get("profile") == "full" else []
         flags += [f"--seed {meta.get('seed', 0)}"] + [f"--module {m}" for m in meta.get("modules", [])]
         e["command"] = f"theorytools-verify --only {e['check']} " + " ".join(flags)
-    return list(out.values())
+    order = {c: i for i, c in enumerate(CLASSES)}
+    return sorted(out.values(), key=lambda e: (order.get(e["class"], len(order)), e["check"]))
+
+
+def audit(results: list[Result]) -> list[dict]:
+    """One row per audited proof whose check ran: the statement, where its proof is, the steps checked, the
+    hypotheses stated and used, the result, and the verdicts of its check (:mod:`verification.audit`)."""
+    from verification.audit import proofs_of
+
+    statuses: dict = {}
+    for r in results:
+        statuses.setdefault(r.check, {}).setdefault(r.verdict.status, 0)
+        statuses[r.check][r.verdict.status] += 1
+    return [{"statement": p.statement, "seed": p.seed, "line": p.line, "steps": len(p.steps), "checked": p.checked,
+             "false_steps": [s.line for s in p.steps if not s.holds], "stated": list(p.stated), "used": list(p.used),
+             "extra_hypotheses": list(p.extra_hypotheses), "result": p.result, "check": p.check,
+             "statuses": statuses[p.check]} for p in proofs_of() if p.check in statuses]
+
+
+def _errata_markdown(found: list[dict]) -> list[str]:
+    lines = ["", "## Errata", "", "What the checks show to be wrong in the papers, grouped by class (false: a "
+             "counterexample exists; misprint: the printed formula differs from the one the text derives or uses; "
+             "missing hypothesis: true once a condition is added; imprecise: true, but weaker, ambiguous, or true for "
+             "another reason). Each certificate re-evaluates the printed and the corrected statement on the smallest "
+             "counterexample; each command reproduces the finding.", ""]
+    group = None
+    for e in found:
+        if e["class"] != group:
+            group = e["class"]
+            lines += [f"### {group.capitalize()}", ""]
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(e["statuses"].items()))
+        lines += [f"- **`{e['check']}`** ({verdicts}): {e['finding']}  "]
+        if e["passage"]:
+            lines += [f"  *Passage* ({e['seed']}, line {e['line']}): \"{e['passage']}\"  "]
+        if e["evidence"]:
+            lines += [f"  *Evidence*: {e['evidence']}  "]
+        c = e["certificate"]
+        if "instance" in c:
+            lines += [f"  *Certificate* ({c['arithmetic']}) at {c['instance']}: printed statement "
+                      f"{'holds' if c['printed_holds'] else 'fails'}, corrected {'holds' if c['corrected_holds'] else 'fails'}"
+                      f"{' (' + c['detail'] + ')' if c['detail'] else ''}: **{'certified' if c['ok'] else 'NOT certified'}**  "]
+        elif c.get("error"):
+            lines += [f"  *Certificate*: {c['error']}  "]
+        lines += [f"  `{e['command']}`"]
+    return lines
+
+
+def _audit_markdown(rows: list[dict]) -> list[str]:
+    lines = ["", "## Proof audit", "", "Every audited proof: its steps (those evaluated numerically on instances of "
+             "the hypothesis region, of all), the hypotheses the statement states and those the proof uses, and the "
+             "result; the check reproduces it.", "",
+             "| statement | proof at | steps checked | stated | used (beyond stated in bold) | result | check |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        used = "; ".join(f"**{h}**" if h in r["extra_hypotheses"] else h for h in r["used"]) or "none"
+        verdicts = ", ".join(f"{k} {v}" for k, v in sorted(r["statuses"].items()))
+        false = f" ({len(r['false_steps'])} false: lines {', '.join(map(str, r['false_steps']))})" if r["false_steps"] else ""
+        cells = [r["statement"], f"{r['seed']}:{r['line']}", f"{r['checked']}/{r['steps']}{false}",
+                 "; ".join(r["stated"]) or "none", used, r["result"], f"`{r['check']}` ({verdicts})"]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return lines
 
 
 def summary_table(results: list[Result]) -> str:
@@ -107,11 +171,10 @@ def markdown(results: list[Result], meta: dict, figures) -> str:
         lines.append(f"| {r.verdict.status} | `{r.check}` | {r.instance} | {r.source} | {msg} |")
     found = errata(results, meta)
     if found:
-        lines += ["", "## Errata", "", "What the checks show to be false, misprinted or imprecise in the papers, with the "
-                  "correction; each command reproduces the finding.", ""]
-        for e in found:
-            verdicts = ", ".join(f"{k} {v}" for k, v in sorted(e["statuses"].items()))
-            lines += [f"- **`{e['check']}`** ({verdicts}): {e['erratum']}  ", f"  `{e['command']}`"]
+        lines += _errata_markdown(found)
+    audited = audit(results)
+    if audited:
+        lines += _audit_markdown(audited)
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{f.stem}]({f.name})" for f in figures]

@@ -8,7 +8,7 @@ from catalogue.kinds import (CALLABLE, CHI2, CHOICE, COUNT, FAMILY, FLAG, LOG_AB
                              OBJECT, OBJECTS, OPTIONAL_TEXT, PATTERN, PROBABILITIES, PROBABILITY, REAL, SEED, TEXT, UNIT,
                              VECTOR, VECTOR_1D)
 
-from verification import holm, run_checks, select
+from verification import Certificate, Erratum, Step, holm, proof, run_checks, select
 from verification.registry import check
 from verification.verdict import Verdict
 
@@ -95,3 +95,31 @@ ENTRIES = [
           accepts={"y": RESULT}, why=WHY_RESULT),
 ]
 EXEMPT = []
+
+_CERT = dict(instance="a = b = 1, k = 3000", printed=False, corrected=True, arithmetic="exact rationals (sympy)",
+             detail="1/2 > 1/3")
+_ERRATUM = dict(category="false", finding="the printed inequality is false", seed="001_7d31b3ff3a2f0401.txt",
+                line=1835, passage="Proposition 23.", evidence="a = b = 1, k = 3000",
+                certify=lambda: Certificate(**_CERT))
+_STEP = dict(claim="x^2 >= 0", line=1835, checked=True, holds=True, how="")
+ENTRIES += [
+    Entry("verification.errata.Certificate", lambda: (Certificate, dict(_CERT)),
+          {"instance": TEXT, "printed": FLAG, "corrected": FLAG, "arithmetic": TEXT, "detail": OPTIONAL_TEXT}),
+    Entry("verification.errata.Erratum", lambda: (Erratum, dict(_ERRATUM)),
+          {"category": CHOICE, "finding": TEXT, "seed": TEXT, "line": COUNT, "passage": TEXT, "evidence": TEXT,
+           "certify": CALLABLE}),
+    Entry("verification.errata.Erratum.coerce", lambda: (Erratum.coerce, dict(erratum="a user's finding")),
+          {"erratum": OPTIONAL_TEXT}),
+    Entry("verification.audit.Step", lambda: (Step, dict(_STEP)),
+          {"claim": TEXT, "line": COUNT, "checked": FLAG, "holds": FLAG, "how": OPTIONAL_TEXT}),
+    Entry("verification.audit.proof",
+          lambda: (proof, dict(statement="Lemma 1", seed="001_7d31b3ff3a2f0401.txt", line=1835, stated=["x real"],
+                               used=["x real"], steps=[Step(**_STEP)], result="sound", family="userfam",
+                               instances=lambda profile, seed: [], source="a user's paper", name="lemma1", erratum="")),
+          {"statement": TEXT, "seed": TEXT, "line": COUNT, "stated": OBJECTS, "used": OBJECTS, "steps": OBJECTS,
+           "result": TEXT, "family": FAMILY, "instances": CALLABLE, "source": TEXT, "name": TEXT,
+           "erratum": OPTIONAL_TEXT},
+          accepts={"name": ("none",), "stated": ("empty",), "used": ("empty",)},
+          why="name=None means the decorated function's name; a statement may state, and its proof use, no "
+              "hypothesis"),
+]

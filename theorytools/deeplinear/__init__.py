@@ -19,11 +19,13 @@ from theorytools.deeplinear.dynamics import (
     natural_gradient_flow,
     predicted_decay,
     rank_margin,
+    tangent_dimension,
+    tangent_margin,
 )
 from theorytools.deeplinear.network import DeepLinearNet, psd_pinv
 from theorytools.errors import HypothesisError, NonFiniteError
 
 __all__ = [
     "DeepLinearNet", "psd_pinv", "natural_gradient_flow", "SingularCrossingError", "eq18_path", "eq18_crossing_time",
-    "predicted_decay", "fitted_rate", "rank_margin", "ginverse", "instances", "online", "figure1", "HypothesisError", "NonFiniteError",
+    "predicted_decay", "fitted_rate", "rank_margin", "tangent_dimension", "tangent_margin", "ginverse", "instances", "online", "figure1", "HypothesisError", "NonFiniteError",
 ]

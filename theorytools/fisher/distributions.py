@@ -164,30 +164,123 @@ def categorical_fisher(z) -> np.ndarray:
     return _categorical_fisher(softmax(as_array("z", z, ndim=1)))
 
 
-def categorical_fisher_pinv(z) -> np.ndarray:
-    """``F_R^+`` for F_R = diag(p) - p p^T, in closed form: ``C diag(1/p) C`` with ``C = I - 1 1^T / K`` the projector
-    off the null vector 1 (F_R C = C F_R = F_R; then F_R C diag(1/p) C F_R = F_R diag(1/p) F_R = F_R because
-    ``F_R diag(1/p) = I - p 1^T`` and ``1^T p = 1``, and F_R^+ F_R = C is symmetric).  No rank decision and no inverse:
-    a generic pseudo-inverse is unreliable here, because rounding leaves the null eigenvalue at ~eps max(p), above the
-    cut eps * lambda_max(F_R) when some p_k is small.
+def categorical_fisher_pinv(z=None, *, p=None) -> np.ndarray:
+    """``F_R^+``, the Moore-Penrose pseudo-inverse of the softmax output Fisher F_R = diag(p) - p p^T, in closed form,
+    from the logits ``z`` (p = softmax(z); log-probabilities are logits) or, keyword-only, the probabilities ``p``.
 
-    A class whose probability underflows to 0 (logits ~745 below the largest) has a zero row and column in F_R, and so
-    in F_R^+ (the formula on the support); one with 0 < p_k < 1/1.8e308 has an entry 1/p_k beyond float64, a
-    :class:`~theorytools.errors.NonFiniteError`."""
-    return _categorical_fisher_pinv(softmax(as_array("z", z, ndim=1)))
+    Source: 001_7d31b3ff3a2f0401.txt §9.2 (the multinomial R_{y|z} with softmax(z) its probabilities, z its natural
+    parameters, so F_R = H_L = the Hessian of log-sum-exp = diag(p) - p p^T) and §13, whose bound and completed square
+    use ``F_R^-1 grad_z log r``: F_R is never invertible here (F_R 1 = 0: z + c 1 is the same distribution), and
+    grad_z log r = e_y - p lies in its range, so ``F_R^+`` replaces F_R^-1 exactly.
+
+    Derivation (D = diag(p), all p_k > 0, 1^T p = 1, C = I - 1 1^T / K the orthogonal projector onto 1-perp):
+    ``F^+ = C D^-1 C`` exactly -- the rank-one correction one might expect on top of C D^-1 C is zero.  Because
+    ``F D^-1 = I - p 1^T`` and 1^T p = 1, ``F D^-1 F = (I - p 1^T)(D - p p^T) = D - 2 p p^T + p p^T = F``: D^-1 is a
+    generalized inverse of F.  With X = C D^-1 C and F C = C F = F (F 1 = 0):  F X F = F D^-1 F = F;
+    X F = C D^-1 F = C (I - 1 p^T) = C (C 1 = 0), symmetric, and F X = C likewise;  X F X = C X = X.  These are the four
+    Penrose conditions, so X = F^+ (F^+ F = C: the null space of F is exactly span(1) when every p_k > 0).
+    Entrywise, with n = K and u = 1/(n p):  ``X_ij = delta_ij / p_i - u_i - u_j + sum(u) / n``.
+
+    Accuracy.  F^+ has entries up to ~1/p_min (up to 1.8e308), so the meaningful measure is not "relative to the
+    norm" (that would allow an error of eps/p_min in an entry of size 1 beside it) but per entry, relative to its own
+    diagonal: |error_ij| <= c K eps sqrt(X_ii X_jj), c small (tested to 8 K eps against mpmath at 60+ digits for
+    p_min down to 1e-300, K = 2..6).  The bound follows from the formula: it is a sum of at most four terms, each at
+    most twice in size the matching part of ``B_ij = sum_k |C_ik| |C_jk| / p_k`` (every |C_ik| >= 1/K), and
+    B_ij <= sqrt(B_ii B_jj) = sqrt(X_ii X_jj) (Cauchy-Schwarz).  Diagonal entries are thus accurate relative to
+    themselves; an off-diagonal entry can be a cancellation (K = 3: X_12 = (1/p_3 - 2/p_1 - 2/p_2) / 9), and no method
+    given p to rounding does better, since a relative perturbation eps of p moves X_ij by ~eps B_ij.  Nothing
+    overflows unless an entry does: sum(u) <= max(1/p), the terms are summed in an order whose partial sums are bounded
+    by the result's size.  From logits, 1/p_k = sum_j exp(z_j - z_k) is computed as ``s exp(m - z_k)`` (m = max z,
+    s = sum_j exp(z_j - m)) with the rounding of the difference m - z_k restored (an error-free sum): the naive
+    1/softmax(z)_k carries a relative error ~eps |m - z_k| (1.5e-13 at 690 apart) and the subnormals of p; here it is
+    a few eps for every gap.  (The older route (F + 1 1^T/K)^-1 - 1 1^T/K lost accuracy like eps/p_min.)
+
+    Zero probabilities.  With ``p`` given and p_k = 0 exactly, F has a zero row and column k, its null space is
+    span(1_S) + span(e_k) (S: the support), and F^+ is the formula on the support (n = |S|) padded with zeros -- the
+    Moore-Penrose inverse of that matrix, though not the limit p_k -> 0 (where F^+ grows like 1/p_k).  From logits,
+    a class ~745 or more below the largest has softmax(z)_k = 0 in float64, and :func:`categorical_fisher` a zero row
+    and column: the result is likewise the pseudo-inverse of that matrix (the exact F_R(z)^+ has entries beyond float64
+    there).  A class with 0 < p_k < 1/1.8e308 (logits ~709.8 to 745 below the largest) has an entry 1/p_k beyond float64,
+    a :class:`~theorytools.errors.NonFiniteError`; so does any other entry that overflows.
+
+    ``p`` must be a non-negative vector summing to 1 within sqrt(eps) ~ 1.5e-8 (numpy.random.Generator.choice's
+    tolerance); it is normalised by its sum, since diag(p) - p p^T is invertible when 1^T p != 1 and only the normalised
+    matrix is a Fisher.  Otherwise a ValueError names ``p``.
+    """
+    if p is not None:
+        if z is not None:
+            raise ValueError("give either the logits z or the probabilities p, not both")
+        return _categorical_fisher_pinv(_probabilities("p", p))
+    if z is None:
+        raise TypeError("z must be a vector of logits (or pass the probabilities as p=...), got None")
+    z = as_array("z", z, ndim=1)
+    return _pinv_on_support(_inverse_softmax(z), _softmax(z) > 0)
+
+
+#: Tolerance on ``|sum(p) - 1|`` for probabilities given by the user (numpy.random.Generator.choice's).
+PROB_SUM_TOL = float(np.sqrt(np.finfo(float).eps))
+
+
+def _probabilities(name: str, p) -> np.ndarray:
+    """``p`` validated as a probability vector (1-D, finite, non-negative, summing to 1 within PROB_SUM_TOL), divided
+    by its sum."""
+    p = as_array(name, p, ndim=1)
+    if np.any(p < 0):
+        k = int(np.flatnonzero(p < 0)[0])
+        raise ValueError(f"{name} must be a probability vector (non-negative), entry {k} is {p[k]:g}")
+    total = float(np.sum(p))
+    if not abs(total - 1.0) <= PROB_SUM_TOL:
+        raise ValueError(f"{name} must be a probability vector summing to 1 (within {PROB_SUM_TOL:.1e}), got sum {total!r}")
+    return p / total
 
 
 def _categorical_fisher_pinv(p) -> np.ndarray:
-    """:func:`categorical_fisher_pinv` from the probabilities ``p``."""
-    S = np.flatnonzero(p > 0)
+    """:func:`categorical_fisher_pinv` from probabilities ``p`` (not validated: summing to 1 to rounding)."""
     with np.errstate(over="ignore", divide="ignore"):
-        inv = 1.0 / p[S]
+        inv = 1.0 / p  # inf where p = 0: outside the support, not used
+    return _pinv_on_support(inv, p > 0, p)
+
+
+def _inverse_softmax(z) -> np.ndarray:
+    """``1 / softmax(z)_k = s exp(m - z_k)`` for finite logits z (m = max z, s = sum_j exp(z_j - m) in [1, K]), with the
+    rounding of ``d_k = m - z_k`` restored by an error-free sum (exp(d + r) = exp(d) (1 + r), |r| <= ulp(d)/2): a few
+    eps relative error for every gap, where 1/softmax(z) has eps |d_k|.  inf where it overflows (d_k > ~709.8)."""
+    m = np.max(z)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        d = m - z
+        bz = d - m  # TwoSum(m, -z): d + r == m - z exactly
+        r = (m - (d - bz)) + (-z - bz)
+        s = np.sum(np.exp(-d))
+        inv = np.exp(d) * (1.0 + np.where(np.isfinite(r), r, 0.0)) * s
+    return np.where(np.isnan(inv), np.inf, inv)
+
+
+def _pinv_on_support(inv, support, p=None) -> np.ndarray:
+    """``C_S diag(inv_S) C_S`` on the classes of the boolean mask ``support`` (C_S: the projector off 1 on S), zeros
+    elsewhere; ``inv`` holds 1/p_k on S (ignored outside).  A NonFiniteError when an entry is beyond float64."""
+    S = np.flatnonzero(support)
+    inv = inv[S]
     if not np.all(np.isfinite(inv)):
-        k = int(S[np.argmin(p[S])])
-        raise NonFiniteError(f"F_R^+ has the entry 1/p_{k} = 1/{p[k]:.3g}, beyond float64 (z_{k} is ~{-np.log(p[k]):.0f} below "
-                             "the largest logit)")
+        k = int(S[np.flatnonzero(~np.isfinite(inv))[0]])
+        why = f"class {k} is more than ~709.8 below the largest logit" if p is None else f"p_{k} = {p[k]:.3g} < 1/1.8e308"
+        raise NonFiniteError(f"F_R^+ has the entry 1/p_{k}, beyond float64 ({why})")
     n = S.size
-    CinvC = np.diag(inv) - inv[:, None] / n - inv[None, :] / n + np.sum(inv) / n**2
-    out = np.zeros((p.size, p.size))
+    u = inv / n
+    with np.errstate(over="ignore", invalid="ignore"):  # an entry beyond float64 is reported by _finite
+        CinvC = np.diag(inv) - u[:, None] - u[None, :] + np.sum(u) / n
+    out = np.zeros((support.size, support.size))
     out[np.ix_(S, S)] = CinvC
     return _finite("F_R^+", out)
+
+
+def _categorical_fisher_pinv_apply(p, g) -> np.ndarray:
+    """``F_R^+ g`` for a vector g with 1^T g = 0 in exact arithmetic (a score e_y - p, its entry 1 - p_y the others'
+    sum), as ``C (g / p)`` (C D^-1 C g = C D^-1 g when C g = g): the product with the explicit F_R^+ cancels
+    catastrophically when some p_k is small (entries ~1/p_min against a result of size ~1/p_y: logits 40 apart
+    already lose every digit).  Classes with p_k = 0 are dropped (their g_k = -p_k = 0), as in the support formula."""
+    S = p > 0
+    out = np.zeros_like(g, dtype=float)
+    with np.errstate(over="ignore"):
+        w = g[S] / p[S]
+    out[S] = w - np.mean(w)
+    return _finite("F_R^+ g", out)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theorytools.fisher.distributions import _categorical_fisher, _categorical_fisher_pinv, _complement, _softmax
+from theorytools.fisher.distributions import _categorical_fisher, _categorical_fisher_pinv_apply, _complement, _softmax
 from theorytools.linalg import as_array, as_instance, as_int, as_labels, as_vector, check_allocation, psd_solve, same_length
 
 
@@ -101,7 +101,7 @@ def quadratic_model_as_distances(problem, theta, delta) -> float:
     total, const = 0.0, 0.0
     for J, g, pi in zip(problem.jacobians(), problem.log_r_gradients(theta), p):
         FR = _categorical_fisher(pi)
-        t = _categorical_fisher_pinv(pi) @ g
+        t = _categorical_fisher_pinv_apply(pi, g)  # C (g / p): no cancellation against g = e_y - p
         r = J @ delta - t
         total += 0.5 * r @ FR @ r
         const += 0.5 * g @ t
@@ -113,7 +113,7 @@ def improvement_bound(problem, theta) -> float:
     """The §13 lower bound ``M(delta) - h(theta) >= -(1/(2|S|)) sum grad_z log r^T F_R^+ grad_z log r``."""
     problem = _problem(problem)
     p = problem._probs(theta)
-    return -0.5 * float(np.mean([g @ _categorical_fisher_pinv(pi) @ g
+    return -0.5 * float(np.mean([g @ _categorical_fisher_pinv_apply(pi, g)
                                  for g, pi in zip(problem.log_r_gradients(theta), p)]))
 
 

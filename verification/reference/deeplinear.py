@@ -8,7 +8,10 @@
 * the null directions of the Fisher from the symmetry ``W_i -> G W_i, W_{i+1} -> W_{i+1} G^-1``;
 * Eq. 10 written out with ``numpy.linalg.pinv`` of the covariance matrices formed directly;
 * the tangent-space projection of the rank-``r`` matrices in the whitened coordinates (the exact natural
-  gradient in a bottleneck net).
+  gradient in a bottleneck net);
+* the exact natural-gradient flow ``theta' = -pinv(F) grad`` (Moore-Penrose, numpy) with the Fisher and the gradient
+  built from the differenced Jacobian, integrated by ``solve_ivp`` with no singularity guard, and the Fisher's rank
+  by ``numpy.linalg.matrix_rank`` of that dense Fisher.
 """
 
 from __future__ import annotations
@@ -128,8 +131,69 @@ def tangent_projection_velocity(net) -> np.ndarray:
     return So_half @ T @ np.linalg.inv(Sx_half)
 
 
-def first_sign_change_of_det(net, t_max: float = 12.0, points: int = 4001):
-    """The first t at which ``det(W* + (W_0 - W*) e^-t)`` changes sign (scan, then brentq), or None."""
+def _split(net, theta) -> list:
+    """The layers of the column-major parameter vector ``theta`` (plain slicing, no validation)."""
+    out, at = [], 0
+    for n_in, n_out in zip(net.widths[:-1], net.widths[1:]):
+        out.append(theta[at:at + n_in * n_out].reshape((n_out, n_in), order="F"))
+        at += n_in * n_out
+    return out
+
+
+def _fisher_and_gradient(net, theta, M=None, W_star=None):
+    """``F = J^T M J`` and ``grad = J^T M vec(W - W*)`` (``M = Sigma kron St^-1``, ``J`` differenced: ``W`` is affine in
+    each parameter) at ``theta``: the Gaussian regression's Fisher and gradient, ``dL/dW = St^-1 (W - W*) Sigma``, with
+    none of eqs 13-22."""
+    M = np.kron(net.Sigma_x, np.linalg.inv(net.Sigma_out)) if M is None else M
+    W_star = np.linalg.solve(net.Sigma_x, net.Cyx.T).T if W_star is None else W_star
+    W = _product(_split(net, theta), net.widths[0])
+    cols = []
+    for k in range(theta.size):
+        th = theta.copy()
+        th[k] += 1.0
+        cols.append((_product(_split(net, th), net.widths[0]) - W).reshape(-1, order="F"))
+    J = np.array(cols).T
+    return J.T @ M @ J, J.T @ (M @ (W - W_star).reshape(-1, order="F"))
+
+
+def fisher_rank_dense(net) -> int:
+    """``numpy.linalg.matrix_rank`` of the dense Fisher ``J^T M J`` (tolerance ``P eps |F|_2``)."""
+    F, _ = _fisher_and_gradient(net, net.flatten(net.weights))
+    return int(np.linalg.matrix_rank(F, tol=F.shape[0] * np.finfo(float).eps * np.linalg.norm(F, 2)))
+
+
+def moore_penrose_flow(net, t, rtol: float = 1e-10):
+    """``theta' = -pinv(F) grad`` (``numpy.linalg.pinv``, rcond 1e-10) integrated by solve_ivp (DOP853) straight through
+    whatever it meets; returns ``(Ws, thetas, speeds)`` at the times ``t`` (increasing), ``speeds = |theta'|``."""
+    from scipy.integrate import solve_ivp
+
+    M = np.kron(net.Sigma_x, np.linalg.inv(net.Sigma_out))
+    W_star = np.linalg.solve(net.Sigma_x, net.Cyx.T).T
+
+    def rhs(_, theta):
+        F, g = _fisher_and_gradient(net, theta, M, W_star)
+        return -np.linalg.pinv(F, rcond=1e-10, hermitian=True) @ g
+
+    theta0 = net.flatten(net.weights)
+    t = np.asarray(t, dtype=float)
+    sol = solve_ivp(rhs, (0.0, float(t[-1])), theta0, method="DOP853", t_eval=t, rtol=rtol,
+                    atol=1e-12 * max(1.0, float(np.max(np.abs(theta0)))))
+    if sol.status != 0:
+        raise RuntimeError(f"moore_penrose_flow: solve_ivp failed ({sol.message})")
+    thetas = sol.y.T
+    Ws = np.array([_product(_split(net, th), net.widths[0]) for th in thetas])
+    return Ws, thetas, np.array([np.linalg.norm(rhs(0.0, th)) for th in thetas])
+
+
+def eq18_solved(net, t) -> np.ndarray:
+    """``W* + (W_0 - W*) e^-t`` with ``W* = Cyx Sigma^-1`` by ``numpy.linalg.solve`` and ``W_0`` the product of layers."""
+    Ws = np.linalg.solve(net.Sigma_x, net.Cyx.T).T
+    W0 = _product(net.weights, net.widths[0])
+    return Ws[None] + (W0 - Ws)[None] * np.exp(-np.asarray(t, dtype=float))[:, None, None]
+
+
+def sign_changes_of_det(net, t_max: float = 12.0, points: int = 4001) -> list:
+    """Every t in (0, t_max] at which ``det(W* + (W_0 - W*) e^-t)`` changes sign (scan, then brentq), increasing."""
     from scipy.optimize import brentq
 
     W0, Ws = _product(net.weights, net.widths[0]), net.W_star
@@ -137,7 +201,13 @@ def first_sign_change_of_det(net, t_max: float = 12.0, points: int = 4001):
     ts = np.linspace(0.0, t_max, points)
     vals = np.array([f(t) for t in ts])
     change = np.flatnonzero(np.sign(vals[1:]) != np.sign(vals[:-1]))
-    return None if change.size == 0 else brentq(f, ts[change[0]], ts[change[0] + 1], xtol=1e-14)
+    return [brentq(f, ts[i], ts[i + 1], xtol=1e-14) for i in change]
+
+
+def first_sign_change_of_det(net, t_max: float = 12.0, points: int = 4001):
+    """The first t at which ``det(W* + (W_0 - W*) e^-t)`` changes sign (scan, then brentq), or None."""
+    changes = sign_changes_of_det(net, t_max, points)
+    return changes[0] if changes else None
 
 
 def eq21_table(lam, rho):

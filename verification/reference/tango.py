@@ -137,10 +137,11 @@ def tango_in_expectation(J, b, theta0, gamma, dt, K):
     return np.array(out)
 
 
-def tango_written_out(model, theta0, gamma, dt, x, y, yt, C=None, batch: int = 1, running=None, beta=0.9, eps=1e-8):
+def tango_written_out(model, theta0, gamma, dt, x, y, yt, C=None, batch: int = 1, running=None, beta=0.9, eps=1e-8,
+                      warmup: int = 10):
     """Eqs 3-4 one sample at a time (eq. 5 with ``batch`` samples per step: rows of x, y, yt hold minibatches; eqs
     6-7 with a fixed ``C``, or ``running`` = "rmsprop" / "fisher": C_k from the bias-corrected exponential mean of
-    the squares of g resp. g~ of steps 1..k-1, C_1 = I)."""
+    the squares of g resp. g~ of steps 1..k-1 once ``warmup`` of them exist, C_k = I before)."""
     d = len(theta0)
     theta, v = np.array(theta0, dtype=float), np.zeros(d)
     C = np.eye(d) if C is None else np.asarray(C, dtype=float)
@@ -152,7 +153,7 @@ def tango_written_out(model, theta0, gamma, dt, x, y, yt, C=None, batch: int = 1
         gt = np.mean([model.grad(theta, yi, xi) for yi, xi in zip(yts, xs)], axis=0)
         if running is not None:
             c = np.ones(d)
-            if squares:
+            if len(squares) >= warmup:
                 wts = (1 - beta) * beta ** np.arange(len(squares))[::-1]
                 mhat = wts @ np.array(squares) / (1 - beta ** len(squares))
                 c = 1.0 / ((np.sqrt(mhat) if running == "rmsprop" else mhat) + eps)
