@@ -364,3 +364,14 @@ def rel_err(got, ref):
         r = mp.mpf(r)
         out.append(float(abs(mp.mpf(float(g)) - r) / abs(r)) if r != 0 else abs(float(g)))
     return np.array(out)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _checks_registered():
+    """Every check module is imported (and its checks registered) before any test runs: tests that patch the registry
+    with a copy of it (``monkeypatch.setattr(registry, "CHECKS", dict(registry.CHECKS))``) would otherwise, when they
+    happen to run first (pytest-xdist distributes tests in any order), register the toolkit's checks into the copy
+    only, and every later test of the process would find none."""
+    from verification.registry import load_all
+
+    load_all()

@@ -653,3 +653,71 @@ def test_a_long_horizon_past_convergence_does_not_hang(monkeypatch):
     t = np.array([0.0, 1.0, 1e3, 1e10])
     np.testing.assert_allclose(T.natural_gradient_flow(m, [0.0, 0.0], t), m.natural_gradient_flow_closed_form([0.0, 0.0], t),
                                atol=1e-10)
+
+
+# -- the single-trajectory loops check at every step, for less (issue: the quick profile's time) ---------------------
+def _growing(steps, gamma=0.7, velocities=False):
+    """eqs 27-28 with F = 1 and A = -I: v_k = (1 + gamma) v_{k-1} + gamma grows geometrically (|v_k| ~ 1.7^k)."""
+    return T.two_timescale_iterates([0.0, 0.0], gamma, 1e-3, steps, lambda th, r: np.ones(2), lambda th, r: -np.eye(2),
+                                    return_velocity=velocities)
+
+
+@pytest.mark.parametrize("velocities", [False, True])
+def test_divergence_watch_names_the_step_a_per_step_watch_names(velocities):
+    """The velocity's growth is watched on blocks of stored rows: the DivergenceWarning names the first step where
+    max|v_k| exceeds DIVERGENCE_FACTOR times its first nonzero value, as a step-by-step watch did, and points at the
+    caller; past the float range the NonFiniteError names the first non-finite step (v first)."""
+    from theorytools.errors import DivergenceWarning
+    from theorytools.tango.algorithms import DIVERGENCE_FACTOR
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, v = _growing(200, velocities=True)
+    sizes = np.abs(v[1:]).max(axis=1)
+    first = int(np.argmax(sizes > DIVERGENCE_FACTOR * sizes[0])) + 1
+    with pytest.warns(DivergenceWarning, match=rf"at step k = {first} is"):
+        _growing(200, velocities=velocities)
+    lin = TI.linear_regression(2, 40, 1.0)  # gamma lambda_max(J) = 2.45: noise-free TANGO diverges
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        with pytest.raises(T.NonFiniteError, match=r"noise_free_iterates: v is not finite at step k = \d+"):
+            T.noise_free_iterates(lin.model, lin.theta0, 3.0, 0.5, 3000, "tango", lin.x, lin.y, return_velocity=velocities)
+    assert [w.filename for w in record if w.category is DivergenceWarning] == [__file__]  # the caller, as before
+    steps = 3 * T.algorithms.WATCH_BLOCK  # past the float range (1.7^k overflows near k = 1340) across buffer rewinds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(T.NonFiniteError, match=r"two_timescale_iterates: v is not finite at step k = \d+ \(run 0\)"):
+            _growing(steps, velocities=velocities)
+    # the step named is the first whose v overflows, with or without the velocities kept
+    with np.errstate(over="ignore"):
+        vk, k = np.zeros(2), 0
+        while np.all(np.isfinite(vk)):
+            vk, k = vk + 0.7 * (np.ones(2) + vk), k + 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(T.NonFiniteError, match=rf"at step k = {k} \(run 0\)"):
+            _growing(steps, velocities=velocities)
+
+
+def test_auxiliary_sequence_at_selected_steps():
+    """``at`` forms z_k at the given k only: the same rows as the full sequence; bad indices are refused."""
+    m = T.GaussianModel(10.0, 1.0)
+    th, v = T.noise_free_iterates(m, [0.0, 0.0], 0.4, 1e-2, 60, "prop4", return_velocity=True)
+    z = T.auxiliary_sequence(th, v, m.fisher, 0.4, 1e-2)
+    ks = np.array([60, 1, 7, 7, 30])
+    np.testing.assert_array_equal(T.auxiliary_sequence(th, v, m.fisher, 0.4, 1e-2, at=ks), z[ks - 1])
+    for bad in ([0], [61], [], [[1, 2]], [1.5]):
+        with pytest.raises(ValueError, match="at must"):
+            T.auxiliary_sequence(th, v, m.fisher, 0.4, 1e-2, at=bad)
+
+
+def test_noise_free_iterates_unchanged_by_the_block_watch():
+    """The loops keep every iterate they kept before: TANGO's noise-free system written out step by step."""
+    lin = TI.linear_regression(2, 40, 1.0)
+    J, b = RT.linear_regression_moments(lin.model, lin.x, lin.y)
+    dt = np.where(np.arange(2 * T.algorithms.WATCH_BLOCK + 8) % 2 == 0, 0.3, 0.01)
+    K = dt.size - 1
+    got, vs = T.noise_free_iterates(lin.model, lin.theta0, 0.1, dt, K, "tango", lin.x, lin.y, return_velocity=True)
+    np.testing.assert_allclose(got, RT.tango_in_expectation(J, b, lin.theta0, 0.1, dt, K), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(got, T.noise_free_iterates(lin.model, lin.theta0, 0.1, dt, K, "tango", lin.x, lin.y))
+    assert vs[0].tolist() == [0.0, 0.0] and np.all(np.isfinite(vs))

@@ -123,12 +123,13 @@ def test_measured_checks_report_but_never_fail():
     assert all(np.isfinite(r.verdict.details["max_rel_deviation"]) for r in results)
 
 
-def _quick_failures(seed, only=None):
+def _outcomes(seed, only=None):
+    """(seed, check, instance, status, raw p-value, message) of every verdict of the quick profile at ``seed``."""
     import warnings
 
     warnings.simplefilter("ignore")  # e.g. TANGO's stability warnings in Figure 1's setting
-    return [(seed, r.check, r.instance, r.verdict.message) for r in run_checks("quick", only=only, seed=seed)
-            if r.verdict.status == FAIL]
+    return [(seed, r.check, r.instance, r.verdict.status, r.verdict.p_value, r.verdict.message)
+            for r in run_checks("quick", only=only, seed=seed)]
 
 
 def _random_outcome_checks() -> str:
@@ -140,16 +141,31 @@ def _random_outcome_checks() -> str:
     return ",".join(c.name for c in select() if c.kind == "statistical" or c.name == "tango.stochastic_tango_order_half")
 
 
-def test_quick_profile_has_no_false_fail_over_50_seeds():
-    """A correct toolkit passes: the statistical checks are designed to false-fail a run with
-    probability <= 1% (Holm), so 50 fixed seeds pass unless something is wrong.  The checks with a random
-    outcome run for all 50 seeds; the whole quick profile (deterministic checks on the seed's random
-    instances included) for the first 10, which keeps this test at about 5 minutes on 2 cores."""
+@pytest.mark.parametrize("seed", [1, 2, 9])
+def test_quick_profile_has_no_false_fail(seed):
+    """A correct toolkit passes the whole quick profile, deterministic checks on the seed's random instances and seeded
+    experiments included, at seeds other than the default 0 (which the README's main command runs in CI).  Seed 9 made
+    the Figure 1 SGD baseline diverge at every learning rate, once reported as a FAIL (issue 15)."""
+    assert [o for o in _outcomes(seed) if o[3] == FAIL] == []
+
+
+def test_statistical_checks_are_calibrated_and_never_false_fail():
+    """The statistical checks are designed to false-fail a run with probability <= 1% (Holm): over 12 seeds no run
+    fails (a single badly miscalibrated check shows here), and the raw p-values of all their verdicts pooled over the
+    12 seeds (about 700) are not stochastically smaller than uniform.  Under a correct toolkit each p-value is uniform
+    or, for the Bonferroni-combined and conservative tests, larger; the one-sided Kolmogorov-Smirnov test at level
+    1e-3 sees an excess of small p-values of sqrt(ln(1e3) / 2) / sqrt(700) = 7% of the sample: a systematic drift
+    shared by many checks (a standard error or z-test of the runner slightly too small everywhere), which no single
+    run would fail on.  The p-values are a fixed function of the seeds, so the test is deterministic."""
+    from scipy import stats
+
     only = _random_outcome_checks()
     with ProcessPoolExecutor(max_workers=2) as pool:
-        failures = [f for fs in pool.map(_quick_failures, range(10, 50), [only] * 40) for f in fs]
-        failures += [f for fs in pool.map(_quick_failures, range(10)) for f in fs]
-    assert failures == []
+        outcomes = [o for os in pool.map(_outcomes, range(10, 22), [only] * 12) for o in os]
+    assert [o for o in outcomes if o[3] == FAIL] == []
+    p = np.array([o[4] for o in outcomes if o[4] is not None])
+    assert p.size > 500
+    assert stats.kstest(p, "uniform", alternative="greater").pvalue > 1e-3
 
 
 # -- units ---------------------------------------------------------------------------------

@@ -85,8 +85,17 @@ def velocity(net, method: str) -> np.ndarray:
     if method == "exact":
         return net._equilibrated_natural_gradient()
     if method == "eq10":
-        return net.flatten(net.eq10_update())
+        return _flat(net.eq10_update())
     raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+
+
+def _flat(layers) -> np.ndarray:
+    """The column-major parameter vector of the layer arrays a net computed itself: :meth:`DeepLinearNet.flatten`
+    without its per-layer validation, except that non-finite entries go through it (and its error, which names them)."""
+    v = np.concatenate([U.reshape(-1, order="F") for U in layers])
+    if not np.isfinite(v).all():
+        as_array("layers", v)
+    return v
 
 
 def rank_margin(W, r: int) -> float:
@@ -332,11 +341,30 @@ def natural_gradient_flow(net, t, method: str = "exact", rtol: float = 1e-10, at
             raise singular_error(net, 0.0, ": the start is on the singular set (a saddle such as zero layers, or a "
                                            "singular layer):")
 
+    # the solver evaluates the velocity at the end of each step (its last stage) and then the events at that same point:
+    # the net there (with its products and whitened Jacobian, which the exact velocity and the tangent margin share) and
+    # its velocity are kept for them
+    last = {"key": None, "net": None, "v": None}
+
+    def net_at(theta):
+        key = theta.tobytes()
+        if last["key"] != key:
+            # a non-finite theta goes through with_weights' validation, which names it
+            n = net._with_flat(theta) if np.isfinite(theta).all() else net.with_weights(net.unflatten(theta))
+            last.update(key=key, net=n, v=None)
+        return last["net"]
+
+    def velocity_at(theta):
+        n = net_at(theta)
+        if last["v"] is None:
+            last["v"] = velocity(n, method)
+        return last["v"]
+
     def rhs(_, theta):
-        return velocity(net.with_weights(net.unflatten(theta)), method)
+        return velocity_at(theta)
 
     def crossing(_, theta):
-        return margin_of(net.with_weights(net.unflatten(theta))) - singular_margin
+        return margin_of(net_at(theta)) - singular_margin
 
     Z_star = np.max(np.abs(net.whiten(net.W_star)))
 
@@ -345,8 +373,9 @@ def natural_gradient_flow(net, t, method: str = "exact", rtol: float = 1e-10, at
         cannot resolve the motion (measured: the path then jitters at 1e-9 of its size for rtol = 1e-10), and an
         explicit method, held to steps of ~6 by its stability region, would spend t/6 steps on it (t = 1e5 took 200000
         velocity evaluations, ~100 s).  A flow converging at rate rho is then within rtol / rho of its limit."""
-        n = net.with_weights(net.unflatten(theta))
-        speed = np.max(np.abs(n.whiten(n.total_map_velocity(velocity(n, method)))))
+        v = velocity_at(theta)
+        n = net_at(theta)
+        speed = np.max(np.abs(n.whiten(n.total_map_velocity(v))))
         return speed - rtol * max(np.max(np.abs(n.whiten())), Z_star)
 
     crossing.terminal = converged.terminal = True

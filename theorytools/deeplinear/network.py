@@ -13,45 +13,79 @@ so every quantity here is exact (no sampling).
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import numpy as np
-from scipy.linalg import cho_solve, qr, solve_triangular
+from scipy.linalg import cho_solve, get_lapack_funcs, solve_triangular
 
 from theorytools.linalg import as_array, as_int, as_symmetric, check_allocation, check_definite, check_finite
 
 EPS = np.finfo(float).eps
 
 
-def _pinv_apply(X: np.ndarray, Y: np.ndarray, moore_penrose: bool = True) -> np.ndarray:
+_GEQP3, _ORGQR = get_lapack_funcs(("geqp3", "orgqr"), (np.zeros((1, 1)),))
+
+
+@lru_cache(maxsize=256)
+def _qr_lworks(m: int, n: int) -> tuple:
+    """The optimal workspaces of ``dgeqp3`` and ``dorgqr`` for an ``m x n`` matrix (LAPACK's workspace queries)."""
+    a = np.zeros((m, n), order="F")
+    return int(_GEQP3(a, lwork=-1)[-2][0]), int(_ORGQR(a, np.zeros(min(m, n)), lwork=-1)[-2][0])
+
+
+def _pivoted_q(M: np.ndarray) -> np.ndarray:
+    """``Q`` of the column-pivoted Householder QR of the float64 array ``M`` (``m >= n``), economic:
+    ``scipy.linalg.qr(M, mode="economic", pivoting=True)[0]``, computed the same way (LAPACK ``dgeqp3`` and ``dorgqr``,
+    each with its optimal workspace) without scipy's per-call checks and queries, which cost ten times the factorization
+    at the sizes the flows of :mod:`theorytools.deeplinear.dynamics` call it with, thousands of times per path.  ``M``
+    may be overwritten."""
+    lw_qr, lw_q = _qr_lworks(*M.shape)
+    f, _, tau, _, info = _GEQP3(M, lwork=lw_qr, overwrite_a=1)
+    if info == 0:
+        Q, _, info = _ORGQR(f, tau, lwork=lw_q, overwrite_a=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"LAPACK QR failed (info = {info})")
+    return Q
+
+
+def _pinv_apply(X: np.ndarray, Y, moore_penrose: bool = True) -> np.ndarray:
     """``X^+ Y`` (Moore-Penrose) with the rank of ``X`` decided on its column-equilibrated form ``X D^-1`` (``D`` the
     column norms), so that rescaling columns of ``X`` -- a change of units of the parameters, the net's own symmetry
     ``W_i -> c W_i, W_{i+1} -> W_{i+1} / c`` -- does not move the decision.  With ``moore_penrose=False``, the
     least-squares solution of least norm in the equilibrated coordinates, ``D^-1 (X D^-1)^+ Y``, which follows any
-    rescaling of the columns exactly.
+    rescaling of the columns exactly.  ``Y = None`` stands for the identity (``X^+`` itself).
 
     Singular values of ``X D^-1`` at or below ``max(X.shape) eps s_max`` are zero: deciding on the factor keeps the
     rank decision at eps resolution (on ``X^T X`` their squares would be decided at sqrt(eps)).  With ``X D^-1 =
     U S V^T`` truncated to the kept ``k``, ``G = D^-1 V_k S_k^-1 U_k^T`` is a generalized inverse of ``X`` and the
     Moore-Penrose one is its projection onto the row space ``D span(V_k)`` of ``X`` (``X^+ = (X^+ X) G (X X^+)``, and
     ``X G`` is already the orthogonal projector ``U_k U_k^T``).  A zero column is a null direction exactly."""
-    d = np.linalg.norm(X, axis=0)
-    live = d > 0
-    out = np.zeros((X.shape[1],) + Y.shape[1:])
-    if not live.any():
-        return out
-    dl = d[live] if Y.ndim == 1 else d[live][:, None]
-    U, s, Vt = np.linalg.svd(X[:, live] / d[live], full_matrices=False)
+    d = np.sqrt(np.add.reduce(X * X, axis=0))  # np.linalg.norm(X, axis=0), without its set-up
+    every = bool(d.all())  # no zero column: the common case, without boolean indexing
+    if every:
+        live, dlive = None, d
+    else:
+        live = d > 0
+        if not live.any():
+            return np.zeros((X.shape[1], X.shape[0]) if Y is None else (X.shape[1],) + Y.shape[1:])
+        dlive = d[live]
+    U, s, Vt = np.linalg.svd(X / d if every else X[:, live] / dlive, full_matrices=False)
     keep = s > max(X.shape) * EPS * s[0]
     Vk = Vt[keep].T
-    x = (Vk @ ((U[:, keep].T @ Y) / (s[keep] if Y.ndim == 1 else s[keep][:, None]))) / dl  # D^-1 V_k S_k^-1 U_k^T Y
+    Uk = U[:, keep].T
+    one = Y is not None and Y.ndim == 1
+    dl = dlive if one else dlive[:, None]
+    x = (Vk @ ((Uk if Y is None else Uk @ Y) / (s[keep] if one else s[keep][:, None]))) / dl
     if moore_penrose and Vk.shape[1] < Vk.shape[0]:  # X has a null space: remove x's component in it
         # Householder QR of a matrix with rows of very different norms (the columns of X rescaled) is row-wise stable
         # only with its rows sorted by decreasing norm and column pivoting (Cox & Higham 1998)
-        M = Vk * d[live][:, None]
-        order = np.argsort(-np.linalg.norm(M, axis=1), kind="stable")
-        Q = qr(M[order], mode="economic", pivoting=True)[0]
+        M = Vk * dlive[:, None]
+        order = np.argsort(-np.sqrt(np.add.reduce(M * M, axis=1)), kind="stable")
+        Q = _pivoted_q(M[order])
         x[order] = Q @ (Q.T @ x[order])
+    if every:
+        return x
+    out = np.zeros((X.shape[1],) + x.shape[1:])
     out[live] = x
     return out
 
@@ -64,15 +98,26 @@ def psd_pinv(X) -> np.ndarray:
     equilibrating its rows (see :func:`_pinv_apply`), so that rescaling coordinates of ``X X^T`` (hidden units, or
     input features for ``Lambda_1 = Sigma``) does not change which directions count as zero.
     """
-    X = as_array("X", X, ndim=2)
-    A = _pinv_apply(X.T, np.eye(X.shape[1]))
+    return _psd_pinv(as_array("X", X, ndim=2))
+
+
+def _psd_pinv(X: np.ndarray) -> np.ndarray:
+    """:func:`psd_pinv` of a validated ``X``."""
+    A = _pinv_apply(X.T, None)
     return A @ A.T
 
 
+def _kron(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``np.kron`` of two 2-D arrays (the same products, without its generic n-D set-up)."""
+    return (a[:, None, :, None] * b[None, :, None, :]).reshape(a.shape[0] * b.shape[0], a.shape[1] * b.shape[1])
+
+
 def _chain(mats, n: int) -> np.ndarray:
-    """``mats[-1] @ ... @ mats[0]`` (identity of size ``n`` for an empty list)."""
-    out = np.eye(n)
-    for M in mats:
+    """``mats[-1] @ ... @ mats[0]`` (identity of size ``n`` for an empty list; a copy of ``mats[0]`` for one)."""
+    if not mats:
+        return np.eye(n)
+    out = mats[0].copy()
+    for M in mats[1:]:
         out = M @ out
     return out
 
@@ -100,6 +145,11 @@ def _matching(name: str, A, n: int, what: str) -> np.ndarray:
     if A.shape[0] != n:
         raise ValueError(f"{name} must be {n} x {n} to match weights ({what}), got shape {A.shape}")
     return A
+
+
+#: What :meth:`DeepLinearNet.with_weights` shares: the data, their factors and the memo of the pseudo-inverses that
+#: depend on them only
+_SHARED = ("Sigma_x", "Sigma_out", "Cyx", "Cyy", "_chol_x", "_chol_out", "_inv_chol_out", "W_star", "_pinv_memo")
 
 
 class DeepLinearNet:
@@ -168,9 +218,24 @@ class DeepLinearNet:
         """The same data (Sigma_x, Sigma_out, Cyx, Cyy, already validated) with other weights of the same widths."""
         new = object.__new__(DeepLinearNet)
         new.widths = self.widths
-        for name in ("Sigma_x", "Sigma_out", "Cyx", "Cyy", "_chol_x", "_chol_out", "_inv_chol_out", "W_star"):
+        for name in _SHARED:
             setattr(new, name, getattr(self, name))
         new._set_weights(weights)
+        return new
+
+    def _with_flat(self, theta: np.ndarray) -> "DeepLinearNet":
+        """``with_weights(unflatten(theta))`` for the inner loops of the integrators: ``theta`` a finite ``(P,)`` float64
+        vector (checked by the caller), copied once; the layers are views of the copy."""
+        new = object.__new__(DeepLinearNet)
+        for name in _SHARED:
+            setattr(new, name, getattr(self, name))
+        theta = np.array(theta, dtype=float)
+        out, start = [], 0
+        for W in self.weights:
+            out.append(theta[start:start + W.size].reshape(W.shape, order="F"))
+            start += W.size
+        new.weights, new.widths = out, self.widths
+        new._sized = self.__dict__.get("_sized", False)
         return new
 
     def _check_layers(self, name: str, layers) -> list:
@@ -320,12 +385,15 @@ class DeepLinearNet:
     @cached_property
     def _whitened(self) -> tuple:
         """``(X, y)`` with ``F = X^T X`` and ``grad = X^T y``: ``X = K J``, ``K vec(E) = vec(R^T E C)``, ``y = K vec(W - W*)``."""
-        # X, its SVD factor of the same size and the projection basis are held at once
-        check_allocation("the n_L n_0 x P whitened Jacobian of natural_gradient", (self.W.size, self.P), copies=3,
-                         cheaper="eq10_update() (Kronecker-factored, O(sum n_i^3); the exact natural gradient "
-                                 "wherever every hidden width is >= max(n_0, n_L))")
+        # X, its SVD factor of the same size and the projection basis are held at once (checked once for the nets of
+        # _with_flat: they have their parent's size)
+        if not self.__dict__.get("_sized", False):
+            check_allocation("the n_L n_0 x P whitened Jacobian of natural_gradient", (self.W.size, self.P), copies=3,
+                             cheaper="eq10_update() (Kronecker-factored, O(sum n_i^3); the exact natural gradient "
+                                     "wherever every hidden width is >= max(n_0, n_L))")
+            self._sized = True
         C, R = self._chol_x, self._inv_chol_out
-        X = np.hstack([np.kron((B @ C).T, R.T @ A) for A, B in zip(self.A, self.B)])
+        X = np.hstack([_kron((B @ C).T, R.T @ A) for A, B in zip(self.A, self.B)])
         y = (R.T @ (self.W - self.W_star) @ C).reshape(-1, order="F")
         return X, y
 
@@ -353,9 +421,30 @@ class DeepLinearNet:
 
     # -- Eq. 10, the block-diagonal update, projections (eqs 10, 19, 20, 22-23) -------------------------
     def _pinv_Lambdas(self) -> list:
-        """``(Lambda~_i^+, Lambda_i^+)`` from the factors ``A_i^T R`` and ``B_i C`` (see :func:`psd_pinv`)."""
+        """``(Lambda~_i^+, Lambda_i^+)`` from the factors ``A_i^T R`` and ``B_i C`` (see :func:`psd_pinv`).  ``A_L = I``
+        and ``B_1 = I``: those two factors are the covariances' own, and their pseudo-inverses are computed once for
+        every net of :meth:`with_weights` (:meth:`_psd_pinv_of`)."""
         C, R = self._chol_x, self._inv_chol_out
-        return [(psd_pinv(A.T @ R), psd_pinv(B @ C)) for A, B in zip(self.A, self.B)]
+        last = self.L - 1
+        return [(self._psd_pinv_of(A.T @ R, i == last), self._psd_pinv_of(B @ C, i == 0))
+                for i, (A, B) in enumerate(zip(self.A, self.B))]
+
+    @cached_property
+    def _pinv_memo(self) -> dict:
+        return {}
+
+    def _psd_pinv_of(self, X: np.ndarray, constant: bool) -> np.ndarray:
+        """:func:`psd_pinv` of ``X``; where ``constant`` (a factor that depends on the data only), remembered by its
+        entries in the memo that :meth:`with_weights` shares, read-only."""
+        if not constant:
+            return _psd_pinv(X)
+        key = (X.shape, X.tobytes())
+        out = self._pinv_memo.get(key)
+        if out is None:
+            out = _psd_pinv(X)
+            out.setflags(write=False)
+            self._pinv_memo[key] = out
+        return out
 
     def blockdiag_update(self) -> list:
         """``-F_ii^+ grad_i`` for each layer: only the diagonal Fisher blocks inverted (text around eqs 22-23).

@@ -19,11 +19,14 @@ damping into SM estimation").
 
 from __future__ import annotations
 
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
+from scipy.linalg import get_lapack_funcs
 
 from theorytools.deeplinear.network import as_layers
 from theorytools.errors import DivergenceWarning, NonFiniteError
@@ -262,16 +265,38 @@ def eq21_damping(lam: float, rho: float, lam_min: float = 0.0) -> float:
     return lam
 
 
+_POTRF, _POTRI = get_lapack_funcs(("potrf", "potri"), (np.zeros((1, 1)),))
+
+
+@lru_cache(maxsize=64)
+def _strict_upper(n: int) -> np.ndarray:
+    """The read-only mask of the strict upper triangle of an ``n x n`` matrix."""
+    mask = np.triu(np.ones((n, n), dtype=bool), 1)
+    mask.setflags(write=False)
+    return mask
+
+
 def _damped_inverse(C, sqrt_lam):
-    """``(C + sqrt(lam) I)^-1`` from the eigendecomposition of the covariance ``C``, its eigenvalues clipped at 0 (C is
-    PSD by construction, a negative eigenvalue is rounding): no tolerance, hence no unit, enters.  When ``lam = 0``,
-    the Moore-Penrose inverse, its rank decided on the equilibrated ``C`` (:func:`theorytools.linalg.psd_pinv`), so that
-    a covariance of rank < n (behind a bottleneck) is inverted on its range whatever the units of the activations."""
+    """``(C + sqrt(lam) I)^-1`` of the covariance ``C`` (PSD by construction) from the Cholesky factor of ``C + sqrt(lam)
+    I`` (LAPACK potrf, potri: 4-5x faster than an eigendecomposition at widths 20-200, where it took half of an NGD
+    step).  Where rounding has left ``C`` with negative eigenvalues below ``-sqrt(lam)``, so that there is no Cholesky
+    factor, from the eigendecomposition of ``C`` with its eigenvalues clipped at 0 (a negative eigenvalue of a PSD
+    matrix is rounding).  No tolerance, hence no unit, enters.  When ``lam = 0``, the Moore-Penrose inverse, its rank
+    decided on the equilibrated ``C`` (:func:`theorytools.linalg.psd_pinv`), so that a covariance of rank < n (behind a
+    bottleneck) is inverted on its range whatever the units of the activations."""
     if sqrt_lam == 0.0:
         return psd_pinv(C)
+    shift = sqrt_lam
+    A = np.array(C, dtype=float)  # C + shift I
+    A.flat[::A.shape[0] + 1] += shift
+    c, info = _POTRF(A, lower=1, overwrite_a=1, clean=0)
+    if info == 0:
+        inv, info = _POTRI(c, lower=1, overwrite_c=1)
+    if info == 0:  # potri fills the lower triangle: mirror it
+        np.copyto(inv, inv.T, where=_strict_upper(inv.shape[0]))
+        return inv
     w, V = np.linalg.eigh(C)
-    inv = 1.0 / (np.maximum(w, 0.0) + sqrt_lam)
-    return (V * inv) @ V.T
+    return (V * (1.0 / (np.maximum(w, 0.0) + shift))) @ V.T
 
 
 def _batches(N: int, M: int, rng):
@@ -309,7 +334,7 @@ def _run(step, net, data, M, examples, eval_every, rng, progress, desc, state=No
             clock += time.perf_counter() - t0
             seen += M
             k += 1
-            if not all(np.isfinite(np.sum(W)) for W in net.weights):
+            if not all(math.isfinite(W.sum()) for W in net.weights):
                 raise NonFiniteError(f"{desc}: the weights became non-finite at step {k} ({seen} examples)")
             if state is not None and not np.isfinite(state.lam):
                 raise NonFiniteError(f"{desc}: the damping lambda overflowed at step {k} ({seen} examples)")
@@ -362,7 +387,10 @@ def train_sgd(net: MLP, data, lr: float, M: int = 20, examples: int = 10_000, ev
         hs, ds = net._forward(Xb)
         es = net._backward(ds, Yb - hs[-1])
         for i, W in enumerate(net.weights):
-            W += lr * (es[i].T @ hs[i]) / Xb.shape[0]
+            G = es[i].T @ hs[i]  # lr <e_i h_{i-1}^T> in place: (lr G) / M, as lr * G / M, without its temporaries
+            G *= lr
+            G /= Xb.shape[0]
+            W += G
 
     return _run(step, net, data, M, examples, eval_every, rng, progress, f"SGD lr={lr:g}")
 

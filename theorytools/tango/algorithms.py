@@ -24,6 +24,7 @@ since ``diag J`` transforms as ``S^-1 diag(J) S^-1``.  Its limit, the natural gr
 
 from __future__ import annotations
 
+import math
 import warnings
 
 import numpy as np
@@ -38,8 +39,10 @@ from theorytools.linalg import (
     as_instance,
     as_int,
     as_seed,
+    as_steps,
     check_allocation,
     positive,
+    real_array,
 )
 from theorytools.tango.models import Model
 from theorytools.tango.ode import _natural_direction
@@ -183,6 +186,92 @@ class _Divergence:
             warnings.warn(f"{self.where}: max|{self.what}| = {size:.3g} at step k = {k} is {size / self.first:.2g} times "
                           "its first nonzero value: the iteration is probably diverging", DivergenceWarning, stacklevel=3)
             self.warned = True
+
+    def rows(self, k0, values, stacklevel: int = 3):
+        """``self(k0 + i, values[i])`` for every row i of ``values`` (finite rows, one per step), in one pass;
+        ``stacklevel`` as for :func:`warnings.warn` called here."""
+        if self.warned or len(values) == 0:
+            return
+        with np.errstate(over="ignore"):
+            sizes = np.abs(np.reshape(values, (len(values), -1))).max(axis=1)
+        i = 0
+        if self.first == 0.0:
+            nonzero = np.flatnonzero(sizes)
+            if nonzero.size == 0:
+                return
+            i = int(nonzero[0])
+            self.first = float(sizes[i])
+            i += 1
+        over = np.flatnonzero(sizes[i:] > DIVERGENCE_FACTOR * self.first)
+        if over.size:
+            j = i + int(over[0])
+            size = float(sizes[j])
+            warnings.warn(f"{self.where}: max|{self.what}| = {size:.3g} at step k = {k0 + j} is {size / self.first:.2g} "
+                          "times its first nonzero value: the iteration is probably diverging", DivergenceWarning,
+                          stacklevel=stacklevel)
+            self.warned = True
+
+
+#: Steps of a single trajectory between two passes of :meth:`_Divergence.rows` over its stored velocities.
+WATCH_BLOCK = 512
+
+
+def _few_finite(a) -> bool:
+    return all(map(math.isfinite, a.tolist()))
+
+
+def _all_finite(a) -> bool:
+    return bool(np.isfinite(a).all())
+
+
+class _Trajectory:
+    """The kept iterates ``theta_0..theta_steps`` (and ``v_0..v_steps`` with ``velocities``) of a single trajectory,
+    checked as :func:`_check_step` and :class:`_Divergence` would at every step, for less: theta's finiteness at
+    every step (a non-finite v makes ``theta - dt v`` non-finite too, ``0 x inf`` included), the velocity's
+    growth on blocks of :data:`WATCH_BLOCK` stored rows (without ``velocities``, in a buffer of that many rows)."""
+
+    def __init__(self, where, theta, v, steps, velocities):
+        d = theta.size
+        self.where = where
+        self.thetas = _trajectory(steps, d, 2 if velocities else 1)
+        self.thetas[0] = theta
+        self.vs = np.empty_like(self.thetas) if velocities else None
+        self.store = self.vs if velocities else np.empty((min(steps, WATCH_BLOCK) + 1, d))
+        self.store[0] = v
+        self.base = 0  # the store's row r holds v_{base + r}
+        self.checked = 0  # v_1..v_checked have been through the divergence watch
+        self.next = WATCH_BLOCK  # the step after which the watch runs next
+        self.diverging = _Divergence(where, "v_k")
+        # no reduction that can overflow (or warn); for a few entries Python's isfinite beats a numpy call
+        self.finite = _few_finite if d <= 16 else _all_finite
+
+    def keep(self, k, theta, v):
+        """Store theta_k and v_k; raise a NonFiniteError naming the step if either is not finite."""
+        self.thetas[k] = theta
+        self.store[k - self.base] = v
+        if not self.finite(theta):
+            self._failed(k, theta, v)
+        if k == self.next:
+            self.watch(k)
+
+    def watch(self, k, depth: int = 3):
+        """Run the divergence watch over v_{checked+1}..v_k; rewind the buffer.  ``depth``: the frames from this
+        method up to the function that runs the loop (its caller is where a DivergenceWarning points, as when the
+        loop called :class:`_Divergence` itself)."""
+        lo = self.checked + 1
+        self.diverging.rows(lo, self.store[lo - self.base:k + 1 - self.base], stacklevel=depth + 2)
+        self.checked, self.next = k, k + WATCH_BLOCK
+        if self.vs is None:
+            self.store[0] = self.store[k - self.base]
+            self.base = k
+
+    def _failed(self, k, theta, v):
+        self.watch(k - 1, 4)  # the warnings of the steps before, as a step-by-step watch would have given them
+        _check_step(self.where, k, v=v, theta=theta)
+
+    def result(self, steps):
+        self.watch(steps)
+        return (self.thetas, self.vs) if self.vs is not None else self.thetas
 
 
 def _as_dt(dt, K: int, count: str = "steps") -> np.ndarray:
@@ -387,12 +476,7 @@ def _two_timescale(where, theta, gamma, dts, steps, F_hat, A_hat, rng, return_ve
     """The loop of eqs 27-28 on validated arguments (shared by Proposition 4's noise-free system)."""
     d = theta.size
     v = np.zeros(d)
-    thetas = _trajectory(steps, d, 2 if return_velocity else 1)
-    vs = np.empty_like(thetas) if return_velocity else None
-    thetas[0] = theta
-    if return_velocity:
-        vs[0] = v
-    diverging = _Divergence(where, "v_k")
+    out = _Trajectory(where, theta, v, steps, return_velocity)
     for k in range(1, steps + 1):
         F = np.asarray(F_hat(theta, rng), dtype=float)
         A = np.asarray(A_hat(theta, rng), dtype=float)
@@ -402,12 +486,8 @@ def _two_timescale(where, theta, gamma, dts, steps, F_hat, A_hat, rng, return_ve
         with np.errstate(over="ignore", invalid="ignore"):
             v = v + gamma * F - gamma * A @ v
             theta = theta - dts[k] * v
-        _check_step(where, k, v=v, theta=theta)
-        diverging(k, v)
-        thetas[k] = theta
-        if return_velocity:
-            vs[k] = v
-    return (thetas, vs) if return_velocity else thetas
+        out.keep(k, theta, v)
+    return out.result(steps)
 
 
 def two_timescale_iterates(theta0, gamma, dt, steps: int, F_hat, A_hat, rng=None, return_velocity: bool = False):
@@ -466,31 +546,25 @@ def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "pr
     if variant == "prop4":
         return _two_timescale("noise_free_iterates", theta, gamma, dts, steps, F, J, None, return_velocity)
     v = np.zeros(d)
-    thetas = _trajectory(steps, d, 2 if return_velocity else 1)
-    vs = np.empty_like(thetas) if return_velocity else None
-    thetas[0] = theta
-    if return_velocity:
-        vs[0] = v
-    diverging = _Divergence("noise_free_iterates", "v_k")
-    for k in range(1, steps + 1):
-        keep = 1.0 - dts[k - 1]
-        with np.errstate(over="ignore", invalid="ignore"):
+    out = _Trajectory("noise_free_iterates", theta, v, steps, return_velocity)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, steps + 1):
+            keep = 1.0 - dts[k - 1]
             v = keep * v + gamma * F(theta) - gamma * keep * (J(theta) @ v)
             theta = theta - dts[k] * v
-        _check_step("noise_free_iterates", k, v=v, theta=theta)
-        diverging(k, v)
-        thetas[k] = theta
-        if return_velocity:
-            vs[k] = v
-    return (thetas, vs) if return_velocity else thetas
+            out.keep(k, theta, v)
+    return out.result(steps)
 
 
-def auxiliary_sequence(thetas, vs, A, gamma, dt):
+def auxiliary_sequence(thetas, vs, A, gamma, dt, at=None):
     """``z_{k+1} = theta_k - dt gamma^-1 A(theta_k)^-1 v_{k+1}`` (eq. 21; eq. 16 when A is constant), k = 0..K-1.
 
     Proposition 4's proof: z follows the Euler scheme of eq. 15 up to O(dt^2) per step (eqs 18, 20, 25-26)
     and ``z_k - theta_k = O(dt)`` (eq. 19).  Returns z_1..z_K, shape (K, d).  A singular ``A`` (the softmax Fisher)
     is inverted on its range, as in :func:`~theorytools.tango.natural_direction` (a scale-invariant rank).
+
+    ``at``: the indices k (1 <= k <= K) of the ``z_k`` to form instead, in that order (shape (len(at), d)); each
+    needs only ``theta_{k-1}`` and ``v_k``, so a long trajectory can be sampled without one solve per step.
     """
     thetas, vs = as_array("thetas", thetas, ndim=2), as_array("vs", vs, ndim=2)
     if thetas.shape[0] < 2:
@@ -499,11 +573,19 @@ def auxiliary_sequence(thetas, vs, A, gamma, dt):
         raise ValueError(f"thetas and vs must have the same shape (K + 1, d), got {thetas.shape} and {vs.shape}")
     A = as_callable("A", A)
     gamma, dt = positive("gamma", gamma), positive("dt", dt)
-    d = thetas.shape[1]
-    out = np.empty((thetas.shape[0] - 1, d))
-    for k in range(thetas.shape[0] - 1):
+    K, d = thetas.shape[0] - 1, thetas.shape[1]
+    if at is None:
+        ks = range(K)
+    else:
+        at = np.atleast_1d(as_steps(real_array("at", at), "at"))
+        if at.ndim != 1 or at.size == 0 or at.min() < 1 or at.max() > K:
+            raise ValueError(f"at must be a non-empty 1-D array of indices k of z_k in 1..K = {K}, got "
+                             f"{'shape ' + str(at.shape) if at.ndim != 1 or at.size == 0 else f'values in [{at.min()}, {at.max()}]'}")
+        ks = (at - 1).tolist()
+    out = np.empty((len(ks), d))
+    for i, k in enumerate(ks):
         Ak = np.asarray(A(thetas[k]), dtype=float)  # finiteness: checked by _natural_direction
         if Ak.shape != (d, d):
             raise ValueError(f"A must return a ({d}, {d}) matrix for theta of shape ({d},), got shape {Ak.shape} at k = {k}")
-        out[k] = thetas[k] - dt / gamma * _natural_direction(Ak, vs[k + 1], f"auxiliary_sequence at k = {k}")
+        out[i] = thetas[k] - dt / gamma * _natural_direction(Ak, vs[k + 1], f"auxiliary_sequence at k = {k}")
     return out

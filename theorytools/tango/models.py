@@ -14,6 +14,7 @@ then call the unchecked ``_loss``, ``_grad``, ``_hessian``, ``_sample``, ... of 
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -35,9 +36,16 @@ from theorytools.linalg import (
 LOG_2PI = float(np.log(2.0 * np.pi))
 
 
+def _all_finite(value) -> bool:
+    """``np.all(np.isfinite(value))``; for a few entries (the per-step calls of small models) Python's isfinite is
+    several times faster than the numpy calls."""
+    a = np.asarray(value)
+    return all(map(math.isfinite, a.ravel().tolist())) if a.size <= 16 and a.dtype.kind == "f" else bool(np.all(np.isfinite(a)))
+
+
 def _finite(what: str, value):
     """``value``, or a NonFiniteError naming the quantity (a parameter so far out that float64 over- or underflows)."""
-    if not np.all(np.isfinite(value)):
+    if not _all_finite(value):
         raise NonFiniteError(f"{what}: the result is not finite (NaN or inf): the parameter or the data are too far "
                              "out for float64 (e.g. exp(-2 ln sigma) overflows)")
     return value
@@ -50,8 +58,14 @@ SMALL_BYTES = 2**20
 
 def _check_size(what: str, shape, cheaper: str):
     """:func:`theorytools.linalg.check_allocation` for anything above :data:`SMALL_BYTES`."""
-    if 8 * float(np.prod(shape, dtype=float)) > SMALL_BYTES:
+    if 8 * math.prod(int(n) for n in shape) > SMALL_BYTES:  # Python integers: no overflow for any shape
         check_allocation(what, shape, cheaper=cheaper)
+
+
+def batch_mean(a):
+    """The mean over axis 1 (a minibatch) of ``a`` (runs, B, ...); for B = 1 the entries themselves (the same numbers:
+    a sum of one term divided by 1), without a reduction."""
+    return a[:, 0] if a.shape[1] == 1 else a.mean(axis=1)
 
 
 def _shape(shape) -> tuple:
@@ -224,7 +238,7 @@ class Model(ABC):
         th = theta[:, None, :]
         # one pseudo-sample per sample of the minibatch (the Gaussian model has no x to carry the batch axis)
         yt = yk if outer_product else self._sample(np.broadcast_to(th, yk.shape + th.shape[-1:]), xk, rng)
-        return self._grad(th, yk, xk).mean(axis=1), self._grad(th, yt, xk).mean(axis=1)
+        return batch_mean(self._grad(th, yk, xk)), batch_mean(self._grad(th, yt, xk))
 
     def fisher(self, theta, x=None) -> np.ndarray:
         """Exact Fisher ``J(theta)`` (eq. 10) at one input (1-D ``x``) or averaged over the rows of a 2-D ``x``."""
@@ -236,7 +250,9 @@ class Model(ABC):
         return self._checked("fisher", self._fisher, theta, X)
 
     def _fisher(self, theta, X) -> np.ndarray:
-        rows = 1 if X is None else X.shape[0]
+        if X is None:  # a model without input: one term, nothing to average
+            return self._fisher_sum(theta, X)
+        rows = X.shape[0]
         return self._fisher_sum(theta, X) / rows
 
     def _fisher_rows(self, x):
@@ -268,6 +284,17 @@ class Model(ABC):
 
     def _expected_gradient(self, theta, X, Y):
         return np.mean(self._grad(theta[..., None, :], Y, X), axis=-2)
+
+
+def _pair(a, b):
+    """``np.stack([a, b], axis=-1)`` for float arrays of one shape, without stack's overhead (the Gaussian model's two
+    coordinates, at every step of the iterations)."""
+    shape = np.shape(a)
+    if np.shape(b) != shape:
+        return np.stack(np.broadcast_arrays(a, b), axis=-1)
+    out = np.empty(shape + (2,))
+    out[..., 0], out[..., 1] = a, b
+    return out
 
 
 class GaussianModel(Model):
@@ -303,7 +330,7 @@ class GaussianModel(Model):
     def _grad(self, theta, y, x=None):
         mu, _, prec = self._split(theta)
         r = y - mu
-        return np.stack([-r * prec, 1.0 - r * r * prec], axis=-1)
+        return _pair(-r * prec, 1.0 - r * r * prec)
 
     def _hessian(self, theta, y, x=None):
         mu, _, prec = self._split(theta)
@@ -340,7 +367,9 @@ class GaussianModel(Model):
         return g, np.stack([-z[1] * inv_sigma, 1.0 - z[1] * z[1]], axis=1)
 
     def _fisher_sum(self, theta, x):
-        return np.diag([np.exp(-2.0 * theta[1]), 2.0])
+        J = np.zeros((2, 2))
+        J[0, 0], J[1, 1] = np.exp(-2.0 * theta[1]), 2.0
+        return J
 
     def _fisher_diagonal(self, theta, X):
         return np.stack([np.exp(-2.0 * theta[..., 1]), np.full(theta.shape[:-1], 2.0)], axis=-1)
@@ -350,9 +379,11 @@ class GaussianModel(Model):
 
     def _expected_gradient(self, theta, X, Y):
         """``E_{y ~ N(m, s^2)} dl/dtheta = (-(m - mu)/sigma^2, 1 - ((m - mu)^2 + s^2)/sigma^2)``."""
-        mu, _, prec = self._split(theta)
+        # one parameter vector (the noise-free iterations call this at every step): numpy scalars, not 0-d arrays
+        mu, ls = (theta[0], theta[1]) if theta.ndim == 1 else (theta[..., 0], theta[..., 1])
+        prec = np.exp(-2.0 * ls)
         r = self.data_mean - mu
-        return np.stack([-r * prec, 1.0 - (r * r + self.data_std**2) * prec], axis=-1)
+        return _pair(-r * prec, 1.0 - (r * r + self.data_std**2) * prec)
 
     def natural_gradient_flow_closed_form(self, theta0, t) -> np.ndarray:
         """Exact solution of eq. 12, ``dtheta/dt = -J^-1 E g``, for this model (derived in notebook 04), at times

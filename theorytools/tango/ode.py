@@ -19,6 +19,8 @@ and ``A' = S^-1 A S^-1``, and
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from scipy.integrate import BDF, DOP853
 
@@ -84,15 +86,22 @@ def natural_direction(A, F) -> np.ndarray:
     return _natural_direction(A, F, "natural_direction")
 
 
+def _all_finite(a) -> bool:
+    """``np.isfinite(a).all()``; for a few entries (the per-step solves of small models) Python's isfinite is faster."""
+    return all(map(math.isfinite, a.ravel().tolist())) if a.size <= 16 else bool(np.isfinite(a).all())
+
+
 def _natural_direction(A, F, where: str) -> np.ndarray:
     """:func:`natural_direction` on arrays the caller has validated; errors name ``where``."""
-    if not (np.isfinite(A).all() and np.isfinite(F).all()):
+    if not (_all_finite(A) and _all_finite(F)):
         raise NonFiniteError(f"{where}: the {'gradient F' if np.isfinite(A).all() else 'preconditioner A'} is not "
                              "finite (NaN or inf)")
     d = F.size
     if d == 1 or not A.reshape(-1)[1:].reshape(d - 1, d + 1)[:, :-1].any():
         # diagonal (the Gaussian model's Fisher): D A D = I, every eigenvalue is kept, u = F / diag(A)
         diag = np.diag(A)
+        if (diag > 0).all():  # the usual case, in fewer operations (the same quotients)
+            return F / diag
         if np.any(F[diag <= 0] != 0.0):
             raise NonFiniteError(f"{where}: the natural gradient is unbounded: A has a zero diagonal entry where F is "
                                  "not zero")
@@ -249,11 +258,11 @@ def euler_scheme(F, A, theta0, dt: float, steps: int) -> np.ndarray:
     check_allocation(f"the iterates for steps = {steps} (steps + 1 x d)", (steps + 1, theta.size), cheaper="fewer steps")
     out = np.empty((steps + 1, theta.size))
     out[0] = theta
-    for k in range(1, steps + 1):
-        with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, steps + 1):
             theta = theta - dt * _natural_direction(np.asarray(A(theta), dtype=float), np.asarray(F(theta), dtype=float),
                                                     f"euler_scheme at step k = {k}")
-        if not np.all(np.isfinite(theta)):
-            raise NonFiniteError(f"euler_scheme: theta is not finite at step k = {k}: dt is too large for this flow")
-        out[k] = theta
+            if not _all_finite(theta):
+                raise NonFiniteError(f"euler_scheme: theta is not finite at step k = {k}: dt is too large for this flow")
+            out[k] = theta
     return out

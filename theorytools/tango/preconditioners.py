@@ -10,8 +10,8 @@ the conditioning of ``C J`` (hence the admissible gamma).  The running-average p
 (:class:`RMSProp`, :class:`DiagonalFisher`) are not of that kind: C_k depends on past samples, so ``A_k =
 E_{k-1}[C_k g~ g~^T]`` is not a function of theta_{k-1} (Theorem 5's eq. 30 fails) and C_k is correlated with
 v_{k-1}. Measured at a fixed theta (linear regression, dt = 0, ``verification`` check
-``tango.preconditioned_velocity_limit``): the mean velocity misses J^-1 E g by -20% to -37% (per coordinate and
-profile; -26% and -37% in the quick profile, seed 0, each +- 4%) with a 0.9 running mean of g~^2, -4% with 0.99,
+``tango.preconditioned_velocity_limit``): the mean velocity misses J^-1 E g by -20% to -43% (per coordinate and
+profile; -32% and -43% in the quick profile, seed 0, +- 4% and 6%) with a 0.9 running mean of g~^2, -4% with 0.99,
 +1.2% for RMSProp(0.9). They build C_k from the squares of steps 1..k-1 only (folding in the current sample first,
 as RMSProp is usually written, makes the bias worse: -31% measured).
 

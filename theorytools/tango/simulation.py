@@ -8,6 +8,7 @@ workers.  Only the recorded quantities at the requested k are kept.
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 from functools import partial
@@ -29,7 +30,7 @@ from theorytools.linalg import (
 )
 from theorytools.montecarlo import BLOCK, MonteCarloResult, run_blocks
 from theorytools.tango.algorithms import StabilityWarning, _as_dt, _Gamma, _tango_step
-from theorytools.tango.models import GaussianModel, Model
+from theorytools.tango.models import GaussianModel, Model, batch_mean
 from theorytools.tango.preconditioners import as_preconditioner
 
 METHODS = ("tango", "averaged_sgd", "sgd")
@@ -210,25 +211,25 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
         state = pre._init(nruns, d)
         rec = np.empty((nruns, steps_at.size, len(names)))
         pos = 0
-        for j in range(steps + 1):
-            if pos < steps_at.size and steps_at[pos] == j:
-                rec[:, pos, :d] = theta
-                if method == "tango":
-                    vsq = np.sum(other * other, axis=1)
-                    rec[:, pos, d] = vsq
-                    if v_sup_threshold is not None:
-                        rec[:, pos, d + 1] = vmax > v_sup_threshold
-                if theta_radius is not None:
-                    rec[:, pos, names.index("theta_left_ball")] = dmax > theta_radius
-                if record_velocity:
-                    rec[:, pos, len(names) - d:] = other
-                pos += 1
-            if j == steps:
-                break
-            with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, at its step
+        with np.errstate(over="ignore", invalid="ignore"):  # a diverging run is reported below, at its step
+            for j in range(steps + 1):
+                if pos < steps_at.size and steps_at[pos] == j:
+                    rec[:, pos, :d] = theta
+                    if method == "tango":
+                        vsq = np.sum(other * other, axis=1)
+                        rec[:, pos, d] = vsq
+                        if v_sup_threshold is not None:
+                            rec[:, pos, d + 1] = vmax > v_sup_threshold
+                    if theta_radius is not None:
+                        rec[:, pos, names.index("theta_left_ball")] = dmax > theta_radius
+                    if record_velocity:
+                        rec[:, pos, len(names) - d:] = other
+                    pos += 1
+                if j == steps:
+                    break
                 if method != "tango":
                     xk, yk = draw(rng, nruns)
-                    g = model._grad((other if method == "averaged_sgd" else theta)[:, None, :], yk, xk).mean(axis=1)
+                    g = batch_mean(model._grad((other if method == "averaged_sgd" else theta)[:, None, :], yk, xk))
                 if method == "sgd":
                     theta = theta - gamma * g
                 elif method == "averaged_sgd":
@@ -247,13 +248,12 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                         vmax = np.maximum(vmax, np.sqrt(np.sum(other * other, axis=1)))
                 if theta_radius is not None:
                     dmax = np.maximum(dmax, np.sqrt(np.sum((theta - theta0) ** 2, axis=1)))
-            with np.errstate(over="ignore", invalid="ignore"):
-                total = theta.sum() + other.sum()
-            if not np.isfinite(total):
-                bad = np.argwhere(~(np.isfinite(theta) & np.isfinite(other)))[0][0]
-                raise NonFiniteError(f"simulate_tango ({method}): theta or {'v' if method == 'tango' else 'the fast iterate'}"
-                                     f" is not finite at step k = {j + 1} in run {bad} of this block: the iteration "
-                                     "diverged (gamma or dt too large for this model) or the model overflowed")
+                if not math.isfinite(theta.sum() + other.sum()):  # one test per step; a sum may overflow from finite entries
+                    bad = np.argwhere(~(np.isfinite(theta) & np.isfinite(other)))
+                    if bad.size:
+                        raise NonFiniteError(f"simulate_tango ({method}): theta or {'v' if method == 'tango' else 'the fast iterate'}"
+                                             f" is not finite at step k = {j + 1} in run {bad[0][0]} of this block: the iteration "
+                                             "diverged (gamma or dt too large for this model) or the model overflowed")
         return rec[:, where, :].reshape(nruns, -1)
 
     _warn_if_gamma_too_large(model, theta0, gamma, batch, draw, outer_product, seed)
@@ -333,10 +333,11 @@ def _gaussian_tango_block(model, theta0, gamma, dts, steps, steps_at, where, rng
         v1 -= coef * t1
         mu -= dts[j + 1] * v0
         ls -= dts[j + 1] * v1
-        if not np.isfinite(mu.sum() + ls.sum() + v0 @ v0 + v1 @ v1):
-            bad = np.argwhere(~(np.isfinite(mu) & np.isfinite(ls) & np.isfinite(v0) & np.isfinite(v1)))[0][0]
-            raise NonFiniteError(f"simulate_tango (tango): theta or v is not finite at step k = {j + 1} in run {bad} of "
-                                 "this block: the iteration diverged (gamma or dt too large for this model)")
+        if not math.isfinite(mu.sum() + ls.sum() + v0 @ v0 + v1 @ v1):  # may overflow from finite entries: look
+            bad = np.argwhere(~(np.isfinite(mu) & np.isfinite(ls) & np.isfinite(v0) & np.isfinite(v1)))
+            if bad.size:
+                raise NonFiniteError(f"simulate_tango (tango): theta or v is not finite at step k = {j + 1} in run "
+                                     f"{bad[0][0]} of this block: the iteration diverged (gamma or dt too large for this model)")
     return rec[:, where, :].reshape(nruns, -1)
 
 

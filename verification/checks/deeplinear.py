@@ -349,13 +349,15 @@ def eq10_counterexample(case, rng):
 
 @check(source=f"{SRC} eqs 17, 18, 19 (and the exact natural gradient in a bottleneck net, derived here)",
        family="deeplinear", kind="deterministic", hypotheses="none",
-       rule="at the start and at 3 points of each integrated path: Eq. 10's dW == Eq. 19 with P_i^a, P_i^b (idempotent, "
-            "P^a W P^b == W); the natural gradient's dW == Eq. 18 where r = min(n_0, n_L), else == the tangent-space "
-            "projection -Pi_T (W - W*) of the rank-r matrices (independent SVD route); rtol 100 P eps kappa_+ (>= 1e-11)",
+       rule="at the start and at 3 points of each integrated path (Eq. 10's flow at t = 0.5, 1.5, 3, solve_ivp rtol 1e-6: "
+            "the identities hold at any weights, the points need not be on the exact path): Eq. 10's dW == Eq. 19 with "
+            "P_i^a, P_i^b (idempotent, P^a W P^b == W); the natural gradient's dW == Eq. 18 where r = min(n_0, n_L), else "
+            "== the tangent-space projection -Pi_T (W - W*) of the rank-r matrices (independent SVD route); rtol 100 P eps "
+            "kappa_+ (>= 1e-11)",
        instances=_arch_cases)
 def total_map_velocity(case, rng):
     verdicts = []
-    path = D.natural_gradient_flow(case.net, [0.0, 0.5, 1.5, 3.0], method="eq10", return_nets=True)[1]
+    path = D.natural_gradient_flow(case.net, [0.0, 0.5, 1.5, 3.0], method="eq10", rtol=1e-6, return_nets=True)[1]
     for net in path:
         tol = _rtol(net.fisher())
         dW10 = net.total_map_velocity(net.eq10_update())
@@ -372,10 +374,10 @@ def total_map_velocity(case, rng):
 
 
 def _flow_cases(profile, seed):
-    T = 8.0 if profile == "quick" else 16.0
-    out = [Case(c.name, c.net, {"T": T}) for c in _arch_cases(profile, seed)]
+    p = {"T": 8.0, "rtol": 1e-9} if profile == "quick" else {"T": 16.0, "rtol": 1e-10}
+    out = [Case(c.name, c.net, p) for c in _arch_cases(profile, seed)]
     bn = DI.ARCHITECTURES["bottleneck"]
-    out.append(Case(f"bottleneck {bn}, reachable W* (teacher of the same widths)", DI.random_net(bn, seed, teacher="net"), {"T": T}))
+    out.append(Case(f"bottleneck {bn}, reachable W* (teacher of the same widths)", DI.random_net(bn, seed, teacher="net"), p))
     return out
 
 
@@ -435,12 +437,16 @@ def _certify_bottleneck_rate():
            certify=_certify_bottleneck_rate),
        source=f"{SRC} §4 ('the loss decays exponentially'; eq. 18 solved) and the exact law derived here",
        family="deeplinear", kind="deterministic", hypotheses="start off the singular set (checked)",
-       rule="solve_ivp (DOP853, rtol 1e-10) of the parameter ODE on [0, T] (T = 8 quick, 16 full; 20/rate in a bottleneck): where r = min(n_0, n_L) the natural gradient's W(t) == "
+       rule="solve_ivp (DOP853, rtol 1e-10 full, 1e-9 quick: its path errors measured <= 1e-9 |W_0 - W*| on seeds "
+            "0-9, 100x inside the tolerance below) of the parameter ODE on [0, T] (T = 8 quick, 16 full; 20/rate in a "
+            "bottleneck): where "
+            "r = min(n_0, n_L) the natural gradient's W(t) == "
             "W* + (W_0 - W*) e^-t (atol 1e-7 |W_0 - W*|), sqrt(E(t)/E(0)) == e^-t (atol 1e-6) and the fitted rate of log E is 2 "
             "(rtol 1e-5); the same for Eq. 10 where claim "
             "(b) holds. In a bottleneck, the fitted asymptotic rate of E(t) - E_r (last quarter of the path) is within 5% of "
             "2 (1 - s_(r+1)/s_r) (s: whitened singular values of W*; the random W* here have s_r > s_(r+1), the law's "
-            "range: at a tie the rate is set by the next gap); Eq. 10's rates elsewhere are reported",
+            "range: at a tie the rate is set by the next gap); Eq. 10's rates elsewhere are reported (from its path at "
+            "rtol 1e-6, which gives them to the 4 digits shown)",
        instances=_flow_cases)
 def decay_law(case, rng):
     net = case.net
@@ -450,9 +456,10 @@ def decay_law(case, rng):
     t = np.linspace(0.0, T, 65)
     verdicts, measured = [], {}
     for method in ("exact", "eq10"):
-        Ws = D.natural_gradient_flow(net, t, method=method)
-        E = np.array([net.excess_loss(W) for W in Ws])
         follows18 = net.rank_bound == min(net.widths[0], net.widths[-1]) and (method == "exact" or DI.claim_b_expected(net.widths))
+        # Eq. 10 where it does not follow Eq. 18 is only reported
+        Ws = D.natural_gradient_flow(net, t, method=method, rtol=case.params["rtol"] if follows18 or method == "exact" else 1e-6)
+        E = np.array([net.excess_loss(W) for W in Ws])
         if follows18:
             verdicts.append(Verdict.close(Ws, D.eq18_path(net, t), rtol=0.0, atol=1e-7 * np.max(np.abs(net.W - net.W_star)),
                                           what=f"{method}: W(t) vs Eq. 18 solved"))
@@ -908,9 +915,16 @@ def sherman_morrison_inverse(case, rng):
     return Verdict.all_of(verdicts, "Sherman-Morrison running inverses")
 
 
+#: The verdict compares the examples NGD and SGD need to bring the test error to this multiple of the floor
+REACH = 3.0
+
+
 @lru_cache(maxsize=8)
 def _figure1_run(panel, size, seed):
-    return D.figure1.run(panel, size, seed, progress=False)
+    # quick: SGD is trained only as far as NGD needed to reach REACH x the floor.  Whether the selected SGD gets there
+    # first is decided by then (an SGD that gets there later than NGD, or never, loses alike), so the verdict is the
+    # one of the whole budget, with the rate chosen as the best one at that budget
+    return D.figure1.run(panel, size, seed, progress=False, sgd_until=REACH if size == "quick" else None)
 
 
 def _figure1_cases(profile, seed):
@@ -936,19 +950,21 @@ def _figure1_paths(res, x: str):
 @check(source=f"{SRC} §5 and Figure 1A-C (eqs 20-21, footnote 1)", family="deeplinear", kind="deterministic",
        hypotheses="none (a seeded experiment)",
        rule="online NGD (Eq. 20, alpha = 1, K = 1, adaptive damping of eq. 21) from the same start as SGD (M = 20, "
-            "best learning rate of a grid, extended by halving below its smallest rate while every rate diverges): NGD's "
-            "test error falls to <= 3 x the minimum achievable (the noise variance "
-            "1e-6) within the panel's passes (8; 16 quick / 20 full for C), and in fewer examples than SGD's (SGD never "
-            "getting there in most seeds: 'SGD made fast initial progress, but slowed down dramatically'; an SGD that "
-            "diverged at every rate tried is reported as such and never gets there); and no test error ever "
-            "falls below 0.9 x the noise floor (the floor's own sampling spread is <= 1.5%)",
+            "best learning rate of a grid (full: 0.0025 ... 0.08 in steps of 2; quick: 0.005, 0.02), extended by halving "
+            "below its smallest rate while every rate diverges): NGD's test error falls to <= 3 x the minimum achievable "
+            "(the noise variance 1e-6) within the panel's passes (8 for A; B 8 full / 6 quick; C 20 / 12), and in fewer examples "
+            "than SGD's (SGD never getting there in most seeds: 'SGD made fast initial progress, but slowed down "
+            "dramatically'; an SGD that diverged at every rate tried is reported as such and never gets there; quick: "
+            "SGD is trained, and its rate chosen, on the examples NGD needed, which decides the comparison as the whole "
+            "budget would); and no test error ever falls below 0.9 x the noise floor (the floor's own sampling spread "
+            "is <= 1.5%)",
        instances=_figure1_cases)
 def figure1_online_ngd(case, rng):
     p = case.params
     res = _figure1_run(p["panel"], p["size"], p["seed"])
     floor = res.min_achievable
     runs = {"NGD": res.ngd, "SGD": res.sgd}  # res.sgd is None when SGD diverged at every rate tried
-    reach = {name: _examples_to(h, 3 * floor) if h is not None else None for name, h in runs.items()}
+    reach = {name: _examples_to(h, REACH * floor) if h is not None else None for name, h in runs.items()}
     ngd = res.ngd.test_error[-1]
     sgd = res.sgd.test_error[-1] if res.sgd is not None else float("inf")
     # no method can beat the noise on the test set: the floor itself fluctuates by sqrt(2 / (test samples n_L)) <= 1.5%
@@ -958,7 +974,8 @@ def figure1_online_ngd(case, rng):
         sgd_text = f"SGD diverged at every learning rate tried (down to {min(res.sgd_grid):g}: the baseline diverged)"
         clock = f"wall-clock NGD {res.ngd.seconds[-1]:.2f} s"
     else:
-        sgd_text = f"SGD (lr {res.sgd_lr:g}) {sgd / floor:.3g} x min achievable"
+        sgd_text = f"SGD (lr {res.sgd_lr:g}) {sgd / floor:.3g} x min achievable" + (
+            f" after the {res.sgd.examples[-1]} examples NGD needed" if res.sgd.examples[-1] < res.ngd.examples[-1] else "")
         clock = f"wall-clock NGD {res.ngd.seconds[-1]:.2f} s, SGD {res.sgd.seconds[-1]:.2f} s"
     msg = ("" if consistent else "BELOW THE NOISE FLOOR: ") + (
         f"examples to reach 3 x min achievable: NGD {reach['NGD']}, SGD {reach['SGD']}; final test error NGD "
@@ -991,7 +1008,8 @@ def figure1_wall_clock_and_digits(case, rng):
         sgd_final, sgd_seconds = res.sgd.test_error[-1], res.sgd.seconds[-1]
         sgd_text = f"SGD (lr {res.sgd_lr:g}): {sgd_final:.3g} after {sgd_seconds:.2f} s"
     msg = (f"NGD: test error {res.ngd.test_error[-1]:.3g} after {res.ngd.seconds[-1]:.2f} s; {sgd_text}; "
-           f"{res.ngd.examples[-1]} examples each")
+           f"{res.ngd.examples[-1]} examples" + (" each" if res.sgd is None or res.sgd.examples[-1] == res.ngd.examples[-1]
+                                                 else f" (SGD {res.sgd.examples[-1]})"))
     return Verdict.measured(msg, ngd_final=res.ngd.test_error[-1], sgd_final=sgd_final,
                             ngd_seconds=res.ngd.seconds[-1], sgd_seconds=sgd_seconds).with_series(
         paths=_figure1_paths(res, x), xlabel="training examples seen" if x == "examples" else "wall-clock time [s]",

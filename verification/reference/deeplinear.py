@@ -147,12 +147,15 @@ def _fisher_and_gradient(net, theta, M=None, W_star=None):
     M = np.kron(net.Sigma_x, np.linalg.inv(net.Sigma_out)) if M is None else M
     W_star = np.linalg.solve(net.Sigma_x, net.Cyx.T).T if W_star is None else W_star
     W = _product(_split(net, theta), net.widths[0])
-    cols = []
-    for k in range(theta.size):
-        th = theta.copy()
-        th[k] += 1.0
-        cols.append((_product(_split(net, th), net.widths[0]) - W).reshape(-1, order="F"))
-    J = np.array(cols).T
+    # all P shifted parameter vectors theta + e_k at once: their layers stacked, multiplied as stacks
+    shifted = theta[None, :] + np.eye(theta.size)
+    Wk = np.broadcast_to(np.eye(net.widths[0]), (theta.size, net.widths[0], net.widths[0]))
+    at = 0
+    for n_in, n_out in zip(net.widths[:-1], net.widths[1:]):
+        layer = shifted[:, at:at + n_in * n_out].reshape((theta.size, n_in, n_out)).transpose(0, 2, 1)  # column-major
+        Wk = layer @ Wk
+        at += n_in * n_out
+    J = (Wk - W).transpose(0, 2, 1).reshape(theta.size, -1).T  # column k: vec(W(theta + e_k) - W(theta)), column-major
     return J.T @ M @ J, J.T @ (M @ (W - W_star).reshape(-1, order="F"))
 
 
@@ -199,7 +202,7 @@ def sign_changes_of_det(net, t_max: float = 12.0, points: int = 4001) -> list:
     W0, Ws = _product(net.weights, net.widths[0]), net.W_star
     f = lambda t: np.linalg.det(Ws + (W0 - Ws) * np.exp(-t))  # noqa: E731
     ts = np.linspace(0.0, t_max, points)
-    vals = np.array([f(t) for t in ts])
+    vals = np.linalg.det(Ws[None] + (W0 - Ws)[None] * np.exp(-ts)[:, None, None])
     change = np.flatnonzero(np.sign(vals[1:]) != np.sign(vals[:-1]))
     return [brentq(f, ts[i], ts[i + 1], xtol=1e-14) for i in change]
 

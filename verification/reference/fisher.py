@@ -16,15 +16,16 @@ _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 def hessian_by_differences(f, z, steps) -> np.ndarray:
     """Second central differences of a scalar f at z, with step ``steps[a]`` in coordinate a (one routine for every
-    Hessian route here; rounding ~ eps |f| / step^2, truncation ~ step^2 times the fourth derivative)."""
+    Hessian route here; rounding ~ eps |f| / step^2, truncation ~ step^2 times the fourth derivative).  Symmetric by
+    construction: entry (a, b) for a <= b, mirrored."""
     z = np.asarray(z, dtype=float)
     n = z.size
     steps = np.broadcast_to(np.asarray(steps, dtype=float), (n,))
     H = np.empty((n, n))
     for a in range(n):
-        for b in range(n):
+        for b in range(a, n):  # the formula is symmetric in (a, b): the same four points
             ea, eb = np.eye(n)[a] * steps[a], np.eye(n)[b] * steps[b]
-            H[a, b] = (f(z + ea + eb) - f(z + ea - eb) - f(z - ea + eb) + f(z - ea - eb)) / (4 * steps[a] * steps[b])
+            H[a, b] = H[b, a] = (f(z + ea + eb) - f(z + ea - eb) - f(z - ea + eb) + f(z - ea - eb)) / (4 * steps[a] * steps[b])
     return H
 
 
@@ -277,15 +278,23 @@ def network_fisher_by_scores(net, theta, X, kind, h=1e-6):
     return F / len(X)
 
 
+def _net_outputs(net, theta, X) -> np.ndarray:
+    """``f(x, theta)`` for every row x of X (one row of outputs each): ``z = W2 tanh(W1 x) + offset`` written out again
+    on the net's parameter layout (``net.split``), one product for all rows (the second differences below evaluate
+    the outputs at ~P^2 / 2 parameter vectors)."""
+    W1, W2 = net.split(theta)
+    return np.tanh(np.asarray(X, dtype=float) @ W1.T) @ W2.T + net.offset
+
+
 def network_kl_hessians(net, theta, X, kind, h=1e-4):
     """``mean_x`` Hessians in theta' at theta' = theta of KL(R_theta || R_theta') and of KL(R_theta' || R_theta)
     (002_add1c097d251ec63.txt A.3, both directions), closed-form output KLs, second differences."""
     theta = np.asarray(theta, dtype=float)
-    Z = [net.output(theta, x) for x in X]
+    Z = _net_outputs(net, theta, X)
 
     def kl(t, forward):
-        return np.mean([_output_kl(kind, z, net.output(t, x)) if forward else _output_kl(kind, net.output(t, x), z)
-                        for z, x in zip(Z, X)])
+        return np.mean([_output_kl(kind, z, zt) if forward else _output_kl(kind, zt, z)
+                        for z, zt in zip(Z, _net_outputs(net, t, X))])
 
     return [hessian_by_differences(lambda t, f=f: kl(t, f), theta, h) for f in (True, False)]
 
@@ -294,10 +303,10 @@ def network_neg_expected_hessian(net, theta, X, kind, h=1e-4):
     """``-mean_x E_(y ~ R)[Hessian_theta log r(y | f(x, theta))]`` (001_7d31b3ff3a2f0401.txt eq. 4; Shrestha A.2):
     the exact label quadrature of :func:`_model_outcomes` frozen at theta, the Hessian by second differences."""
     theta = np.asarray(theta, dtype=float)
-    labels = [_model_outcomes(kind, net.output(theta, x), degree=2) for x in X]
+    labels = [_model_outcomes(kind, z, degree=2) for z in _net_outputs(net, theta, X)]
 
-    def expected_loss(t):  # each output once, not once per label (the net's calls validate their arguments)
-        return sum(w * _neg_log_r(kind, y, z) for x, (ys, ws) in zip(X, labels) for z in (net.output(t, x),)
+    def expected_loss(t):  # each output once, not once per label
+        return sum(w * _neg_log_r(kind, y, z) for z, (ys, ws) in zip(_net_outputs(net, t, X), labels)
                    for y, w in zip(ys, ws)) / len(X)
 
     return hessian_by_differences(expected_loss, theta, h)

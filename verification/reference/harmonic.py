@@ -19,9 +19,10 @@ This module shares no code with :mod:`theorytools.quadratic._factors`.  ``T_k`` 
    100 times ``lam_i + lam_j``) -- at most ``DIRECT_MAX`` steps;
 4. the remaining steps ``F(t) = alpha_t^2 prod_{t<s<k} r_s`` with the product written by log-Gamma
    functions, summed by :func:`mpmath.sumem` (Euler-Maclaurin with polygamma derivatives); its
-   integral by :func:`mpmath.quad` on a partition refined geometrically towards both ends (the mass
-   sits near ``t = k`` for ``lam_i + lam_j > 1`` and near the start for ``< 1``), its end-point
-   derivatives from ``(ln F)^(m)`` -- polygamma functions -- by Leibniz's rule.
+   integral by Gauss-Legendre quadrature (:func:`mpmath.quad`) on pieces that double in length away
+   from F's nearest singularity (each piece as long as its distance from it, so that every piece lies
+   equally deep inside F's region of analyticity), its end-point derivatives from ``(ln F)^(m)`` --
+   polygamma functions -- by Leibniz's rule.
 
 Each value is returned with its own error estimate (sumem's plus the dropped window bound).
 """
@@ -99,17 +100,17 @@ def noise_factor(a, lam_i, lam_j, k, dps: int = DPS):
                 yield Fd[n]
 
         lo, hi = mp.mpf(t_e), mp.mpf(k - 1)
-        pts = {lo, hi}
-        span = hi - lo
-        for j in range(0, 200):
-            d = span * mp.mpf(2) ** (-j)
-            if d < mp.mpf("0.25"):
-                break
-            pts.add(lo + d)
-            pts.add(hi - d)
-        integral = mp.quad(F, sorted(pts))
+        # F is analytic in t except at its poles and branch points, all at t <= sing < lo (where t + A or
+        # t + 1 + A - lam reaches 0).  Pieces whose length equals their distance from sing (lo - sing >= _RATE here)
+        # keep every piece equally well inside its region of analyticity, where Gauss-Legendre converges geometrically.
+        sing = -min(A, 1 + A - lmax)
+        pts = [lo]
+        while 2 * pts[-1] - sing < hi:
+            pts.append(2 * pts[-1] - sing)
+        pts.append(hi)
+        integral, quad_err = mp.quad(F, pts, method="gauss-legendre", error=True)
         tail, err = mp.sumem(F, [lo, hi], integral=integral, adiffs=diffs(lo), bdiffs=diffs(hi), error=True)
-        return mp.exp(log_r(t_e, k)) * head + tail, abs(err) + dropped
+        return mp.exp(log_r(t_e, k)) * head + tail, abs(err) + abs(quad_err) + dropped
 
 
 def _recursion(A, li, lj, t0, t1):
@@ -118,7 +119,7 @@ def _recursion(A, li, lj, t0, t1):
     zi, zj = A - li, A - lj
     for s in range(t0, t1):
         w = s + A
-        T = T * ((s + zi) * (s + zj)) / (w * w) + 1 / (w * w)
+        T = (T * ((s + zi) * (s + zj)) + 1) / (w * w)  # (r_s T + alpha_s^2), over one common denominator
     return T
 
 

@@ -150,6 +150,21 @@ def risk(dense: Dense, means, variances) -> np.ndarray:
     return 0.5 * np.einsum("ij,kji->k", dense.H, variances) + 0.5 * np.einsum("ki,ij,kj->k", means, dense.H, means)
 
 
+def _averages_risk(dense: Dense, T, Qn, K: int, scale) -> np.ndarray:
+    """``E h`` of the second block y of the joint state (x, y) after k = 0..K steps of ``(mu, C) -> (T_k mu, T_k C T_k^T
+    + Q_k)`` from x_0 = y_0 = d0, C_0 = 0, times ``scale[k]``: ``1/2 tr(H C_yy) + 1/2 m_y^T H m_y``.  ``T`` and ``Qn``
+    are the step's matrices, or callables of k giving them; the moments are kept and the risks formed at the end."""
+    n = dense.n
+    mu = np.concatenate([dense.d0, dense.d0])
+    C = np.zeros((2 * n, 2 * n))
+    ms, Cs = np.empty((K + 1, n)), np.empty((K + 1, n, n))
+    for k in range(K + 1):
+        ms[k], Cs[k] = mu[n:], C[n:, n:]
+        Tk, Qk = (T(k), Qn(k)) if callable(T) else (T, Qn)
+        mu, C = Tk @ mu, Tk @ C @ Tk.T + Qk
+    return (0.5 * np.einsum("ij,kij->k", dense.H, Cs) + 0.5 * np.einsum("ki,ij,kj->k", ms, dense.H, ms)) * scale
+
+
 def averaged_risk_by_recursion(dense: Dense, alpha: float, K: int) -> np.ndarray:
     """Polyak average ``mean(theta_0..theta_k)``, k = 0..K, from the joint recursion of
     ``(x_k, S_k = sum_{j<=k} x_j)``: their second moments propagate exactly (no double sum)."""
@@ -158,15 +173,7 @@ def averaged_risk_by_recursion(dense: Dense, alpha: float, K: int) -> np.ndarray
     # state (x, S): x' = D x - alpha eps, S' = S + x'
     T = np.block([[D, np.zeros((n, n))], [D, np.eye(n)]])
     G = np.vstack([np.eye(n), np.eye(n)])  # noise enters both x' and S'
-    mu = np.concatenate([dense.d0, dense.d0])
-    C = np.zeros((2 * n, 2 * n))
-    out = np.empty(K + 1)
-    Qn = alpha**2 * G @ dense.U @ G.T
-    for k in range(K + 1):
-        ms, Cs = mu[n:] / (k + 1.0), C[n:, n:] / (k + 1.0) ** 2
-        out[k] = 0.5 * np.sum(dense.H * Cs) + 0.5 * ms @ dense.H @ ms
-        mu, C = T @ mu, T @ C @ T.T + Qn
-    return out
+    return _averages_risk(dense, T, alpha**2 * G @ dense.U @ G.T, K, 1.0 / (np.arange(K + 1) + 1.0) ** 2)
 
 
 def ema_risk_by_recursion(dense: Dense, alpha: float, K: int, beta_max: float) -> np.ndarray:
@@ -174,21 +181,17 @@ def ema_risk_by_recursion(dense: Dense, alpha: float, K: int, beta_max: float) -
     ``ybar_0 = theta_0``, k = 0..K, from the joint recursion of ``(x_k, ybar_k)``."""
     n = dense.n
     D = np.eye(n) - alpha * dense.A
-    mu = np.concatenate([dense.d0, dense.d0])
-    C = np.zeros((2 * n, 2 * n))
-    out = np.empty(K + 1)
     step = {}  # beta -> (T, noise covariance); beta is constant once it reaches beta_max
-    for k in range(K + 1):
-        mb, Cb = mu[n:], C[n:, n:]
-        out[k] = 0.5 * np.sum(dense.H * Cb) + 0.5 * mb @ dense.H @ mb
+
+    def matrices(k):
         beta = min(1.0 - 1.0 / (k + 1), beta_max)
         if beta not in step:
             T = np.block([[D, np.zeros((n, n))], [(1.0 - beta) * D, beta * np.eye(n)]])
             G = np.vstack([np.eye(n), (1.0 - beta) * np.eye(n)])
             step[beta] = (T, alpha**2 * G @ dense.U @ G.T)
-        T, Qn = step[beta]
-        mu, C = T @ mu, T @ C @ T.T + Qn
-    return out
+        return step[beta]
+
+    return _averages_risk(dense, lambda k: matrices(k)[0], lambda k: matrices(k)[1], K, np.ones(K + 1))
 
 
 # -- printed bounds, transcribed again and evaluated in mpmath --------------------------------

@@ -5,7 +5,8 @@
   linear regression: every integrand below is a polynomial of degree <= 8 in the standard normal
   variable, integrated exactly by 30 nodes);
 * the Fisher matrix two ways, ``E[g~ g~^T]`` (eq. 10) and ``E[d^2 l / dtheta^2]`` (eq. 75), from the
-  models' public gradient and Hessian;
+  models' public gradient and Hessian, each called once on every (row, value of y~) pair at a time (the models
+  are vectorized over leading axes);
 * the smallest ``R^2`` with ``E[A^2] <= R^2 A`` for ``A^ = g~ g~^T`` (Theorem 5's variance assumption, eq. 31);
 * central finite differences of the loss and of the gradient.
 """
@@ -41,41 +42,46 @@ def _rows(model, x):
     return [None] if model.unsupervised else list(np.atleast_2d(np.asarray(x, dtype=float)))
 
 
-def expect(model, theta, x, f):
-    """``E_x E_{y~ ~ p_theta(.|x)} f(y~, x)``, x averaged over the rows of ``x`` (None: the Gaussian model)."""
-    total = 0.0
+def _law(model, theta, x):
+    """The law of y~ at every row of x as arrays: values (rows, n), probabilities (rows, n) divided by the number of
+    rows (so that ``sum P f`` is ``E_x E_{y~ ~ p_theta(.|x)} f``, x averaged over the rows of x) and the inputs
+    (rows, 1, p) (None for the Gaussian model)."""
     rows = _rows(model, x)
-    for xi in rows:
-        vals, probs = pseudo_sample_law(model, theta, xi)
-        total = total + sum(p * f(v, xi) for v, p in zip(vals, probs))
-    return total / len(rows)
+    laws = [pseudo_sample_law(model, theta, xi) for xi in rows]
+    vals, P = np.array([v for v, _ in laws]), np.array([p for _, p in laws]) / len(rows)
+    return vals, P, None if model.unsupervised else np.array(rows)[:, None, :]
+
+
+def _scores(model, theta, x):
+    """``(G, P)``: the public ``model.grad`` at every value of y~ for every row of x, in one vectorized call (G of
+    shape (rows, n, d)), and the probabilities P of :func:`_law`."""
+    vals, P, X = _law(model, theta, x)
+    return model.grad(theta, vals, X), P
 
 
 def fisher_by_scores(model, theta, x=None):
     """Eq. 10: ``E[g~ g~^T]``."""
-    return expect(model, theta, x, lambda v, xi: np.outer(model.grad(theta, v, xi), model.grad(theta, v, xi)))
+    G, P = _scores(model, theta, x)
+    return np.einsum("rn,rni,rnj->ij", P, G, G)
 
 
 def fisher_by_hessians(model, theta, x=None):
     """Eq. 75: ``E[d^2 l(y~|x) / dtheta^2]``."""
-    return expect(model, theta, x, lambda v, xi: model.hessian(theta, v, xi))
+    vals, P, X = _law(model, theta, x)
+    return np.einsum("rn,rnij->ij", P, model.hessian(theta, vals, X))
 
 
 def score_mean(model, theta, x=None):
     """``E[g~]``: 0 for a score (what makes E[g~ g~^T] = J / B for a minibatch mean of B pseudo-samples, eq. 5)."""
-    return expect(model, theta, x, lambda v, xi: model.grad(theta, v, xi))
+    G, P = _scores(model, theta, x)
+    return np.einsum("rn,rni->i", P, G)
 
 
 def score_moments(model, theta, x=None):
     """``(E|g~|^2, E|g~|^4, E[|g~|^2 g~ g~^T])``."""
-    def sq(v, xi):
-        g = model.grad(theta, v, xi)
-        return float(g @ g)
-
-    m2 = expect(model, theta, x, sq)
-    m4 = expect(model, theta, x, lambda v, xi: sq(v, xi) ** 2)
-    M = expect(model, theta, x, lambda v, xi: sq(v, xi) * np.outer(model.grad(theta, v, xi), model.grad(theta, v, xi)))
-    return m2, m4, M
+    G, P = _scores(model, theta, x)
+    sq = np.sum(G * G, axis=-1)
+    return float(np.sum(P * sq)), float(np.sum(P * sq * sq)), np.einsum("rn,rni,rnj->ij", P * sq, G, G)
 
 
 def R2_min(A, EA2) -> float:
