@@ -50,16 +50,13 @@ def test_a_planted_wrong_formula_fails_naming_the_steps_line(monkeypatch, name, 
     assert f"line {line}" in bad[0].verdict.message, bad[0].verdict.message
 
 
-def test_the_four_errata_are_classed_quoted_and_certified_fast():
-    import time
+def test_the_four_errata_are_classed_quoted_and_certified():
     registry.load_all()
     for n in ERRATA + ["proof_proposition22", "proof_proposition23"]:
         e = registry.CHECKS[f"quadratic.{n}"].erratum
         assert passage_at(e.seed, e.line, e.passage), n
         if e.certify is not None:
-            t = time.perf_counter()
-            c = e.certify()
-            assert time.perf_counter() - t < 2.0, n   # < 1 s on an idle core; slack for a shared machine
+            c = e.certify()  # its cost is measured in benchmarks/bench_certificates.py, not asserted here
             assert c.corrected and (e.category == "imprecise" or not c.printed), (n, c)
     results = _run(ERRATA)
     assert all(r.verdict.status in (PASS, MEASURED) for r in results), [(r.check, r.verdict.message) for r in results]
