@@ -8,7 +8,7 @@ import pytest
 
 from verification import registry
 from verification.audit import PROOFS, Step, proof, proofs_of
-from verification.errata import CLASSES, Certificate, Erratum, passage_at, seeds_dir
+from verification.errata import CLASSES, Certificate, Erratum, Reading, passage_at, seeds_dir
 from verification.report import write_report
 from verification.runner import run_checks
 from verification.verdict import FAIL, PASS, Verdict
@@ -160,3 +160,34 @@ def test_every_audited_proof_cites_lines_of_its_seed():
     for p in proofs_of():
         n = len((seeds_dir() / p.seed).read_text(encoding="utf-8").splitlines())
         assert 1 <= p.line <= n and all(1 <= s.line <= n for s in p.steps), p.statement
+
+
+def test_every_reading_is_quoted_at_its_line_and_listed_in_the_report_with_its_checks(tmp_path):
+    """Readings (issue 17): a passage the toolkit had to interpret is quoted at its line, and the report lists the
+    reading followed, the others, and the checks resting on it."""
+    readings = {r: c.name for c in registry.select(None) for r in c.readings if c.func.__module__.startswith("verification.")}
+    assert {r.seed for r in readings} >= {"000_3b01ec78f4f92394.txt", "002_add1c097d251ec63.txt", "003_34787a2226c5cf0a.txt"}
+    for r in readings:
+        assert passage_at(r.seed, r.line, r.passage), (r.seed, r.line, r.passage)
+    results = run_checks("quick", "tango.gamma_rules")
+    write_report(results, tmp_path, {"profile": "quick", "seed": 0, "modules": []})
+    doc = json.loads((tmp_path / "report.json").read_text())
+    assert [e["checks"] for e in doc["readings"]] == [["tango.gamma_rules"]]
+    assert doc["readings"][0]["line"] == 75 and doc["readings"][0]["followed"]
+    md = (tmp_path / "report.md").read_text()
+    assert "## Readings" in md and "*Not followed*" in md and "`tango.gamma_rules`" in md
+
+
+def test_a_check_declares_readings_as_reading_objects():
+    r = Reading("003_34787a2226c5cf0a.txt", 625, "We generated Σ", "i = 0..n_0 - 1", "i = 1..n_0", "a constant factor")
+    with pytest.raises(TypeError, match="readings must be a Reading"):
+        registry.check(source="s", family="userread", kind="deterministic", rule="r",
+                       instances=lambda profile, seed: [], readings=["i starts at 0"])
+    try:
+        registry.check(source="s", family="userread", kind="deterministic", rule="r", instances=lambda profile, seed: [],
+                       readings=r)(lambda case, rng: Verdict(PASS, "deterministic", "ok"))
+        assert registry.CHECKS["userread.<lambda>"].readings == (r,)
+    finally:
+        registry.CHECKS.pop("userread.<lambda>", None)
+    with pytest.raises(ValueError, match="seed must name a seed file"):
+        Reading("paper.txt", 1, "p", "f", "o", "c")

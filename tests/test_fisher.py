@@ -399,6 +399,9 @@ PLANTED = {
     # the "exact" Fisher silently computed as the empirical one
     "empirical_fisher_ngd_on_a_network": (FI.mlp.MLP, "_curvature_factors",
                                           lambda real: lambda self, Ws, X, Y, fisher: real(self, Ws, X, Y, "empirical")),
+    # issue 17: the data pipeline of §4 (inputs scaled by 1.01 after standardizing)
+    "shrestha_experiment_setup": (FI.experiments, "load", lambda real: lambda name: (
+        lambda X, Y, loss: (1.01 * X, Y, loss))(*real(name))),
 }
 
 

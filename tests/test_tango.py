@@ -423,7 +423,8 @@ def _planted(monkeypatch, target, name, fn):
     monkeypatch.setattr(target, name, fn)
 
 
-@pytest.mark.parametrize("case", ["noise_free_tango", "dt_one", "gamma_rules", "velocity_limit", "kernel", "stochastic"])
+@pytest.mark.parametrize("case", ["noise_free_tango", "dt_one", "gamma_rules", "velocity_limit", "kernel", "stochastic",
+                                  "two_timescale", "instances"])
 def test_every_tango_check_family_fails_on_a_planted_formula(monkeypatch, case):
     import theorytools.tango.simulation as S
 
@@ -448,6 +449,18 @@ def test_every_tango_check_family_fails_on_a_planted_formula(monkeypatch, case):
         _planted(monkeypatch, S, "_gaussian_tango_block", lambda model, th0, gamma, dts, *a:
                  real_block(model, th0, gamma, np.concatenate([dts[1:], dts[-1:]]), *a))
         only, check = "tango.simulator_kernel", "tango.simulator_kernel_matches_generic_route"
+    elif case == "two_timescale":  # eq. 28 with dt_{k+1} for dt_k (visible with a varying schedule)
+        real = T.simulate_two_timescale
+        _planted(monkeypatch, T, "simulate_two_timescale", lambda th0, g, dt, steps, draw, **k:
+                 real(th0, g, np.concatenate([dt[1:], dt[-1:]]), steps, draw, **k))
+        only, check = "tango.two_timescale_simulator", "tango.two_timescale_simulator_moments"
+    elif case == "instances":  # softmax labels shifted by one class: not a draw from the model at theta_true
+        import dataclasses
+
+        real = TI.softmax_regression
+        _planted(monkeypatch, TI, "softmax_regression", lambda *a, **k: (
+            lambda inst: dataclasses.replace(inst, y=(inst.y + 1) % inst.model.K))(real(*a, **k)))
+        only, check = "tango.instances_follow", "tango.instances_follow_their_model"
     else:  # pseudo-samples from twice the model's spread: the Fisher estimate is 4 J, the limit is not the NG flow
         real_sample = T.LinearRegressionModel._sample
         _planted(monkeypatch, T.LinearRegressionModel, "_sample", lambda self, th, x, rng: 2 * real_sample(self, th, x, rng)

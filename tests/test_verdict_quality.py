@@ -229,3 +229,13 @@ def test_mutant_apply_restore_and_rates(tmp_path):
             {"equivalent": "same value", "suite": {"killed": False}}]
     r = rates(recs)
     assert r["mutants"] == 2 and r["suite_rate"] == 0.5 and r["suite_or_tests_rate"] == 1.0 and r["equivalent"] == 1
+
+
+def test_an_independent_mutant_list_is_loaded_from_a_file(tmp_path):
+    """``--list FILE``: the MUTANTS of a user's file replace the topic's own list (for an unbiased kill rate)."""
+    f = tmp_path / "mine.py"
+    f.write_text("from verification.mutation import Mutant as M\n"
+                 "MUTANTS = [M('theorytools/tango/models.py', 'a', 'b', 'planted')]\n")
+    (m,) = load_mutants("tango", f)
+    assert m.why == "planted" and m.file == "theorytools/tango/models.py"
+    assert load_mutants("tango", None) == load_mutants("tango")

@@ -13,6 +13,11 @@ A finding about a paper is what a reader quotes, so each one says
 
 Where the text already qualifies its statement the finding says what is actually wrong and no more.  A user's
 ``--module`` may still pass a plain string as ``erratum=``; it is shown as *unclassified*.
+
+A :class:`Reading` is not a finding: it records a passage the toolkit had to interpret (an index that may start at 0
+or 1, a rule the text gives in words only), the reading it follows, the others, and what would change.  Checks that
+rest on a reading declare it (``@check(readings=...)``) and the report lists it, so that a choice is shown as a
+choice rather than passed off as verified.
 """
 
 from __future__ import annotations
@@ -149,3 +154,30 @@ def _certified(erratum: Erratum) -> dict:
     ok = c.corrected and (erratum.category == "imprecise" or not c.printed)
     return {"ok": ok, "instance": c.instance, "printed_holds": c.printed, "corrected_holds": c.corrected,
             "arithmetic": c.arithmetic, "detail": c.detail}
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A passage that admits more than one reading, and the one the toolkit follows (see the module docstring).
+
+    ``followed`` is the reading implemented (and where: ``theorytools.x.y``), ``others`` the readings not followed,
+    ``consequence`` what would change under them and whether any check can tell them apart."""
+
+    seed: str
+    line: int
+    passage: str
+    followed: str
+    others: str
+    consequence: str
+
+    def __post_init__(self):
+        if not _SEED.fullmatch(as_text("seed", self.seed)):
+            raise ValueError(f"seed must name a seed file such as '001_7d31b3ff3a2f0401.txt', got {self.seed!r}")
+        object.__setattr__(self, "line", as_int("line", self.line, low=1))
+        for name in ("passage", "followed", "others", "consequence"):
+            as_text(name, getattr(self, name))
+
+    def as_dict(self) -> dict:
+        return {"seed": self.seed, "line": self.line, "passage": self.passage, "followed": self.followed,
+                "others": self.others, "consequence": self.consequence}
+

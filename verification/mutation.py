@@ -12,6 +12,7 @@ edited and measured two ways:
 Run on demand, not in CI (minutes per topic)::
 
     python -m verification.mutation --topic quadratic --jobs 2 --tests --json mutation.json
+    python -m verification.mutation --topic tango --checks tango --list my_mutants.py   # an independent list
 
 Prints the kill rates (suite alone; suite or tests) and every survivor with its description.
 A mutant marked ``equivalent`` (no observable quantity changes) is listed but excluded from the rates.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import json
 import os
 import shutil
@@ -70,8 +72,15 @@ class Mutant:
         (root / self.file).write_text(original)
 
 
-def load_mutants(topic: str) -> list[Mutant]:
-    return list(importlib.import_module(f"verification.mutants.{topic}").MUTANTS)
+def load_mutants(topic: str, path: Path | None = None) -> list[Mutant]:
+    """The topic's own list, or the ``MUTANTS`` of the Python file ``path`` (an independent list written by
+    someone who has not read the topic's own, for an unbiased kill rate)."""
+    if path is None:
+        return list(importlib.import_module(f"verification.mutants.{topic}").MUTANTS)
+    spec = importlib.util.spec_from_file_location(f"_mutant_list_{Path(path).stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.MUTANTS)
 
 
 def _run(cmd, cwd: Path, timeout: float):
@@ -167,6 +176,7 @@ def rates(records: list[dict]) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m verification.mutation", description=__doc__.split("\n\n")[0])
     ap.add_argument("--topic", default="quadratic", help="mutant list verification/mutants/TOPIC.py")
+    ap.add_argument("--list", type=Path, help="measure the MUTANTS of this Python file instead of the topic's own list")
     ap.add_argument("--jobs", type=int, default=2, help="mutants measured at once (default 2)")
     ap.add_argument("--tests", action="store_true", help="run the tests on the mutants the suite missed")
     ap.add_argument("--all-tests", action="store_true", help="run the tests on every mutant (tests-alone rate)")
@@ -176,7 +186,7 @@ def main(argv=None) -> int:
                     "default: the whole quick profile")
     ap.add_argument("--json", type=Path, help="write the records and rates here")
     args = ap.parse_args(argv)
-    mutants = load_mutants(args.topic)
+    mutants = load_mutants(args.topic, args.list)
     if args.only:
         mutants = [m for m in mutants if args.only in m.file or args.only in m.why]
     for m in mutants:  # fail fast on a stale list, before any run

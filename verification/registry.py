@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from theorytools.linalg import as_callable, as_choice, as_text
-from verification.errata import Erratum
+from verification.errata import Erratum, Reading
 from verification.verdict import KINDS
 
 PROFILES = ("quick", "full")
@@ -71,6 +71,7 @@ class Check:
     instances: Callable  # (profile, seed) -> list of instances, each with a ``name`` attribute
     twin: str = ""  # statistical checks: the deterministic check that verifies the same quantity to rounding
     erratum: Erratum | None = None  # what the check shows to be wrong in its source (the report's Errata)
+    readings: tuple = ()  # Readings of ambiguous passages the check's verdicts rest on (the report's Readings)
 
     def __call__(self, instance, rng):
         return self.func(instance, rng)
@@ -80,7 +81,7 @@ CHECKS: dict[str, Check] = {}
 
 
 def check(*, source: str, family: str, kind: str, rule: str, instances: Callable, hypotheses: str = "", name: str | None = None,
-          twin: str = "", erratum: "Erratum | str" = ""):
+          twin: str = "", erratum: "Erratum | str" = "", readings=()):
     """Register the decorated function as a check (see the module docstring).
 
     ``twin`` (statistical checks) names the deterministic check of the same family that verifies the
@@ -91,12 +92,19 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
     :class:`~verification.errata.Erratum` (class, passage, certified evidence) or, in a user's module, a plain string
     (listed as unclassified).  Such checks are listed in the report's "Errata" section with the command that
     reproduces them.
+
+    ``readings``: the :class:`~verification.errata.Reading` (or tuple of them) of ambiguous passages the check's
+    verdicts rest on, listed in the report's "Readings" section with the checks that follow them.
     """
     for arg, value in (("source", source), ("rule", rule)):
         as_text(arg, value)
     for arg, value in (("hypotheses", hypotheses), ("twin", twin)):
         as_text(arg, value, nonempty=False)
     erratum = Erratum.coerce(erratum)
+    if isinstance(readings, Reading):
+        readings = (readings,)
+    if not isinstance(readings, (tuple, list)) or not all(isinstance(r, Reading) for r in readings):
+        raise TypeError(f"readings must be a Reading or a tuple of them, got {readings!r:.80}")
     if not _FAMILY.fullmatch(as_text("family", family)):
         raise ValueError(f"family must be one word (letters, digits, _ or -), got {family!r}")
     if name is not None and not _NAME.fullmatch(as_text("name", name)):
@@ -113,7 +121,7 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
             raise CheckModuleError(f"{defined_at(func)}: a check named {key!r} is already registered, at "
                                    f"{defined_at(CHECKS[key].func)}; give one of them another name= or family=")
         CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances,
-                            twin if "." in twin or not twin else f"{family}.{twin}", erratum)
+                            twin if "." in twin or not twin else f"{family}.{twin}", erratum, tuple(readings))
         return func
 
     return deco

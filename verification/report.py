@@ -55,6 +55,7 @@ def write_report(results: list[Result], out: Path, meta: dict) -> dict:
             for r in results
         ],
         "errata": errata(results, meta),
+        "readings": readings(results),
         "proof_audit": audit(results),
         "figures": [str(f.name) for f in figures],
     }
@@ -84,6 +85,28 @@ def errata(results: list[Result], meta: dict) -> list[dict]:
         e["command"] = f"theorytools-verify --only {e['check']} " + " ".join(flags)
     order = {c: i for i, c in enumerate(CLASSES)}
     return sorted(out.values(), key=lambda e: (order.get(e["class"], len(order)), e["check"]))
+
+
+def readings(results: list[Result]) -> list[dict]:
+    """One entry per :class:`~verification.errata.Reading` declared by a check that ran: the passage, the reading
+    followed, the others, the consequence, and the checks resting on it; ordered by seed and line."""
+    from verification.registry import CHECKS
+
+    out: dict = {}
+    for name in dict.fromkeys(r.check for r in results):
+        for reading in getattr(CHECKS.get(name), "readings", ()):
+            out.setdefault(reading, {**reading.as_dict(), "checks": []})["checks"].append(name)
+    return sorted(out.values(), key=lambda e: (e["seed"], e["line"]))
+
+
+def _readings_markdown(rows: list[dict]) -> list[str]:
+    lines = ["", "## Readings", "", "Passages the toolkit had to interpret: the reading it follows and the others. The "
+             "checks listed rest on the reading followed; a different reading is a choice, not a finding.", ""]
+    for e in rows:
+        lines += [f"- *{e['seed']}, line {e['line']}*: \"{e['passage']}\"  ",
+                  f"  *Followed*: {e['followed']}  ", f"  *Not followed*: {e['others']}  ",
+                  f"  *Consequence*: {e['consequence']}  ", "  Checks: " + ", ".join(f"`{c}`" for c in e["checks"])]
+    return lines
 
 
 def audit(results: list[Result]) -> list[dict]:
@@ -172,6 +195,9 @@ def markdown(results: list[Result], meta: dict, figures) -> str:
     found = errata(results, meta)
     if found:
         lines += _errata_markdown(found)
+    read = readings(results)
+    if read:
+        lines += _readings_markdown(read)
     audited = audit(results)
     if audited:
         lines += _audit_markdown(audited)

@@ -8,7 +8,7 @@ from catalogue.kinds import (CALLABLE, CHI2, CHOICE, COUNT, FAMILY, FLAG, LOG_AB
                              OBJECT, OBJECTS, OPTIONAL_TEXT, PATTERN, PROBABILITIES, PROBABILITY, REAL, SEED, TEXT, UNIT,
                              VECTOR, VECTOR_1D)
 
-from verification import Certificate, Erratum, Step, holm, proof, run_checks, select
+from verification import Certificate, Erratum, Reading, Step, holm, proof, run_checks, select
 from verification.registry import check
 from verification.verdict import Verdict
 
@@ -101,6 +101,8 @@ _CERT = dict(instance="a = b = 1, k = 3000", printed=False, corrected=True, arit
 _ERRATUM = dict(category="false", finding="the printed inequality is false", seed="001_7d31b3ff3a2f0401.txt",
                 line=1835, passage="Proposition 23.", evidence="a = b = 1, k = 3000",
                 certify=lambda: Certificate(**_CERT))
+_READING = dict(seed="003_34787a2226c5cf0a.txt", line=625, passage="We generated Σ", followed="i = 0..n_0 - 1",
+                others="i = 1..n_0", consequence="Sigma scales by a constant")
 _STEP = dict(claim="x^2 >= 0", line=1835, checked=True, holds=True, how="")
 ENTRIES += [
     Entry("verification.errata.Certificate", lambda: (Certificate, dict(_CERT)),
@@ -108,6 +110,8 @@ ENTRIES += [
     Entry("verification.errata.Erratum", lambda: (Erratum, dict(_ERRATUM)),
           {"category": CHOICE, "finding": TEXT, "seed": TEXT, "line": COUNT, "passage": TEXT, "evidence": TEXT,
            "certify": CALLABLE}),
+    Entry("verification.errata.Reading", lambda: (Reading, dict(_READING)),
+          {"seed": TEXT, "line": COUNT, "passage": TEXT, "followed": TEXT, "others": TEXT, "consequence": TEXT}),
     Entry("verification.errata.Erratum.coerce", lambda: (Erratum.coerce, dict(erratum="a user's finding")),
           {"erratum": OPTIONAL_TEXT}),
     Entry("verification.audit.Step", lambda: (Step, dict(_STEP)),

@@ -68,14 +68,17 @@ def spd(n: int, rng, eigenvalues=None) -> np.ndarray:
 
 
 def input_covariance(n0: int, rng) -> np.ndarray:
-    """Figure 1's input covariance: random orthogonal eigenvectors, eigenvalues ``e^{-5 i / n_0}``, ``i = 0..n_0-1``."""
+    """Figure 1's input covariance: random orthogonal eigenvectors, eigenvalues ``e^{-5 i / n_0}``, ``i = 0..n_0-1``
+    (003_34787a2226c5cf0a.txt §5, line 625, does not say where i starts: a reading, listed in the report's Readings;
+    ``i = 1..n_0`` would scale Sigma by ``e^{-5/n_0}``, to which NGD is invariant)."""
     n0 = as_int("n0", n0, low=1)
     check_allocation("the n0 x n0 input covariance", (n0, n0), copies=4, cheaper="a smaller n0")
     return spd(n0, rng, np.exp(-5.0 * np.arange(n0) / n0))
 
 
 def random_layers(widths, rng, gain: float = 1.0) -> list:
-    """``W_i`` with i.i.d. ``N(0, gain^2 / n_{i-1})`` entries."""
+    """``W_i`` with i.i.d. ``N(0, gain^2 / n_{i-1})`` entries (fan-in scaling; 003_34787a2226c5cf0a.txt §5, line 621,
+    says only "random parameters": a reading, listed in the report's Readings)."""
     widths = _as_widths("widths", widths)
     rng = as_instance("rng", rng, np.random.Generator)
     gain = positive("gain", gain)

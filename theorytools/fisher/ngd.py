@@ -3,8 +3,9 @@ A.5.1): exact damped NGD (eq. 36) over all parameters, block-diagonal NGD (eqs 3
 and TENGraD (eqs 41-43) forms, and SGD as the baseline; each with the exact Fisher (eq. 7) or the empirical Fisher
 (eq. 37) -- see :meth:`MLP.curvature_factors`.
 
-The update is ``W_l <- W_l - alpha_k D_l`` with ``alpha_k = alpha / (1 + decay k)`` (the decaying learning rate of
-§4.3) and ``D`` the method's direction.  All block methods compute the same D (to rounding); ``"exact"`` and
+The update is ``W_l <- W_l - alpha_k D_l`` with ``alpha_k = alpha / (1 + decay (k - 1))``, k = 1 the first step (the
+decaying learning rate of §4.3, line 202, which the text describes in words only: a reading, listed in the report's
+Readings) and ``D`` the method's direction.  All block methods compute the same D (to rounding); ``"exact"`` and
 ``"exact_woodbury"`` the same full-Fisher D.
 """
 

@@ -336,7 +336,9 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
     ----------
     model : GaussianModel | LinearRegressionModel | LogisticModel | SoftmaxModel
     theta0 : (d,) array
-    gamma : float > 0, or ``"max_norm"``, ``"gaussian"``, ``"kurtosis"`` (estimated online from the g~ so far)
+    gamma : float > 0, or ``"max_norm"``, ``"gaussian"``, ``"kurtosis"`` (estimated online from g~_1..g~_k, the current one
+        included: "the largest norm of g~ seen so far", line 75, read so that gamma_k |g~_k|^2 <= 1 holds at the step; a
+        reading, listed in the report's Readings)
     dt : float or (K+1,) array, ``dt[k] = delta t_k`` in [0, 1]
     x : None (Gaussian model) or (K, p) inputs [(K, B, p) with ``minibatch``]
     y : (K,) samples [(K, B)]

@@ -12,13 +12,15 @@ from theorytools.tango.models import GaussianModel, LinearRegressionModel, Logis
 
 @dataclass(frozen=True, eq=False)
 class TangoInstance:
-    """A model, a start, and (supervised models) the dataset ``D = (x, y)`` whose rows TANGO samples."""
+    """A model, a start, and (supervised models) the dataset ``D = (x, y)`` whose rows TANGO samples, with
+    ``theta_true``, the parameter of the model the synthetic labels were drawn from."""
 
     name: str
     model: object
     theta0: np.ndarray
     x: np.ndarray | None = None
     y: np.ndarray | None = None
+    theta_true: np.ndarray | None = None
 
 
 def figure1() -> TangoInstance:
@@ -37,8 +39,9 @@ def linear_regression(p: int = 2, N: int = 200, s2: float = 1.0, seed: int = 0) 
     """``y = x^T theta_true + noise`` with Gaussian inputs of unequal scales; the model's s2 is the noise variance."""
     rng = np.random.default_rng([seed, p, N])
     x = rng.standard_normal((N, p)) * np.linspace(1.0, 0.5, p)
-    y = x @ rng.standard_normal(p) + np.sqrt(s2) * rng.standard_normal(N)
-    return TangoInstance(f"linear regression p={p} N={N} s2={s2:g}", LinearRegressionModel(s2), np.zeros(p), x, y)
+    w = rng.standard_normal(p)
+    y = x @ w + np.sqrt(s2) * rng.standard_normal(N)
+    return TangoInstance(f"linear regression p={p} N={N} s2={s2:g}", LinearRegressionModel(s2), np.zeros(p), x, y, w)
 
 
 def logistic_regression(p: int = 2, N: int = 200, seed: int = 0) -> TangoInstance:
@@ -46,7 +49,7 @@ def logistic_regression(p: int = 2, N: int = 200, seed: int = 0) -> TangoInstanc
     x = np.hstack([rng.standard_normal((N, p - 1)), np.ones((N, 1))])  # a bias column
     w = rng.standard_normal(p)
     y = (rng.random(N) < 1.0 / (1.0 + np.exp(-x @ w))).astype(float)
-    return TangoInstance(f"logistic regression p={p} N={N}", LogisticModel(), np.zeros(p), x, y)
+    return TangoInstance(f"logistic regression p={p} N={N}", LogisticModel(), np.zeros(p), x, y, w)
 
 
 def softmax_regression(K: int = 3, p: int = 2, N: int = 200, seed: int = 0) -> TangoInstance:
@@ -57,4 +60,4 @@ def softmax_regression(K: int = 3, p: int = 2, N: int = 200, seed: int = 0) -> T
     prob = np.exp(z - z.max(axis=1, keepdims=True))
     prob /= prob.sum(axis=1, keepdims=True)
     y = (rng.random((N, 1)) > np.cumsum(prob, axis=1)).sum(axis=1).astype(float)
-    return TangoInstance(f"softmax regression K={K} p={p} N={N}", SoftmaxModel(K), np.zeros(K * p), x, y)
+    return TangoInstance(f"softmax regression K={K} p={p} N={N}", SoftmaxModel(K), np.zeros(K * p), x, y, W.ravel())

@@ -16,7 +16,8 @@ import theorytools.tango as T
 from theorytools.tango.simulation import data_sampler
 from theorytools.tango import instances as TI
 from verification.reference import tango as RT
-from verification.errata import Certificate, Erratum
+from verification.reference.linalg import least_norm_solution
+from verification.errata import Certificate, Erratum, Reading
 from verification.registry import check
 from verification.verdict import FAIL, MEASURED, PASS, Verdict
 
@@ -54,7 +55,10 @@ def _model_cases(profile, seed):
        rule="model.fisher == E[g~ g~^T] (eq. 10) == E[d^2 l/dtheta^2] (eq. 75) by exact enumeration or 30-node "
             "Gauss-Hermite quadrature (exact for these polynomial integrands), rtol 1e-10; E[g~] = 0; grad and "
             "hessian == central finite differences of loss and grad (rtol 1e-6: truncation ~h^2 = 1e-10, rounding "
-            "~eps/h = 1e-11, relative to the scale); expected_gradient == quadrature over the data law or the row mean",
+            "~eps/h = 1e-11, relative to the scale); expected_gradient == quadrature over the data law or the row mean; "
+            "LinearRegressionModel.fitted's s2 == the mean square error of the outputs (the text after eqs 6-7, line 241); "
+            "natural_direction(J, E g) == the solution of J u = E g of least diag(J)-norm (Cholesky substitution + lstsq; "
+            "softmax's J is singular), rtol 1e-9",
        instances=_model_cases)
 def model_derivatives_and_fisher(case, rng):
     inst, m = case.inst, case.inst.model
@@ -78,6 +82,14 @@ def model_derivatives_and_fisher(case, rng):
             mean_loss = lambda t: float(np.mean(m.loss(t, inst.y, inst.x)))  # noqa: E731
             verdicts.append(Verdict.close(m.expected_gradient(th, inst.x, inst.y), RT.finite_difference_gradient(mean_loss, th),
                                           rtol=1e-6, atol=1e-8, what="expected gradient vs d(mean loss)/dtheta"))
+            eg = m.expected_gradient(th, inst.x, inst.y)
+            verdicts.append(Verdict.close(T.natural_direction(J, eg), least_norm_solution(J, np.diag(np.diag(J)), eg),
+                                          rtol=1e-9, atol=1e-12 * np.max(np.abs(eg)) / scale,
+                                          what="natural_direction vs the least-diag(J)-norm solution of J u = E g"))
+            if isinstance(m, T.LinearRegressionModel):  # the text's advice: s2 = the mean square error at theta
+                verdicts.append(Verdict.close(T.LinearRegressionModel.fitted(th, inst.x, inst.y).s2,
+                                              float(np.mean((inst.y - inst.x @ th) ** 2)), rtol=1e-13,
+                                              what="fitted s2 vs the mean square error"))
         for yi, xi in zip(ys, xs):
             g = m.grad(th, yi, xi)
             gs = max(1.0, np.max(np.abs(g)))
@@ -377,6 +389,32 @@ def proposition2_tango_is_averaged_sgd(case, rng):
 
 # -- Lemma 6, the variance assumption (eq. 31), and the gamma rules -------------------------------
 
+@check(source=f"{SRC} the synthetic instances (linear, logistic, softmax regression; the text after eqs 6-7 on sigma^2)", family="tango",
+       kind="statistical", hypotheses="none (the instances are what they say)",
+       rule="each synthetic dataset (N = 4000 rows; linear regression with s2 = 0.5) is a draw from its model at "
+            "theta_true: the score test N g_bar^T J^+ g_bar ~ chi^2(rank J) at theta_true (g_bar the mean score over the "
+            "rows, J the Fisher averaged over the rows, E[g~ g~^T] by enumeration or quadrature), and for linear "
+            "regression sum of squared residuals / s2 ~ chi^2(N); two-sided chi-square tests",
+       instances=lambda profile, seed: [Case(i.name, i) for i in (TI.linear_regression(3, 4000, 0.5, seed),
+                                                                  TI.logistic_regression(3, 4000, seed),
+                                                                  TI.softmax_regression(3, 2, 4000, seed))])
+def instances_follow_their_model(case, rng):
+    inst, m = case.inst, case.inst.model
+    th, N = inst.theta_true, inst.y.shape[0]
+    gbar = np.mean(m.grad(np.broadcast_to(th, (N, th.size)), inst.y, inst.x), axis=0)
+    J = RT.fisher_by_scores(m, th, inst.x)
+    rank = int(np.linalg.matrix_rank(J, tol=1e-10 * np.linalg.norm(J, 2)))  # softmax: W + 1 v^T leaves it unchanged
+    stats_, dofs = [N * float(gbar @ np.linalg.pinv(J, rcond=1e-10, hermitian=True) @ gbar)], [rank]
+    if isinstance(m, T.LinearRegressionModel):
+        stats_.append(float(np.sum((inst.y - inst.x @ th) ** 2)) / m.s2)
+        dofs.append(N)
+    verdicts = [Verdict.chi_square(t, dof, what) for t, dof, what in
+                zip(stats_, dofs, ("score test at theta_true", "residual sum of squares / s2"))]
+    worst = min(verdicts, key=lambda v: v.p_value)
+    return Verdict(worst.status, "statistical", "; ".join(v.message for v in verdicts),
+                   {"statistics": stats_, "degrees_of_freedom": dofs}, p_value=min(1.0, len(verdicts) * worst.p_value))
+
+
 @check(source=f"{SRC} Lemma 6, eq. 31, footnote 3 and the gamma rules after Definition 1", family="tango",
        kind="deterministic", hypotheses="A^ = g~ g~^T with A = J positive definite",
        rule="a check of the paper's statements on the models' exact score laws (the library's scores themselves are "
@@ -503,6 +541,38 @@ def lemma7_velocity_bound(case, rng):
                                    v_sup_threshold=threshold)
     fixed_point = float(np.sum(np.linalg.solve(SA, f) ** 2))
     return _lemma7_verdict(res, sigma2, lam, n, fixed_point, "gamma R^2 = 1")
+
+
+@check(source=f"{SRC} Theorem 5 (eqs 27-28, the two-timescale iteration) and the simulator", family="tango",
+       kind="statistical", hypotheses="none",
+       rule="simulate_two_timescale with F^ = f + N(0, Sigma_F) and A^ = a a^T, a ~ N(0, Sigma_A) (Sigma's anisotropic, "
+            "non-diagonal; A^ given as the vector a and as the full matrix), theta_0 != 0 and a varying dt_k schedule: "
+            "the Monte Carlo means of theta_k and |v_k|^2 == their exact moment recursion (Isserlis), z-tests",
+       instances=lambda profile, seed: [Case(f"d = 3, A^ given as {form}, 40 steps", None,
+                                             params={"form": form, "runs": 4000 if profile == "quick" else 40_000})
+                                        for form in ("the vector a", "the matrix a a^T")])
+def two_timescale_simulator_moments(case, rng):
+    P = case.params
+    SA = np.array([[1.0, 0.4, 0.0], [0.4, 0.6, 0.2], [0.0, 0.2, 0.3]])
+    SF = np.array([[0.5, -0.1, 0.0], [-0.1, 0.2, 0.05], [0.0, 0.05, 0.4]])
+    f, theta0, gamma, n = np.array([1.0, -0.5, 0.25]), np.array([0.3, -1.2, 2.0]), 0.15, 40
+    dts = 0.05 * (1.0 + 0.5 * np.cos(np.arange(n + 1)))  # dt_k varying: an index slip dt_{k-1} / dt_k shows
+    LA, LF = np.linalg.cholesky(SA), np.linalg.cholesky(SF)
+    full = "matrix" in P["form"]
+
+    def draw(r, theta):
+        a = r.standard_normal(theta.shape) @ LA.T
+        return f + r.standard_normal(theta.shape) @ LF.T, (a[:, :, None] * a[:, None, :] if full else a)
+
+    ks = np.array([1, 2, 5, 10, 20, 40])
+    res = T.simulate_two_timescale(theta0, gamma, dts, n, draw, runs=P["runs"], seed=rng.integers(2**63), k=ks)
+    th, vsq = RT.two_timescale_moments(theta0, gamma, dts, n, f, SF, SA)
+    mean_th = res.theta_mean
+    se_th = np.stack([res.field(f"theta_{i}")[1] for i in range(3)], axis=1)
+    m_v, se_v = res.field("v_sq")
+    return Verdict.statistical(np.concatenate([mean_th.ravel(), m_v]), np.concatenate([se_th.ravel(), se_v]),
+                               np.concatenate([th[ks].ravel(), vsq[ks]]), res.runs,
+                               what="E theta_k and E|v_k|^2 of the two-timescale simulator")
 
 
 def _lemma7_verdict(res, sigma2, lam, n, fixed_point, extra, eps=0.05):
@@ -807,8 +877,9 @@ def _mean_path_cases(profile, seed):
 @check(source=f"{SRC} Definition 1, eq. 5 (minibatch), eqs 8-9; the simulator", family="tango", kind="statistical",
        hypotheses="linear regression: E g is affine in theta and E[g~ g~^T | past] = J does not depend on theta, so the "
                   "mean of every iterate follows the noise-free recursion exactly (E[B g~ g~^T] = J for a minibatch of B)",
-       rule="Monte Carlo mean of theta_k (simulate_tango, data rows drawn uniformly) vs the noise-free iterates with the "
-            "dataset's exact E g and J, at 6 k: z-tests, Bonferroni over k and coordinates, Holm over the run",
+       rule="Monte Carlo mean of theta_k (simulate_tango, data rows drawn uniformly, theta_0 != 0, alternating dt) vs the "
+            "noise-free iterates with the dataset's exact E g and J, at 6 k: z-tests, Bonferroni over k and coordinates, "
+            "Holm over the run",
        twin="proposition2_tango_is_averaged_sgd",
        instances=_mean_path_cases)
 def simulated_mean_follows_noise_free(case, rng):
@@ -816,13 +887,14 @@ def simulated_mean_follows_noise_free(case, rng):
     m, K, gamma = inst.model, 200, 0.05
     dt = np.where(np.arange(K + 1) % 2 == 0, 0.3, 0.01)  # alternating: swapping dt_{k-1} and dt_k is visible at once
     ks = np.array([1, 5, 20, 50, 100, 200])
-    res = T.simulate_tango(m, inst.theta0, gamma, dt, K, runs=P["runs"], seed=rng.integers(2**63), k=ks, method=P["method"],
+    theta0 = inst.theta0 + np.linspace(0.5, -1.0, inst.theta0.size)  # away from 0: a start that is ignored shows
+    res = T.simulate_tango(m, theta0, gamma, dt, K, runs=P["runs"], seed=rng.integers(2**63), k=ks, method=P["method"],
                            x=inst.x, y=inst.y, batch=P["batch"], progress=False)
     J, b = RT.linear_regression_moments(m, inst.x, inst.y)  # E g(theta) = J theta - b
     if P["method"] == "tango":  # eqs 3-4 in expectation (E[B g~ g~^T | past] = J, eq. 5)
-        ref = RT.tango_in_expectation(J, b, inst.theta0, gamma, dt, K)
+        ref = RT.tango_in_expectation(J, b, theta0, gamma, dt, K)
     else:  # the fast iterate does gradient descent on the mean loss; eq. 9 averages it with dt_k
-        th, fast = inst.theta0.astype(float).copy(), inst.theta0.astype(float).copy()
+        th, fast = theta0.copy(), theta0.copy()
         ref = [th.copy()]
         for k in range(1, K + 1):
             fast = fast - gamma * (J @ fast - b)
@@ -942,7 +1014,18 @@ def pseudo_samples_have_fisher_moments(case, rng):
        rule="on 200000 seeded draws of the Gaussian score of linear regression at one input, where eq. 31's smallest R^2 is "
             "exactly E|g~|^4/E|g~|^2 = 3 E|g~|^2 (rank-one J): gamma R^2 = 1 for the 'gaussian' and 'kurtosis' rules, within "
             "5 standard errors of the sample moments (2.5%); on Figure 1's non-Gaussian score, where the rules differ, "
-            "gamma_from_samples == 1/max|g~|^2, 1/(3 mean|g~|^2), mean|g~|^2/mean|g~|^4 (and / B for minibatch means)",
+            "gamma_from_samples == 1/max|g~|^2, 1/(3 mean|g~|^2), mean|g~|^2/mean|g~|^4 (and / B for minibatch means); "
+            "TANGO with each rule applied online (tango_iterates, gamma = the rule's name) == eqs 3-4 written out with "
+            "gamma_k recomputed from g~_1..g~_k, 1e-10 relative (40 listed samples, theta_0 != 0, varying dt)",
+       readings=Reading(SRC, 75, "theoretically safe choice is setting γ = 1/ max ‖g̃‖2 using the largest norm of g̃ "
+                        "seen so far",
+                        followed="gamma_k from g~_1..g~_k, the current g~_k included (theorytools.tango.tango_iterates "
+                                 "with gamma='max_norm', 'gaussian' or 'kurtosis')",
+                        others="g~_1..g~_{k-1} only (undefined at k = 1)",
+                        consequence="gamma_k differs at the steps where |g~_k| is a new maximum (or moves the mean); "
+                                    "only the reading followed guarantees gamma_k |g~_k|^2 <= 1 at the step itself, the "
+                                    "condition the 'safe' choice is about; no check can tell the readings apart (the "
+                                    "text fixes neither)"),
        instances=lambda profile, seed: [Case("linear regression at one input", TI.linear_regression(3, 10, 0.5, seed))])
 def gamma_rules(case, rng):
     m, x = case.inst.model, case.inst.x[0]
@@ -966,6 +1049,18 @@ def gamma_rules(case, rng):
     for rule, ref in (("max_norm", 1.0 / s2.max()), ("gaussian", 1.0 / (3.0 * s2.mean())), ("kurtosis", s2.mean() / np.mean(s2 * s2))):
         verdicts.append(Verdict.close(T.gamma_from_samples(g2, rule), ref, rtol=1e-12, what=f"{rule} rule (definition)"))
         verdicts.append(Verdict.close(T.gamma_from_samples(g2, rule, batch=4), ref / 4, rtol=1e-12, what=f"{rule} rule with B = 4"))
+    # the rules online ("seen so far": g~_1..g~_k, the current one included) inside TANGO, on listed samples with a
+    # varying dt, against eqs 3-4 written out with gamma_k recomputed from the whole list of norms at every step
+    lin = case.inst
+    K, x = 40, lin.x[rng.integers(0, lin.x.shape[0], 40)]
+    theta0 = np.array([0.3, -0.2, 0.5])
+    y = lin.model.sample(np.broadcast_to(theta0, (K, 3)), x, rng)
+    yt = lin.model.sample(np.broadcast_to(theta0, (K, 3)), x, rng)
+    dts = np.linspace(0.3, 0.05, K + 1)
+    for rule in T.GAMMA_RULES:
+        got = T.tango_iterates(lin.model, theta0, rule, dts, x, y, yt, on_unstable="ignore")
+        verdicts.append(Verdict.close(got, RT.tango_written_out(lin.model, theta0, rule, dts, x, y, yt), rtol=1e-10,
+                                      atol=1e-12, what=f"TANGO with the online {rule} rule vs eqs 3-4 written out"))
     return Verdict.all_of(verdicts, "the three gamma rules")
 
 

@@ -11,6 +11,7 @@ Q = "theorytools/fisher/quadratic_model.py"
 N = "theorytools/fisher/ggn.py"
 L = "theorytools/fisher/mlp.py"
 G = "theorytools/fisher/ngd.py"
+X = "theorytools/fisher/experiments.py"
 
 MUTANTS = [
     M(D, "np.diag([1.0 / s2, 2.0 / s2])", "np.diag([1.0 / s2, 1.0 / s2])", "(mu, sigma): 1/sigma^2 for 2/sigma^2"),
@@ -107,4 +108,14 @@ MUTANTS = [
       "empirical Fisher over m^2"),
     M(N, "np.array([-r * np.exp(-z[1]), 0.5 * (1.0 - r * r * np.exp(-z[1]))])",
       "np.array([-r * np.exp(-z[1]), 0.5 * (1.0 + r * r * np.exp(-z[1]))])", "(mu, log sigma^2) loss gradient: sign"),
+    # -- the pipeline around the formulas (issue 17: data preparation, options, directions) -------------------------
+    M(X, "X = (X - X.mean(axis=0)) / X.std(axis=0)", "X = (X - X.mean(axis=0)) / X.std()",
+      "experiments: inputs scaled by one global sd instead of per feature"),
+    M(X, "y = ((y - y.mean()) / y.std())[:, None]", "y = ((y - y.mean()) / y.var())[:, None]",
+      "experiments: regression target divided by its variance"),
+    M(X, '("exact NGD (empirical F)", "exact_woodbury", "empirical")', '("exact NGD (empirical F)", "exact_woodbury", "exact")',
+      "experiments: the 'empirical F' exact NGD run trained with the exact Fisher"),
+    M(K, 'kl = _kl(*here, *there) if direction == "forward" else _kl(*there, *here)',
+      'kl = _kl(*there, *here) if direction == "forward" else _kl(*here, *there)',
+      "KL remainder: the two directions swapped (both are 1/2 d^T F d + O(eps^3))"),
 ]

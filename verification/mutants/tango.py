@@ -99,4 +99,18 @@ MUTANTS = [
     M(T + "simulation.py", "        idx = rng.integers(0, X.shape[0], size=(runs, batch))",
       "        idx = rng.integers(0, X.shape[0] - 1, size=(runs, batch))", "data rows drawn without the last one (off by one)"),
     M(T + "simulation.py", "            v = v + gamma * F - gamma * Av", "            v = v + gamma * F - Av", "simulated eq. 27 without gamma on A v"),
+    # -- settings that hide a formula, and the pipeline around them (issue 17) ------------------------------------------
+    M(T + "simulation.py", "                theta = theta - dts[j + 1] * v", "                theta = theta - dts[j] * v",
+      "simulated eq. 28 with dt_{k-1} for dt_k (visible only with a varying schedule)"),
+    M(T + "simulation.py", "        theta = np.broadcast_to(theta0, (nruns, d)).copy()\n        other = theta.copy()",
+      "        theta = np.zeros((nruns, d))\n        other = theta.copy()", "simulator starts at 0 whatever theta0 (visible only for theta0 != 0)"),
+    M(T + "instances.py", "prob /= prob.sum(axis=1, keepdims=True)", "prob /= prob.sum(axis=0, keepdims=True)",
+      "softmax instance: class probabilities normalized over the rows"),
+    M(T + "instances.py", "1.0 / (1.0 + np.exp(-x @ w))", "1.0 / (1.0 + np.exp(x @ w))",
+      "logistic instance: labels drawn at -theta_true"),
+    M(T + "models.py", "s2 = float(np.mean(r * r))", "s2 = float(np.var(r))",
+      "fitted s2: the variance of the residuals (centred) for their mean square"),
+    M(T + "algorithms.py", "self.sum_sq2 = self.sum_sq2 * shrink * shrink + rel * rel",
+      "self.sum_sq2 = self.sum_sq2 * shrink + rel * rel",
+      "online kurtosis rule: the running sum of |g~|^4 rescaled by the ratio, not its square, when max|g~|^2 grows"),
 ]

@@ -6,6 +6,8 @@
   = ``J^T (Sigma kron St^-1) J``, and by Monte Carlo over ``x ~ N(0, Sigma)``, ``y ~ N(W x, St)``;
 * the gradient by central differences of the excess loss (a quadratic in each parameter: exact up to rounding);
 * the null directions of the Fisher from the symmetry ``W_i -> G W_i, W_{i+1} -> W_{i+1} G^-1``;
+* the forward pass of the online MLP and the gradient of its mean squared error by central differences;
+* one step of online NGD (Eq. 20) with explicit layer products and ``numpy.linalg.inv``;
 * Eq. 10 written out with ``numpy.linalg.pinv`` of the covariance matrices formed directly;
 * the tangent-space projection of the rank-``r`` matrices in the whitened coordinates (the exact natural
   gradient in a bottleneck net);
@@ -216,6 +218,68 @@ def first_sign_change_of_det(net, t_max: float = 12.0, points: int = 4001):
 def eq21_table(lam, rho):
     """Eq. 21 as printed: lambda_{k+1} = 3/2 lambda_k if rho_k < 0.25, 2/3 lambda_k if rho_k > 0.75, else lambda_k."""
     return lam * (3.0 / 2.0) if rho < 0.25 else lam * (2.0 / 3.0) if rho > 0.75 else lam
+
+
+def mlp_forward(weights, X, activation: str) -> np.ndarray:
+    """Eq. 1 written out, one layer at a time: ``x_i = phi(W_i x_{i-1})`` with ``phi = tanh`` on the hidden layers
+    only (``activation="tanh"``) and a linear output layer; rows of ``X`` are inputs."""
+    h = np.asarray(X, dtype=float)
+    for i, W in enumerate(weights):
+        h = h @ W.T
+        if activation == "tanh" and i < len(weights) - 1:
+            h = np.tanh(h)
+    return h
+
+
+def mean_squared_error_gradient(weights, X, Y, activation: str, h: float = 1e-5) -> list:
+    """``d/dW_i`` of ``1/2 mean_rows |y - x_L|^2`` by central differences of :func:`mlp_forward` (error ~ h^2)."""
+    def loss(ws):
+        R = Y - mlp_forward(ws, X, activation)
+        return 0.5 * float(np.sum(R * R)) / X.shape[0]
+
+    out = []
+    for i, W in enumerate(weights):
+        G = np.zeros_like(W)
+        for idx in np.ndindex(W.shape):
+            up = [w.copy() for w in weights]
+            dn = [w.copy() for w in weights]
+            up[i][idx] += h
+            dn[i][idx] -= h
+            G[idx] = (loss(up) - loss(dn)) / (2 * h)
+        out.append(G)
+    return out
+
+
+def online_ngd_step(weights, X, Y, s2, alpha, lam, xi, eta=None):
+    """One step of Eq. 20 on a deep linear net, written out with explicit products and ``numpy.linalg.inv``: with
+    ``A_i = W_L ... W_{i+1}`` and ``B_i = W_{i-1} ... W_1``, the true errors ``e_i = A_i^T (y - W x) / s2``, the
+    model-sample errors ``e~_i = A_i^T xi_s`` (``xi`` of shape (K, M, n_L): the scaled output noise of the K model
+    samples ``y~ = W x + sqrt(s2) z``, ``xi = z / sqrt(s2)``), ``Lambda_i = <B_i x x^T B_i^T> + sqrt(lam) I``,
+    ``Lambda~_i = <e~_i e~_i^T> + sqrt(lam) I`` (over the K M samples) and ``W_i += alpha / L Lambda~_i^-1 <e_i h^T>
+    Lambda_i^-1``.  With ``eta`` (the running estimates' first step) each covariance is instead ``(1 - eta) c_0 I + eta
+    <.>`` with ``c_0`` the mean square entry of that minibatch's factor (its starting value ``C_0 = c_0 I``).  Returns
+    the new layers, the directions ``D_i`` and the gradients ``<e_i h_{i-1}^T>``."""
+    L, n0 = len(weights), X.shape[1]
+    M = X.shape[0]
+    R = (Y - X @ _product(weights, n0).T) / s2  # rows: (y - W x)^T / s2
+    Z = xi.reshape(-1, xi.shape[-1])
+    new, dirs, grads = [], [], []
+    for i in range(1, L + 1):
+        A = _product(weights[i:], weights[i - 1].shape[0])  # W_L ... W_{i+1}
+        H = X @ _product(weights[:i - 1], n0).T  # rows h_{i-1}^T = (B_i x)^T
+        G = A.T @ R.T @ H / M
+        E = Z @ A
+        if eta is None:
+            Lam = H.T @ H / M + np.sqrt(lam) * np.eye(H.shape[1])
+            Lam_t = E.T @ E / Z.shape[0] + np.sqrt(lam) * np.eye(E.shape[1])
+        else:
+            Lam = (1 - eta) * np.mean(H * H) * np.eye(H.shape[1]) + eta * H.T @ H / M
+            Lam_t = (1 - eta) * np.mean(E * E) * np.eye(E.shape[1]) + eta * E.T @ E / Z.shape[0]
+        Dd = np.linalg.inv(Lam_t) @ G @ np.linalg.inv(Lam) / L
+        new.append(weights[i - 1] + alpha * Dd)
+        dirs.append(Dd)
+        grads.append(G)
+    return new, dirs, grads
 
 
 def running_inverse(c0, eta, Hs):

@@ -124,6 +124,23 @@ def kl_hessian_by_differences(z, param, direction, h=1e-4):
     return hessian_by_differences(f, z, h * np.maximum(1.0, np.abs(z)))
 
 
+def kl_by_quadrature(z1, z2, param) -> float:
+    """``KL(N_1 || N_2) = int p_1 ln(p_1 / p_2)`` by adaptive quadrature (scipy.integrate.quad) of the log-density ratio,
+    the two Gaussians given by their coordinates in ``param`` (decoded by the table written out here); the
+    integrand is ``p_1 (ln p_1 - ln p_2)`` with the log-densities in closed form, so no closed-form KL enters."""
+    from scipy import integrate
+
+    m1, s1 = _TO_MU_SIGMA[param](*z1)
+    m2, s2 = _TO_MU_SIGMA[param](*z2)
+
+    def logpdf(y, m, s):
+        return -0.5 * ((y - m) / s) ** 2 - np.log(s) - 0.5 * np.log(2 * np.pi)
+
+    f = lambda y: np.exp(logpdf(y, m1, s1)) * (logpdf(y, m1, s1) - logpdf(y, m2, s2))  # noqa: E731
+    return float(integrate.quad(f, m1 - 40 * s1, m1 + 40 * s1, points=[m1, m2], epsabs=1e-15, epsrel=1e-13,
+                                limit=200)[0])
+
+
 def section_11_1_iterates(theta0, alphas, xi):
     """The right-hand side of §11.1's iteration, (1 - alpha_k |theta_k|^{-2 xi}) theta_k, one step at a time."""
     th = [float(theta0)]

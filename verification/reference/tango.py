@@ -147,11 +147,15 @@ def tango_written_out(model, theta0, gamma, dt, x, y, yt, C=None, batch: int = 1
                       warmup: int = 10):
     """Eqs 3-4 one sample at a time (eq. 5 with ``batch`` samples per step: rows of x, y, yt hold minibatches; eqs
     6-7 with a fixed ``C``, or ``running`` = "rmsprop" / "fisher": C_k from the bias-corrected exponential mean of
-    the squares of g resp. g~ of steps 1..k-1 once ``warmup`` of them exist, C_k = I before)."""
+    the squares of g resp. g~ of steps 1..k-1 once ``warmup`` of them exist, C_k = I before).  ``gamma`` a rule name
+    (the text after Definition 1): gamma_k from the norms of g~_1..g~_k (the current one included), divided by B --
+    1 / max |g~|^2, 1 / (3 mean |g~|^2) or mean |g~|^2 / mean |g~|^4, recomputed from the whole list at every step."""
     d = len(theta0)
     theta, v = np.array(theta0, dtype=float), np.zeros(d)
     C = np.eye(d) if C is None else np.asarray(C, dtype=float)
-    squares, out = [], [theta.copy()]
+    squares, norms, out = [], [], [theta.copy()]
+    rules = {"max_norm": lambda n: 1.0 / np.max(n), "gaussian": lambda n: 1.0 / (3.0 * np.mean(n)),
+             "kurtosis": lambda n: np.mean(n) / np.mean(n * n)}
     for k in range(1, len(y) + 1):
         xs = [None] * batch if x is None else (x[k - 1] if batch > 1 else [x[k - 1]])
         ys, yts = (y[k - 1], yt[k - 1]) if batch > 1 else ([y[k - 1]], [yt[k - 1]])
@@ -165,7 +169,36 @@ def tango_written_out(model, theta0, gamma, dt, x, y, yt, C=None, batch: int = 1
                 c = 1.0 / ((np.sqrt(mhat) if running == "rmsprop" else mhat) + eps)
             squares.append(g * g if running == "rmsprop" else gt * gt)
             C = np.diag(c)
-        v = (1 - dt[k - 1]) * v + gamma * C @ g - gamma * batch * (1 - dt[k - 1]) * (v @ gt) * (C @ gt)
+        norms.append(float(gt @ gt))
+        gam = rules[gamma](np.array(norms)) / batch if isinstance(gamma, str) else gamma
+        v = (1 - dt[k - 1]) * v + gam * C @ g - gam * batch * (1 - dt[k - 1]) * (v @ gt) * (C @ gt)
         theta = theta - dt[k] * v
         out.append(theta.copy())
     return np.array(out)
+
+
+def two_timescale_moments(theta0, gamma, dts, steps, f, Sigma_F, Sigma_A):
+    """Exact ``(E theta_k, E|v_k|^2)``, k = 0..steps, of eqs 27-28 with ``v_0 = 0``, ``F^_k = f + N(0, Sigma_F)`` and the
+    rank-one ``A^_k = a a^T``, ``a ~ N(0, Sigma_A)``, all independent of each other and of the past.  With
+    ``m = E v_{k-1}``, ``S = E v_{k-1} v_{k-1}^T`` and Isserlis' theorem ``E[a a^T S a a^T] = 2 Sigma S Sigma +
+    tr(Sigma S) Sigma``::
+
+        E v_k = (I - gamma Sigma) m + gamma f
+        E v_k v_k^T = S - gamma (Sigma S + S Sigma) + gamma^2 (2 Sigma S Sigma + tr(Sigma S) Sigma)
+                      + gamma [(I - gamma Sigma) m f^T + f m^T (I - gamma Sigma)] + gamma^2 (f f^T + Sigma_F)
+        E theta_k = E theta_{k-1} - dt_k E v_k
+    """
+    d = len(theta0)
+    Sg, I = np.asarray(Sigma_A, dtype=float), np.eye(d)
+    m, S, th = np.zeros(d), np.zeros((d, d)), np.asarray(theta0, dtype=float).copy()
+    thetas, vsq = [th.copy()], [0.0]
+    for k in range(1, steps + 1):
+        P = (I - gamma * Sg) @ m
+        S = (S - gamma * (Sg @ S + S @ Sg) + gamma**2 * (2 * Sg @ S @ Sg + np.trace(Sg @ S) * Sg)
+             + gamma * (np.outer(P, f) + np.outer(f, P)) + gamma**2 * (np.outer(f, f) + Sigma_F))
+        m = P + gamma * f
+        th = th - dts[k] * m
+        thetas.append(th.copy())
+        vsq.append(float(np.trace(S)))
+    return np.array(thetas), np.array(vsq)
+
