@@ -18,8 +18,8 @@ from verification.__main__ import main
 from verification.hunt import BOUNDS, Integer, LogInteger, LogReal, Real, bound, hunt
 
 SPACE = {"kappa": LogReal(1.0, 1e4), "k": LogInteger(1, 10**6)}
-FIELDS = {"bound", "source", "status", "worst_ratio", "point", "certified", "counterexample", "evaluations", "seconds",
-          "known_erratum"}
+FIELDS = {"bound", "source", "status", "worst_ratio", "point", "certified", "counterexample", "evaluations",
+          "max_evaluations", "stopped", "seconds", "known_erratum"}
 
 
 def _tightened(kappa, k):
@@ -118,9 +118,31 @@ def test_same_seed_same_result_and_vectorized_agrees():
     b = _declare(planted, space=SPACE, certify=_certify)
     runs = [hunt(b, budget=15, seed=3) for _ in range(2)]
     runs.append(hunt(_declare(planted, space=SPACE, certify=_certify, vectorized=True), budget=15, seed=3))
-    assert all(r["stopped"] == "converged" for r in runs)  # ended before the budget: a function of the seed alone
     strip = [{k: v for k, v in r.items() if k not in ("seconds", "bound")} for r in runs]
     assert strip[0] == strip[1] == strip[2]
+
+
+def test_the_budget_is_evaluations_so_a_slower_machine_gives_the_same_result():
+    import time
+
+    def slow(kappa, k):
+        time.sleep(2e-4)  # a machine several times slower per evaluation
+        return _tightened(kappa, k)
+
+    fast = hunt(_declare(planted, space=SPACE, certify=_certify), budget=2, seed=5)
+    slowed = hunt(_declare(slow, space=SPACE, certify=_certify), budget=2, seed=5)
+    assert fast["stopped"] == "evaluations" and fast["max_evaluations"] == 400  # cut by the budget, not converged
+    assert fast["evaluations"] <= fast["max_evaluations"] + 2 * 15  # one generation of 15 x 2 at most over
+    assert {k: v for k, v in fast.items() if k not in ("seconds", "bound")} == \
+        {k: v for k, v in slowed.items() if k not in ("seconds", "bound")}
+
+
+def test_the_wall_clock_cap_is_reported(monkeypatch):
+    import verification.hunt as H
+
+    monkeypatch.setattr(H, "TIME_CAP", 0.0)
+    r = hunt(_declare(planted, space=SPACE), budget=15, seed=0)
+    assert r["stopped"] == "time cap" and r["evaluations"] < r["max_evaluations"]
 
 
 def test_true_bound_holds_and_outside_the_hypotheses_is_never_scored():
@@ -209,3 +231,36 @@ def test_workers_give_the_serial_result():
     b = _declare(planted, space=SPACE, certify=_certify)
     serial, pooled = hunt(b, budget=15, seed=1), hunt(b, budget=15, seed=1, workers=2)
     assert {k: v for k, v in serial.items() if k != "seconds"} == {k: v for k, v in pooled.items() if k != "seconds"}
+
+
+# -- Martens' Theorem 5, Lemma 15 and §14.2.1: rediscovered from the statements' whole regions (seed 0) ----------------
+def _rediscovered(name, budget):
+    from verification.hunt import BOUNDS
+
+    r = hunt(name, budget=budget, seed=0)
+    assert r["status"] == "violated" and r["certified"] and r["known_erratum"], r
+    assert "mpmath 50 digits" in r["certificate"]
+    b = BOUNDS[name]
+    assert b.erratum is not None and b.erratum.category == "false"
+    lhs, rhs = b.certify(**r["counterexample"])
+    assert lhs > rhs
+    return r["counterexample"]
+
+
+@pytest.mark.parametrize("name", ["quadratic.theorem5_harmonic_upper_printed", "quadratic.lemma15_upper_printed"])
+def test_theorem5_harmonic_u_and_lemma15_are_rediscovered_where_the_erratum_says(name):
+    ce = _rediscovered(name, budget=5)
+    a, b = float(ce["a"]), float(ce["b"])
+    assert 1 < b < 1 + 1 / (2 * (a + 2) ** 3 / (a * (a + 1) ** 2)) and ce["k"] > 10**5  # b in (1, 1 + 1/(2 nu(a)))
+
+
+def test_lambda_n_display_is_rediscovered_at_k_1_and_kappa_above_2_7421():
+    ce = _rediscovered("quadratic.lambda_n_display_printed", budget=5)
+    assert ce["k"] == 1 and ce["kappa"] > 2.7421
+
+
+@pytest.mark.parametrize("name", ["quadratic.theorem5_harmonic_upper_corrected", "quadratic.lambda_n_display_corrected",
+                                  "quadratic.theorem5_constant_upper", "quadratic.theorem5_constant_lower"])
+def test_corrected_and_constant_step_bounds_hold(name):
+    r = hunt(name, budget=3, seed=0)
+    assert r["status"] == "holds" and r["worst_ratio"] <= 1.0 + 1e-10, r

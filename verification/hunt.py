@@ -13,8 +13,11 @@ refines the best point by Nelder-Mead on the real parameters, and then
 * shrinks a certified counterexample for a reader: each integer parameter as small as it stays violated (bisection
   toward its lower end), then each real parameter rounded to the shortest rational that keeps it certified.
 
-The same seed gives the same result when the search ends before its time budget (differential evolution is seeded,
-its polish is off, the refinement is deterministic).
+The search's budget is a number of evaluations, :data:`EVALUATIONS_PER_SECOND` per second of ``budget``, so the same
+seed gives the same result on any machine (differential evolution is seeded, its generations are counted, its polish
+is off, the refinement's evaluations are counted).  The wall clock only stops a search that runs past
+:data:`TIME_CAP` times its budget (a bound far slower than the nominal rate); such a run is reported as stopped by
+the ``time cap``, and only then may it depend on the machine.
 """
 
 from __future__ import annotations
@@ -44,6 +47,16 @@ CERTIFY_MARGIN = mp.mpf(10) ** -20
 #: Denominators tried, in order, when a real parameter of a counterexample is rounded to a short rational.
 DENOMINATORS = (1, 2, 4, 10, 100, 1000, 10**4, 10**6)
 STATUSES = ("violated", "uncertified", "holds", "infeasible")
+#: Evaluations of the bound per second of ``budget``: hunt(budget=B) evaluates it at most round(B x this) times during
+#: the search (certifying and shrinking a violation come on top).  A nominal rate, about that of a bound that costs a
+#: few milliseconds per point on one core.
+EVALUATIONS_PER_SECOND = 200
+#: The wall clock stops a search after TIME_CAP x budget seconds (reported as stopped by the "time cap").
+TIME_CAP = 5.0
+#: Differential evolution's population per searched parameter (scipy's popsize) and the Nelder-Mead evaluations per
+#: real parameter reserved out of the budget.
+POPSIZE = 15
+REFINE_EVALUATIONS = 200
 
 
 class _Space:
@@ -274,13 +287,16 @@ class _Objective:
 def hunt(bound, budget=60.0, seed=0, workers=1) -> dict:
     """Search ``bound`` (a :class:`Bound` or the name of a registered one) for its largest ``log(lhs/rhs)``.
 
-    Differential evolution (seeded, ``integrality`` on Integer parameters, vectorized when the bound is) stops at
-    convergence or after ``budget`` seconds; Nelder-Mead then refines the real parameters with the integers fixed.  A
-    violation is certified and shrunk as the module docstring says.  Returns a dict: ``bound``, ``source``, ``status``
+    ``budget`` (nominal seconds) buys ``round(budget x EVALUATIONS_PER_SECOND)`` evaluations (at least one generation
+    of differential evolution): Nelder-Mead's share (:data:`REFINE_EVALUATIONS` per real parameter) is set aside and
+    differential evolution (seeded, ``integrality`` on Integer parameters, vectorized when the bound is) runs the
+    generations the rest pays for, or stops earlier at convergence; Nelder-Mead then refines the real parameters with
+    the integers fixed.  Both stop at the wall-clock cap, ``TIME_CAP x budget`` seconds.  A violation is certified and
+    shrunk as the module docstring says.  Returns a dict: ``bound``, ``source``, ``status``
     (``violated``: certified; ``uncertified``: seen in floating point only; ``holds``; ``infeasible``: no point met
     the hypotheses), ``worst_ratio``, ``point``, ``certified``, ``counterexample`` (the shrunk point, None unless
-    certified), ``certificate`` (the certified sides), ``evaluations``, ``feasible``, ``stopped``, ``seconds``,
-    ``known_erratum``.  ``workers`` > 1 evaluates candidates in processes (the bound must be picklable).
+    certified), ``certificate`` (the certified sides), ``evaluations``, ``max_evaluations`` (the budget's), ``feasible``,
+    ``stopped`` (``converged``, ``evaluations``: the budget spent, or ``time cap``), ``seconds``, ``known_erratum``.  ``workers`` > 1 evaluates candidates in processes (the bound must be picklable).
     """
     b = _as_bound(bound)
     budget = positive("budget", budget)
@@ -291,7 +307,8 @@ def hunt(bound, budget=60.0, seed=0, workers=1) -> dict:
                          f"got {workers}")
     t0 = time.perf_counter()
     obj = _Objective(b)
-    x, stopped = _search(obj, budget, seed, workers, t0)
+    max_evaluations = max(1, round(budget * EVALUATIONS_PER_SECOND))
+    x, stopped = _search(obj, max_evaluations, seed, workers, t0 + TIME_CAP * budget)
     point = obj.point(x)
     out = {"bound": b.name, "source": b.source, "status": "infeasible", "worst_ratio": None, "score": None,
            "point": None, "certified": False, "counterexample": None, "certificate": None,
@@ -303,7 +320,7 @@ def hunt(bound, budget=60.0, seed=0, workers=1) -> dict:
                    status="holds" if score <= FLOAT_RTOL else "uncertified")
         if score > FLOAT_RTOL and b.certify is not None:
             out.update(_certified_counterexample(obj, point))
-    out.update(evaluations=obj.evaluations, feasible=obj.feasible, stopped=stopped,
+    out.update(evaluations=obj.evaluations, max_evaluations=max_evaluations, feasible=obj.feasible, stopped=stopped,
                seconds=round(time.perf_counter() - t0, 3))
     return out
 
@@ -317,22 +334,35 @@ def _as_bound(b) -> Bound:
     return as_instance("bound", b, Bound, "a Bound (registered with @bound) or its name")
 
 
-def _search(obj: _Objective, budget: float, seed: int, workers: int, t0: float):
-    """Differential evolution over the search coordinates, then Nelder-Mead on the real ones: ``(x, stopped)``."""
+def _search(obj: _Objective, max_evaluations: int, seed: int, workers: int, deadline: float):
+    """Differential evolution over the search coordinates, then Nelder-Mead on the real ones, within
+    ``max_evaluations`` (and the wall clock's ``deadline``): ``(x, stopped)``."""
     from scipy.optimize import differential_evolution
 
     dims = [obj.bound.space[n] for n in obj.names]
     bounds = [(d.low, d.high) if isinstance(d, Integer) else (0.0, 1.0) for d in dims]
     integrality = [isinstance(d, Integer) for d in dims]
-    deadline = t0 + budget
+    refine = REFINE_EVALUATIONS * sum(not d.integer for d in dims)
+    population = POPSIZE * len(dims)  # scipy's population: popsize x parameters, one evaluation each per generation
+    generations = max(1, (max_evaluations - refine) // population - 1)  # after the initial population
+    capped = []
+
+    def cap(intermediate_result):
+        if time.perf_counter() > deadline:
+            capped.append(True)
+        return bool(capped)
+
     with _evaluator(obj, workers) as (func, mapper):
-        res = differential_evolution(func, bounds, rng=seed, polish=False, integrality=integrality,
-                                     updating="deferred", vectorized=obj.bound.vectorized, workers=mapper,
-                                     callback=lambda intermediate_result: time.perf_counter() > deadline)
-    stopped = "budget" if time.perf_counter() > deadline else ("converged" if res.success else "maxiter")
+        res = differential_evolution(func, bounds, rng=seed, polish=False, integrality=integrality, popsize=POPSIZE,
+                                     maxiter=generations, updating="deferred", vectorized=obj.bound.vectorized,
+                                     workers=mapper, callback=cap)
+    if capped:
+        return res.x, "time cap"
+    stopped = "converged" if res.success else "evaluations"
     if not np.isfinite(res.fun):
         return res.x, stopped
-    return _refine(obj, res.x, float(res.fun), deadline), stopped
+    x, capped = _refine(obj, res.x, float(res.fun), max(0, max_evaluations - obj.evaluations), deadline)
+    return x, "time cap" if capped else stopped
 
 
 @contextlib.contextmanager
@@ -348,26 +378,32 @@ def _evaluator(obj: _Objective, workers: int):
         yield obj, lambda func, xs: obj.tally(pool.map(func, xs))
 
 
-def _refine(obj: _Objective, x, fun: float, deadline: float):
-    """Nelder-Mead on the real parameters (unit coordinates), integers fixed; the better of ``x`` and its result."""
+def _refine(obj: _Objective, x, fun: float, evaluations: int, deadline: float):
+    """Nelder-Mead on the real parameters (unit coordinates), integers fixed, for at most ``evaluations``
+    evaluations: ``(the better of x and its result, whether the wall clock's deadline stopped it)``."""
     from scipy.optimize import minimize
 
     free = [i for i, n in enumerate(obj.names) if not obj.bound.space[n].integer]
-    if not free or time.perf_counter() > deadline:
-        return x
+    if not free or evaluations < len(free) + 1:  # too few for Nelder-Mead's first simplex
+        return x, False
+    if time.perf_counter() > deadline:
+        return x, True
 
     def at(y):
         z = np.array(x, dtype=float)
         z[free] = y
         return z
 
+    capped = []
+
     def stop(intermediate_result):
         if time.perf_counter() > deadline:
+            capped.append(True)
             raise StopIteration
 
     res = minimize(lambda y: obj.counted(at(y)), x[free], method="Nelder-Mead", bounds=[(0.0, 1.0)] * len(free),
-                   callback=stop, options={"maxfev": 200 * len(free), "xatol": 1e-10, "fatol": 1e-14})
-    return at(res.x) if res.fun < fun else x
+                   callback=stop, options={"maxfev": evaluations, "xatol": 1e-10, "fatol": 1e-14})
+    return (at(res.x) if res.fun < fun else x), bool(capped)
 
 
 # -- certification and shrinking ------------------------------------------------------------------------------------
