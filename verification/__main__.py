@@ -1,5 +1,8 @@
 """``python -m verification`` / ``theorytools-verify``: run the verification suite and write a report.
 
+With ``--hunt`` it searches each registered bound for its worst case instead (:mod:`verification.hunt`): exit status
+1 when a certified violation of a bound without a known erratum is found (a new finding), else 0.
+
 Exit status: 0 when no check FAILed, 1 when one did, 2 for a usage error (a bad option, a check module that does not
 import or defines a check wrongly, an output folder that cannot be written, a damaged result store), reported on one
 line of stderr and before anything is written; 130 when interrupted.
@@ -61,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
                       help="run (check, instance) pairs on a Dask LocalCluster of N workers")
     dist.add_argument("--scheduler", type=_address, metavar="ADDRESS",
                       help="run them on an existing Dask cluster (e.g. tcp://host:8786)")
+    ap.add_argument("--hunt", action="store_true",
+                    help="search the registered bounds (@bound) for violations instead of running the checks")
+    ap.add_argument("--budget", type=_budget, default=60.0, metavar="SECONDS",
+                    help="with --hunt: search per bound, in nominal seconds of 200 evaluations each (the same seed gives the "
+                         "same result on any machine; the wall clock stops a search at 5x; default 60)")
     ap.add_argument("--version", action="version", version=f"{PROG} {_version()}")
     return ap
 
@@ -114,6 +122,17 @@ def _alpha(text):
 
 
 @_typed
+def _budget(text):
+    from theorytools.linalg import positive
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"budget must be a number of seconds, got {text!r}") from None
+    return positive("budget", value)
+
+
+@_typed
 def _address(text):
     if not text.strip():
         raise ValueError("the scheduler address must not be empty (e.g. tcp://host:8786)")
@@ -134,6 +153,8 @@ def _run(argv) -> int:
         load_modules(args.module)
     except ValueError as exc:  # CheckModuleError, or an empty --module
         raise UsageError(exc) from None
+    if args.hunt:
+        return _hunt(args)
     try:
         checks = select(args.only)
     except CheckModuleError as exc:  # an installed package's check module (entry point) that fails to load
@@ -199,6 +220,47 @@ def _run(argv) -> int:
             if r.verdict.status == "FAIL":
                 print(f"FAIL {r.check} [{r.instance}]: {r.verdict.message}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _hunt(args) -> int:
+    """``--hunt``: each selected bound searched for ``--budget`` seconds; the report's "Tightness" section."""
+    from verification.hunt import describe, hunt, select
+    from verification.registry import CheckModuleError
+    from verification.report import hunt_label, write_report
+
+    try:
+        bounds = select(args.only)
+    except CheckModuleError as exc:
+        raise UsageError(exc) from None
+    except ValueError as exc:  # only='...': no bound matches ...
+        raise UsageError(f"--{exc}; use --hunt --list") from None
+    if args.list:
+        for b in bounds:
+            print(f"{b.name:<48} {b.source}\n{'':<48} hypotheses: {b.hypotheses or 'none'}; space: "
+                  + ", ".join(f"{k} in {v!r}" for k, v in b.space.items()))
+        return 0
+    _check_out(args.out)
+    print(f"theorytools hunt: seed={args.seed} budget={args.budget:g} s bounds={len(bounds)}", flush=True)
+    t0 = time.perf_counter()
+    rows = []
+    for b in bounds:
+        r = hunt(b, budget=args.budget, seed=args.seed)
+        rows.append(r)
+        ratio = "" if r["worst_ratio"] is None else f"worst ratio {r['worst_ratio']:.6g} at {describe(r['point'])}"
+        found = f"; counterexample {describe(r['counterexample'])}" if r["counterexample"] else ""
+        print(f"  {hunt_label(r):<30} {b.name} {ratio}{found} ({r['seconds']:.1f} s)", flush=True)
+    meta = {"mode": "hunt", "seed": args.seed, "budget_per_bound": args.budget, "modules": list(args.module),
+            "seconds": round(time.perf_counter() - t0, 2), "python": platform.python_version(),
+            "numpy": np.__version__}
+    try:
+        paths = write_report([], args.out, meta, hunt=rows)
+    except OSError as exc:
+        raise UsageError(f"cannot write the report to {args.out}: {exc}") from None
+    print(f"report: {paths['md']}  {paths['json']}")
+    new = [r for r in rows if r["status"] == "violated" and not r["known_erratum"]]
+    for r in new:
+        print(f"NEW VIOLATION {r['bound']}: {describe(r['counterexample'])}: {r['certificate']}", file=sys.stderr)
+    return 1 if new else 0
 
 
 def _check_out(out: Path) -> None:

@@ -131,17 +131,21 @@ def select(only: str | None = None) -> list[Check]:
     """Checks whose name matches ``only``: comma-separated globs, each a substring match when it has
     no wildcard.  A pattern that matches no check is a ValueError (a typo would otherwise drop checks unseen)."""
     load_all()
-    names = sorted(CHECKS)
+    return [CHECKS[n] for n in match(sorted(CHECKS), only)]
+
+
+def match(names: list, only: str | None, what: str = "check") -> list:
+    """The ``names`` that ``only`` selects (the rules of :func:`select`); ``what`` names them in the error."""
     if only is None:
-        return [CHECKS[n] for n in names]
+        return list(names)
     patterns = [p.strip() for p in as_text("only", only).split(",") if p.strip()]
     if not patterns:
         raise ValueError(f"only must name at least one pattern, got {only!r}")
     globs = {p: p if any(c in p for c in "*?[") else f"*{p}*" for p in patterns}
     unmatched = [p for p, g in globs.items() if not fnmatch.filter(names, g)]
     if unmatched:
-        raise ValueError(f"only={only!r}: no check matches {', '.join(map(repr, unmatched))}")
-    return [CHECKS[n] for n in names if any(fnmatch.fnmatch(n, g) for g in globs.values())]
+        raise ValueError(f"only={only!r}: no {what} matches {', '.join(map(repr, unmatched))}")
+    return [n for n in names if any(fnmatch.fnmatch(n, g) for g in globs.values())]
 
 
 def load_all() -> None:
@@ -149,7 +153,7 @@ def load_all() -> None:
     declare the entry-point group ``theorytools.checks`` (each entry point names a module)."""
     from verification.checks import deeplinear, fisher, montecarlo, quadratic, tango  # noqa: F401
     from verification.checks import (audit_deeplinear, audit_fisher, audit_martens_b, audit_martens_d,  # noqa: F401
-                                     audit_tango)
+                                     audit_tango, bounds_martens)
 
     for ep in entry_points(group=ENTRY_POINTS):
         if ep.value not in _LOADED:
@@ -162,14 +166,18 @@ _LOADED: dict = {}  # module name or resolved path -> module, so that no check m
 
 def _guarded(what: str, path, load):
     """``load()`` (which imports a check module); any failure becomes a one-line :class:`CheckModuleError` naming the
-    file and line at fault, and the checks the module registered before failing are unregistered (so that a fixed
-    module can be loaded again in the same process)."""
-    before = set(CHECKS)
+    file and line at fault, and the checks and bounds the module registered before failing are unregistered (so that
+    a fixed module can be loaded again in the same process)."""
+    from verification.hunt import BOUNDS
+
+    registries = (CHECKS, BOUNDS)
+    before = [set(r) for r in registries]
     try:
         return load()
     except Exception as exc:
-        for key in set(CHECKS) - before:
-            del CHECKS[key]
+        for registry, kept in zip(registries, before):
+            for key in set(registry) - kept:
+                del registry[key]
         if isinstance(exc, CheckModuleError):
             raise
         if path is None:  # an importable name: its file, if it can be found now that the import has failed

@@ -40,10 +40,11 @@ def _slug(s: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", s).strip("_")
 
 
-def write_report(results: list[Result], out: Path, meta: dict) -> dict:
-    """Write the three artefacts under ``out``; return the paths written."""
+def write_report(results: list[Result], out: Path, meta: dict, hunt: list[dict] | None = None) -> dict:
+    """Write the three artefacts under ``out``; return the paths written.  ``hunt``: the results of
+    :func:`verification.hunt.hunt`, one per bound (the "Tightness" section and the ``hunt`` list of report.json)."""
     out.mkdir(parents=True, exist_ok=True)
-    figures = write_figures(results, out)
+    figures = write_figures(results, out) if results else []
     counts = summary_counts(results)
     doc = {
         "meta": meta,
@@ -59,8 +60,10 @@ def write_report(results: list[Result], out: Path, meta: dict) -> dict:
         "proof_audit": audit(results),
         "figures": [str(f.name) for f in figures],
     }
+    if hunt is not None:
+        doc["hunt"] = hunt
     (out / "report.json").write_text(json.dumps(_jsonable(doc), indent=2))
-    (out / "report.md").write_text(markdown(results, meta, figures))
+    (out / "report.md").write_text(markdown(results, meta, figures, hunt))
     return {"json": out / "report.json", "md": out / "report.md", "figures": figures}
 
 
@@ -181,17 +184,51 @@ def summary_table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def markdown(results: list[Result], meta: dict, figures) -> str:
+def hunt_label(row: dict) -> str:
+    """A hunted bound's outcome in words: a certified violation of a bound with a known erratum is *rediscovered*, of
+    any other bound a *NEW violation*."""
+    if row["status"] == "violated":
+        return "rediscovered (known erratum)" if row["known_erratum"] else "NEW violation"
+    if row["status"] == "holds" and row["known_erratum"]:
+        return "holds (known erratum not found)"
+    return row["status"]
+
+
+def _tightness_markdown(rows: list[dict]) -> list[str]:
+    from verification.hunt import describe
+
+    lines = ["", "## Tightness", "", "Each bound lhs <= rhs searched for its worst case (`theorytools-verify --hunt`): "
+             "differential evolution then Nelder-Mead on log(lhs/rhs) (the signed relative gap where a side can be "
+             "<= 0). A violation counts only when certified in exact rationals or mpmath at 50 digits; the "
+             "counterexample is shrunk (smallest integers, then short rationals) and still certified.", "",
+             "| bound | status | worst ratio lhs/rhs | where | evaluations | seconds | certified counterexample |",
+             "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ratio = "" if r["worst_ratio"] is None else f"{r['worst_ratio']:.6g}"
+        example = describe(r["counterexample"]) + (f" ({r['certificate']})" if r["certificate"] else "")
+        cells = [f"`{r['bound']}`", hunt_label(r), ratio, describe(r["point"]), f"{r['evaluations']} "
+                 f"({r['feasible']} feasible)", f"{r['seconds']:.1f} ({r['stopped']})", example]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return lines
+
+
+def _verdicts_markdown(results: list[Result]) -> list[str]:
     counts = summary_counts(results)
-    lines = ["# theorytools verification report", ""]
-    lines += [f"- {k}: `{v}`" for k, v in meta.items()]
-    lines += ["", "**Summary:** " + ", ".join(f"{s} {counts.get(s, 0)}" for s in _STATUS_ORDER), ""]
+    lines = ["", "**Summary:** " + ", ".join(f"{s} {counts.get(s, 0)}" for s in _STATUS_ORDER), ""]
     lines += ["```", summary_table(results), "```", ""]
     lines += ["| status | check | instance | source | message |", "|---|---|---|---|---|"]
     key = {s: i for i, s in enumerate(_STATUS_ORDER)}
     for r in sorted(results, key=lambda r: (key.get(r.verdict.status, 9), r.check, r.instance)):
         msg = r.verdict.message.replace("|", "\\|").replace("\n", " ")
         lines.append(f"| {r.verdict.status} | `{r.check}` | {r.instance} | {r.source} | {msg} |")
+    return lines
+
+
+def markdown(results: list[Result], meta: dict, figures, hunt: list[dict] | None = None) -> str:
+    lines = ["# theorytools verification report", ""]
+    lines += [f"- {k}: `{v}`" for k, v in meta.items()]
+    if results or not hunt:  # a hunt alone (--hunt) runs no check: no empty verdict table
+        lines += _verdicts_markdown(results)
     found = errata(results, meta)
     if found:
         lines += _errata_markdown(found)
@@ -201,6 +238,8 @@ def markdown(results: list[Result], meta: dict, figures) -> str:
     audited = audit(results)
     if audited:
         lines += _audit_markdown(audited)
+    if hunt:
+        lines += _tightness_markdown(hunt)
     if figures:
         lines += ["", "## Figures", ""]
         lines += [f"![{f.stem}]({f.name})" for f in figures]

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 PACKAGES = ("theorytools", "theorytools.linalg", "theorytools.montecarlo", "theorytools.quadratic",
-            "theorytools.tango", "theorytools.deeplinear", "theorytools.fisher", "verification")
+            "theorytools.tango", "theorytools.deeplinear", "theorytools.fisher", "verification", "verification.hunt")
 TOPICS = ("core", "quadratic", "tango", "deeplinear", "fisher", "cli")
 
 

@@ -1,14 +1,16 @@
 """Catalogue entries of the ``verification`` package (see :mod:`catalogue`): the ``@check`` decorator, ``select``,
-``run_checks``, ``holm`` and the ``Verdict`` constructors."""
+``run_checks``, ``holm``, the ``Verdict`` constructors, and the hunt's ``@bound``, ``hunt`` and parameter spaces."""
 
 from __future__ import annotations
 
 from catalogue import Entry
-from catalogue.kinds import (CALLABLE, CHI2, CHOICE, COUNT, FAMILY, FLAG, LOG_ABSCISSA, MODULES, NONNEG, NONNEG_ENTRIES,
-                             OBJECT, OBJECTS, OPTIONAL_TEXT, PATTERN, PROBABILITIES, PROBABILITY, REAL, SEED, TEXT, UNIT,
-                             VECTOR, VECTOR_1D)
+from catalogue.kinds import (CALLABLE, CHI2, CHOICE, COUNT, FAMILY, FLAG, FRACTION, LOG_ABSCISSA, MODULES, NONE, NONNEG,
+                             NONNEG_ENTRIES, NUMBER, OBJECT, OBJECTS, OPTIONAL_TEXT, PATTERN, POSITIVE, PROBABILITIES,
+                             PROBABILITY, REAL, S_COMPLEX, S_NAN, SEED, STRING, TEXT, UNIT, VECTOR, VECTOR_1D, Kind)
 
-from verification import Certificate, Erratum, Reading, Step, holm, proof, run_checks, select
+from verification import (Certificate, Erratum, Integer, LogInteger, LogReal, Reading, Real, Step, bound, holm, proof,
+                          run_checks, select)
+from verification.hunt import BOUNDS, hunt
 from verification.registry import check
 from verification.verdict import Verdict
 
@@ -126,4 +128,38 @@ ENTRIES += [
           accepts={"name": ("none",), "stated": ("empty",), "used": ("empty",)},
           why="name=None means the decorated function's name; a statement may state, and its proof use, no "
               "hypothesis"),
+]
+
+
+#: an integer of either sign (an end of an Integer range)
+INTEGER = Kind("integer", (FRACTION, S_NAN, STRING, NONE, S_COMPLEX))
+#: a bound's parameter space: a non-empty dict of parameter name -> Real, LogReal, Integer or LogInteger
+SPACE = Kind("space", (STRING, NONE, NUMBER, ("empty", lambda v, d: {}), ("wrong_value", lambda v, d: {"k": 3}),
+                       ("bad_key", lambda v, d: {"1k": Integer(1, 3)})))
+
+
+def _tiny_bound():
+    """A registered-then-removed bound (so that no --hunt run sees it): k/(k+1) <= 1 on k = 1..10."""
+    bound(source="catalogue", space={"k": Integer(1, 10)}, family="catalogue")(_ratio)
+    return BOUNDS.pop("catalogue._ratio")
+
+
+def _ratio(k):
+    return k / (k + 1), 1.0
+
+
+ENTRIES += [
+    Entry("verification.hunt.Real", lambda: (Real, dict(low=0.0, high=1.0)), {"low": REAL, "high": REAL}),
+    Entry("verification.hunt.LogReal", lambda: (LogReal, dict(low=1e-3, high=1e3)),
+          {"low": POSITIVE, "high": POSITIVE}),
+    Entry("verification.hunt.Integer", lambda: (Integer, dict(low=-3, high=3)), {"low": INTEGER, "high": INTEGER}),
+    Entry("verification.hunt.LogInteger", lambda: (LogInteger, dict(low=1, high=10**6)), {"low": COUNT, "high": COUNT}),
+    Entry("verification.hunt.bound",
+          lambda: (bound, dict(source="a user's lemma", hypotheses="", space={"k": Integer(1, 3)},
+                               certify=lambda k: (0, 1), erratum="", name="tight", family="userfam", vectorized=False)),
+          {"source": TEXT, "hypotheses": OPTIONAL_TEXT, "space": SPACE, "certify": CALLABLE, "erratum": OPTIONAL_TEXT,
+           "name": TEXT, "family": FAMILY, "vectorized": FLAG},
+          accepts={"name": ("none",)}, why="name=None means the decorated function's name"),
+    Entry("verification.hunt.hunt", lambda: (hunt, dict(bound=_tiny_bound(), budget=0.5, seed=0, workers=1)),
+          {"bound": OBJECT, "budget": POSITIVE, "seed": SEED, "workers": COUNT}),
 ]
