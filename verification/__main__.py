@@ -110,26 +110,25 @@ def _workers(text):
     return n
 
 
+def _number(name: str, text: str, what: str = "a number") -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"{name} must be {what}, got {text!r}") from None
+
+
 @_typed
 def _alpha(text):
     from theorytools.linalg import as_float
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"alpha must be a number, got {text!r}") from None
-    return as_float("alpha", value, low=0.0, high=1.0, low_open=True, high_open=True)
+    return as_float("alpha", _number("alpha", text), low=0.0, high=1.0, low_open=True, high_open=True)
 
 
 @_typed
 def _budget(text):
     from theorytools.linalg import positive
 
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"budget must be a number of seconds, got {text!r}") from None
-    return positive("budget", value)
+    return positive("budget", _number("budget", text, "a number of seconds"))
 
 
 @_typed

@@ -35,7 +35,7 @@ import numpy as np
 from theorytools.errors import HypothesisError
 from theorytools.linalg import as_bool, as_callable, as_float, as_int, as_instance, as_text, positive
 from verification.errata import Erratum
-from verification.registry import _FAMILY, _NAME, CheckModuleError, defined_at, match
+from verification.registry import family_and_name, match, register
 
 #: A float score above this is a violation seen in floating point; below it the bound holds to rounding (the sides of
 #: a tight bound, such as an equality case, differ by a few ulps either way).
@@ -163,20 +163,12 @@ def bound(*, source: str, hypotheses: str = "", space: dict, certify: Callable |
     if certify is not None:
         as_callable("certify", certify)
     erratum = Erratum.coerce(erratum)
-    if not _FAMILY.fullmatch(as_text("family", family)):
-        raise ValueError(f"family must be one word (letters, digits, _ or -), got {family!r}")
-    if name is not None and not _NAME.fullmatch(as_text("name", name)):
-        raise ValueError(f"name must be letters, digits, _, - or ., got {name!r}")
+    family_and_name(family, name)
     vectorized = as_bool("vectorized", vectorized)
 
     def deco(func):
-        as_callable("func", func)
-        key = f"{family}.{name or func.__name__}"
-        if key in BOUNDS:
-            raise CheckModuleError(f"{defined_at(func)}: a bound named {key!r} is already registered, at "
-                                   f"{defined_at(BOUNDS[key].func)}; give one of them another name= or family=")
-        BOUNDS[key] = Bound(key, func, source, hypotheses, space, certify, erratum, family, vectorized)
-        return func
+        return register(BOUNDS, "bound", family, name, func,
+                        lambda key: Bound(key, func, source, hypotheses, space, certify, erratum, family, vectorized))
 
     return deco
 

@@ -105,26 +105,38 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
         readings = (readings,)
     if not isinstance(readings, (tuple, list)) or not all(isinstance(r, Reading) for r in readings):
         raise TypeError(f"readings must be a Reading or a tuple of them, got {readings!r:.80}")
-    if not _FAMILY.fullmatch(as_text("family", family)):
-        raise ValueError(f"family must be one word (letters, digits, _ or -), got {family!r}")
-    if name is not None and not _NAME.fullmatch(as_text("name", name)):
-        raise ValueError(f"name must be letters, digits, _, - or ., got {name!r}")
+    family_and_name(family, name)
     if twin and not _NAME.fullmatch(twin):
         raise ValueError(f"twin must name a check (letters, digits, _, - or .), got {twin!r}")
     as_choice("kind", kind, KINDS)
     as_callable("instances", instances)
 
     def deco(func):
-        as_callable("func", func)
-        key = f"{family}.{name or func.__name__}"
-        if key in CHECKS:
-            raise CheckModuleError(f"{defined_at(func)}: a check named {key!r} is already registered, at "
-                                   f"{defined_at(CHECKS[key].func)}; give one of them another name= or family=")
-        CHECKS[key] = Check(key, func, source, family, kind, rule, hypotheses, instances,
-                            twin if "." in twin or not twin else f"{family}.{twin}", erratum, tuple(readings))
-        return func
+        return register(CHECKS, "check", family, name, func, lambda key: Check(
+            key, func, source, family, kind, rule, hypotheses, instances,
+            twin if "." in twin or not twin else f"{family}.{twin}", erratum, tuple(readings)))
 
     return deco
+
+
+def family_and_name(family, name) -> None:
+    """Validate the ``family`` and ``name`` of a check or a bound (its key is ``family.name``)."""
+    if not _FAMILY.fullmatch(as_text("family", family)):
+        raise ValueError(f"family must be one word (letters, digits, _ or -), got {family!r}")
+    if name is not None and not _NAME.fullmatch(as_text("name", name)):
+        raise ValueError(f"name must be letters, digits, _, - or ., got {name!r}")
+
+
+def register(table: dict, what: str, family: str, name, func, make):
+    """``table[family.name] = make(key)`` for the decorated ``func`` (``name`` defaults to its own); a key already
+    taken is a :class:`CheckModuleError` naming both places.  Returns ``func``."""
+    as_callable("func", func)
+    key = f"{family}.{name or func.__name__}"
+    if key in table:
+        raise CheckModuleError(f"{defined_at(func)}: a {what} named {key!r} is already registered, at "
+                               f"{defined_at(table[key].func)}; give one of them another name= or family=")
+    table[key] = make(key)
+    return func
 
 
 def select(only: str | None = None) -> list[Check]:
