@@ -10,6 +10,7 @@
    at width 100 (8 layers).  Goal: within 3x.  NGD with damped eigendecomposition inverses (``pinv``; damping kept
    >= 1e-2 because M = 20 < n makes the minibatch covariances singular) for reference.  The NGD runs use s2 = 1 so
    that one damping suits both covariances (the cost does not depend on s2).
+3. One online NGD step's linear algebra with OpenBLAS's default threads against one thread (``online._run`` pins one).
 
 Usage: python benchmarks/bench_deeplinear.py [--quick]   (--quick: 8 layers of width 12, P = 1152, for a smoke test)
 BLAS runs on one thread (threadpoolctl when installed, else the environment variables must be set before start).
@@ -91,12 +92,35 @@ def online_data(widths, rng, n_train):
     return (X, Y, X[:100], Y[:100]), instances.random_layers(widths, rng)
 
 
+def bench_threads(width, M, repeats):
+    """The linear algebra of one online NGD step (a layer's minibatch covariances, their damped inverses, the
+    direction) with OpenBLAS's default threads against one thread: why ``online._run`` pins BLAS to one thread."""
+    from threadpoolctl import threadpool_limits
+
+    rng = np.random.default_rng(3)
+    H, E, G = rng.standard_normal((M, width)), rng.standard_normal((M, width)), rng.standard_normal((width, width))
+
+    def step():
+        inv_in = online._damped_inverse(H.T @ H / M, 0.1)
+        inv_err = online._damped_inverse(E.T @ E / M, 0.1)
+        return inv_err @ G @ inv_in
+
+    with threadpool_limits(None):
+        t_all, _ = median_time(step, repeats)
+    with threadpool_limits(1):
+        t_one, _ = median_time(step, repeats)
+    print(f"\n3. One NGD step's linear algebra, width {width}, M = {M}: default BLAS threads {t_all * 1e3:.3f} ms, "
+          f"one thread {t_one * 1e3:.3f} ms (ratio {t_all / t_one:.2f})")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
     with one_blas_thread():
         run(args.quick)
+    for width in (20, 100):  # section 3 sets the threads itself
+        bench_threads(width, 500, 50 if args.quick else 200)
 
 
 def run(quick: bool):

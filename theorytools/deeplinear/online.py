@@ -27,6 +27,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy.linalg import get_lapack_funcs
+from threadpoolctl import threadpool_limits
 
 from theorytools.deeplinear.network import as_layers
 from theorytools.errors import DivergenceWarning, NonFiniteError
@@ -326,7 +327,10 @@ def _run(step, net, data, M, examples, eval_every, rng, progress, desc, state=No
     if progress:
         from tqdm.auto import tqdm
         bar = tqdm(total=examples, desc=desc, unit="ex", leave=False)
-    with np.errstate(over="ignore", invalid="ignore"):  # a diverging step is reported below, by its number
+    # BLAS on one thread: the products and factorizations of a step are small (widths <= 200, minibatches <= 1000),
+    # where threads cost more than they save -- Figure 1B's quick NGD run took 22.6 s with OpenBLAS's default threads
+    # on 2 cores and 2.7 s on one (benchmarks/bench_deeplinear.py); one thread also makes the runs bit-reproducible
+    with np.errstate(over="ignore", invalid="ignore"), threadpool_limits(1):  # a diverging step is reported below
         while seen < examples:
             idx = next(batches)
             t0 = time.perf_counter()
