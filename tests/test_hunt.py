@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from verification.__main__ import main
-from verification.hunt import BOUNDS, Integer, LogInteger, LogReal, Real, bound, hunt
+from verification.hunt import BOUNDS, Integer, LogInteger, LogReal, Real, bound, hunt, select
 
 SPACE = {"kappa": LogReal(1.0, 1e4), "k": LogInteger(1, 10**6)}
 FIELDS = {"bound", "source", "status", "worst_ratio", "point", "certified", "counterexample", "evaluations",
@@ -264,3 +264,48 @@ def test_lambda_n_display_is_rediscovered_at_k_1_and_kappa_above_2_7421():
 def test_corrected_and_constant_step_bounds_hold(name):
     r = hunt(name, budget=3, seed=0)
     assert r["status"] == "holds" and r["worst_ratio"] <= 1.0 + 1e-10, r
+
+
+# every toolkit bound's float sides against two other routes: its own certify (50 digits or exact rationals) and, for
+# Theorem 5's constant-step bounds (transcribed again, vectorized), the library's theorem5_bounds and excess_risk
+_POINTS = {
+    "quadratic.proposition23_sum_printed": dict(k=7, a=0.5, b=1.25),
+    "quadratic.proposition23_sum_theorem5_region": dict(k=40, a=2.0, b=0.75),
+    "quadratic.proposition23_sum_corrected": dict(k=40, a=2.0, b=2.5),
+    "quadratic.theorem5_harmonic_upper_printed": dict(k=300, a=3.0, b=1.25, h0=0.5),
+    "quadratic.lemma15_upper_printed": dict(k=300, a=3.0, b=1.25),
+    "quadratic.theorem5_harmonic_upper_corrected": dict(k=300, a=3.0, b=1.75, h0=0.5),
+    "quadratic.lambda_n_display_printed": dict(k=20, kappa=5.0, t=0.5, s1=0.25, s2=0.5, s3=1.0),
+    "quadratic.lambda_n_display_corrected": dict(k=20, kappa=5.0, t=0.5, s1=0.25, s2=0.5, s3=1.0),
+    "quadratic.theorem5_constant_upper": dict(k=30, x1=0.5, x2=0.125, x3=1e-3, s1=0.25, s2=0.5, s3=1.0, d1=0.5,
+                                              d2=0.25, d3=0.75),
+    "quadratic.theorem5_constant_lower": dict(k=30, x1=0.5, x2=0.125, x3=1e-3, s1=0.25, s2=0.5, s3=1.0, d1=0.5,
+                                              d2=0.25, d3=0.75),
+}
+
+
+def test_every_toolkit_bound_agrees_with_its_certify_route():
+    toolkit = [b for b in select(None) if b.func.__module__.startswith("verification.")]
+    assert {b.name for b in toolkit} == set(_POINTS)
+    for b in toolkit:
+        point = _POINTS[b.name]
+        args = {k: np.array([v]) for k, v in point.items()} if b.vectorized else point
+        sides = [float(np.asarray(v).reshape(-1)[0]) for v in b.func(**args)]
+        exact = [float(v) for v in b.certify(**point)]
+        np.testing.assert_allclose(sides, exact, rtol=1e-9, atol=1e-14, err_msg=b.name)
+
+
+def test_theorem5_constant_step_bounds_are_the_library_s_theorem5_bounds():
+    import theorytools.quadratic as Q
+
+    point = _POINTS["quadratic.theorem5_constant_upper"]
+    x, s, d = (np.array([point[f"{v}{i}"] for i in (1, 2, 3)]) for v in "xsd")
+    # H = diag(x), B = I, alpha = 1; h(theta_0) - h* = sum d_i: z0_i = sqrt(2 d_i / x_i)
+    p = Q.QuadraticProblem(np.diag(x), np.eye(3), np.diag(s), np.zeros(3), np.sqrt(2 * d / x))
+    low, up = Q.theorem5_bounds(p, Q.Constant(1.0), point["k"])
+    exact = Q.excess_risk(p, Q.Constant(1.0), point["k"])
+    args = {k: np.array([v]) for k, v in point.items()}
+    got_up = [float(v[0]) for v in BOUNDS["quadratic.theorem5_constant_upper"].func(**args)]
+    got_low = [float(v[0]) for v in BOUNDS["quadratic.theorem5_constant_lower"].func(**args)]
+    np.testing.assert_allclose(got_up, [exact, up], rtol=1e-12)
+    np.testing.assert_allclose(got_low, [low, exact], rtol=1e-12)

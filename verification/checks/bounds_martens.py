@@ -51,8 +51,7 @@ def _exact_sides(version: str, region=None):
         Q.lemmas.proposition23_sum_sides(int(k), float(a), float(b), version=version)  # its hypotheses, or raise
         if region is not None:
             region(a, b)
-        rhs = (a + 2) ** 3 / (a * (a + 1) ** 2) * k / (k + a) ** 3  # nu(a) k / (k+a)^3
-        return Q.lemmas.proposition23_sum_exact(int(k), a, b), rhs
+        return Q.lemmas.proposition23_sum_exact(int(k), a, b), _nu_term(k, a)
 
     return certify
 
@@ -234,14 +233,15 @@ def _lambda_n_sides(version):
 def _lambda_n_mp(version):
     def certify(k, kappa, t, s1, s2, s3):
         """Both sides at 50 digits: the exact risk by the reference's route (:mod:`verification.reference.harmonic`),
-        the display with T = sum_i s_i/(lambda_i - 1/2) and mpmath's digamma."""
+        the display with T = t_U = tr((B^-1 - H^-1/2)^-1 Sigma_g) = sum_i s_i lambda_i/(lambda_i - 1/2) (B = I) and
+        mpmath's digamma."""
         from verification.reference import harmonic as RH
 
         with mp.workdps(CERTIFY_DPS):
             kap, t = _mp(kappa), _mp(t)
             lams, s = (mp.mpf(1), 1 + t * (kap - 1), kap), [_mp(v) for v in (s1, s2, s3)]
             exact = RH.excess_risk_diagonal(kap, lams, s, (0, 0, 0), int(k), dps=CERTIFY_DPS)
-            T = mp.fsum(si / (lam - mp.mpf(1) / 2) for lam, si in zip(lams, s))
+            T = mp.fsum(si * lam / (lam - mp.mpf(1) / 2) for lam, si in zip(lams, s))  # tr((I - H^-1/2)^-1 Sigma_g)
             first = T / (4 * (k + kap))
             if version == "printed":
                 return exact, first + _nu_term(k, kap) * T / 4
