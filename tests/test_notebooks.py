@@ -4,6 +4,10 @@ Each notebook is one derivation that ends in ``assert`` statements, so executing
 (DESIGN.md: "Notebooks are executed by the test suite; keep them short, one derivation each,
 outputs stripped in git").
 
+The site build of ``tests/test_docs.py`` executes them too (myst-nb renders them with their outputs, and a failing
+cell fails the build): where the ``docs`` extra is installed (``dev`` installs it) the execution here is skipped, so the
+suite runs each notebook once; ``THEORYTOOLS_NOTEBOOKS=1`` executes them here as well.
+
 The kernel is launched as ``sys.executable -m ipykernel_launcher``, i.e. with the interpreter
 running pytest, whatever ``python3`` kernelspec happens to be installed (an installed spec whose
 argv says plain ``python`` would pick up whichever interpreter is first on PATH).  This works in a
@@ -13,7 +17,9 @@ installing a kernelspec.
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -30,6 +36,10 @@ from traitlets import default  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 CELL_TIMEOUT_S = 300
+#: tests/test_docs.py builds the site, executing every notebook, when these are installed (its DOCS_MODULES)
+EXECUTED_BY_THE_SITE_BUILD = (all(importlib.util.find_spec(m) is not None for m in
+                                  ("sphinx", "myst_nb", "numpydoc", "sphinx_gallery", "pydata_sphinx_theme"))
+                              and os.environ.get("THEORYTOOLS_NOTEBOOKS", "") in ("", "0"))
 
 
 class _ThisInterpreterKernelSpecManager(KernelSpecManager):
@@ -75,6 +85,7 @@ def test_kernel_uses_this_interpreter():
     assert Path(out[1]).resolve() == REPO
 
 
+@pytest.mark.skipif(EXECUTED_BY_THE_SITE_BUILD, reason="executed by the site build (tests/test_docs.py)")
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
 def test_notebook_executes(path):
     nb = nbformat.read(path, as_version=4)

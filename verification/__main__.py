@@ -223,7 +223,7 @@ def _run(argv) -> int:
 
 def _hunt(args) -> int:
     """``--hunt``: each selected bound searched for ``--budget`` seconds; the report's "Tightness" section."""
-    from verification.hunt import describe, hunt, select
+    from verification.hunt import describe, hunt_all, select
     from verification.registry import CheckModuleError
     from verification.report import hunt_label, write_report
 
@@ -239,15 +239,18 @@ def _hunt(args) -> int:
                   + ", ".join(f"{k} in {v!r}" for k, v in b.space.items()))
         return 0
     _check_out(args.out)
-    print(f"theorytools hunt: seed={args.seed} budget={args.budget:g} s bounds={len(bounds)}", flush=True)
+    where = f" workers={args.workers}" if args.workers else (f" scheduler={args.scheduler}" if args.scheduler else "")
+    print(f"theorytools hunt: seed={args.seed} budget={args.budget:g} s bounds={len(bounds)}{where}", flush=True)
     t0 = time.perf_counter()
-    rows = []
-    for b in bounds:
-        r = hunt(b, budget=args.budget, seed=args.seed)
-        rows.append(r)
+
+    def log(r):
         ratio = "" if r["worst_ratio"] is None else f"worst ratio {r['worst_ratio']:.6g} at {describe(r['point'])}"
         found = f"; counterexample {describe(r['counterexample'])}" if r["counterexample"] else ""
-        print(f"  {hunt_label(r):<30} {b.name} {ratio}{found} ({r['seconds']:.1f} s)", flush=True)
+        print(f"  {hunt_label(r):<30} {r['bound']} {ratio}{found} ({r['seconds']:.1f} s)", flush=True)
+
+    with _dask_client(args.workers, args.scheduler) as client:
+        rows = hunt_all([b.name for b in bounds], args.budget, args.seed, client=client,
+                        modules=tuple(args.module), log=log, trace=True)
     meta = {"mode": "hunt", "seed": args.seed, "budget_per_bound": args.budget, "modules": list(args.module),
             "seconds": round(time.perf_counter() - t0, 2), "python": platform.python_version(),
             "numpy": np.__version__}

@@ -28,9 +28,33 @@ PROOFS: dict[str, "Proof"] = {}
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a proof: ``claim`` as the proof writes it (short), ``line`` its line in the seed file.  ``checked``
-    False marks a step with nothing to evaluate (a definition, a purely logical step): ``how`` then says why.
-    ``holds`` False marks a step the audit found false as written (its check shows it failing)."""
+    """One step of a proof: ``claim`` as the proof writes it (short), ``line`` its line in the seed file.
+
+    ``checked`` False marks a step with nothing to evaluate (a definition, a purely logical step): ``how`` then says
+    why.  ``holds`` False marks a step the audit found false as written (its check shows it failing).
+
+    Parameters
+    ----------
+    claim : str
+        The step as the proof writes it.
+    line : int
+        Its line in the seed file (1-based).
+    checked : bool, default True
+        Whether the step is evaluated numerically.
+    holds : bool, default True
+        False for a step the audit found false as written.
+    how : str, optional
+        Why a step is not checked (required when ``checked`` is False).
+
+    Examples
+    --------
+    >>> from verification import Step
+    >>> s = Step("|a b| <= |a| |b|", line=120)
+    >>> s.checked, s.holds, s.line
+    (True, True, 120)
+    >>> Step("let B = A^T A", line=121, checked=False, how="a definition").checked
+    False
+    """
 
     claim: str
     line: int
@@ -76,8 +100,58 @@ def _texts(name: str, x) -> tuple:
 
 def proof(*, statement: str, seed: str, line: int, stated, used, steps, result: str, family: str, instances,
           source: str, name: str | None = None, erratum=""):
-    """Register the decorated function as the audit of one proof (see the module docstring).  It takes
-    ``(instance, rng)`` and returns one Verdict per step with ``checked=True``, in order."""
+    """Register the decorated function as the audit of one proof (see the module docstring).
+
+    The function takes ``(instance, rng)`` and returns one Verdict per step with ``checked=True``, in order; the
+    registered check (``family.name``) PASSes when every step reproduces as the audit states it.
+
+    Parameters
+    ----------
+    statement : str
+        The statement proved, e.g. ``"Lemma 17"``.
+    seed : str
+        The seed file.
+    line : int
+        Where the proof starts in the seed file (1-based).
+    stated : sequence of str
+        The hypotheses the statement states.
+    used : sequence of str
+        The hypotheses the proof actually uses.
+    steps : sequence of Step
+        The proof's steps, at least one of them checked.
+    result : str
+        ``"sound"``, or what the audit found, in one sentence.
+    family : str
+        The check's family.
+    instances : callable
+        ``instances(profile, seed)``, as for :func:`~verification.check`.
+    source : str
+        The check's source.
+    name : str, optional
+        The check's name (default: the function's).
+    erratum : Erratum or str, optional
+        The finding, listed with the errata.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers the proof and its check and returns the function unchanged.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from verification import CHECKS, Step, Verdict, proof
+    >>> from verification.audit import PROOFS
+    >>> @proof(statement="(a + b)^2 = a^2 + 2ab + b^2", seed="001_7d31b3ff3a2f0401.txt", line=1, stated=[], used=[],
+    ...        steps=[Step("expand the square", line=1)], result="sound", family="example", source="algebra",
+    ...        instances=lambda profile, seed: [SimpleNamespace(name="a=1,b=2", a=1, b=2)])
+    ... def square(instance, rng):
+    ...     a, b = instance.a, instance.b
+    ...     return [Verdict.close((a + b) ** 2, a * a + 2 * a * b + b * b, rtol=0.0)]
+    >>> CHECKS["example.square"](SimpleNamespace(a=1, b=2), None).status
+    'PASS'
+    >>> del CHECKS["example.square"], PROOFS["(a + b)^2 = a^2 + 2ab + b^2"]  # leave the registries as they were
+    """
     as_text("statement", statement)
     if not _SEED.fullmatch(as_text("seed", seed)):
         raise ValueError(f"seed must name a seed file such as '001_7d31b3ff3a2f0401.txt', got {seed!r}")

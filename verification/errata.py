@@ -69,7 +69,30 @@ class Certificate:
 
     ``instance`` names it as a reader would write it (``a = b = 1, k = 3000``); ``printed`` and ``corrected`` say
     whether each statement holds there; ``arithmetic`` names the route (``exact rationals (sympy)``, ``exhaustive
-    enumeration``, ``mpmath 50 digits, margin 1e-30``); ``detail`` gives the two sides' values."""
+    enumeration``, ``mpmath 50 digits, margin 1e-30``); ``detail`` gives the two sides' values.
+
+    Parameters
+    ----------
+    instance : str
+        The counterexample, as a reader would write it.
+    printed : bool
+        Whether the printed statement holds there.
+    corrected : bool
+        Whether the corrected statement holds there.
+    arithmetic : str
+        The route of the evaluation.
+    detail : str, optional
+        The two sides' values.
+
+    Examples
+    --------
+    >>> from fractions import Fraction
+    >>> from verification import Certificate
+    >>> x = Fraction(1, 2)
+    >>> c = Certificate("x = 1/2", printed=x * x >= x, corrected=x * x <= x, arithmetic="exact rationals")
+    >>> c.printed, c.corrected
+    (False, True)
+    """
 
     instance: str
     printed: bool
@@ -92,7 +115,35 @@ class Erratum:
     ``finding`` says what is wrong and the correction, in one or two sentences; ``evidence`` names the smallest
     counterexample and how "smallest" (or a rate, or a range) was established.  ``certify()`` returns a
     :class:`Certificate`; it is required for every class but *imprecise* (an imprecise statement may have no
-    counterexample: ``evidence`` then says what shows the gap)."""
+    counterexample: ``evidence`` then says what shows the gap).
+
+    Parameters
+    ----------
+    category : str
+        One of :data:`CLASSES` (or ``"unclassified"`` for a user's plain string).
+    finding : str
+        What is wrong, and the correction.
+    seed : str
+        The seed file, e.g. ``"001_7d31b3ff3a2f0401.txt"``.
+    line : int
+        The passage's line in the seed file (1-based).
+    passage : str
+        A short quote of the passage.
+    evidence : str
+        The smallest counterexample and how it was established.
+    certify : callable, optional
+        Returns the :class:`Certificate` of the counterexample (required unless *imprecise*).
+
+    Examples
+    --------
+    >>> from verification import Certificate, Erratum
+    >>> e = Erratum("false", "x^2 >= x fails on (0, 1); x^2 <= x holds there.", seed="001_7d31b3ff3a2f0401.txt",
+    ...             line=1, passage="x^2 >= x", evidence="x = 1/2, exact",
+    ...             certify=lambda: Certificate("x = 1/2", printed=0.25 >= 0.5, corrected=0.25 <= 0.5,
+    ...                                         arithmetic="exact"))
+    >>> e.certified()["ok"], e.as_dict()["class"]
+    (True, 'false')
+    """
 
     category: str
     finding: str
@@ -120,7 +171,24 @@ class Erratum:
 
     @classmethod
     def coerce(cls, erratum) -> "Erratum | None":
-        """``erratum=`` of :func:`verification.check`: an Erratum, a plain string (unclassified) or empty."""
+        """``erratum=`` of :func:`verification.check`: an Erratum, a plain string (unclassified) or empty.
+
+        Parameters
+        ----------
+        erratum : Erratum or str
+            The argument as given.
+
+        Returns
+        -------
+        Erratum or None
+            The Erratum; an *unclassified* one for a non-empty string; None for an empty string.
+
+        Examples
+        --------
+        >>> from verification import Erratum
+        >>> Erratum.coerce("eq. 3 has a sign misprint").category, Erratum.coerce("") is None
+        ('unclassified', True)
+        """
         if isinstance(erratum, cls):
             return erratum
         text = as_text("erratum", erratum, nonempty=False)
@@ -130,12 +198,40 @@ class Erratum:
         return self.finding
 
     def certified(self) -> dict:
-        """The certificate as data, with ``ok``: the corrected statement holds and, unless the class is *imprecise*,
-        the printed one fails.  A certify function that raises is reported (``error``), never raised.  Evaluated once
-        per process (a report asks twice)."""
+        """The certificate as data, with ``ok``: the corrected statement holds and the printed one fails.
+
+        (For an *imprecise* erratum only the corrected statement must hold.)  A certify function that raises is
+        reported (``error``), never raised.  Evaluated once per process (a report asks twice).
+
+        Returns
+        -------
+        dict
+            ``ok`` and the certificate's fields, or ``ok`` and ``error``.
+
+        Examples
+        --------
+        >>> from verification import Erratum
+        >>> e = Erratum("imprecise", "The bound holds but is loose by a factor 2.", seed="001_7d31b3ff3a2f0401.txt",
+        ...             line=1, passage="x", evidence="the ratio is 1/2 at every k")
+        >>> e.certified()["ok"] is None  # nothing to certify
+        True
+        """
         return dict(_certified(self))
 
     def as_dict(self) -> dict:
+        """The finding as data (the certificate aside), for the report.
+
+        Returns
+        -------
+        dict
+            ``class``, ``finding``, ``seed``, ``line``, ``passage`` and ``evidence``.
+
+        Examples
+        --------
+        >>> from verification import Erratum
+        >>> sorted(Erratum.coerce("a plain finding").as_dict())
+        ['class', 'evidence', 'finding', 'line', 'passage', 'seed']
+        """
         return {"class": self.category, "finding": self.finding, "seed": self.seed, "line": self.line,
                 "passage": self.passage, "evidence": self.evidence}
 
@@ -161,7 +257,31 @@ class Reading:
     """A passage that admits more than one reading, and the one the toolkit follows (see the module docstring).
 
     ``followed`` is the reading implemented (and where: ``theorytools.x.y``), ``others`` the readings not followed,
-    ``consequence`` what would change under them and whether any check can tell them apart."""
+    ``consequence`` what would change under them and whether any check can tell them apart.
+
+    Parameters
+    ----------
+    seed : str
+        The seed file.
+    line : int
+        The passage's line in the seed file (1-based).
+    passage : str
+        A short quote of the passage.
+    followed : str
+        The reading implemented, and where.
+    others : str
+        The readings not followed.
+    consequence : str
+        What would change under them.
+
+    Examples
+    --------
+    >>> from verification import Reading
+    >>> r = Reading("001_7d31b3ff3a2f0401.txt", 12, "for k steps", followed="k counts from 1 (theorytools.x)",
+    ...             others="k counts from 0", consequence="every curve shifts by one step")
+    >>> r.as_dict()["line"]
+    12
+    """
 
     seed: str
     line: int
@@ -178,6 +298,20 @@ class Reading:
             as_text(name, getattr(self, name))
 
     def as_dict(self) -> dict:
+        """The reading as data, for the report.
+
+        Returns
+        -------
+        dict
+            ``seed``, ``line``, ``passage``, ``followed``, ``others`` and ``consequence``.
+
+        Examples
+        --------
+        >>> from verification import Reading
+        >>> r = Reading("001_7d31b3ff3a2f0401.txt", 3, "k steps", "k from 1", "k from 0", "a shift by one step")
+        >>> r.as_dict()["followed"]
+        'k from 1'
+        """
         return {"seed": self.seed, "line": self.line, "passage": self.passage, "followed": self.followed,
                 "others": self.others, "consequence": self.consequence}
 

@@ -32,6 +32,8 @@ from typing import Callable
 import mpmath as mp
 import numpy as np
 
+from threadpoolctl import threadpool_limits
+
 from theorytools.errors import HypothesisError
 from theorytools.linalg import as_bool, as_callable, as_float, as_int, as_instance, as_text, positive
 from verification.errata import Erratum
@@ -84,14 +86,40 @@ class _Space:
 
 
 class Real(_Space):
-    """Real values in ``[low, high]``, uniform: ``low + u (high - low)``."""
+    """Real values in ``[low, high]``, searched uniformly: ``low + u (high - low)`` for a unit coordinate ``u``.
+
+    Parameters
+    ----------
+    low, high : float
+        The range's ends, ``low < high``.
+
+    Examples
+    --------
+    >>> from verification import Real
+    >>> Real(-1.0, 1.0)(0.75).item()
+    0.5
+    """
 
     def _value(self, u):
         return self.low + u * (self.high - self.low)
 
 
 class LogReal(_Space):
-    """Real values in ``[low, high]``, ``0 < low``, uniform in the logarithm: ``low (high/low)^u``."""
+    """Real values in ``[low, high]``, ``0 < low``, searched uniformly in the logarithm: ``low (high/low)^u``.
+
+    For a parameter that ranges over decades (a condition number, a step size near 0).
+
+    Parameters
+    ----------
+    low, high : float
+        The range's ends, ``0 < low < high``.
+
+    Examples
+    --------
+    >>> from verification import LogReal
+    >>> round(LogReal(1.0, 1e8)(0.5).item(), 6)  # the middle of the search is 1e4, not 5e7
+    10000.0
+    """
 
     def _endpoints(self, low, high):
         return positive("low", low), positive("high", high)
@@ -101,8 +129,21 @@ class LogReal(_Space):
 
 
 class Integer(_Space):
-    """Integers in ``[low, high]``, uniform: ``round(low + u (high - low))``.  Searched as integers (differential
-    evolution's ``integrality``)."""
+    """Integers in ``[low, high]``, searched as integers (differential evolution's ``integrality``).
+
+    A unit coordinate ``u`` maps to ``round(low + u (high - low))``.
+
+    Parameters
+    ----------
+    low, high : int
+        The range's ends, ``low < high``.
+
+    Examples
+    --------
+    >>> from verification import Integer
+    >>> Integer(1, 6)(0.5).item()
+    4
+    """
 
     integer = True
 
@@ -114,8 +155,21 @@ class Integer(_Space):
 
 
 class LogInteger(_Space):
-    """Integers in ``[low, high]``, ``1 <= low``, uniform in the logarithm: ``round(low (high/low)^u)`` (so that each
-    decade of k gets the same share of the search)."""
+    """Integers in ``[low, high]``, ``1 <= low``, searched uniformly in the logarithm: ``round(low (high/low)^u)``.
+
+    Each decade of an iteration count k gets the same share of the search.
+
+    Parameters
+    ----------
+    low, high : int
+        The range's ends, ``1 <= low < high``.
+
+    Examples
+    --------
+    >>> from verification import LogInteger
+    >>> LogInteger(1, 10**12)(0.25).item()
+    1000
+    """
 
     integer = True
 
@@ -140,14 +194,19 @@ class Bound:
     erratum: Erratum | None
     family: str
     vectorized: bool
+    rate: float
 
 
 BOUNDS: dict[str, Bound] = {}
 
 
 def bound(*, source: str, hypotheses: str = "", space: dict, certify: Callable | None = None,
-          erratum: "Erratum | str" = "", name: str | None = None, family: str = "user", vectorized: bool = False):
+          erratum: "Erratum | str" = "", name: str | None = None, family: str = "user", vectorized: bool = False,
+          rate: float = None):
     """Register the decorated ``f(**point) -> (lhs, rhs)``, the claim ``lhs <= rhs``, for :func:`hunt`.
+
+    The decorator of the hunt (issue 18): ``theorytools-verify --hunt`` searches every registered bound (and those of
+    ``--module`` files) for its worst case; see the README's "Hunt your own bound".
 
     ``space`` maps each parameter of ``f`` to its range (:class:`Real`, :class:`LogReal`, :class:`Integer`,
     :class:`LogInteger`).  ``f`` raises :class:`~theorytools.errors.HypothesisError`, or returns None, at a point
@@ -155,7 +214,50 @@ def bound(*, source: str, hypotheses: str = "", space: dict, certify: Callable |
     returns two arrays, NaN where a candidate is outside the hypotheses.  ``certify(**point)`` returns the two sides by
     an independent route, as exact rationals (``Fraction``, int) or mpmath numbers at 50 digits; real parameters reach
     it as ``Fraction`` or float.  ``erratum`` (an :class:`~verification.errata.Erratum` or a string) marks a bound
-    known to be false as printed: finding it violated again is a rediscovery, not a new finding.
+    known to be false as printed: finding it violated again is a rediscovery, not a new finding.  ``rate`` is the
+    bound's evaluations per second of the hunt's budget (default :data:`EVALUATIONS_PER_SECOND`): lower it for a bound
+    that costs more than a few milliseconds per point (one whose left side is itself a high-precision reference), so
+    that a budget stays near its wall-clock meaning while the search stays a fixed number of evaluations.
+
+    Parameters
+    ----------
+    source : str
+        Where the claim is stated (seed file and equation, or a paper and lemma).
+    hypotheses : str
+        The statement's hypotheses in words (shown in the report).
+    space : dict
+        Parameter name -> :class:`Real`, :class:`LogReal`, :class:`Integer` or :class:`LogInteger`.
+    certify : callable, optional
+        ``certify(**point) -> (lhs, rhs)`` by an independent high-precision route.
+    erratum : Erratum or str, optional
+        Marks a bound known to be false as printed.
+    name, family : str, optional
+        The bound's key is ``family.name`` (``name`` defaults to the function's).
+    vectorized : bool
+        Whether ``f`` takes a whole population of points as arrays.
+    rate : float, optional
+        Evaluations per second of budget.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``f`` in :data:`BOUNDS` and returns ``f`` unchanged.
+
+    Examples
+    --------
+    A claim that is false: ``(1 - 1/kappa)^k <= 1 - k/kappa`` (Bernoulli's inequality runs the other way), found,
+    certified in exact rationals and shrunk to k = 2:
+
+    >>> from fractions import Fraction
+    >>> from verification import LogInteger, LogReal, bound
+    >>> from verification.hunt import BOUNDS, hunt
+    >>> @bound(source="doctest", family="doctest", space={"kappa": LogReal(2, 100), "k": LogInteger(1, 50)},
+    ...        certify=lambda kappa, k: ((1 - 1 / Fraction(kappa)) ** k, 1 - k / Fraction(kappa)))
+    ... def bernoulli_reversed(kappa, k):
+    ...     return (1 - 1 / kappa) ** k, 1 - k / kappa
+    >>> r = hunt(BOUNDS.pop("doctest.bernoulli_reversed"), budget=1, seed=0)
+    >>> r["status"], r["certified"], r["counterexample"]["k"]
+    ('violated', True, 2)
     """
     as_text("source", source)
     as_text("hypotheses", hypotheses, nonempty=False)
@@ -165,10 +267,12 @@ def bound(*, source: str, hypotheses: str = "", space: dict, certify: Callable |
     erratum = Erratum.coerce(erratum)
     family_and_name(family, name)
     vectorized = as_bool("vectorized", vectorized)
+    rate = EVALUATIONS_PER_SECOND if rate is None else positive("rate", rate)
 
     def deco(func):
         return register(BOUNDS, "bound", family, name, func,
-                        lambda key: Bound(key, func, source, hypotheses, space, certify, erratum, family, vectorized))
+                        lambda key: Bound(key, func, source, hypotheses, space, certify, erratum, family, vectorized,
+                                               rate))
 
     return deco
 
@@ -220,6 +324,9 @@ class _Objective:
     def __init__(self, b: Bound):
         self.bound, self.names = b, list(b.space)
         self.evaluations = self.feasible = 0
+        self.first_seen = None  # (evaluations, seconds) when a float violation was first seen
+        self.trace = None  # [(search coordinates, objective values)] per call, when hunt(trace=True)
+        self.t0 = time.perf_counter()
 
     def point(self, x) -> dict:
         """The parameters at search coordinates ``x`` (unit coordinates; an Integer's own value)."""
@@ -264,31 +371,73 @@ class _Objective:
         lhs, rhs = self.bound.func(**cols)
         return _scores(lhs, rhs) * np.ones(x.shape[1])
 
-    def tally(self, values):
-        """Count the objective ``values`` of one call or one batch; return them."""
+    def tally(self, values, x=None):
+        """Count the objective ``values`` of one call or one batch (at search coordinates ``x``: one candidate, or one
+        column per candidate, kept when tracing); return them."""
         v = np.asarray(values, dtype=float)
+        if self.trace is not None and x is not None:
+            x = np.asarray(x, dtype=float)
+            self.trace.append((x.reshape(1, -1) if x.ndim == 1 else x.T, v.reshape(-1)))
+        if self.first_seen is None and np.any(v < -FLOAT_RTOL):  # a score above FLOAT_RTOL: lhs > rhs in floats
+            self.first_seen = (self.evaluations + int(np.argmax(v.ravel() < -FLOAT_RTOL)) + 1,
+                               round(time.perf_counter() - self.t0, 3))
         self.evaluations += v.size
         self.feasible += int(np.isfinite(v).sum())
         return values
 
     def counted(self, x):
-        return self.tally(self(x))
+        return self.tally(self(x), x)
 
 
 # -- the search -----------------------------------------------------------------------------------------------------
-def hunt(bound, budget=60.0, seed=0, workers=1) -> dict:
+def hunt(bound, budget=60.0, seed=0, workers=1, trace=False) -> dict:
     """Search ``bound`` (a :class:`Bound` or the name of a registered one) for its largest ``log(lhs/rhs)``.
 
-    ``budget`` (nominal seconds) buys ``round(budget x EVALUATIONS_PER_SECOND)`` evaluations (at least one generation
-    of differential evolution): Nelder-Mead's share (:data:`REFINE_EVALUATIONS` per real parameter) is set aside and
+    ``budget`` (nominal seconds) buys ``round(budget x rate)`` evaluations (the bound's ``rate``,
+    :data:`EVALUATIONS_PER_SECOND` by default; at least one generation of differential evolution): Nelder-Mead's
+    share (:data:`REFINE_EVALUATIONS` per real parameter, at most a quarter of the budget) is set aside and
     differential evolution (seeded, ``integrality`` on Integer parameters, vectorized when the bound is) runs the
     generations the rest pays for, or stops earlier at convergence; Nelder-Mead then refines the real parameters with
     the integers fixed.  Both stop at the wall-clock cap, ``TIME_CAP x budget`` seconds.  A violation is certified and
     shrunk as the module docstring says.  Returns a dict: ``bound``, ``source``, ``status``
     (``violated``: certified; ``uncertified``: seen in floating point only; ``holds``; ``infeasible``: no point met
-    the hypotheses), ``worst_ratio``, ``point``, ``certified``, ``counterexample`` (the shrunk point, None unless
+    the hypotheses), ``worst_ratio`` (lhs/rhs at the worst point, or the signed relative gap where a side is <= 0:
+    ``measure`` says which), ``point``, ``certified``, ``counterexample`` (the shrunk point, None unless
     certified), ``certificate`` (the certified sides), ``evaluations``, ``max_evaluations`` (the budget's), ``feasible``,
-    ``stopped`` (``converged``, ``evaluations``: the budget spent, or ``time cap``), ``seconds``, ``known_erratum``.  ``workers`` > 1 evaluates candidates in processes (the bound must be picklable).
+    ``stopped`` (``converged``, ``evaluations``: the budget spent, or ``time cap``), ``first_seen_evaluations`` and
+    ``first_seen_seconds`` (when a violation was first seen in floating point; None if never), ``seconds``,
+    ``known_erratum``.
+    ``workers`` > 1 evaluates candidates in processes (the bound must be picklable).  ``trace=True`` adds ``trace``:
+    every evaluated point (``values``: one row per point, one column per parameter, in ``names`` order) and its
+    ``score`` (NaN outside the hypotheses), for :func:`verification.hunt_figure.tightness_figure`.
+    BLAS runs on one thread (the sides are small matrices; threads only spin on a shared machine).
+
+    Parameters
+    ----------
+    bound : Bound or str
+        A bound registered with :func:`bound`, or its name (``quadratic.theorem6``).
+    budget : float
+        Nominal seconds of search (evaluations, at the bound's rate).
+    seed : int
+        Seed of differential evolution.
+    workers : int
+        Processes evaluating the candidates (1: this process).
+    trace : bool
+        Whether to return every evaluated point.
+
+    Returns
+    -------
+    dict
+        The result described above (one row of the report's Tightness section).
+
+    Examples
+    --------
+    Martens' Proposition 23 as printed (001_7d31b3ff3a2f0401.txt Appendix D), from its whole hypothesis region:
+
+    >>> from verification.hunt import describe, hunt
+    >>> r = hunt("quadratic.proposition23_sum_printed", budget=1, seed=0)
+    >>> r["status"], r["known_erratum"], describe(r["counterexample"])
+    ('violated', True, 'k = 3, a = 1, b = 0')
     """
     b = _as_bound(bound)
     budget = positive("budget", budget)
@@ -299,22 +448,94 @@ def hunt(bound, budget=60.0, seed=0, workers=1) -> dict:
                          f"got {workers}")
     t0 = time.perf_counter()
     obj = _Objective(b)
-    max_evaluations = max(1, round(budget * EVALUATIONS_PER_SECOND))
+    obj.trace = [] if as_bool("trace", trace) else None
+    max_evaluations = max(1, round(budget * b.rate))
+    with threadpool_limits(1):
+        return _hunt(b, obj, budget, seed, workers, max_evaluations, t0)
+
+
+def _hunt(b: Bound, obj: _Objective, budget, seed, workers, max_evaluations, t0) -> dict:
     x, stopped = _search(obj, max_evaluations, seed, workers, t0 + TIME_CAP * budget)
     point = obj.point(x)
-    out = {"bound": b.name, "source": b.source, "status": "infeasible", "worst_ratio": None, "score": None,
+    out = {"bound": b.name, "source": b.source, "status": "infeasible", "worst_ratio": None, "measure": None,
+           "score": None,
            "point": None, "certified": False, "counterexample": None, "certificate": None,
            "known_erratum": b.erratum is not None}
     sides = obj.sides(point) if obj.feasible else None
     score = float("nan") if sides is None else float(_scores(*sides))
     if np.isfinite(score):
-        out.update(worst_ratio=_ratio(*sides), score=score, point=point,
+        out.update(worst_ratio=_ratio(*sides), measure="ratio" if min(sides) > 0 else "relative gap", score=score,
+                   point=point,
                    status="holds" if score <= FLOAT_RTOL else "uncertified")
         if score > FLOAT_RTOL and b.certify is not None:
             out.update(_certified_counterexample(obj, point))
+    first = obj.first_seen or (None, None)
     out.update(evaluations=obj.evaluations, max_evaluations=max_evaluations, feasible=obj.feasible, stopped=stopped,
-               seconds=round(time.perf_counter() - t0, 3))
+               first_seen_evaluations=first[0], first_seen_seconds=first[1], seconds=round(time.perf_counter() - t0, 3))
+    if obj.trace is not None:
+        out["trace"] = _trace_values(obj)
     return out
+
+
+def _trace_values(obj: _Objective) -> dict:
+    """The traced search coordinates as parameter values, with their scores (``-objective``)."""
+    if not obj.trace:
+        return {"names": obj.names, "values": np.empty((0, len(obj.names))), "score": np.empty(0)}
+    x = np.concatenate([t[0] for t in obj.trace])
+    values = np.column_stack([x[:, i] if isinstance(obj.bound.space[n], Integer) else obj.bound.space[n](x[:, i])
+                              for i, n in enumerate(obj.names)]).astype(float)
+    with np.errstate(invalid="ignore"):
+        score = np.where(np.isfinite(np.concatenate([t[1] for t in obj.trace])),
+                         -np.concatenate([t[1] for t in obj.trace]), np.nan)
+    return {"names": obj.names, "values": values, "score": score}
+
+
+def hunt_all(names, budget=60.0, seed=0, *, client=None, modules=(), log=None, trace=False) -> list[dict]:
+    """:func:`hunt` each registered bound of ``names``, in order, and return the results in that order.
+
+    With a ``dask.distributed.Client`` each bound is one task: the worker imports the toolkit's bound modules and the
+    user ``modules`` (so that a bound defined in a user's file need not be pickled) and runs the same seeded,
+    evaluation-counted search, so the results are those of the serial run (but for ``seconds``, and for a search
+    stopped by the wall-clock cap).  ``log(result)`` is called as each finishes; ``trace`` as for :func:`hunt`."""
+    from verification.registry import load_modules
+
+    if isinstance(names, (str, bytes)) or not isinstance(names, (list, tuple)):
+        raise TypeError(f"names must be a list of registered bound names, got {names!r}"[:200])
+    budget, seed, trace = positive("budget", budget), as_int("seed", seed), as_bool("trace", trace)
+    if client is not None and not callable(getattr(client, "submit", None)):
+        raise TypeError(f"client must be a dask.distributed.Client or None, got {client!r}"[:200])
+    if log is not None:
+        as_callable("log", log)
+    load_modules(modules)  # the user's bound modules, here too
+    registered = {b.name for b in select()}
+    for n in names:
+        if as_text("names", n) not in registered:
+            raise ValueError(f"names must be registered bounds, got {n!r} (theorytools-verify --hunt --list)")
+    log = log or (lambda r: None)
+    if client is None:
+        out = []
+        for n in names:
+            out.append(hunt(n, budget, seed, trace=trace))
+            log(out[-1])
+        return out
+    from dask.distributed import as_completed
+
+    futures = [client.submit(_hunt_remote, n, budget, seed, tuple(modules), trace, pure=False) for n in names]
+    order = {f.key: i for i, f in enumerate(futures)}
+    out = [None] * len(names)
+    for fut in as_completed(futures):
+        out[order[fut.key]] = fut.result()
+        log(out[order[fut.key]])
+    return out
+
+
+def _hunt_remote(name: str, budget: float, seed: int, modules: tuple, trace: bool) -> dict:
+    """:func:`hunt` of the bound ``name`` on a Dask worker, after loading the bound modules there."""
+    from verification.registry import load_all, load_modules
+
+    load_all()
+    load_modules(modules)
+    return hunt(name, budget, seed, trace=trace)
 
 
 def _as_bound(b) -> Bound:
@@ -334,7 +555,9 @@ def _search(obj: _Objective, max_evaluations: int, seed: int, workers: int, dead
     dims = [obj.bound.space[n] for n in obj.names]
     bounds = [(d.low, d.high) if isinstance(d, Integer) else (0.0, 1.0) for d in dims]
     integrality = [isinstance(d, Integer) for d in dims]
-    refine = REFINE_EVALUATIONS * sum(not d.integer for d in dims)
+    # Nelder-Mead's share: REFINE_EVALUATIONS per real parameter, but at most a quarter of a small budget (else the
+    # global search would get a single generation)
+    refine = min(REFINE_EVALUATIONS * sum(not d.integer for d in dims), max_evaluations // 4)
     population = POPSIZE * len(dims)  # scipy's population: popsize x parameters, one evaluation each per generation
     generations = max(1, (max_evaluations - refine) // population - 1)  # after the initial population
     capped = []
@@ -367,7 +590,7 @@ def _evaluator(obj: _Objective, workers: int):
     import multiprocessing
 
     with multiprocessing.Pool(workers) as pool:
-        yield obj, lambda func, xs: obj.tally(pool.map(func, xs))
+        yield obj, lambda func, xs: obj.tally(pool.map(func, xs), np.array(list(xs)).T)
 
 
 def _refine(obj: _Objective, x, fun: float, evaluations: int, deadline: float):
@@ -402,18 +625,22 @@ def _refine(obj: _Objective, x, fun: float, evaluations: int, deadline: float):
 def _certified_counterexample(obj: _Objective, worst: dict) -> dict:
     """Certify the violation at ``worst`` and shrink it.  Integers are shrunk first under the float score (the
     certifier may cost O(k), so it is not run at every bisection step of a large k), then the result is certified; if
-    it is not, ``worst`` itself is.  Real parameters are then rounded, and integers shrunk again, keeping it
-    certified."""
+    it is not, ``worst`` itself is.  Real parameters are then rounded, keeping it certified, and integers shrunk again
+    (under the float score when its result certifies, else under the certificate)."""
     def violated(p):
         return obj.score(p) > FLOAT_RTOL
 
     def certified(p):
         return violated(p) and _certificate(obj.bound, p) is not None
 
+    def shrunk_integers(p):  # under the float score, certified once; else under the certificate at every step
+        q = _smaller_integers(obj, p, violated)
+        return q if _certificate(obj.bound, q) else _smaller_integers(obj, p, certified)
+
     start = next((p for p in (_smaller_integers(obj, worst, violated), worst) if _certificate(obj.bound, p)), None)
     if start is None:
         return {}
-    p = _smaller_integers(obj, _shorter_reals(obj, start, certified), certified)
+    p = shrunk_integers(_shorter_reals(obj, start, certified))
     return {"status": "violated", "certified": True, "counterexample": p, "certificate": _certificate(obj.bound, p)}
 
 
@@ -459,31 +686,75 @@ def _smaller_integers(obj: _Objective, point: dict, ok) -> dict:
 
 
 def _shorter_reals(obj: _Objective, point: dict, ok) -> dict:
-    """Each real parameter, in order, replaced by the first of its roundings (:func:`_roundings`) inside its range
-    (to float precision: 1/1000 is in LogReal(1e-3, ...)) for which ``ok`` holds; else kept."""
+    """Each real parameter, in order, replaced by the first candidate inside its range (to float precision: 1/1000 is
+    in LogReal(1e-3, ...)) for which ``ok`` holds, else kept.  The candidates are its roundings (:func:`_roundings`)
+    and the one-digit numbers between the range's low end and it (:func:`_one_digit_below`), the fewest digits first
+    and, among those, the shortest written out (3 before 0.1 before 10000), then the nearest the low end: the hunt's
+    kappa = 10000 of the §14.2.1 display becomes 3, its smallest integer counterexample, and a scale becomes 1."""
     for name in obj.names:
         dim = obj.bound.space[name]
         if dim.integer:
             continue
-        for q in _roundings(point[name]):
+        x = Fraction(point[name])
+        candidates = dict.fromkeys(_roundings(x) + _one_digit_below(dim.low, x))
+        for q in sorted(candidates, key=lambda q: (_digits(q), len(_written(q)), abs(q - Fraction(dim.low)))):
             if dim.contains(float(q)) and ok({**point, name: q}):
                 point = {**point, name: q}
                 break
     return point
 
 
+def _written(q: Fraction) -> str:
+    """``q`` as a reader writes it: a decimal in positional notation (``0.001``, ``10000``), else ``p/q``."""
+    if 10 ** (len(str(q.denominator)) - 1) == q.denominator:
+        digits = len(str(q.denominator)) - 1
+        sign, whole = ("-" if q < 0 else ""), abs(q.numerator)
+        text = str(whole).rjust(digits + 1, "0")
+        return sign + (text if digits == 0 else f"{text[:-digits]}.{text[-digits:]}")
+    return str(q)
+
+
+def _one_digit_below(low: float, x: Fraction) -> list:
+    """``m 10^e`` (m = 1..9, and 0 where ``low <= 0``) between ``low`` and ``x``, for ``x > low``."""
+    lo = Fraction(low)
+    if not x > lo:
+        return []
+    out = [Fraction(0)] if lo <= 0 <= x else []
+    top = max(abs(x), abs(lo))
+    if top == 0:
+        return out
+    smallest = abs(lo) if lo > 0 else top / 10**6
+    for e in range(math.floor(math.log10(smallest)) - 1, math.floor(math.log10(top)) + 2):
+        for m in range(1, 10):
+            for v in (Fraction(m) * Fraction(10) ** e, -Fraction(m) * Fraction(10) ** e):
+                if lo <= v <= x:
+                    out.append(v)
+    return out
+
+
 def _roundings(x) -> list:
-    """Rationals near ``x`` by increasing denominator d (:data:`DENOMINATORS`): for each d the nearest one with
-    denominator at most d, then the multiples of 1/d on either side of ``x`` (a counterexample near the edge of the
-    hypotheses, such as b just above 1/2, keeps its side: 51/100 rather than 1/2)."""
+    """Rationals near ``x``, shortest to write first: for each denominator d of :data:`DENOMINATORS` the nearest one
+    with denominator at most d and the multiples of 1/d on either side of ``x`` (a counterexample near the edge of the
+    hypotheses, such as b just above 1/2, keeps its side: 51/100 rather than 1/2), and ``x`` to 1..6 significant
+    digits (1.1e-12 where no small denominator comes near); ordered by :func:`_digits`, stably."""
     x = Fraction(x)
     out = []
     for d in DENOMINATORS:
         below = Fraction(math.floor(x * d), d)
-        for q in (x.limit_denominator(d), below, below + Fraction(1, d)):
-            if q not in out:
-                out.append(q)
-    return out
+        out += [x.limit_denominator(d), below, below + Fraction(1, d)]
+    out += [Fraction(f"{float(x):.{n}g}") for n in range(1, 7)]
+    return sorted(dict.fromkeys(out), key=_digits)
+
+
+def _digits(q: Fraction) -> int:
+    """How many digits a reader writes for ``q``: a decimal (denominator a power of 10) in scientific notation needs
+    its significant digits; any other fraction, the digits of its numerator and its denominator."""
+    num, den = abs(q.numerator), q.denominator
+    if num == 0:
+        return 1
+    if 10 ** (len(str(den)) - 1) == den:
+        return len(str(num).rstrip("0"))
+    return len(str(num)) + len(str(den))
 
 
 def describe(point: dict | None) -> str:
@@ -493,4 +764,4 @@ def describe(point: dict | None) -> str:
     return ", ".join(f"{k} = {v:.6g}" if isinstance(v, float) else f"{k} = {v}" for k, v in point.items())
 
 
-__all__ = ["bound", "hunt", "Real", "LogReal", "Integer", "LogInteger"]
+__all__ = ["bound", "hunt", "hunt_all", "Real", "LogReal", "Integer", "LogInteger"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import importlib.util
+import pkgutil
 import re
 import sys
 import traceback
@@ -95,6 +96,46 @@ def check(*, source: str, family: str, kind: str, rule: str, instances: Callable
 
     ``readings``: the :class:`~verification.errata.Reading` (or tuple of them) of ambiguous passages the check's
     verdicts rest on, listed in the report's "Readings" section with the checks that follow them.
+
+    Parameters
+    ----------
+    source : str
+        The seed file and theorem/equation the check verifies.
+    family : str
+        The topic, one word (the check's key is ``family.name``).
+    kind : str
+        ``"deterministic"``, ``"statistical"``, ``"order"`` or ``"measured"``.
+    rule : str
+        The decision rule, in words.
+    instances : callable
+        ``instances(profile, seed)``: a list of instances, each with a distinct string attribute ``name``.
+    hypotheses : str, optional
+        The hypotheses the check relies on.
+    name : str, optional
+        The check's name (default: the function's).
+    twin : str, optional
+        Statistical checks: the deterministic check of the same quantity.
+    erratum : Erratum or str, optional
+        What the check shows to be wrong in its source.
+    readings : Reading or tuple of Reading, optional
+        The readings of ambiguous passages the verdicts rest on.
+
+    Returns
+    -------
+    callable
+        The decorator; it registers ``f(instance, rng) -> Verdict`` in :data:`CHECKS` and returns it unchanged.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from verification import CHECKS, Verdict, check
+    >>> @check(source="arithmetic", family="example", kind="deterministic", rule="2 + 2 == 4 exactly",
+    ...        instances=lambda profile, seed: [SimpleNamespace(name="one")])
+    ... def two_plus_two(instance, rng):
+    ...     return Verdict.close(2 + 2, 4, rtol=0.0)
+    >>> CHECKS["example.two_plus_two"](None, None).status
+    'PASS'
+    >>> del CHECKS["example.two_plus_two"]  # leave the registry as it was
     """
     for arg, value in (("source", source), ("rule", rule)):
         as_text(arg, value)
@@ -140,8 +181,31 @@ def register(table: dict, what: str, family: str, name, func, make):
 
 
 def select(only: str | None = None) -> list[Check]:
-    """Checks whose name matches ``only``: comma-separated globs, each a substring match when it has
-    no wildcard.  A pattern that matches no check is a ValueError (a typo would otherwise drop checks unseen)."""
+    """The registered checks whose name matches ``only`` (all of them when ``only`` is None).
+
+    ``only`` holds comma-separated globs, each a substring match when it has no wildcard.  A pattern that matches no
+    check is a ValueError (a typo would otherwise drop checks unseen).  The toolkit's check modules are loaded first.
+
+    Parameters
+    ----------
+    only : str, optional
+        Comma-separated patterns, e.g. ``"fisher.*,tango.prop4"``.
+
+    Returns
+    -------
+    list of Check
+        The selected checks, sorted by name.
+
+    Examples
+    --------
+    >>> from verification import select
+    >>> [c.name for c in select("fisher.gaussian_fisher_three_ways")]
+    ['fisher.gaussian_fisher_three_ways']
+    >>> select("no_such_check")
+    Traceback (most recent call last):
+    ...
+    ValueError: only='no_such_check': no check matches 'no_such_check'
+    """
     load_all()
     return [CHECKS[n] for n in match(sorted(CHECKS), only)]
 
@@ -161,11 +225,14 @@ def match(names: list, only: str | None, what: str = "check") -> list:
 
 
 def load_all() -> None:
-    """Import every check module so that its checks register: the toolkit's, then those of installed packages that
+    """Import every check module so that its checks register: the toolkit's (every module of
+    :mod:`verification.checks`, the five topics' first), then those of installed packages that
     declare the entry-point group ``theorytools.checks`` (each entry point names a module)."""
-    from verification.checks import deeplinear, fisher, montecarlo, quadratic, tango  # noqa: F401
-    from verification.checks import (audit_deeplinear, audit_fisher, audit_martens_b, audit_martens_d,  # noqa: F401
-                                     audit_tango, bounds_martens)
+    import verification.checks as package
+    from verification.checks import deeplinear, fisher, montecarlo, quadratic, tango  # noqa: F401 - topics first
+
+    for module in sorted(m.name for m in pkgutil.iter_modules(package.__path__)):  # then audits, bounds, ...
+        importlib.import_module(f"{package.__name__}.{module}")
 
     for ep in entry_points(group=ENTRY_POINTS):
         if ep.value not in _LOADED:

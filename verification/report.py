@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,8 @@ def write_report(results: list[Result], out: Path, meta: dict, hunt: list[dict] 
     :func:`verification.hunt.hunt`, one per bound (the "Tightness" section and the ``hunt`` list of report.json)."""
     out.mkdir(parents=True, exist_ok=True)
     figures = write_figures(results, out) if results else []
+    if hunt is not None:
+        hunt = [_with_tightness_figure(row, out) for row in hunt]
     counts = summary_counts(results)
     doc = {
         "meta": meta,
@@ -194,6 +197,21 @@ def hunt_label(row: dict) -> str:
     return row["status"]
 
 
+def _with_tightness_figure(row: dict, out: Path) -> dict:
+    """``row`` without its ``trace``, and with ``figure``: the file name of its Tightness figure (None without a
+    trace or a feasible point)."""
+    from verification.hunt import BOUNDS
+    from verification.hunt_figure import tightness_figure
+
+    row = dict(row)
+    trace = row.pop("trace", None)
+    path = None
+    if trace is not None and row["bound"] in BOUNDS:
+        path = tightness_figure({**row, "trace": trace}, BOUNDS[row["bound"]], out / f"hunt_{row['bound']}.png")
+    row["figure"] = path.name if path else None
+    return row
+
+
 def _tightness_markdown(rows: list[dict]) -> list[str]:
     from verification.hunt import describe
 
@@ -201,13 +219,18 @@ def _tightness_markdown(rows: list[dict]) -> list[str]:
              "differential evolution then Nelder-Mead on log(lhs/rhs) (the signed relative gap where a side can be "
              "<= 0). A violation counts only when certified in exact rationals or mpmath at 50 digits; the "
              "counterexample is shrunk (smallest integers, then short rationals) and still certified.", "",
-             "| bound | status | worst ratio lhs/rhs | where | evaluations | seconds | certified counterexample |",
-             "|---|---|---|---|---|---|---|"]
+             "| bound | status | worst ratio lhs/rhs (or relative gap) | where | evaluations | seconds | certified counterexample | figure |",
+             "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "" if r["worst_ratio"] is None else f"{r['worst_ratio']:.6g}"
+        if r.get("measure") == "relative gap":
+            ratio = f"gap {ratio}"
         example = describe(r["counterexample"]) + (f" ({r['certificate']})" if r["certificate"] else "")
+        first = ("" if r.get("first_seen_evaluations") is None else
+                 f"; violated first after {r['first_seen_evaluations']} evaluations, {r['first_seen_seconds']:.1f} s")
+        figure = f"[score]({r['figure']})" if r.get("figure") else ""
         cells = [f"`{r['bound']}`", hunt_label(r), ratio, describe(r["point"]), f"{r['evaluations']} "
-                 f"({r['feasible']} feasible)", f"{r['seconds']:.1f} ({r['stopped']})", example]
+                 f"({r['feasible']} feasible)", f"{r['seconds']:.1f} ({r['stopped']}{first})", example, figure]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return lines
 
@@ -267,11 +290,13 @@ def write_figures(results: list[Result], out: Path) -> list[Path]:
             _panel(ax, r)
         for ax in list(axes.flat)[len(rs):]:
             ax.set_visible(False)
+        title = textwrap.fill(f"{check}  ({rs[0].source})", 45 + 35 * ncol)  # wrapped to the figure's width
+        extra = 0.18 * title.count("\n")  # inches taken by the title's further lines
         handles, labels = axes.flat[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="upper center", ncol=min(6, len(labels)), fontsize=8,
-                   bbox_to_anchor=(0.5, 1.0 - 0.25 / (3.9 * nrow)))
-        fig.suptitle(f"{check}  ({rs[0].source})", fontsize=10, y=1.0)
-        fig.tight_layout(rect=(0, 0, 1, 1.0 - 0.55 / (3.9 * nrow)))
+                   bbox_to_anchor=(0.5, 1.0 - (0.25 + extra) / (3.9 * nrow)))
+        fig.suptitle(title, fontsize=10, y=0.995, va="top")
+        fig.tight_layout(rect=(0, 0, 1, 1.0 - (0.55 + extra) / (3.9 * nrow)))
         path = out / f"{_slug(check)}.png"
         fig.savefig(path, dpi=110)
         plt.close(fig)
@@ -303,7 +328,10 @@ def _panel(ax, r: Result):
     s = {key: (_positive(v) if key not in ("k", "xlabel", "ylabel", "exact_label", "bound_label") else v)
          for key, v in r.verdict.series.items()}
     k = np.asarray(s["k"], dtype=float)
-    x = np.where(k > 0, k, 0.5)  # k = 0 drawn at 0.5 on the log axis
+    # iterations k on a log axis (k = 0 drawn at 0.5); a continuous time t on a linear one, where an exponential decay
+    # is a straight line (at 0.5 a t = 0 would add a segment back to a time that is not on the curve)
+    iterations = bool(np.all(k == np.round(k)))
+    x = np.where(k > 0, k, 0.5) if iterations else k
     ylabel = s.get("ylabel", r"$\mathbb{E}[h(\theta_k)] - h(\theta^*)$")
     if "lower" in s and "upper" in s:
         ax.fill_between(x, s["lower"], s["upper"], color="#ffd8a8", alpha=0.6, label=r"Theorem bounds $[l(k), u(k)]$")
@@ -316,7 +344,7 @@ def _panel(ax, r: Result):
     if "mc_mean" in s:
         ax.fill_between(x, s["mc_lo"], s["mc_hi"], color="#74c0fc", alpha=0.5, label="Monte Carlo 99% CI")
         ax.plot(x, s["mc_mean"], color="#1971c2", lw=0.9, marker=".", ms=3, label="Monte Carlo mean")
-    ax.set_xscale("log")
+    ax.set_xscale("log" if iterations else "linear")
     ax.set_yscale("log")
     # Clip the y-range to 12 decades below the largest curve: a bound that underflows towards 1e-300
     # (e.g. (1 - eps)^{2k} with eps near 1) would otherwise squeeze every curve into one line.

@@ -39,10 +39,35 @@ class Result:
 
 
 def holm(p_values, alpha: float):
-    """Holm's step-down procedure (Holm 1979, Scand. J. Statist. 6:65): ``(reject, adjusted_p)`` for each p-value;
-    FWER <= alpha.
+    """Holm's step-down procedure (Holm 1979, Scand. J. Statist. 6:65): ``(reject, adjusted_p)`` for each p-value.
 
-    The adjusted p-value of the j-th smallest p (j = 0, 1, ...) is ``max_{i <= j} min(1, (m - i) p_(i))``."""
+    The family-wise error rate is at most alpha.  The adjusted p-value of the j-th smallest p (j = 0, 1, ...) is
+    ``max_{i <= j} min(1, (m - i) p_(i))``.
+
+    Parameters
+    ----------
+    p_values : array_like
+        A vector of m p-values in [0, 1].
+    alpha : float
+        The family-wise error rate, in (0, 1).
+
+    Returns
+    -------
+    reject : numpy.ndarray
+        Booleans: ``adjusted_p <= alpha``.
+    adjusted_p : numpy.ndarray
+        The adjusted p-values, in the order of ``p_values``.
+
+    Examples
+    --------
+    Sorted, the p-values 0.01, 0.03, 0.04 are multiplied by 3, 2, 1 and made non-decreasing: 0.03, 0.06, 0.06.
+
+    >>> import numpy as np
+    >>> from verification import holm
+    >>> reject, adjusted = holm([0.01, 0.04, 0.03], alpha=0.05)
+    >>> reject.tolist(), np.round(adjusted, 6).tolist()
+    ([True, False, False], [0.03, 0.06, 0.06])
+    """
     p = as_array("p_values", p_values, ndim=1, nonempty=False)
     if np.any((p < 0) | (p > 1)):
         i = int(np.argmax((p < 0) | (p > 1)))
@@ -134,6 +159,44 @@ def run_checks(profile: str = "quick", only: str | None = None, seed: int = 0, a
     ``dask.distributed.Client``) evaluates the (check, instance) pairs as tasks; ``modules`` are the user check modules
     its workers must import (they are loaded here too).  Neither changes a verdict: the results are ordered, and
     decided, as in a serial run.
+
+    Parameters
+    ----------
+    profile : str, default "quick"
+        ``"quick"`` or ``"full"``: which instances the checks build.
+    only : str, optional
+        Patterns selecting checks (see :func:`~verification.select`); all checks when None.
+    seed : int, default 0
+        The run's seed; each (check, instance) gets its own stream from it.
+    alpha : float, default 0.01
+        The family-wise probability of a false FAIL among the statistical checks (Holm).
+    log : callable, optional
+        Called with each result as it is computed (and ``reused=True`` for results taken from the store).
+    store : ResultStore, optional
+        Keyword-only: where each raw verdict is saved.
+    resume : bool, default False
+        Keyword-only: reuse the stored verdicts whose fingerprint matches.
+    client : dask.distributed.Client, optional
+        Keyword-only: evaluate on a Dask cluster.
+    modules : sequence of str, default ()
+        Keyword-only: user check modules (importable names or ``.py`` paths) to load.
+
+    Returns
+    -------
+    list of Result
+        One result per (check, instance), statistical verdicts decided.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from verification import CHECKS, Verdict, check, run_checks
+    >>> @check(source="arithmetic", family="example", kind="deterministic", rule="n + n == 2 n",
+    ...        instances=lambda profile, seed: [SimpleNamespace(name=f"n={n}", n=n) for n in (1, 2)])
+    ... def doubling(instance, rng):
+    ...     return Verdict.close(instance.n + instance.n, 2 * instance.n, rtol=0.0)
+    >>> [(r.instance, r.verdict.status) for r in run_checks(only="example.doubling")]
+    [('n=1', 'PASS'), ('n=2', 'PASS')]
+    >>> del CHECKS["example.doubling"]  # leave the registry as it was
     """
     profile = as_choice("profile", profile, PROFILES)
     seed = as_int("seed", seed, low=0, high=MAX_SEED)

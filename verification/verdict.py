@@ -77,7 +77,35 @@ def _worst(x):
 
 @dataclass(frozen=True)
 class Verdict:
-    """Outcome of a check.  ``details`` holds the numbers behind it; ``series`` holds curves for figures."""
+    """Outcome of a check.  ``details`` holds the numbers behind it; ``series`` holds curves for figures.
+
+    Usually built by a class method (:meth:`close`, :meth:`within`, :meth:`statistical`, :meth:`order`, ...) rather
+    than directly.
+
+    Parameters
+    ----------
+    status : str
+        ``"PASS"``, ``"FAIL"``, ``"SKIPPED"``, ``"MEASURED"`` or ``"PENDING"`` (statistical, not yet decided).
+    kind : str
+        ``"deterministic"``, ``"statistical"``, ``"order"`` or ``"measured"``.
+    message : str
+        One line for the report.
+    details : dict, optional
+        The numbers behind the verdict.
+    series : dict, optional
+        Curves for the report's figures (see :meth:`with_series`).
+    p_value : float, optional
+        The p-value of a statistical verdict (required when ``status`` is PENDING).
+
+    Examples
+    --------
+    >>> from verification import Verdict
+    >>> v = Verdict.close(0.1 + 0.2, 0.3, rtol=1e-12)  # two routes agreeing to rounding
+    >>> v.status, v.failed
+    ('PASS', False)
+    >>> Verdict.close(3.0, 2.0, rtol=0.1).status  # 50% off
+    'FAIL'
+    """
 
     status: str
     kind: str
@@ -101,10 +129,44 @@ class Verdict:
 
     @property
     def failed(self) -> bool:
+        """Whether the status is FAIL.
+
+        Returns
+        -------
+        bool
+            ``status == "FAIL"``.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> Verdict.close(1.0, 2.0, rtol=0.1).failed
+        True
+        """
         return self.status == FAIL
 
     def decided(self, reject: bool, adjusted_p: float) -> "Verdict":
-        """A statistical verdict after the run-wide multiple-testing correction."""
+        """A statistical verdict after the run-wide multiple-testing correction.
+
+        Parameters
+        ----------
+        reject : bool
+            Whether Holm's procedure rejects (FAIL) the check's null hypothesis.
+        adjusted_p : float
+            The Holm-adjusted p-value, kept in ``details``.
+
+        Returns
+        -------
+        Verdict
+            A copy with status PASS or FAIL.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> v = Verdict("PENDING", "statistical", "a Monte Carlo mean", p_value=0.003)
+        >>> d = v.decided(True, 0.009)
+        >>> d.status, d.details["holm_adjusted_p"]
+        ('FAIL', 0.009)
+        """
         if self.status != PENDING:
             raise ValueError(f"only a PENDING verdict is decided, this one is {self.status}")
         status = FAIL if as_bool("reject", reject) else PASS
@@ -112,10 +174,30 @@ class Verdict:
                                                      "holm_adjusted_p": _probability("adjusted_p", adjusted_p)})
 
     def with_series(self, **series) -> "Verdict":
-        """Curves for the report's figures (:mod:`verification.report`): ``k`` (the abscissa: finite) and the curves
-        drawn over it (``exact``, ``lower``, ``upper``, ``bound``, ``mc_mean``, ``mc_lo``, ``mc_hi``: NaN leaves a
-        gap), each a vector of the length of ``k``; or ``paths``, a dict of label -> ``(x, y)``; axis and legend
-        labels are strings.  Checked here, where the check's code can be named, not when the figures are drawn."""
+        """A copy with curves for the report's figures (:mod:`verification.report`).
+
+        ``k`` (the abscissa: finite) and the curves drawn over it (``exact``, ``lower``, ``upper``, ``bound``,
+        ``mc_mean``, ``mc_lo``, ``mc_hi``: NaN leaves a gap), each a vector of the length of ``k``; or ``paths``, a
+        dict of label -> ``(x, y)``; axis and legend labels are strings.  Checked here, where the check's code can be
+        named, not when the figures are drawn.
+
+        Parameters
+        ----------
+        **series
+            The curves, by name.
+
+        Returns
+        -------
+        Verdict
+            A copy with the curves added to ``series``.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> v = Verdict.close(1.0, 1.0, rtol=0.0).with_series(k=[0, 1, 2], exact=[1.0, 0.5, 0.25])
+        >>> sorted(v.series), v.series["exact"]
+        (['exact', 'k'], [1.0, 0.5, 0.25])
+        """
         k = series["k"] if "k" in series else self.series.get("k")
         if k is not None:
             k = as_array("k", k, ndim=1)
@@ -144,7 +226,30 @@ class Verdict:
     # -- deterministic ----------------------------------------------------------------
     @classmethod
     def within(cls, value, lower, upper, rtol: float, what: str = "value") -> "Verdict":
-        """``lower <= value <= upper`` up to ``rtol * |value|`` (rounding of independent routes)."""
+        """``lower <= value <= upper`` up to ``rtol * |value|`` (rounding of independent routes).
+
+        Parameters
+        ----------
+        value, lower, upper : float or array_like
+            The value and its bounds, elementwise.
+        rtol : float
+            The tolerance relative to ``|value|``.
+        what : str, default "value"
+            The quantity's name in the message.
+
+        Returns
+        -------
+        Verdict
+            A deterministic PASS or FAIL.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> Verdict.within([1.0, 2.0], [0.0, 1.0], [1.0, 3.0], rtol=1e-12).message
+        'lower <= value <= upper at all 2 points'
+        >>> Verdict.within(1.5, 0.0, 1.0, rtol=1e-12).status
+        'FAIL'
+        """
         value, lower, upper = _arrays(value=value, lower=lower, upper=upper)
         rtol, what = nonnegative("rtol", rtol), as_text("what", what)
         bad_input = _non_finite(what=what, value=value, lower=lower, upper=upper)
@@ -173,7 +278,32 @@ class Verdict:
 
     @classmethod
     def close(cls, value, reference, rtol: float, atol: float = 0.0, what: str = "value") -> "Verdict":
-        """``|value - reference| <= atol + rtol |reference|`` elementwise."""
+        """``|value - reference| <= atol + rtol |reference|`` elementwise.
+
+        Parameters
+        ----------
+        value, reference : float or array_like
+            The two routes' results (a scalar reference broadcasts).
+        rtol : float
+            The relative tolerance.
+        atol : float, default 0.0
+            The absolute tolerance.
+        what : str, default "value"
+            The quantity's name in the message.
+
+        Returns
+        -------
+        Verdict
+            A deterministic PASS or FAIL.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> Verdict.close(0.1 + 0.2, 0.3, rtol=1e-12).status  # equal to rounding
+        'PASS'
+        >>> Verdict.close([1.0, 2.5], [1.0, 2.0], rtol=0.1).status  # 25% off in the second entry
+        'FAIL'
+        """
         # a scalar reference (e.g. 0) broadcasts; the failure message indexes both arrays
         value, reference = _arrays(value=value, reference=reference)
         rtol, atol, what = nonnegative("rtol", rtol), nonnegative("atol", atol), as_text("what", what)
@@ -195,8 +325,32 @@ class Verdict:
 
     @classmethod
     def all_of(cls, verdicts, summary: str) -> "Verdict":
-        """Several deterministic comparisons of one check as one verdict: the first that failed, else a PASS
-        naming what agreed, how many comparisons, and the largest absolute error among them."""
+        """Several deterministic comparisons of one check as one verdict.
+
+        The first that failed, else a PASS naming what agreed, how many comparisons, and the largest absolute error
+        among them.
+
+        Parameters
+        ----------
+        verdicts : sequence of Verdict
+            The comparisons (at least one).
+        summary : str
+            What agreed, for the message.
+
+        Returns
+        -------
+        Verdict
+            The first failed verdict, or a PASS.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> ok = Verdict.close(1.0, 1.0, rtol=0.0)
+        >>> Verdict.all_of([ok, ok], "two routes").details["comparisons"]
+        2
+        >>> Verdict.all_of([ok, Verdict.close(2.0, 1.0, rtol=0.1)], "two routes").status
+        'FAIL'
+        """
         if isinstance(verdicts, (str, bytes)) or not hasattr(verdicts, "__iter__"):
             raise TypeError(f"verdicts must be a list of Verdict, got {verdicts!r}")
         verdicts = list(verdicts)
@@ -215,6 +369,27 @@ class Verdict:
 
     @classmethod
     def skipped(cls, reason: str, kind: str = "deterministic") -> "Verdict":
+        """A SKIPPED verdict: the instance does not meet the check's hypotheses.
+
+        Parameters
+        ----------
+        reason : str
+            Which hypothesis is not met.
+        kind : str, default "deterministic"
+            The check's kind.
+
+        Returns
+        -------
+        Verdict
+            Status SKIPPED.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> v = Verdict.skipped("n < 2: no variance")
+        >>> v.status, v.message
+        ('SKIPPED', 'n < 2: no variance')
+        """
         return cls(SKIPPED, kind, as_text("reason", reason))
 
     # -- statistical ------------------------------------------------------------------
@@ -229,7 +404,7 @@ class Verdict:
         With ``skewness`` (the sample skewness g of the per-run values) the statistic is Johnson's
         (1978, JASA 73:536) skew-corrected ``t = z + g (1 + 2 z^2) / (6 sqrt(n))``: h(theta_k) is a
         quadratic form of the noise, as skewed as chi^2(1) (g ~ 2.8), and the plain studentized mean
-        then exceeds |z| = 4.2 (the smallest Holm threshold of the quick profile) 2.4 times as often
+        then exceeds ``|z| = 4.2`` (the smallest Holm threshold of the quick profile) 2.4 times as often
         as the normal tail says, nearly all in the lower tail.
 
         With ``studentized=False`` the standard error is exact (not estimated from the runs), and the
@@ -237,6 +412,33 @@ class Verdict:
 
         ``details["rel_stderr"]`` is the smallest ``stderr / |exact|`` over the points: the runner turns
         it into the smallest relative error the check would detect (its power).
+
+        Parameters
+        ----------
+        estimate, stderr, exact : float or array_like
+            The Monte Carlo means, their standard errors and the exact values, per point.
+        runs : int
+            The number of Monte Carlo runs.
+        what : str, default "Monte Carlo mean"
+            The quantity's name in the message.
+        skewness : float or array_like, optional
+            The sample skewness of the per-run values (for the skew correction).
+        studentized : bool, default True
+            False when the standard error is exact rather than estimated.
+
+        Returns
+        -------
+        Verdict
+            A PENDING verdict with its p-value, decided later by the runner.
+
+        Examples
+        --------
+        One point at z = (1.02 - 1) / 0.01 = 2: ``p = 2 (1 - Phi(2)) = 0.0455``.
+
+        >>> from verification import Verdict
+        >>> v = Verdict.statistical([1.02], [0.01], [1.0], runs=100)
+        >>> v.status, round(v.p_value, 4)
+        ('PENDING', 0.0455)
         """
         extra = {} if skewness is None else {"skewness": skewness}
         estimate, stderr, exact, *skew = _arrays(estimate=estimate, stderr=stderr, exact=exact, **extra)
@@ -272,8 +474,33 @@ class Verdict:
 
     @classmethod
     def at_most(cls, estimate, stderr, bound, runs: int, what: str = "Monte Carlo mean") -> "Verdict":
-        """One-sided z-tests that each Monte Carlo ``estimate`` does not exceed ``bound`` (a theorem's upper
-        bound on an expectation), Bonferroni over the points; decided by the runner (Holm)."""
+        """One-sided z-tests that each Monte Carlo ``estimate`` does not exceed ``bound``.
+
+        ``bound`` is a theorem's upper bound on an expectation; Bonferroni over the points; decided by the runner
+        (Holm).
+
+        Parameters
+        ----------
+        estimate, stderr, bound : float or array_like
+            The Monte Carlo means, their standard errors and the bounds, per point.
+        runs : int
+            The number of Monte Carlo runs.
+        what : str, default "Monte Carlo mean"
+            The quantity's name in the message.
+
+        Returns
+        -------
+        Verdict
+            A PENDING verdict with its p-value.
+
+        Examples
+        --------
+        z = (0.9 - 1) / 0.05 = -2, so ``p = Phi(2) = 0.9772``:
+
+        >>> from verification import Verdict
+        >>> round(Verdict.at_most([0.9], [0.05], [1.0], runs=100).p_value, 4)
+        0.9772
+        """
         estimate, stderr, bound = _arrays(estimate=estimate, stderr=stderr, bound=bound)
         runs, what = as_int("runs", runs, low=1), as_text("what", what)
         _nonnegative_entries("stderr", stderr)
@@ -293,9 +520,33 @@ class Verdict:
 
     @classmethod
     def chi_square(cls, statistic, dof: int, what: str) -> "Verdict":
-        """Two-sided test that each ``statistic ~ chi^2(dof)`` (e.g. a sum of ``dof`` squared z-scores whose
-        standard errors are under test: too small a sum means too large standard errors), Bonferroni over
-        the points; decided by the runner like :meth:`statistical`."""
+        """Two-sided test that each ``statistic ~ chi^2(dof)``.
+
+        E.g. a sum of ``dof`` squared z-scores whose standard errors are under test: too small a sum means too
+        large standard errors.  Bonferroni over the points; decided by the runner like :meth:`statistical`.
+
+        Parameters
+        ----------
+        statistic : float or array_like
+            The statistics (non-negative).
+        dof : int
+            The degrees of freedom.
+        what : str
+            The statistic's name in the message.
+
+        Returns
+        -------
+        Verdict
+            A PENDING verdict with its p-value.
+
+        Examples
+        --------
+        A statistic at its mean: ``p = 2 min(F(10), 1 - F(10)) = 0.881`` for chi^2(10):
+
+        >>> from verification import Verdict
+        >>> round(Verdict.chi_square(10.0, 10, "sum of z^2").p_value, 3)
+        0.881
+        """
         t = np.atleast_1d(_arrays(statistic=statistic)[0])
         dof, what = as_int("dof", dof, low=1), as_text("what", what)
         _nonnegative_entries("statistic", t)  # a sum of squares
@@ -311,16 +562,68 @@ class Verdict:
 
     @classmethod
     def measured(cls, message: str, **details) -> "Verdict":
+        """A MEASURED verdict: a quantity the theory does not claim to predict, reported, never failed.
+
+        Parameters
+        ----------
+        message : str
+            The measurement, in words.
+        **details
+            The numbers behind it.
+
+        Returns
+        -------
+        Verdict
+            Status MEASURED, kind measured.
+
+        Examples
+        --------
+        >>> from verification import Verdict
+        >>> v = Verdict.measured("sampled-data noise: 0.1", noise=0.1)
+        >>> v.status, v.details
+        ('MEASURED', {'noise': 0.1})
+        """
         return cls(MEASURED, "measured", message, details)
 
     # -- convergence order --------------------------------------------------------------
     @classmethod
     def order(cls, x, y, predicted: float, level: float = 0.99, tol: float = 0.0, what: str = "slope",
               at_least: bool = False) -> "Verdict":
-        """Fit ``log y = c + slope log x`` by least squares; PASS if ``predicted`` is within the slope's
-        ``level`` confidence interval widened by ``tol`` (the bias allowed for pre-asymptotic terms).
-        With ``at_least`` (a rate that is an upper bound, e.g. O(sqrt(dt))), PASS if the slope is not
-        significantly below ``predicted``."""
+        """Fit ``log y = c + slope log x`` by least squares and compare the slope with ``predicted``.
+
+        PASS if ``predicted`` is within the slope's ``level`` confidence interval widened by ``tol`` (the bias
+        allowed for pre-asymptotic terms).  With ``at_least`` (a rate that is an upper bound, e.g. O(sqrt(dt))),
+        PASS if the slope is not significantly below ``predicted``.
+
+        Parameters
+        ----------
+        x, y : array_like
+            At least 3 points, x > 0 (e.g. step sizes) and y (e.g. errors).
+        predicted : float
+            The predicted order.
+        level : float, default 0.99
+            The confidence level.
+        tol : float, default 0.0
+            The widening of the interval.
+        what : str, default "slope"
+            The quantity's name in the message.
+        at_least : bool, default False
+            One-sided: PASS unless the slope is significantly below ``predicted``.
+
+        Returns
+        -------
+        Verdict
+            An order PASS or FAIL.
+
+        Examples
+        --------
+        Errors ~ h^2 with a little noise: the fitted order is 2.
+
+        >>> from verification import Verdict
+        >>> v = Verdict.order([1.0, 2.0, 4.0, 8.0], [1.0, 4.04, 15.9, 64.3], predicted=2.0)
+        >>> v.status, round(v.details["slope"], 2)
+        ('PASS', 2.0)
+        """
         x, y = real_array("x", x), real_array("y", y)
         if x.shape != y.shape or x.ndim != 1 or x.size < 3:
             raise ValueError(f"x and y must be vectors of one length, at least 3 points (a slope and its confidence "

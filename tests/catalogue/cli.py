@@ -10,7 +10,7 @@ from catalogue.kinds import (CALLABLE, CHI2, CHOICE, COUNT, FAMILY, FLAG, FRACTI
 
 from verification import (Certificate, Erratum, Integer, LogInteger, LogReal, Reading, Real, Step, bound, holm, proof,
                           run_checks, select)
-from verification.hunt import BOUNDS, hunt
+from verification.hunt import BOUNDS, hunt, hunt_all
 from verification.registry import check
 from verification.verdict import Verdict
 
@@ -138,6 +138,10 @@ SPACE = Kind("space", (STRING, NONE, NUMBER, ("empty", lambda v, d: {}), ("wrong
                        ("bad_key", lambda v, d: {"1k": Integer(1, 3)})))
 
 
+#: registered bound names: a bare string (read letter by letter) and a name no bound has
+NAMES = Kind("names", (STRING, NONE, NUMBER, ("empty", lambda v, d: []), ("unknown", lambda v, d: ["no.such_bound"])))
+
+
 def _tiny_bound():
     """A registered-then-removed bound (so that no --hunt run sees it): k/(k+1) <= 1 on k = 1..10."""
     bound(source="catalogue", space={"k": Integer(1, 10)}, family="catalogue")(_ratio)
@@ -156,10 +160,21 @@ ENTRIES += [
     Entry("verification.hunt.LogInteger", lambda: (LogInteger, dict(low=1, high=10**6)), {"low": COUNT, "high": COUNT}),
     Entry("verification.hunt.bound",
           lambda: (bound, dict(source="a user's lemma", hypotheses="", space={"k": Integer(1, 3)},
-                               certify=lambda k: (0, 1), erratum="", name="tight", family="userfam", vectorized=False)),
+                               certify=lambda k: (0, 1), erratum="", name="tight", family="userfam", vectorized=False,
+                               rate=50.0)),
           {"source": TEXT, "hypotheses": OPTIONAL_TEXT, "space": SPACE, "certify": CALLABLE, "erratum": OPTIONAL_TEXT,
-           "name": TEXT, "family": FAMILY, "vectorized": FLAG},
-          accepts={"name": ("none",)}, why="name=None means the decorated function's name"),
-    Entry("verification.hunt.hunt", lambda: (hunt, dict(bound=_tiny_bound(), budget=0.5, seed=0, workers=1)),
-          {"bound": OBJECT, "budget": POSITIVE, "seed": SEED, "workers": COUNT}),
+           "name": TEXT, "family": FAMILY, "vectorized": FLAG, "rate": POSITIVE},
+          accepts={"name": ("none",), "rate": ("none",)},
+          why="name=None means the decorated function's name; rate=None the default EVALUATIONS_PER_SECOND"),
+    Entry("verification.hunt.hunt", lambda: (hunt, dict(bound=_tiny_bound(), budget=0.5, seed=0, workers=1,
+                                                        trace=False)),
+          {"bound": OBJECT, "budget": POSITIVE, "seed": SEED, "workers": COUNT, "trace": FLAG}),
+    Entry("verification.hunt.hunt_all",
+          lambda: (hunt_all, dict(names=["quadratic.proposition22"], budget=0.05, seed=0, client=None, modules=(),
+                                  log=None, trace=False)),
+          {"names": NAMES, "budget": POSITIVE, "seed": SEED, "client": OBJECT, "modules": MODULES, "log": CALLABLE,
+           "trace": FLAG},
+          accepts={"names": ("empty",), "client": ("none",)},
+          why="no names hunt nothing; client=None hunts here, one bound after another; log=None prints nothing",
+          names={"modules": "module"}),
 ]

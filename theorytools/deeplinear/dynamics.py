@@ -65,11 +65,37 @@ METHODS = ("exact", "eq10")
 
 
 class SingularCrossingError(NonFiniteError):
-    """The flow has no bounded continuation where it stopped, so the integration stops and says where: for the exact
-    natural gradient, a point where the tangent map ``X -> sum_i A_i X_i B_i`` (so the Fisher) loses rank; for Eq. 10,
-    a point where the total map loses rank (in a square net ``det W = 0``, where Eq. 10 makes all layers singular
-    together).  ``t`` is the time,
-    ``layers`` the layers responsible (1-based) and ``layer`` the first of them."""
+    """The flow has no bounded continuation where it stopped, so the integration stops and says where.
+
+    003_34787a2226c5cf0a.txt §4, eqs 16-19 (the flows; see the module docstring for where they are singular).  For the
+    exact natural gradient, a point where the tangent map ``X -> sum_i A_i X_i B_i`` (so the Fisher) loses rank; for
+    Eq. 10, a point where the total map loses rank (in a square net ``det W = 0``, where Eq. 10 makes all layers
+    singular together).  ``t`` is the time, ``layers`` the layers responsible (1-based) and ``layer`` the first of them.
+
+    Parameters
+    ----------
+    message : str
+        The error message.
+    t : float
+        The time where the flow stopped.
+    layer : int or None
+        The first layer responsible (1-based).
+    layers : sequence of int, optional
+        All layers responsible (default: ``(layer,)``).
+
+    Examples
+    --------
+    A start with zero layers is a saddle: the Fisher is 0 there.
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, SingularCrossingError, natural_gradient_flow
+    >>> net = DeepLinearNet([[[0.0]], [[0.0]]], np.eye(1), np.eye(1), [[4.0]])
+    >>> try:
+    ...     natural_gradient_flow(net, [0.0, 1.0])
+    ... except SingularCrossingError as exc:
+    ...     print(exc.t, exc.layers, exc.layer)
+    0.0 (1, 2) 1
+    """
 
     def __init__(self, message: str, t: float, layer: int | None, layers=None):
         super().__init__(message)
@@ -99,10 +125,33 @@ def _flat(layers) -> np.ndarray:
 
 
 def rank_margin(W, r: int) -> float:
-    """``s_r(W) / s_1(W)``: 0 on the set where the matrix ``W`` has rank < ``r``.  For a square ``W`` with ``r = n`` it
+    """``s_r(W) / s_1(W)``: 0 on the set where the matrix ``W`` has rank < ``r``.
+
+    Used to detect where Eq. 10's flow (003_34787a2226c5cf0a.txt §4, eqs 16 and 19) reaches the singular set.
+    For a square ``W`` with ``r = n`` it
     carries the sign of ``det W``, so that a path through the singular set (codimension 1 there) changes its sign
     instead of touching zero between two solver steps.  :func:`natural_gradient_flow` applies it to the whitened total
-    map ``St^-1/2 W Sigma^1/2`` (:meth:`DeepLinearNet.whiten`), whose margin does not depend on the units of x and y."""
+    map ``St^-1/2 W Sigma^1/2`` (:meth:`DeepLinearNet.whiten`), whose margin does not depend on the units of x and y.
+
+    Parameters
+    ----------
+    W : array_like, shape (m, n)
+        The matrix.
+    r : int
+        The rank, ``1 <= r <= min(m, n)``.
+
+    Returns
+    -------
+    float
+        ``s_r / s_1``, times ``sign(det W)`` for a square ``W`` with ``r = n``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import rank_margin
+    >>> [round(rank_margin(np.diag(s), 2), 6) for s in ([2.0, 1.0], [1.0, -2.0], [1.0, 0.0])]   # sign of det W
+    [0.5, -0.5, 0.0]
+    """
     W = as_array("W", W, ndim=2)
     r = as_int("r", r, low=1, high=min(W.shape))
     s = np.linalg.svd(W, compute_uv=False)
@@ -131,11 +180,35 @@ def _eq10_singular_layers(net) -> tuple:
 
 
 def tangent_dimension(net) -> int:
-    """``dim {sum_i A_i X_i B_i} = sum_i rank(A_i) rank(B_i) - sum_{i<L} rank(A_i) rank(B_{i+1})``: the rank of the
-    Fisher (derived in the module docstring: the column spaces of the ``A_i`` increase with ``i`` and the row spaces of
+    """The rank of the Fisher, ``dim {sum_i A_i X_i B_i}``, by the staircase formula.
+
+    ``dim {sum_i A_i X_i B_i} = sum_i rank(A_i) rank(B_i) - sum_{i<L} rank(A_i) rank(B_{i+1})``, with ``A_i``, ``B_i``
+    the products of layers after and before layer i (003_34787a2226c5cf0a.txt eq. 17; derived in the module
+    docstring: the column spaces of the ``A_i`` increase with ``i`` and the row spaces of
     the ``B_i`` decrease, so the terms of eq. 17 fill a staircase).  The ranks of the whitened ``A_i`` (columns
     equilibrated) and ``B_i`` (rows equilibrated) are decided at ``max(shape) eps`` relative, so they do not depend on
-    the units of features, targets or hidden units."""
+    the units of features, targets or hidden units.
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        The net.
+
+    Returns
+    -------
+    int
+        The rank of the Fisher at ``net``'s weights.
+
+    Examples
+    --------
+    A 2-1-2 bottleneck: rank-1 maps of 2 x 2 form a manifold of dimension ``r (n_0 + n_L - r) = 3``:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, tangent_dimension
+    >>> net = DeepLinearNet([[[1.0, 1.0]], [[1.0], [1.0]]], np.eye(2), np.eye(2), np.diag([2.0, 1.0]))
+    >>> tangent_dimension(net), int(np.linalg.matrix_rank(net.fisher())), net.P
+    (3, 3, 4)
+    """
     net = as_instance("net", net, DeepLinearNet)
     u = [_equilibrated_rank(net._inv_chol_out.T @ A) for A in net.A]
     v = [_equilibrated_rank((B @ net._chol_x).T) for B in net.B]
@@ -225,12 +298,36 @@ class _TangentMonitor:
 
 
 def tangent_margin(net, start=None) -> float:
-    """How far ``net``'s tangent map ``X -> sum_i A_i X_i B_i`` (whose image dimension is the rank of the Fisher) is from
-    losing rank, without units: ``s_k(Y) / max(s_1(Y), s_1(Y_0) |y| / |y_0|)`` with ``Y`` the whitened Jacobian of
+    """How far ``net``'s tangent map ``X -> sum_i A_i X_i B_i`` is from losing rank, without units.
+
+    The image dimension of the tangent map (003_34787a2226c5cf0a.txt eq. 17) is the rank of the Fisher.  The margin
+    is ``s_k(Y) / max(s_1(Y), s_1(Y_0) |y| / |y_0|)`` with ``Y`` the whitened Jacobian of
     ``W`` in the parameter units of ``start`` (default: ``net`` itself), ``k`` the generic Fisher rank and ``y`` the
     whitened residual ``W - W*`` (see :class:`_TangentMonitor`).  0 exactly where the Fisher has rank ``< k``;
     :func:`natural_gradient_flow` (``method="exact"``) stops where it falls to ``singular_margin``.  Unlike
-    :func:`rank_margin` of ``W``, it stays away from 0 where ``det W = 0`` with a single singular layer."""
+    :func:`rank_margin` of ``W``, it stays away from 0 where ``det W = 0`` with a single singular layer.
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        The net.
+    start : DeepLinearNet, optional
+        The net whose parameter units are used (default: ``net``).
+
+    Returns
+    -------
+    float
+        The margin, in [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, tangent_margin
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])
+    >>> saddle = DeepLinearNet([[[0.0]], [[0.0]]], np.eye(1), np.eye(1), [[4.0]])
+    >>> round(tangent_margin(net), 6), tangent_margin(saddle)      # the equilibrated Jacobian (1, 1); zero layers
+    (1.0, 0.0)
+    """
     net = as_instance("net", net, DeepLinearNet)
     start = net if start is None else as_instance("start", start, DeepLinearNet)
     if start.widths != net.widths:
@@ -254,9 +351,11 @@ def _parameter_scales(net) -> np.ndarray:
 
 def natural_gradient_flow(net, t, method: str = "exact", rtol: float = 1e-10, atol: float = 1e-12,
                           singular_margin: float = 1e-6, return_nets: bool = False):
-    """Integrate ``d theta/dt`` = the natural gradient (``method="exact"``) or Eq. 10 (``"eq10"``) from ``net``'s
-    weights; return the total maps ``W(t)`` as an array ``(len(t), n_L, n_0)`` (and the nets at ``t`` when
-    ``return_nets``).
+    """Integrate the exact natural gradient or Eq. 10 from ``net``'s weights and return the total maps ``W(t)``.
+
+    003_34787a2226c5cf0a.txt §4: the natural-gradient flow (eq. 4 with a generalized inverse), Eq. 10, eqs 16-19.
+    ``d theta/dt`` is the natural gradient (``method="exact"``) or Eq. 10 (``"eq10"``); the total maps ``W(t)`` come
+    back as an array ``(len(t), n_L, n_0)`` (and the nets at ``t`` when ``return_nets``).
 
     ``rtol`` is solve_ivp's relative tolerance; ``atol`` its absolute tolerance in units of each parameter's own scale
     (:func:`_parameter_scales`), so that rescaling features, targets or layers gives the same total-map path.  Once
@@ -278,6 +377,41 @@ def natural_gradient_flow(net, t, method: str = "exact", rtol: float = 1e-10, at
       counts) falls below ``singular_margin`` (for square maps: crosses it with a change of sign of ``det W``), at the
       start or on the path.  Eq. 10 conserves ``det W_i / det W_j``, so there every layer is singular
       and ``|theta'| ~ c (t* - t)^{-(L-1)/L}``.
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        The start.
+    t : array_like, shape (T,)
+        Non-decreasing times >= 0.
+    method : {"exact", "eq10"}
+        The exact natural gradient or Eq. 10.
+    rtol : float, default 1e-10
+        The relative tolerance of solve_ivp.
+    atol : float, default 1e-12
+        Absolute tolerance, in units of each parameter's scale.
+    singular_margin : float, default 1e-6
+        The margin below which the flow counts as singular.
+    return_nets : bool, default False
+        Also return the nets at the times ``t``.
+
+    Returns
+    -------
+    W : ndarray, shape (T, n_L, n_0)
+        The total maps ``W(t)``.
+    nets : list of DeepLinearNet
+        The nets at ``t``, only with ``return_nets``.
+
+    Examples
+    --------
+    The exact flow's total map follows Eq. 18, ``W(t) = W* + (W_0 - W*) e^-t``:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, eq18_path, natural_gradient_flow
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])       # W_0 = 2, W* = 4
+    >>> W = natural_gradient_flow(net, [0.0, 1.0])
+    >>> round(float(W[1, 0, 0]), 6), bool(np.allclose(W, eq18_path(net, [0.0, 1.0])))     # 4 - 2 / e
+    (3.264241, True)
     """
     net = as_instance("net", net, DeepLinearNet)
     method = as_choice("method", method, METHODS)
@@ -401,7 +535,30 @@ def natural_gradient_flow(net, t, method: str = "exact", rtol: float = 1e-10, at
 
 
 def eq18_path(net, t) -> np.ndarray:
-    """Eq. 18 solved: ``W(t) = W* + (W_0 - W*) e^-t``."""
+    """Eq. 18 solved: ``W(t) = W* + (W_0 - W*) e^-t``.
+
+    003_34787a2226c5cf0a.txt §4, eq. 18 (unit rate), with ``W* = <y x^T> Sigma^-1`` (text after eq. 18).
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        The start ``W_0`` and the data that fix ``W*``.
+    t : array_like, shape (T,)
+        The times.
+
+    Returns
+    -------
+    ndarray, shape (T, n_L, n_0)
+        ``W(t)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, eq18_path
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])       # W_0 = 2, W* = 4
+    >>> np.round(eq18_path(net, [0.0, np.log(2.0)]).ravel(), 6).tolist()            # 4 - 2 e^-t
+    [2.0, 3.0]
+    """
     net = as_instance("net", net, DeepLinearNet)
     t = as_array("t", t, ndim=1)
     check_allocation("the Eq. 18 path", (t.size,) + net.W.shape, cheaper="fewer times in t")
@@ -409,11 +566,34 @@ def eq18_path(net, t) -> np.ndarray:
 
 
 def eq18_crossing_time(net) -> float | None:
-    """The first ``t`` at which Eq. 18's straight path ``W* + (W_0 - W*) s`` (``s = e^-t``) is singular, for square
-    total maps: ``s`` is a real generalized eigenvalue in (0, 1) of ``W* v = s (W* - W_0) v`` (a singular ``W_0 - W*``
+    """The first ``t`` at which Eq. 18's straight path is singular, for square total maps.
+
+    003_34787a2226c5cf0a.txt §4, eq. 18: the path ``W* + (W_0 - W*) s`` (``s = e^-t``); ``s`` is a real generalized
+    eigenvalue in (0, 1) of ``W* v = s (W* - W_0) v`` (a singular ``W_0 - W*``
     gives infinite eigenvalues, which are dropped).  ``None`` if the path stays regular; that can fail even when
     ``det W_0`` and ``det W*`` have the same sign (two crossings).  The pencil is taken in whitened coordinates
-    (:meth:`DeepLinearNet.whiten`), which have the same eigenvalues and no units."""
+    (:meth:`DeepLinearNet.whiten`), which have the same eigenvalues and no units.
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        A net with a square total map that can have full rank.
+
+    Returns
+    -------
+    float or None
+        The first crossing time, or None.
+
+    Examples
+    --------
+    From ``W_0 = 2`` to ``W* = -2`` the path ``-2 + 4 e^-t`` crosses 0 at ``t = ln 2``:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, eq18_crossing_time
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[-2.0]])
+    >>> round(eq18_crossing_time(net), 6), round(float(np.log(2.0)), 6)
+    (0.693147, 0.693147)
+    """
     net = as_instance("net", net, DeepLinearNet)
     if net.W.shape[0] != net.W.shape[1]:
         raise ValueError(f"eq18_crossing_time needs net to have a square total map, got {net.W.shape}")
@@ -430,13 +610,39 @@ def eq18_crossing_time(net) -> float | None:
 
 
 def predicted_decay(net) -> tuple:
-    """``(rate, limit)`` of the excess loss ``E(t) = L(W(t)) - L(W*)`` under the exact natural gradient:
+    """``(rate, limit)`` of the excess loss ``E(t) = L(W(t)) - L(W*)`` under the exact natural gradient.
+
+    003_34787a2226c5cf0a.txt §4, eq. 18 and the text after it (exponential decay of the loss); eq. 19 for bottlenecks.
     ``(2, 0)`` when ``r = min(n_0, n_L)`` (exact for all t: ``E(0) e^-2t``); in a bottleneck, from generic starts, the
     asymptotic rate ``2 min(1, min{1 - s_l/s_k : k <= r < l, s_l < s_k})`` towards ``E_r = 1/2 sum_{k>r} s_k^2`` (see
     the module docstring), i.e. ``2 (1 - s_{r+1}/s_r)`` when ``s_r > s_{r+1}``.  At a tie ``s_r = s_{r+1}`` the decay
     is still exponential and follows the next gap (issue 16: the linearized flow's slowest rate, by sympy on a 2-1-2
     net with ``W* = I``: rate 2, where ``2 (1 - s_{r+1}/s_r)`` would say 0).  Ties are decided at ``64 eps s_1
-    max(n_0, n_L)``, the rounding of the whitened singular values, so they do not depend on units."""
+    max(n_0, n_L)``, the rounding of the whitened singular values, so they do not depend on units.
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        The net (its widths and data).
+
+    Returns
+    -------
+    rate : float
+        The (asymptotic) exponential rate of ``E(t) - limit``.
+    limit : float
+        The limit of ``E(t)``: 0, or ``E_r`` in a bottleneck.
+
+    Examples
+    --------
+    A 2-1-2 bottleneck with whitened singular values ``s = (2, 1)`` of ``W*``:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, predicted_decay
+    >>> net = DeepLinearNet([[[1.0, 1.0]], [[1.0], [1.0]]], np.eye(2), np.eye(2), np.diag([2.0, 1.0]))
+    >>> rate, limit = predicted_decay(net)
+    >>> print(f"{rate:.6f} {limit:.6f}")               # 2 (1 - s_2 / s_1) and s_2^2 / 2
+    1.000000 0.500000
+    """
     net = as_instance("net", net, DeepLinearNet)
     r = net.rank_bound
     if r == min(net.widths[0], net.widths[-1]):
@@ -449,7 +655,36 @@ def predicted_decay(net) -> tuple:
 
 
 def fitted_rate(t, excess, limit: float = 0.0) -> tuple:
-    """Least-squares slope of ``-log(E(t) - limit)`` against ``t``: ``(rate, stderr)``."""
+    """Least-squares slope of ``-log(E(t) - limit)`` against ``t``: ``(rate, stderr)``.
+
+    Measures the exponential decay of the excess loss predicted after eq. 18 (003_34787a2226c5cf0a.txt §4); compare
+    with :func:`predicted_decay`.
+
+    Parameters
+    ----------
+    t : array_like, shape (T,)
+        At least two distinct times.
+    excess : array_like, shape (T,)
+        The excess loss ``E(t)``, above ``limit``.
+    limit : float, default 0.0
+        The limit of ``E(t)``.
+
+    Returns
+    -------
+    rate : float
+        The fitted rate.
+    stderr : float
+        Its standard error.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import fitted_rate
+    >>> t = np.array([0.0, 1.0, 2.0])
+    >>> rate, stderr = fitted_rate(t, 3.0 * np.exp(-2.0 * t))
+    >>> print(f"{rate:.6f}")
+    2.000000
+    """
     from scipy import stats
 
     t = as_array("t", t, ndim=1)

@@ -10,6 +10,14 @@ figure's axes (8 passes for A, B; 20 for C).  ``size="quick"`` keeps the archite
 NGD minibatches of 500, 8, 6, 12 and 5 passes for A, B, C and D (NGD brought the test error of A, B, C to 3 x the
 noise floor within 25500, 18000 and 39000 examples on seeds 0-9, of 32000, 24000 and 48000) and a two-rate SGD grid
 (0.005, 0.02; digits 0.02, 0.08: the full grids' range in steps of 4), for tests and CI.
+
+Examples
+--------
+>>> import numpy as np
+>>> from theorytools.deeplinear import figure1
+>>> data, start = figure1.linear_data((3, 2, 3), 5, 2, seed=0)   # 5 training and 2 test samples of a 3-2-3 teacher
+>>> [np.shape(d) for d in data]
+[(5, 3), (5, 3), (2, 3), (2, 3)]
 """
 
 from __future__ import annotations
@@ -37,6 +45,34 @@ DIGITS_LRS = SIZES["full"]["digits_lrs"]
 
 @dataclass
 class Figure1Result:
+    """One panel of Figure 1: NGD's and the best SGD's histories, and the SGD grid.
+
+    003_34787a2226c5cf0a.txt §5, Figure 1; returned by :func:`run`.
+
+    Parameters
+    ----------
+    panel : str
+        "A", "B", "C" or "D".
+    widths : tuple of int
+        The architecture.
+    min_achievable : float
+        The test error of the teacher itself (noise only); for D, reported as nan.
+    ngd : History
+        NGD's history.
+    sgd : History or None
+        History of the best learning rate; None if SGD diverged at every rate tried (the grid extended).
+    sgd_lr : float
+        The best rate; nan when sgd is None.
+    sgd_grid : dict
+        Learning rate -> final test error (inf: diverged), including the rates added below the grid.
+
+    Examples
+    --------
+    >>> import dataclasses
+    >>> from theorytools.deeplinear import figure1
+    >>> [f.name for f in dataclasses.fields(figure1.Figure1Result)]
+    ['panel', 'widths', 'min_achievable', 'ngd', 'sgd', 'sgd_lr', 'sgd_grid']
+    """
     panel: str
     widths: tuple
     min_achievable: float  # the test error of the teacher itself (noise only); for D, reported as nan
@@ -47,8 +83,36 @@ class Figure1Result:
 
 
 def linear_data(widths, n_train: int, n_test: int, seed: int):
-    """Inputs ``N(0, Sigma)`` (Figure 1's Sigma), targets ``W_T x + N(0, 1e-6 I)`` with ``W_T`` a random net of the same
-    widths; returns ``(X, Y, X_test, Y_test)`` and the student's start (another random net)."""
+    """Figure 1's linear data: inputs ``N(0, Sigma)``, targets ``W_T x + N(0, 1e-6 I)``, and a student's start.
+
+    003_34787a2226c5cf0a.txt §5: ``W_T`` a random net of the same widths; returns ``(X, Y, X_test, Y_test)`` and the
+    student's start (another random net).
+
+    Parameters
+    ----------
+    widths : sequence of int
+        ``(n_0, ..., n_L)``.
+    n_train : int
+        Training samples.
+    n_test : int
+        Test samples.
+    seed : int
+        The seed.
+
+    Returns
+    -------
+    data : tuple of ndarray
+        ``(X, Y, X_test, Y_test)``, rows are samples.
+    start : list of ndarray
+        The student's layers.
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import figure1
+    >>> data, start = figure1.linear_data((3, 2, 3), 5, 2, seed=0)
+    >>> [a.shape for a in data], [W.shape for W in start]
+    ([(5, 3), (5, 3), (2, 3), (2, 3)], [(2, 3), (3, 2)])
+    """
     widths = _as_widths("widths", widths)
     n_train, n_test = as_int("n_train", n_train, low=1), as_int("n_test", n_test, low=1)
     seed = as_int("seed", seed)
@@ -64,8 +128,29 @@ def linear_data(widths, n_train: int, n_test: int, seed: int):
 
 
 def digits_data(n_test: int, seed: int):
-    """scikit-learn's digits scaled to [0, 1] as an autoencoding task: the first
-    ``n_test`` images of a seeded shuffle are the test set."""
+    """Scikit-learn's digits scaled to [0, 1] as an autoencoding task (Figure 1D's stand-in for MNIST).
+
+    003_34787a2226c5cf0a.txt §5, Figure 1D.  The first ``n_test`` images of a seeded shuffle are the test set.
+
+    Parameters
+    ----------
+    n_test : int
+        Test images.
+    seed : int
+        Seed of the shuffle.
+
+    Returns
+    -------
+    tuple of ndarray
+        ``(X, X, X_test, X_test)``: the targets are the inputs.
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import figure1
+    >>> X, Y, Xt, Yt = figure1.digits_data(297, seed=0)         # 1797 images of 8 x 8
+    >>> X.shape, Xt.shape, float(X.max()), bool((X == Y).all())
+    ((1500, 64), (297, 64), 1.0, True)
+    """
     n_test, seed = as_int("n_test", n_test, low=1), as_int("seed", seed)
     from sklearn.datasets import load_digits  # imported here: scikit-learn takes a second to import
     X = load_digits().data / 16.0
@@ -79,9 +164,41 @@ def run(panel: str, size: str = "quick", seed: int = 0, progress: bool = True,
         sgd_until: float | None = None) -> Figure1Result:
     """One panel of Figure 1: NGD and the best SGD from the same start; test error against examples and seconds.
 
+    003_34787a2226c5cf0a.txt §5, Figure 1 (the settings are in the module docstring and :data:`SIZES`).
+
     ``sgd_until = c`` (panels A-C) trains SGD, at every rate of the grid, only for the examples NGD needed to bring its
     test error to ``c`` x the minimum achievable (the whole budget where NGD never gets there), and picks the best rate
-    at that budget: enough to tell which of the two gets there first, at a fraction of SGD's cost."""
+    at that budget: enough to tell which of the two gets there first, at a fraction of SGD's cost.
+
+    Parameters
+    ----------
+    panel : {"A", "B", "C", "D"}
+        The panel.
+    size : {"quick", "full"}
+        The data and training sizes.
+    seed : int, default 0
+        The seed.
+    progress : bool, default True
+        Show progress bars.
+    sgd_until : float, optional
+        Train SGD only until NGD reached ``sgd_until`` x the minimum achievable (panels A-C).
+
+    Returns
+    -------
+    Figure1Result
+        The panel's histories.
+
+    Examples
+    --------
+    A panel takes seconds even at the quick size, so the call is not run here; the settings it uses are:
+
+    >>> from theorytools.deeplinear import figure1
+    >>> figure1.SIZES["quick"]["train"], figure1.SIZES["quick"]["passes"]["A"], figure1.NOISE_VAR
+    (4000, 8, 1e-06)
+    >>> res = figure1.run("A", size="quick", progress=False)               # doctest: +SKIP
+    >>> bool(res.ngd.test_error[-1] < 3 * res.min_achievable)              # doctest: +SKIP
+    True
+    """
     panel = as_choice("panel", panel, ("A", "B", "C", "D"))
     size = as_choice("size", size, tuple(SIZES))
     seed, progress = as_int("seed", seed), as_bool("progress", progress)

@@ -4,6 +4,17 @@
 The Fisher of a deep linear net is ``F = J^T M J`` with ``M`` positive definite, so for every generalized
 inverse ``J G F = J`` and the total-map velocity ``-J G grad`` is the same for all of them (claim (a)),
 while the parameter velocities ``-G grad`` differ by null-space components of ``F``.
+
+Examples
+--------
+The Moore-Penrose inverse is one generalized inverse of a 1-1-1 net's (singular) Fisher:
+
+>>> import numpy as np
+>>> from theorytools.deeplinear import DeepLinearNet, ginverse
+>>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])
+>>> F = net.fisher()
+>>> bool(np.allclose(F @ ginverse.moore_penrose(F) @ F, F))
+True
 """
 
 from __future__ import annotations
@@ -26,14 +37,62 @@ def _psd(name: str, F) -> np.ndarray:
 
 
 def moore_penrose(F) -> np.ndarray:
-    """``F^+`` of a symmetric PSD ``F``, its rank decided on the Jacobi-equilibrated ``D F D`` (``D = diag(F)^-1/2``,
-    :func:`theorytools.linalg.psd_pinv`): rescaling the parameters (``F -> S F S``, ``S``
-    diagonal) does not move it."""
+    """``F^+`` of a symmetric PSD ``F``, its rank decided on the Jacobi-equilibrated ``D F D``.
+
+    One of the generalized inverses of the singular Fisher (003_34787a2226c5cf0a.txt §3).  ``D = diag(F)^-1/2``
+    (:func:`theorytools.linalg.psd_pinv`): rescaling the parameters (``F -> S F S``, ``S``
+    diagonal) does not move it.
+
+    Parameters
+    ----------
+    F : array_like, shape (P, P)
+        Symmetric positive semidefinite.
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        ``F^+``.
+
+    Examples
+    --------
+    The Fisher of the 1-1-1 net with ``(w_1, w_2) = (1, 2)`` is ``j j^T`` with ``j = (2, 1)``, so ``F^+ = F / 25``:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, ginverse
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])
+    >>> np.round(ginverse.moore_penrose(net.fisher()), 6).tolist()
+    [[0.16, 0.08], [0.08, 0.04]]
+    """
     return psd_pinv(_psd("F", F))
 
 
 def perturbed(F, U, V) -> np.ndarray:
-    """``F^+ + (I - F^+ F) U + V (I - F F^+)``: the general solution of ``F G F = F`` (Penrose, 1955), for any ``U, V``."""
+    """``F^+ + (I - F^+ F) U + V (I - F F^+)``: the general solution of ``F G F = F`` (Penrose, 1955), for any ``U, V``.
+
+    003_34787a2226c5cf0a.txt §3: "there exist an infinite number of generalized inverses".
+
+    Parameters
+    ----------
+    F : array_like, shape (P, P)
+        Symmetric positive semidefinite.
+    U : array_like, shape (P, P)
+        Any matrix.
+    V : array_like, shape (P, P)
+        Any matrix.
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        A generalized inverse of ``F``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import ginverse
+    >>> F, U, V = np.array([[4.0, 2.0], [2.0, 1.0]]), np.ones((2, 2)), np.eye(2)
+    >>> bool(ginverse.residual(F, ginverse.perturbed(F, U, V)) < 1e-12)      # F G F = F
+    True
+    """
     F = _psd("F", F)
     U = as_array("U", U, shape=F.shape)
     V = as_array("V", V, shape=F.shape)
@@ -43,7 +102,31 @@ def perturbed(F, U, V) -> np.ndarray:
 
 
 def metric(F, D) -> np.ndarray:
-    """``D^-1 F (F D^-1 F)^+`` for a positive-definite ``D``: the inverse giving the velocity of least ``D``-norm."""
+    """``D^-1 F (F D^-1 F)^+`` for a positive-definite ``D``: the inverse giving the velocity of least ``D``-norm.
+
+    A generalized inverse of the Fisher (003_34787a2226c5cf0a.txt §3); ``D = I`` gives the Moore-Penrose inverse.
+
+    Parameters
+    ----------
+    F : array_like, shape (P, P)
+        Symmetric positive semidefinite.
+    D : array_like, shape (P, P)
+        Symmetric positive definite metric.
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        The generalized inverse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import ginverse
+    >>> F = np.array([[4.0, 2.0], [2.0, 1.0]])
+    >>> G = ginverse.metric(F, np.diag([1.0, 4.0]))
+    >>> bool(ginverse.residual(F, G) < 1e-12), bool(np.allclose(ginverse.metric(F, np.eye(2)), ginverse.moore_penrose(F)))
+    (True, True)
+    """
     F = _psd("F", F)
     D = as_symmetric("D", D)
     if D.shape != F.shape:
@@ -56,13 +139,36 @@ def metric(F, D) -> np.ndarray:
 def eq23(net) -> np.ndarray:
     """The paper's generalized inverse (eq. 23): ``(F^g)_ij = (1/L^2) <x_{j-1} x_{i-1}^T>^-1 kron <e_j e_i^T>^-1``.
 
-    Defined only when every cross-covariance block is invertible (square, invertible layers); then
-    ``F^g = (1/L^2) K M^-1 K^T`` with ``K_i = J_i^-1``, and ``F F^g F = F`` follows from ``J K = L I``.
+    003_34787a2226c5cf0a.txt eq. 23.  Defined only when every cross-covariance block is invertible (square, invertible
+    layers); then ``F^g = (1/L^2) K M^-1 K^T`` with ``K_i = J_i^-1``, and ``F F^g F = F`` follows from ``J K = L I``.
 
     The blocks factor as ``<x_{j-1} x_{i-1}^T> = (B_j C)(B_i C)^T`` and ``<e_j e_i^T> = (R^T A_j)^T (R^T A_i)``
     (``Sigma_x = C C^T``, ``Sigma_out^-1 = R R^T``), so they are inverted through the whitened factors ``B_i C`` and
     ``R^T A_i``: these do not change when the features or the targets are rescaled, and the invertibility test (their
     condition number after equilibrating rows, which also absorbs a rescaled hidden unit) does not depend on units.
+
+    Parameters
+    ----------
+    net : DeepLinearNet
+        A net with square, invertible layers.
+
+    Returns
+    -------
+    ndarray, shape (P, P)
+        ``F^g``.
+
+    Examples
+    --------
+    ``-F^g grad`` is Eq. 10's update:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet, ginverse
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])
+    >>> Fg = ginverse.eq23(net)
+    >>> bool(ginverse.residual(net.fisher(), Fg) < 1e-12), np.round(-Fg @ net.gradient(), 6).tolist()
+    (True, [0.5, 1.0])
+    >>> bool(np.allclose(-Fg @ net.gradient(), net.flatten(net.eq10_update())))
+    True
     """
     net = as_instance("net", net, DeepLinearNet)
     if len(set(net.widths)) != 1:
@@ -89,7 +195,30 @@ def eq23(net) -> np.ndarray:
 
 
 def residual(F, G) -> float:
-    """``|F G F - F|_max / |F|_max``: how far ``G`` is from being a generalized inverse of ``F`` (0 for ``F = 0``)."""
+    """``|F G F - F|_max / |F|_max``: how far ``G`` is from being a generalized inverse of ``F`` (0 for ``F = 0``).
+
+    The defining property ``F G F = F`` of a generalized inverse (003_34787a2226c5cf0a.txt §3).
+
+    Parameters
+    ----------
+    F : array_like, shape (P, P)
+        A square matrix.
+    G : array_like, shape (P, P)
+        The candidate inverse.
+
+    Returns
+    -------
+    float
+        The relative residual.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import ginverse
+    >>> F = np.array([[4.0, 2.0], [2.0, 1.0]])
+    >>> ginverse.residual(F, np.zeros((2, 2))), bool(ginverse.residual(F, F / 25.0) < 1e-12)
+    (1.0, True)
+    """
     F = as_array("F", F, ndim=2)
     if F.shape[0] != F.shape[1]:
         raise ValueError(f"F must be a square matrix, got shape {F.shape}")

@@ -93,10 +93,30 @@ def _pinv_apply(X: np.ndarray, Y, moore_penrose: bool = True) -> np.ndarray:
 def psd_pinv(X) -> np.ndarray:
     """Moore-Penrose pseudo-inverse of ``X X^T`` from its factor ``X``: ``(X X^T)^+ = A A^T`` with ``A = (X^T)^+``.
 
+    Used for the pseudo-inverses of the covariances ``Lambda_i``, ``Lambda~_i`` of Eq. 10 where they are singular
+    (003_34787a2226c5cf0a.txt §3, text after eq. 10).
+
     The rank is decided on the factor (eps resolution: a rank-deficient product of layers has singular values
     ~eps * s_max, whose squares would be indistinguishable from small true eigenvalues of ``X X^T``) after
     equilibrating its rows (see :func:`_pinv_apply`), so that rescaling coordinates of ``X X^T`` (hidden units, or
     input features for ``Lambda_1 = Sigma``) does not change which directions count as zero.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, m)
+        A factor of the positive semidefinite matrix ``X X^T``.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``(X X^T)^+``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import psd_pinv
+    >>> np.round(psd_pinv([[1.0], [1.0]]), 6).tolist()      # (1 1^T)^+ = 1 1^T / |1|^4
+    [[0.25, 0.25], [0.25, 0.25]]
     """
     return _psd_pinv(as_array("X", X, ndim=2))
 
@@ -161,6 +181,31 @@ class DeepLinearNet:
     Every inverse of ``Sigma_x`` or ``Sigma_out`` goes through their Cholesky factors (``Sigma_x = C C^T``,
     ``Sigma_out^-1 = R R^T``), which follow a change of units of the features or the targets exactly
     (``chol(S Sigma S) = S chol(Sigma)`` for a positive diagonal ``S``).
+
+    Parameters
+    ----------
+    weights : list of array_like
+        ``[W_1, ..., W_L]``, ``W_i`` of shape ``(n_i, n_{i-1})``.
+    Sigma_x : array_like, shape (n_0, n_0)
+        The input covariance ``<x x^T>``, symmetric positive definite.
+    Sigma_out : array_like, shape (n_L, n_L)
+        The output noise covariance Sigma-tilde, symmetric positive definite.
+    Cyx : array_like, shape (n_L, n_0)
+        The cross-covariance ``<y x^T>``.
+    Cyy : array_like, shape (n_L, n_L), optional
+        ``<y y^T>``; only the absolute loss needs it.
+
+    Examples
+    --------
+    A 1-1-1 net with ``W = w_2 w_1 = 2`` and ``W* = Cyx Sigma_x^-1 = 4``:
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import DeepLinearNet
+    >>> net = DeepLinearNet([[[1.0]], [[2.0]]], np.eye(1), np.eye(1), [[4.0]])
+    >>> float(net.W[0, 0]), float(net.W_star[0, 0]), round(net.excess_loss(), 6)    # (W - W*)^2 / 2 = 2
+    (2.0, 4.0, 2.0)
+    >>> np.round(net.natural_gradient(), 6).tolist()     # J^+ (W* - W) with J = (w_2, w_1): (2, 1) x 2 / 5
+    [0.8, 0.4]
     """
 
     def __init__(self, weights, Sigma_x, Sigma_out, Cyx, Cyy=None):

@@ -15,6 +15,12 @@ by the quadratic model of footnote 1, ``(-alpha + alpha^2/2) sum_i tr(D_i^T <e_i
 inverse covariances updated with the Sherman-Morrison formula (M rank-one updates per step, applied at once in
 their Woodbury form), with the fixed damping of their start (§7: "more work is needed to incorporate adaptive
 damping into SM estimation").
+
+Examples
+--------
+>>> from theorytools.deeplinear import online
+>>> online.mse(online.MLP([[[1.0, 2.0]], [[3.0]]]), [[1.0, 1.0]], [[7.0]])       # (7 - 3 (1 + 2))^2
+4.0
 """
 
 from __future__ import annotations
@@ -43,8 +49,24 @@ MAX_HALVINGS = 10
 
 @dataclass
 class MLP:
-    """``x_i = phi(W_i x_{i-1})`` for hidden layers, ``x_L = W_L x_{L-1}`` (eq. 1 without biases; biases would be an extra
-    column, as the paper says)."""
+    """``x_i = phi(W_i x_{i-1})`` for hidden layers, ``x_L = W_L x_{L-1}``: eq. 1 without biases.
+
+    003_34787a2226c5cf0a.txt eq. 1 (biases would be an extra column, as the paper says); eq. 8 for :meth:`backward`.
+
+    Parameters
+    ----------
+    weights : list of array_like
+        ``[W_1, ..., W_L]``, ``W_i`` of shape ``(n_i, n_{i-1})``.
+    activation : {"linear", "tanh"}
+        ``phi`` of the hidden layers (the output layer is linear).
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import online
+    >>> net = online.MLP([[[1.0, 2.0]], [[3.0]]])                # widths 2, 1, 1
+    >>> net.widths, net.predict([[1.0, 1.0]]).tolist()          # 3 x (1 + 2)
+    ((2, 1, 1), [[9.0]])
+    """
 
     weights: list
     activation: str = "linear"
@@ -139,7 +161,30 @@ def _seed(seed, *key):
 
 
 def mse(net: MLP, X, Y) -> float:
-    """Mean squared error per output component, ``<|y - x_L|^2> / n_L`` (Figure 1's test error)."""
+    """Mean squared error per output component, ``<|y - x_L|^2> / n_L`` (Figure 1's test error).
+
+    003_34787a2226c5cf0a.txt §5, Figure 1.
+
+    Parameters
+    ----------
+    net : MLP
+        The net.
+    X : array_like, shape (N, n_0)
+        Inputs (rows).
+    Y : array_like, shape (N, n_L)
+        Targets (rows).
+
+    Returns
+    -------
+    float
+        The error.
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import online
+    >>> online.mse(online.MLP([[[1.0, 2.0]], [[3.0]]]), [[1.0, 1.0]], [[7.0]])       # (7 - 9)^2
+    4.0
+    """
     net = as_instance("net", net, MLP)
     X = _rows("X", X, net.widths[0], f"net takes n_0 = {net.widths[0]} inputs")
     Y = _rows("Y", Y, net.widths[-1], f"net has n_L = {net.widths[-1]} outputs")
@@ -153,9 +198,30 @@ def _mse(net: MLP, X, Y) -> float:
 
 
 class ShermanMorrisonInverse:
-    """Running estimate of ``C^-1`` for ``C_k = (1 - eta) C_{k-1} + (eta / M) H^T H`` (``H`` an ``M x n`` minibatch),
-    started at ``C_0 = c0 I``.  The M rank-one Sherman-Morrison updates of one step are applied at once in their
-    Woodbury form: ``(a C + U U^T)^-1 = (C^-1 - C^-1 U (a I + U^T C^-1 U)^-1 U^T C^-1) / a``."""
+    """Running estimate of ``C^-1`` for ``C_k = (1 - eta) C_{k-1} + (eta / M) H^T H``, started at ``C_0 = c0 I``.
+
+    The alternative to direct inversion in Eq. 20 (003_34787a2226c5cf0a.txt §3, text after Eq. 10, and §7);
+    ``H`` is an ``M x n`` minibatch.  The M rank-one Sherman-Morrison updates of one step are applied at once in their
+    Woodbury form: ``(a C + U U^T)^-1 = (C^-1 - C^-1 U (a I + U^T C^-1 U)^-1 U^T C^-1) / a``.
+
+    Parameters
+    ----------
+    n : int
+        The size of C.
+    c0 : float
+        The start ``C_0 = c0 I``, ``c0 > 0``.
+    eta : float
+        The forgetting rate, in (0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import online
+    >>> est, H = online.ShermanMorrisonInverse(2, 1.0, 0.5), np.array([[1.0, 2.0], [0.0, 1.0]])
+    >>> CinvHt = est.update(H)                       # C_1 = 0.5 I + (0.5 / 2) H^T H
+    >>> bool(np.allclose(est.inv, np.linalg.inv(0.5 * np.eye(2) + 0.25 * H.T @ H)))
+    True
+    """
 
     def __init__(self, n: int, c0: float, eta: float):
         n = as_int("n", n, low=1)
@@ -170,10 +236,34 @@ class ShermanMorrisonInverse:
 
 
 def sherman_morrison_updates(estimates, Hs) -> list:
-    """Update each :class:`ShermanMorrisonInverse` with its minibatch and return the ``C_k^-1 H^T``, at O(n^2 M) each:
-    with ``U = sqrt(eta / M) H^T`` and ``S = a I + U^T C^-1 U``, ``C_k^-1 = (C^-1 - C^-1 U S^-1 U^T C^-1) / a`` and
+    """Update each :class:`ShermanMorrisonInverse` with its minibatch and return the ``C_k^-1 H^T``, at O(n^2 M) each.
+
+    003_34787a2226c5cf0a.txt §3, text after Eq. 10, and §7: Sherman-Morrison estimates of the inverse
+    covariances.  With
+    ``U = sqrt(eta / M) H^T`` and ``S = a I + U^T C^-1 U``, ``C_k^-1 = (C^-1 - C^-1 U S^-1 U^T C^-1) / a`` and
     ``C_k^-1 U = C^-1 U S^-1``.  The M x M systems of all estimates are factored in one stacked call (one LAPACK
-    dispatch instead of 2L: at width 100 and M = 20 the dispatch overhead was comparable to the arithmetic)."""
+    dispatch instead of 2L: at width 100 and M = 20 the dispatch overhead was comparable to the arithmetic).
+
+    Parameters
+    ----------
+    estimates : list of ShermanMorrisonInverse
+        The running estimates (updated in place).
+    Hs : list of array_like
+        One ``(M, n)`` minibatch per estimate.
+
+    Returns
+    -------
+    list of ndarray
+        ``C_k^-1 H^T`` for each estimate.
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import online
+    >>> est = online.ShermanMorrisonInverse(1, 1.0, 0.5)
+    >>> out = online.sherman_morrison_updates([est], [[[2.0]]])          # C_1 = 0.5 + 0.5 x 4 = 2.5
+    >>> round(float(est.inv[0, 0]), 6), round(float(out[0][0, 0]), 6)
+    (0.4, 0.8)
+    """
     estimates, Hs = _paired("estimates", estimates, "Hs", Hs)
     estimates = [as_instance(f"estimates[{i}]", e, ShermanMorrisonInverse) for i, e in enumerate(estimates)]
     Hs = [_rows(f"Hs[{i}]", H, e.inv.shape[0], f"estimates[{i}] is {e.inv.shape[0]} x {e.inv.shape[0]}")
@@ -220,8 +310,31 @@ def _sherman_morrison(estimates, Hs) -> list:
 
 @dataclass
 class History:
-    """Test error against examples seen and wall-clock seconds (training only, evaluation excluded), and the damping
-    (NaN where there is none).  Start empty and add rows with :meth:`record`."""
+    """Test error against examples seen and wall-clock seconds, and the damping.
+
+    The curves of 003_34787a2226c5cf0a.txt Figure 1.  Seconds count training only (evaluation excluded); the damping is
+    NaN where there is none.  Start empty and add rows with :meth:`record`.
+
+    Parameters
+    ----------
+    examples : list of int, optional
+        Examples seen at each row.
+    seconds : list of float, optional
+        Training seconds at each row.
+    test_error : list of float, optional
+        Test error at each row.
+    damping : list of float, optional
+        Damping lambda at each row (NaN: none).
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import online
+    >>> h = online.History()
+    >>> h.record(0, 0.0, 4.0)
+    >>> h.record(10, 0.5, 1.0, lam=0.1)
+    >>> h.as_arrays()["test_error"].tolist(), h.damping
+    ([4.0, 1.0], [nan, 0.1])
+    """
 
     examples: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
@@ -240,9 +353,32 @@ class History:
 
 
 def predicted_change(alpha: float, dirs, grads) -> float:
-    """Footnote 1: the change of the loss predicted by the quadratic model whose Newton step is ``D`` (``dW_i = alpha D_i``),
-    ``(-alpha + alpha^2 / 2) sum_i tr(D_i^T <e_i h_{i-1}^T>)`` (``grads`` are ``<e_i h_{i-1}^T> = -dL/dW_i``).  When ``D``
-    solves ``F D = -grad`` this is ``alpha g^T D + alpha^2/2 D^T F D`` exactly; for Eq. 10 that needs claim (b)."""
+    """Footnote 1: the change of the loss predicted by the quadratic model whose Newton step is ``D``.
+
+    003_34787a2226c5cf0a.txt §5, footnote 1 (the ``rho`` of eq. 21).  With ``dW_i = alpha D_i``:
+    ``(-alpha + alpha^2 / 2) sum_i tr(D_i^T <e_i h_{i-1}^T>)`` (``grads`` are ``<e_i h_{i-1}^T> = -dL/dW_i``).  When
+    ``D`` solves ``F D = -grad`` this is ``alpha g^T D + alpha^2/2 D^T F D`` exactly; for Eq. 10 that needs claim (b).
+
+    Parameters
+    ----------
+    alpha : float
+        The step, > 0.
+    dirs : list of array_like
+        The directions ``D_i``, one per layer.
+    grads : list of array_like
+        ``<e_i h_{i-1}^T>``, one per layer, shaped like ``dirs``.
+
+    Returns
+    -------
+    float
+        The predicted change of the loss.
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import online
+    >>> online.predicted_change(1.0, [[[1.0, 2.0]]], [[[1.0, 1.0]]])        # (-1 + 1/2) x (1 + 2)
+    -1.5
+    """
     alpha = positive("alpha", alpha)
     dirs, grads = _paired("dirs", dirs, "grads", grads)
     dirs = [as_array(f"dirs: layer {i}", D) for i, D in enumerate(dirs, 1)]
@@ -254,8 +390,32 @@ def predicted_change(alpha: float, dirs, grads) -> float:
 
 
 def eq21_damping(lam: float, rho: float, lam_min: float = 0.0) -> float:
-    """Eq. 21: ``3/2 lam`` if ``rho < 1/4``, ``2/3 lam`` if ``rho > 3/4`` (never below ``lam_min``), else ``lam``
-    (``rho`` may be infinite: a predicted change of ~0 against a finite actual one)."""
+    """Eq. 21: ``3/2 lam`` if ``rho < 1/4``, ``2/3 lam`` if ``rho > 3/4`` (never below ``lam_min``), else ``lam``.
+
+    003_34787a2226c5cf0a.txt §5, eq. 21.  ``rho`` may be infinite: a predicted change of ~0 against a finite actual
+    one.
+
+    Parameters
+    ----------
+    lam : float
+        The damping, >= 0.
+    rho : float
+        Actual over predicted change of the loss.
+    lam_min : float, default 0.0
+        The floor of a decrease.
+
+    Returns
+    -------
+    float
+        The next damping.
+
+    Examples
+    --------
+    >>> from theorytools.deeplinear import online
+    >>> damp = online.eq21_damping
+    >>> damp(1.0, 0.1), round(damp(1.0, 0.9), 6), damp(1.0, 0.5), damp(1.0, 0.9, lam_min=0.8)
+    (1.5, 0.666667, 1.0, 0.8)
+    """
     lam = nonnegative("lam", lam)
     rho = as_float("rho", rho, finite=False)
     lam_min = nonnegative("lam_min", lam_min)
@@ -377,9 +537,46 @@ def _schedule(data, M, examples, eval_every) -> tuple:
 
 def train_sgd(net: MLP, data, lr: float, M: int = 20, examples: int = 10_000, eval_every: int = 1000,
               seed: int = 0, progress: bool = False) -> History:
-    """SGD on ``1/2 |y - x_L|^2`` (eq. 6 times s2: the usual squared error, so ``lr`` has its usual scale):
-    ``W_i += lr <e_i h_{i-1}^T>`` with ``e_L = y - x_L``.  ``data = (X, Y, X_test, Y_test)`` (rows are samples),
-    minibatches of ``M <= len(X)``.  Modifies ``net`` in place."""
+    """SGD on ``1/2 |y - x_L|^2``: ``W_i += lr <e_i h_{i-1}^T>`` with ``e_L = y - x_L``.
+
+    Figure 1's SGD baseline (003_34787a2226c5cf0a.txt §5; eqs 7-8 for the gradient).  The loss is eq. 6 times s2:
+    the usual squared error, so ``lr`` has its usual scale.  ``data = (X, Y, X_test, Y_test)`` (rows are samples),
+    minibatches of ``M <= len(X)``.  Modifies ``net`` in place.
+
+    Parameters
+    ----------
+    net : MLP
+        The net, trained in place.
+    data : tuple of array_like
+        ``(X, Y, X_test, Y_test)``, rows are samples.
+    lr : float
+        The learning rate, > 0.
+    M : int, default 20
+        Minibatch size.
+    examples : int, default 10000
+        Training examples to see.
+    eval_every : int, default 1000
+        Examples between two test errors.
+    seed : int, default 0
+        Seed of the minibatch order.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    History
+        The test error along the run.
+
+    Examples
+    --------
+    One weight, ``y = 2 x`` with ``x = 1``: each step halves ``2 - w`` (lr = 0.5):
+
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import online
+    >>> X = np.ones((4, 1)); net = online.MLP([[[0.0]]])
+    >>> online.train_sgd(net, (X, 2 * X, X, 2 * X), 0.5, M=1, examples=2, eval_every=1).test_error
+    [4.0, 1.0, 0.25]
+    """
     net = as_instance("net", net, MLP)
     data = _dataset(net, data)
     lr = positive("lr", lr)
@@ -407,14 +604,66 @@ class _Damping:
 def train_ngd(net: MLP, data, s2: float, alpha: float = 1.0, M: int = 1000, K: int = 1, lam0: float = 1.0,
               adaptive: bool = True, lam_min: float = 1e-10, inverse: str = "pinv", eta: float = 0.05, examples: int = 10_000,
               eval_every: int = 1000, seed: int = 0, progress: bool = False) -> History:
-    """Online NGD (Eq. 20) with the adaptive damping of eq. 21 (``adaptive``, from ``lam0``, never below ``lam_min``:
+    """Online NGD (Eq. 20) with the adaptive damping of eq. 21.
+
+    003_34787a2226c5cf0a.txt §5, eqs 20-21 and footnote 1.  The damping is adaptive (``adaptive``, from ``lam0``,
+    never below ``lam_min``:
     once the loss reaches its noise floor rho is noise, and eq. 21 alone would shrink lam without limit until the
-    damped inverses amplify rounding and the run diverges), K model samples per input, and ``inverse`` = ``"pinv"`` (damped inverses of the minibatch covariances; the Moore-Penrose inverse if
+    damped inverses amplify rounding and the run diverges), K model samples per input, and ``inverse`` = ``"pinv"``
+    (damped inverses of the minibatch covariances; the Moore-Penrose inverse if
     ``lam0 = 0`` and not adaptive) or ``"sherman_morrison"`` (running inverse estimates, fixed damping: the start
     ``C_0`` is the first minibatch's mean eigenvalue times I, forgotten at rate ``eta``).  The running estimates lag
     the weights: with them, alpha = 1 diverged on a 4-6-6-4 net (M = 50, eta = 0.1 or 0.3) where alpha = 0.5 reached
     the noise floor (tests/test_deeplinear.py).  ``data = (X, Y, X_test, Y_test)``, minibatches of ``M <= len(X)``.
-    Modifies ``net`` in place."""
+    Modifies ``net`` in place.
+
+    Parameters
+    ----------
+    net : MLP
+        The net, trained in place.
+    data : tuple of array_like
+        ``(X, Y, X_test, Y_test)``, rows are samples.
+    s2 : float
+        The output variance of the model ``N(x_L, s2 I)``, > 0.
+    alpha : float, default 1.0
+        The step of Eq. 20.
+    M : int, default 1000
+        Minibatch size.
+    K : int, default 1
+        Model samples per input.
+    lam0 : float, default 1.0
+        The starting damping.
+    adaptive : bool, default True
+        Adapt the damping by eq. 21.
+    lam_min : float, default 1e-10
+        The floor of the damping.
+    inverse : {"pinv", "sherman_morrison"}
+        Damped inverses of the minibatch covariances, or running Sherman-Morrison estimates.
+    eta : float, default 0.05
+        The forgetting rate of the Sherman-Morrison estimates.
+    examples : int, default 10000
+        Training examples to see.
+    eval_every : int, default 1000
+        Examples between two test errors.
+    seed : int, default 0
+        Seed of the minibatch order and the model samples.
+    progress : bool, default False
+        Show a progress bar.
+
+    Returns
+    -------
+    History
+        The test error and the damping along the run.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import online
+    >>> X = np.random.default_rng(0).standard_normal((8, 1)); net = online.MLP([[[0.0]]])
+    >>> h = online.train_ngd(net, (X, 2 * X, X, 2 * X), 1.0, M=4, examples=8, eval_every=4)
+    >>> np.round(h.damping, 6).tolist(), bool(h.test_error[-1] < h.test_error[0])     # rho > 3/4: lam x 2/3
+    ([1.0, 0.666667, 0.444444], True)
+    """
     net = as_instance("net", net, MLP)
     data = _dataset(net, data)
     s2 = positive("s2", s2)
@@ -475,15 +724,51 @@ def train_ngd(net: MLP, data, s2: float, alpha: float = 1.0, M: int = 1000, K: i
 
 
 def grid_search_sgd(make_net, data, lrs, M: int = 20, examples: int = 10_000, seed: int = 0, progress: bool = False):
-    """SGD for each learning rate in ``lrs`` from the same start (``make_net()``, a fresh MLP each call); returns
-    ``(best_lr, histories)`` with ``histories`` = {lr: History, or None where the run diverged}.
+    """SGD for each learning rate in ``lrs`` from the same start; returns ``(best_lr, histories)``.
+
+    Figure 1's SGD baseline "with learning rate optimized via grid search" (003_34787a2226c5cf0a.txt §5).  The start
+    is ``make_net()``, a fresh MLP each call; ``histories`` = {lr: History, or None where the run diverged}.
 
     The choice is deterministic: every run sees the same minibatches (``seed``), the best is the lowest final test
     error (a diverged run counts as infinite), and ties go to the rate tried first.  Rates are tried in the order of
     ``lrs``; if every one diverges, the search extends itself below the grid, halving the smallest rate (at most
     MAX_HALVINGS times) until a run stays finite -- whether a rate at the edge of stability diverges can depend on the
     machine's rounding, and an extended grid keeps the baseline from flipping with it.  If every rate down to
-    ``min(lrs) / 2**MAX_HALVINGS`` diverges, ``best_lr`` is None: the baseline diverged (a result, not an error)."""
+    ``min(lrs) / 2**MAX_HALVINGS`` diverges, ``best_lr`` is None: the baseline diverged (a result, not an error).
+
+    Parameters
+    ----------
+    make_net : callable
+        ``make_net() -> MLP``, the same start at each call.
+    data : tuple of array_like
+        ``(X, Y, X_test, Y_test)``.
+    lrs : array_like
+        Positive learning rates.
+    M : int, default 20
+        Minibatch size.
+    examples : int, default 10000
+        Training examples per run.
+    seed : int, default 0
+        Seed of the minibatch order.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    best_lr : float or None
+        The best rate (None: every rate diverged).
+    histories : dict
+        Rate -> History (None where the run diverged).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.deeplinear import online
+    >>> X, make = np.ones((4, 1)), lambda: online.MLP([[[0.0]]])
+    >>> lr, hists = online.grid_search_sgd(make, (X, 2 * X, X, 2 * X), [0.1, 0.5], M=1, examples=4)
+    >>> lr, hists[0.5].test_error[-1]                     # (2 (1 - 0.5)^4)^2
+    (0.5, 0.015625)
+    """
     make_net = as_callable("make_net", make_net)
     first = make_net()
     if not isinstance(first, MLP):

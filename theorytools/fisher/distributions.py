@@ -23,6 +23,7 @@ import numpy as np
 from theorytools.errors import NonFiniteError
 from theorytools.linalg import as_array, as_choice, as_float, as_vector, positive
 
+#: The four coordinate systems of N(mu, sigma^2) accepted as ``param`` (see the module docstring).
 PARAMS = ("mu_sigma", "mu_log_sigma", "mu_log_var", "natural")
 
 
@@ -38,7 +39,33 @@ def _check_point(mu, sigma):
 
 
 def gaussian_fisher(mu, sigma, param: str) -> np.ndarray:
-    """The 2 x 2 Fisher of N(mu, sigma^2) in the coordinates ``param`` (see the module docstring), at (mu, sigma)."""
+    """The 2 x 2 Fisher of N(mu, sigma^2) in the coordinates ``param`` (see the module docstring), at (mu, sigma).
+
+    Source: 001_7d31b3ff3a2f0401.txt §9.2 (the (mu, ln sigma^2) Gaussian: ``diag(1/sigma^2, 1/2)``) and
+    002_add1c097d251ec63.txt A.1-A.3 (F = E[score score^T] = -E[Hessian of log p]).
+
+    Parameters
+    ----------
+    mu : float
+        The mean.
+    sigma : float
+        The standard deviation, > 0.
+    param : str
+        One of :data:`PARAMS`: ``"mu_sigma"``, ``"mu_log_sigma"``, ``"mu_log_var"`` or ``"natural"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The 2 x 2 Fisher information matrix in the coordinates ``param``.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import gaussian_fisher
+    >>> gaussian_fisher(0.0, 2.0, "mu_log_var").tolist()  # diag(1/sigma^2, 1/2)
+    [[0.25, 0.0], [0.0, 0.5]]
+    >>> gaussian_fisher(1.0, 1.0, "natural").tolist()  # Cov(y, y^2) of N(1, 1)
+    [[1.0, 2.0], [2.0, 6.0]]
+    """
     mu, sigma = _check_point(mu, sigma)
     param = as_choice("param", param, PARAMS)
     s2 = sigma * sigma
@@ -55,7 +82,31 @@ def gaussian_fisher(mu, sigma, param: str) -> np.ndarray:
 
 
 def gaussian_coordinates(mu, sigma, param: str) -> np.ndarray:
-    """The coordinates of N(mu, sigma^2) in the parameterization ``param``."""
+    """The coordinates of N(mu, sigma^2) in the parameterization ``param``.
+
+    The four parameterizations are those of the module docstring (001_7d31b3ff3a2f0401.txt §9.2 uses
+    ``"mu_log_var"``; ``"natural"`` is ``(mu/sigma^2, -1/(2 sigma^2))``).
+
+    Parameters
+    ----------
+    mu : float
+        The mean.
+    sigma : float
+        The standard deviation, > 0.
+    param : str
+        One of :data:`PARAMS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The two coordinates z.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import gaussian_coordinates
+    >>> gaussian_coordinates(1.0, 2.0, "natural").tolist()  # (1/4, -1/8)
+    [0.25, -0.125]
+    """
     mu, sigma = _check_point(mu, sigma)
     param = as_choice("param", param, PARAMS)
     if param == "mu_sigma":
@@ -94,12 +145,58 @@ def _mean_sd(name: str, z, param: str) -> tuple:
 
 
 def gaussian_mean_sd(z, param: str) -> tuple:
-    """Inverse of :func:`gaussian_coordinates`: (mu, sigma) from the coordinates ``z``."""
+    """Inverse of :func:`gaussian_coordinates`: (mu, sigma) from the coordinates ``z``.
+
+    The parameterizations are those of the module docstring (001_7d31b3ff3a2f0401.txt §9.2).
+
+    Parameters
+    ----------
+    z : array_like
+        The two coordinates.
+    param : str
+        One of :data:`PARAMS`.
+
+    Returns
+    -------
+    tuple of float
+        ``(mu, sigma)``.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import gaussian_mean_sd
+    >>> gaussian_mean_sd([0.25, -0.125], "natural")
+    (1.0, 2.0)
+    """
     return _mean_sd("z", z, param)
 
 
 def gaussian_log_density(y, z, param: str):
-    """``log N(y; mu, sigma^2)`` with (mu, sigma) given by the coordinates ``z`` in ``param``."""
+    """``log N(y; mu, sigma^2)`` with (mu, sigma) given by the coordinates ``z`` in ``param``.
+
+    The negative of the loss ``L(y, z) = -log r(y|z)`` of 001_7d31b3ff3a2f0401.txt §9.2 for a Gaussian R_{y|z}.
+
+    Parameters
+    ----------
+    y : float or array_like
+        The point(s) where the density is evaluated.
+    z : array_like
+        The two coordinates of the Gaussian.
+    param : str
+        One of :data:`PARAMS`.
+
+    Returns
+    -------
+    numpy.ndarray
+        The log-density at each ``y`` (the shape of ``y``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import gaussian_log_density
+    >>> v = gaussian_log_density(0.0, [0.0, 1.0], "mu_sigma")  # -ln(2 pi) / 2
+    >>> print(f"{float(v):.6f}", bool(np.isclose(v, -0.5 * np.log(2 * np.pi))))
+    -0.918939 True
+    """
     y = as_array("y", y, nonempty=False)
     mu, sigma = gaussian_mean_sd(z, param)
     with np.errstate(over="ignore"):  # reported by _finite
@@ -108,11 +205,36 @@ def gaussian_log_density(y, z, param: str):
 
 
 def gaussian_mu_logvar_hessian(y, mu, gamma) -> np.ndarray:
-    """H_L of 001_7d31b3ff3a2f0401.txt §9.2: the Hessian of ``-log N(y; mu, e^gamma)`` in z = (mu, gamma),
-    ``e^-gamma [[1, y - mu], [y - mu, (y - mu)^2 / 2]]``.
+    """H_L of 001_7d31b3ff3a2f0401.txt §9.2: the Hessian of ``-log N(y; mu, e^gamma)`` in z = (mu, gamma).
+
+    ``H_L = e^-gamma [[1, y - mu], [y - mu, (y - mu)^2 / 2]]``.
 
     Its determinant is ``-(y - mu)^2 e^{-2 gamma} / 2``: indefinite for *every* y != mu and every (mu, gamma), not
     only "for certain settings" (the paper's example y = 2, mu = gamma = 0 is one of them); PSD and singular at y = mu.
+
+    Parameters
+    ----------
+    y : float
+        The target.
+    mu : float
+        The mean.
+    gamma : float
+        The log-variance ``ln sigma^2``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The 2 x 2 Hessian in (mu, gamma).
+
+    Examples
+    --------
+    The paper's example y = 2, mu = gamma = 0, with determinant ``-(2 - 0)^2 / 2 = -2``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import gaussian_mu_logvar_hessian
+    >>> H = gaussian_mu_logvar_hessian(2.0, 0.0, 0.0)
+    >>> H.tolist(), round(float(np.linalg.det(H)), 6)
+    ([[1.0, 2.0], [2.0, 2.0]], -2.0)
     """
     y, mu, gamma = as_float("y", y), as_float("mu", mu), as_float("gamma", gamma)
     r = y - mu
@@ -140,7 +262,29 @@ def _complement(p, axis: int = -1) -> np.ndarray:
 
 
 def softmax(z) -> np.ndarray:
-    """``exp(z_k) / sum_j exp(z_j)`` along the last axis, for logits of any size (computed without overflow)."""
+    """``exp(z_k) / sum_j exp(z_j)`` along the last axis, for logits of any size (computed without overflow).
+
+    The probabilities of the categorical R_{y|z} of 001_7d31b3ff3a2f0401.txt §9.2.
+
+    Parameters
+    ----------
+    z : array_like
+        Logits: a vector, or an array of them along the last axis.
+
+    Returns
+    -------
+    numpy.ndarray
+        The probabilities, the shape of ``z``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import softmax
+    >>> np.round(softmax([0.0, np.log(3.0)]), 6).tolist()
+    [0.25, 0.75]
+    >>> softmax([0.0, 1000.0]).tolist()  # no overflow
+    [0.0, 1.0]
+    """
     z = as_array("z", z)
     if z.ndim == 0:
         raise ValueError(f"z must be a vector of logits (or an array of them along the last axis), got a scalar {z}")
@@ -157,16 +301,37 @@ def _categorical_fisher(p) -> np.ndarray:
 
 
 def categorical_fisher(z) -> np.ndarray:
-    """F_R = diag(p) - p p^T with p = softmax(z): the Fisher of the categorical distribution in its natural parameters z
-    (= the Hessian of the log-sum-exp loss, 001_7d31b3ff3a2f0401.txt §9.2).  Singular: F_R 1 = 0 (z + c 1 is the same
-    distribution).  The diagonal is ``p_k sum_{j != k} p_j`` (equal to p_k - p_k^2), so that a dominant class (logits
-    40 apart: p = (4e-18, 1)) keeps its diagonal 4e-18 instead of the 0 of 1 - 1, and F_R 1 = 0 to rounding."""
+    """F_R = diag(p) - p p^T with p = softmax(z): the Fisher of the categorical distribution in its logits z.
+
+    F_R is the Fisher in the natural parameters z (= the Hessian of the log-sum-exp loss, 001_7d31b3ff3a2f0401.txt
+    §9.2).  Singular: F_R 1 = 0 (z + c 1 is the same distribution).  The diagonal is ``p_k sum_{j != k} p_j`` (equal
+    to p_k - p_k^2), so that a dominant class (logits 40 apart: p = (4e-18, 1)) keeps its diagonal 4e-18 instead of
+    the 0 of 1 - 1, and F_R 1 = 0 to rounding.
+
+    Parameters
+    ----------
+    z : array_like
+        A vector of K logits.
+
+    Returns
+    -------
+    numpy.ndarray
+        The K x K matrix ``diag(p) - p p^T``.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import categorical_fisher
+    >>> F = categorical_fisher([0.0, 0.0])  # p = (1/2, 1/2)
+    >>> F.tolist(), F.sum(axis=1).tolist()  # F_R 1 = 0
+    ([[0.25, -0.25], [-0.25, 0.25]], [0.0, 0.0])
+    """
     return _categorical_fisher(softmax(as_array("z", z, ndim=1)))
 
 
 def categorical_fisher_pinv(z=None, *, p=None) -> np.ndarray:
-    """``F_R^+``, the Moore-Penrose pseudo-inverse of the softmax output Fisher F_R = diag(p) - p p^T, in closed form,
-    from the logits ``z`` (p = softmax(z); log-probabilities are logits) or, keyword-only, the probabilities ``p``.
+    """``F_R^+``, the Moore-Penrose pseudo-inverse of the softmax output Fisher F_R = diag(p) - p p^T, in closed form.
+
+    From the logits ``z`` (p = softmax(z); log-probabilities are logits) or, keyword-only, the probabilities ``p``.
 
     Source: 001_7d31b3ff3a2f0401.txt §9.2 (the multinomial R_{y|z} with softmax(z) its probabilities, z its natural
     parameters, so F_R = H_L = the Hessian of log-sum-exp = diag(p) - p p^T) and §13, whose bound and completed square
@@ -183,20 +348,20 @@ def categorical_fisher_pinv(z=None, *, p=None) -> np.ndarray:
 
     Accuracy.  F^+ has entries up to ~1/p_min (up to 1.8e308), so the meaningful measure is not "relative to the
     norm" (that would allow an error of eps/p_min in an entry of size 1 beside it) but per entry, relative to its own
-    diagonal: |error_ij| <= c K eps sqrt(X_ii X_jj), c small (tested to 8 K eps against mpmath at 60+ digits for
+    diagonal: ``|error_ij| <= c K eps sqrt(X_ii X_jj)``, c small (tested to 8 K eps against mpmath at 60+ digits for
     p_min down to 1e-300, K = 2..6).  The bound follows from the formula: it is a sum of at most four terms, each at
-    most twice in size the matching part of ``B_ij = sum_k |C_ik| |C_jk| / p_k`` (every |C_ik| >= 1/K), and
+    most twice in size the matching part of ``B_ij = sum_k |C_ik| |C_jk| / p_k`` (every ``|C_ik| >= 1/K``), and
     B_ij <= sqrt(B_ii B_jj) = sqrt(X_ii X_jj) (Cauchy-Schwarz).  Diagonal entries are thus accurate relative to
     themselves; an off-diagonal entry can be a cancellation (K = 3: X_12 = (1/p_3 - 2/p_1 - 2/p_2) / 9), and no method
     given p to rounding does better, since a relative perturbation eps of p moves X_ij by ~eps B_ij.  Nothing
     overflows unless an entry does: sum(u) <= max(1/p), the terms are summed in an order whose partial sums are bounded
     by the result's size.  From logits, 1/p_k = sum_j exp(z_j - z_k) is computed as ``s exp(m - z_k)`` (m = max z,
     s = sum_j exp(z_j - m)) with the rounding of the difference m - z_k restored (an error-free sum): the naive
-    1/softmax(z)_k carries a relative error ~eps |m - z_k| (1.5e-13 at 690 apart) and the subnormals of p; here it is
-    a few eps for every gap.  (The older route (F + 1 1^T/K)^-1 - 1 1^T/K lost accuracy like eps/p_min.)
+    1/softmax(z)_k carries a relative error ``~eps |m - z_k|`` (1.5e-13 at 690 apart) and the subnormals of p; here it
+    is a few eps for every gap.  (The older route (F + 1 1^T/K)^-1 - 1 1^T/K lost accuracy like eps/p_min.)
 
     Zero probabilities.  With ``p`` given and p_k = 0 exactly, F has a zero row and column k, its null space is
-    span(1_S) + span(e_k) (S: the support), and F^+ is the formula on the support (n = |S|) padded with zeros -- the
+    span(1_S) + span(e_k) (S: the support), and F^+ is the formula on the support (n = ``|S|``) padded with zeros -- the
     Moore-Penrose inverse of that matrix, though not the limit p_k -> 0 (where F^+ grows like 1/p_k).  From logits,
     a class ~745 or more below the largest has softmax(z)_k = 0 in float64, and :func:`categorical_fisher` a zero row
     and column: the result is likewise the pseudo-inverse of that matrix (the exact F_R(z)^+ has entries beyond float64
@@ -206,6 +371,29 @@ def categorical_fisher_pinv(z=None, *, p=None) -> np.ndarray:
     ``p`` must be a non-negative vector summing to 1 within sqrt(eps) ~ 1.5e-8 (numpy.random.Generator.choice's
     tolerance); it is normalised by its sum, since diag(p) - p p^T is invertible when 1^T p != 1 and only the normalised
     matrix is a Fisher.  Otherwise a ValueError names ``p``.
+
+    Parameters
+    ----------
+    z : array_like, optional
+        A vector of K logits.
+    p : array_like, optional
+        Keyword-only: K probabilities instead of the logits.
+
+    Returns
+    -------
+    numpy.ndarray
+        The K x K matrix ``F_R^+``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import categorical_fisher, categorical_fisher_pinv
+    >>> categorical_fisher_pinv([0.0, 0.0]).tolist()  # F_R = [[1, -1], [-1, 1]] / 4
+    [[1.0, -1.0], [-1.0, 1.0]]
+    >>> z = np.log([0.5, 0.25, 0.25])
+    >>> F, X = categorical_fisher(z), categorical_fisher_pinv(z)
+    >>> bool(np.allclose(F @ X @ F, F)), bool(np.allclose(X, categorical_fisher_pinv(p=[0.5, 0.25, 0.25])))
+    (True, True)
     """
     if p is not None:
         if z is not None:

@@ -4,7 +4,8 @@ h(theta) = theta^2 / 2, grad h = theta, the empirical Fisher F-bar = theta^2 and
 * Empirical-Fisher iteration with exponent xi: ``theta_{k+1} = theta_k - alpha_k (F-bar^xi)^-1 grad h
   = (1 - alpha_k |theta_k|^{-2 xi}) theta_k``.  The text's middle expression ``theta_k - alpha_k (theta_k^2)^xi theta_k``
   drops the inverse (a misprint: it would be the iteration with F-bar^xi, not its inverse); its right-hand side is right.
-* Fisher iteration: ``theta_{k+1} = (1 - alpha_k) theta_k``, linear convergence with rate |1 - alpha| for 0 < alpha < 2.
+* Fisher iteration: ``theta_{k+1} = (1 - alpha_k) theta_k``, linear convergence with rate ``|1 - alpha|`` for
+  0 < alpha < 2.
 
 Both keep every iterate (``steps + 1`` numbers, refused up front by :func:`~theorytools.linalg.check_allocation` when
 they cannot fit in memory).  An iterate that grows to :data:`DIVERGENCE_FACTOR` times ``|theta_0|`` warns once with
@@ -21,7 +22,7 @@ import numpy as np
 from theorytools.errors import DivergenceWarning, NonFiniteError
 from theorytools.linalg import as_array, as_float, as_int, check_allocation
 
-#: An iterate this many times |theta_0| is reported with a DivergenceWarning (once per run).
+#: An iterate this many times ``|theta_0|`` is reported with a DivergenceWarning (once per run).
 DIVERGENCE_FACTOR = 1e3
 
 
@@ -53,8 +54,37 @@ def _warn_if_diverging(th: np.ndarray, what: str) -> None:
 
 
 def empirical_fisher_iterates(theta0: float, alpha, steps: int, xi: float) -> np.ndarray:
-    """``theta_0 .. theta_steps`` of ``theta - alpha_k |theta|^{-2 xi} theta`` (1/2 <= xi <= 1).  Stops with
-    :class:`NonFiniteError` if an iterate hits exactly 0 (F-bar = 0 is not invertible) or overflows."""
+    """``theta_0 .. theta_steps`` of ``theta - alpha_k |theta|^{-2 xi} theta`` (1/2 <= xi <= 1).
+
+    The empirical-Fisher iteration of 001_7d31b3ff3a2f0401.txt §11.1 (see the module docstring).  Stops with
+    :class:`NonFiniteError` if an iterate hits exactly 0 (F-bar = 0 is not invertible) or overflows.
+
+    Parameters
+    ----------
+    theta0 : float
+        The starting point.
+    alpha : float or array_like
+        A step size > 0, or one per step (a vector of length ``steps``).
+    steps : int
+        The number of steps.
+    xi : float
+        The exponent of F-bar, in [1/2, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``steps + 1`` iterates ``theta_0 .. theta_steps``.
+
+    Examples
+    --------
+    With xi = 1/2 each step moves by alpha toward 0 (``theta - alpha sign(theta)``):
+
+    >>> from theorytools.fisher import empirical_fisher_iterates
+    >>> empirical_fisher_iterates(2.0, 0.5, 2, 0.5).tolist()
+    [2.0, 1.5, 1.0]
+    >>> print(f"{empirical_fisher_iterates(2.0, 0.5, 1, 1.0)[1]:.6f}")  # (1 - 0.5 / 4) * 2
+    1.750000
+    """
     theta0 = as_float("theta0", theta0)
     steps = _steps(steps)
     xi = as_float("xi", xi, low=0.5, high=1.0)
@@ -73,7 +103,30 @@ def empirical_fisher_iterates(theta0: float, alpha, steps: int, xi: float) -> np
 
 
 def fisher_iterates(theta0: float, alpha, steps: int) -> np.ndarray:
-    """``theta_0 .. theta_steps`` of ``(1 - alpha_k) theta`` (F = 1)."""
+    """``theta_0 .. theta_steps`` of ``(1 - alpha_k) theta`` (F = 1).
+
+    The exact-Fisher iteration of 001_7d31b3ff3a2f0401.txt §11.1: linear convergence with rate ``|1 - alpha|``.
+
+    Parameters
+    ----------
+    theta0 : float
+        The starting point.
+    alpha : float or array_like
+        A step size > 0, or one per step (a vector of length ``steps``).
+    steps : int
+        The number of steps.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``steps + 1`` iterates ``theta_0 .. theta_steps``.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import fisher_iterates
+    >>> fisher_iterates(2.0, 0.5, 3).tolist()  # halved at every step
+    [2.0, 1.0, 0.5, 0.25]
+    """
     theta0 = as_float("theta0", theta0)
     a = _alphas(alpha, _steps(steps))
     with np.errstate(over="ignore", invalid="ignore"):  # reported below, naming the step

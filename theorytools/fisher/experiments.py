@@ -1,12 +1,23 @@
-"""The experiments of 002_add1c097d251ec63.txt §4 on datasets that ship with scikit-learn: convergence of NGD against
-SGD with a grid-searched learning rate (§4.1, Figures 2-3), batch-size sensitivity (Figure 4), the training loss at
-convergence (Table 1), and the time and memory scaling of Figure 5.
+"""The experiments of 002_add1c097d251ec63.txt §4 on datasets that ship with scikit-learn.
+
+Convergence of NGD against SGD with a grid-searched learning rate (§4.1, Figures 2-3), batch-size sensitivity
+(Figure 4), the training loss at convergence (Table 1), and the time and memory scaling of Figure 5.
 
 The paper's Weather, House Price and Ecoli sets are not shipped with scikit-learn; diabetes (regression), wine (3
 classes) and breast cancer (2 classes) stand in for them.  Inputs (and the diabetes target) are standardized.
 ``size="quick"`` is a reduced run for the test suite (batch 64, 60 steps, one architecture, the training loss recorded
 every 5 steps and at the last); ``size="full"`` follows the paper's settings (batch 128, hidden layers (4,), (32, 16),
 (32, 16, 16), width-20 layers in Figure 5, the loss after every step).
+
+Examples
+--------
+The stand-in datasets with their losses, and the two profiles' batch sizes (the paper's is 128):
+
+>>> from theorytools.fisher import experiments
+>>> experiments.DATASETS
+{'diabetes': 'squared', 'wine': 'cross_entropy', 'breast_cancer': 'cross_entropy'}
+>>> experiments.SIZES["quick"]["batch"], experiments.SIZES["full"]["batch"]
+(64, 128)
 """
 
 from __future__ import annotations
@@ -55,7 +66,32 @@ def _raw(name: str) -> tuple:
 
 
 def load(name: str) -> tuple:
-    """``(X, Y, loss)`` of a scikit-learn dataset with standardized inputs (and standardized target for regression)."""
+    """``(X, Y, loss)`` of a scikit-learn dataset with standardized inputs (and standardized target for regression).
+
+    The stand-ins for the datasets of 002_add1c097d251ec63.txt §4 (see the module docstring).
+
+    Parameters
+    ----------
+    name : str
+        ``"diabetes"``, ``"wine"`` or ``"breast_cancer"``.
+
+    Returns
+    -------
+    X : numpy.ndarray
+        The standardized inputs, one row per example.
+    Y : numpy.ndarray
+        The standardized target (``n x 1``, regression) or the class labels.
+    loss : str
+        ``"squared"`` or ``"cross_entropy"``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import experiments
+    >>> X, Y, loss = experiments.load("wine")  # imports scikit-learn (about a second)
+    >>> X.shape, loss, sorted(set(Y.tolist())), bool(np.allclose(X.std(axis=0), 1.0))
+    ((178, 13), 'cross_entropy', [0, 1, 2], True)
+    """
     name = as_choice("name", name, tuple(DATASETS))
     X, y = _raw(name)
     X = (X - X.mean(axis=0)) / X.std(axis=0)
@@ -65,7 +101,28 @@ def load(name: str) -> tuple:
 
 @dataclass(frozen=True)
 class Run:
-    """One method's best run over its learning-rate grid."""
+    """One method's best run over its learning-rate grid (002_add1c097d251ec63.txt §4.1).
+
+    Parameters
+    ----------
+    method : str
+        The method of :func:`theorytools.fisher.ngd.train`.
+    fisher : str
+        ``"empirical"`` or ``"exact"``.
+    alpha : float
+        The best learning rate of the grid.
+    history : dict
+        The best run's :meth:`~theorytools.fisher.ngd.History.as_arrays`.
+    grid : dict
+        ``{alpha: final training loss}`` over the grid.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import experiments
+    >>> run = experiments.Run("sgd", "empirical", 0.1, {"loss": [1.0, 0.5]}, {0.1: 0.5, 1.0: float("inf")})
+    >>> run.alpha, min(run.grid, key=run.grid.get)
+    (0.1, 0.1)
+    """
 
     method: str
     fisher: str
@@ -108,8 +165,41 @@ def _setup(dataset, hidden, seed):
 
 def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: int | None = None, seed: int = 0,
                 progress: bool = False) -> dict:
-    """Figures 2-3: each method's best run (learning rate grid-searched on the final training loss) from one start;
-    ``batch_size`` defaults to the profile's (128 full, as in the paper; 64 quick)."""
+    """Figures 2-3: each method's best run (learning rate grid-searched on the final training loss) from one start.
+
+    ``batch_size`` defaults to the profile's (128 full, as in the paper; 64 quick).
+
+    Parameters
+    ----------
+    dataset : str
+        ``"diabetes"``, ``"wine"`` or ``"breast_cancer"``.
+    hidden : tuple of int
+        The hidden-layer widths, e.g. ``(32, 16)``; ``()`` for none.
+    size : str, default "quick"
+        The profile: ``"quick"`` or ``"full"``.
+    batch_size : int, optional
+        The batch size (default: the profile's).
+    seed : int, default 0
+        The seed of the initial weights and the batches.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        ``{"net": MLP, "runs": {label: Run}}``, one :class:`Run` per method.
+
+    Examples
+    --------
+    The methods compared (the full-Fisher one while P <= the profile's ``exact_max_P``); the run takes about 10 s:
+
+    >>> from theorytools.fisher import experiments
+    >>> experiments.SIZES["quick"]["exact_max_P"]
+    1000
+    >>> out = experiments.convergence("wine", (), "quick")  # doctest: +SKIP
+    >>> sorted(out["runs"])  # doctest: +SKIP
+    ['SGD', 'TENGraD (empirical F)', 'TENGraD (exact F)', 'exact NGD (empirical F)']
+    """
     cfg, dataset, hidden = _size(size), as_choice("dataset", dataset, tuple(DATASETS)), _hidden(hidden)
     batch_size = cfg["batch"] if batch_size is None else as_int("batch_size", batch_size, low=1)
     seed, progress = as_int("seed", seed), as_bool("progress", progress)
@@ -119,7 +209,38 @@ def convergence(dataset: str, hidden: tuple, size: str = "quick", batch_size: in
 
 def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size: str = "quick", seed: int = 0,
                       progress: bool = False) -> dict:
-    """Figure 4: SGD and TENGraD (empirical F), each grid-searched, at every batch size of the profile."""
+    """Figure 4: SGD and TENGraD (empirical F), each grid-searched, at every batch size of the profile.
+
+    002_add1c097d251ec63.txt §4, Figure 4.
+
+    Parameters
+    ----------
+    dataset : str, default "diabetes"
+        ``"diabetes"``, ``"wine"`` or ``"breast_cancer"``.
+    hidden : tuple of int, default (32, 16)
+        The hidden-layer widths.
+    size : str, default "quick"
+        The profile: ``"quick"`` or ``"full"``.
+    seed : int, default 0
+        The seed of the initial weights and the batches.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    dict
+        ``{batch_size: {"SGD": Run, "TENGraD": Run}}``.
+
+    Examples
+    --------
+    The batch sizes of the two profiles; a quick run takes a few seconds:
+
+    >>> from theorytools.fisher import experiments
+    >>> experiments.SIZES["quick"]["batches"], experiments.SIZES["full"]["batches"]
+    ((16, 128), (8, 16, 32, 64, 128))
+    >>> sorted(experiments.batch_sensitivity("wine", (), "quick"))  # doctest: +SKIP
+    [16, 128]
+    """
     cfg, dataset, hidden = _size(size), as_choice("dataset", dataset, tuple(DATASETS)), _hidden(hidden)
     seed, progress = as_int("seed", seed), as_bool("progress", progress)
     net, Ws, X, Y = _setup(dataset, hidden, seed)
@@ -128,7 +249,34 @@ def batch_sensitivity(dataset: str = "diabetes", hidden: tuple = (32, 16), size:
 
 
 def table1(size: str = "quick", seed: int = 0, progress: bool = False) -> list:
-    """Table 1: ``(dataset, hidden, method, log10 final training loss, alpha)`` for every dataset and architecture."""
+    """Table 1: ``(dataset, hidden, method, log10 final training loss, alpha)`` for every dataset and architecture.
+
+    002_add1c097d251ec63.txt §4, Table 1: one :func:`convergence` per dataset and architecture of the profile.
+
+    Parameters
+    ----------
+    size : str, default "quick"
+        The profile: ``"quick"`` or ``"full"``.
+    seed : int, default 0
+        The seed of the initial weights and the batches.
+    progress : bool, default False
+        Show progress bars.
+
+    Returns
+    -------
+    list of tuple
+        One row per (dataset, architecture, method).
+
+    Examples
+    --------
+    The quick profile has one architecture, so 3 datasets x 4 methods = 12 rows (about half a minute):
+
+    >>> from theorytools.fisher import experiments
+    >>> len(experiments.SIZES["quick"]["hidden"]) * len(experiments.DATASETS)
+    3
+    >>> len(experiments.table1("quick"))  # doctest: +SKIP
+    12
+    """
     cfg, seed, progress = _size(size), as_int("seed", seed), as_bool("progress", progress)
     jobs = [(d, h) for h in cfg["hidden"] for d in DATASETS]
     if progress:
@@ -156,9 +304,39 @@ SCALING_METHODS = ("exact", "block_explicit", "tengrad", "sgd")
 
 
 def scaling(size: str = "quick", width: int = 20, batch_size: int = 128, seed: int = 0) -> dict:
-    """Figure 5: seconds and peak memory of one update direction (eq. 36 explicit, eq. 39 explicit, TENGraD, SGD) on
-    a squared-loss net with ``depth`` hidden layers of ``width`` units, as the parameter count grows.  The exact method
-    stops at the profile's ``exact_max_P`` (its P x P matrix).  Timings are medians of the profile's repeats."""
+    """Figure 5: seconds and peak memory of one update direction, as the parameter count grows.
+
+    One update direction (eq. 36 explicit, eq. 39 explicit, TENGraD, SGD) on a squared-loss net with ``depth`` hidden
+    layers of ``width`` units, as the parameter count grows.  The exact method
+    stops at the profile's ``exact_max_P`` (its P x P matrix).  Timings are medians of the profile's repeats.
+
+    002_add1c097d251ec63.txt §4.4, Figure 5.
+
+    Parameters
+    ----------
+    size : str, default "quick"
+        The profile: ``"quick"`` (depths 1-3) or ``"full"`` (depths 1-16).
+    width : int, default 20
+        The width of every hidden layer (and of the input).
+    batch_size : int, default 128
+        The batch size.
+    seed : int, default 0
+        The seed of the data and the weights.
+
+    Returns
+    -------
+    dict
+        ``{method: {"P": ..., "seconds": ..., "bytes": ...}}``, arrays over the depths.
+
+    Examples
+    --------
+    Width 2: depth d has ``3 * 2 d + 3`` parameters (P = 9, 15, 21):
+
+    >>> from theorytools.fisher import experiments
+    >>> out = experiments.scaling("quick", width=2, batch_size=4)
+    >>> out["tengrad"]["P"].tolist(), bool((out["sgd"]["seconds"] > 0).all())
+    ([9, 15, 21], True)
+    """
     cfg, seed = _size(size), as_int("seed", seed)
     width, batch_size = as_int("width", width, low=1), as_int("batch_size", batch_size, low=1)
     check_allocation(f"the inputs (batch_size x width = {batch_size} x {width})", (batch_size, width),

@@ -16,6 +16,17 @@ Every function validates its arguments (:mod:`theorytools.linalg.validation`): t
 labels 0..n_out-1 for the categorical output, n_out-vectors for the Gaussian mean, numbers for the two 1-D Gaussians,
 whose nets need n_out = 2), the inputs the net's n_in; the P x P results are sized first
 (:func:`theorytools.linalg.check_allocation`).
+
+Examples
+--------
+For the categorical output (natural parameters z) the GGN equals the Fisher on any data (§9.2):
+
+>>> import numpy as np
+>>> from theorytools.fisher import ggn
+>>> net = ggn.TanhNet(2, 2, 2)
+>>> theta, X = np.linspace(-1.0, 1.0, net.P), [[1.0, 0.5]]
+>>> bool(np.allclose(ggn.ggn(net, theta, X, [1], "categorical"), ggn.fisher(net, theta, X, "categorical")))
+True
 """
 
 from __future__ import annotations
@@ -41,7 +52,26 @@ _TWO = ("gaussian_mu_logvar", "gaussian_natural")
 
 
 class TanhNet:
-    """``z = W2 tanh(W1 x) + offset``: ``n_in -> n_hidden -> n_out``; ``offset`` (default 0) is not a parameter."""
+    """``z = W2 tanh(W1 x) + offset``: ``n_in -> n_hidden -> n_out``; ``offset`` (default 0) is not a parameter.
+
+    The network f(x, theta) of 001_7d31b3ff3a2f0401.txt §7-9 (see the module docstring); theta = (row-major W1,
+    row-major W2).
+
+    Parameters
+    ----------
+    n_in, n_hidden, n_out : int
+        The layer widths.
+    offset : array_like, optional
+        A fixed output offset c (n_out numbers; default 0).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import ggn
+    >>> net = ggn.TanhNet(2, 3, 1)
+    >>> net.P  # 3 x 2 + 1 x 3
+    9
+    """
 
     def __init__(self, n_in: int, n_hidden: int, n_out: int, offset=None):
         n_in, n_hidden, n_out = (as_int(k, v, low=1) for k, v in (("n_in", n_in), ("n_hidden", n_hidden),
@@ -53,6 +83,26 @@ class TanhNet:
         self.offset = np.zeros(n_out) if offset is None else as_vector("offset", offset, n_out)
 
     def split(self, theta):
+        """``(W1, W2)`` from theta (row-major, W1 first).
+
+        Parameters
+        ----------
+        theta : array_like
+            The P parameters.
+
+        Returns
+        -------
+        tuple of numpy.ndarray
+            W1 (``n_hidden x n_in``) and W2 (``n_out x n_hidden``).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import ggn
+        >>> net, theta = ggn.TanhNet(1, 1, 1), np.array([0.5, 2.0])  # z = 2 tanh(x / 2)
+        >>> [W.tolist() for W in net.split(theta)]
+        [[[0.5]], [[2.0]]]
+        """
         theta = as_vector("theta", theta, self.P)
         (h, i), (o, _) = self.shapes
         return theta[:h * i].reshape(h, i), theta[h * i:].reshape(o, h)
@@ -61,11 +111,59 @@ class TanhNet:
         return as_vector("x", x, self.shapes[0][1])
 
     def output(self, theta, x) -> np.ndarray:
+        """``z = W2 tanh(W1 x) + offset`` for one input x.
+
+        Parameters
+        ----------
+        theta : array_like
+            The P parameters.
+        x : array_like
+            One input (n_in numbers).
+
+        Returns
+        -------
+        numpy.ndarray
+            The n_out outputs.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import ggn
+        >>> net, theta = ggn.TanhNet(1, 1, 1), np.array([0.5, 2.0])  # z = 2 tanh(x / 2)
+        >>> bool(np.isclose(net.output(theta, [1.0])[0], 2 * np.tanh(0.5)))
+        True
+        """
         W1, W2 = self.split(theta)
         return W2 @ np.tanh(W1 @ self._x(x)) + self.offset
 
     def jacobian(self, theta, x) -> np.ndarray:
-        """``dz/dtheta`` (n_out x P): dz/dW2[o, j] = a_j e_o; dz/dW1[j, i] = W2[:, j] (1 - a_j^2) x_i."""
+        """``dz/dtheta`` (n_out x P): dz/dW2[o, j] = a_j e_o; dz/dW1[j, i] = W2[:, j] (1 - a_j^2) x_i.
+
+        The Jacobian J_f of 001_7d31b3ff3a2f0401.txt §7-9.
+
+        Parameters
+        ----------
+        theta : array_like
+            The P parameters.
+        x : array_like
+            One input (n_in numbers).
+
+        Returns
+        -------
+        numpy.ndarray
+            J_f, ``n_out x P``.
+
+        Examples
+        --------
+        With a = tanh(1/2): ``dz/dW1 = 2 (1 - a^2)`` and ``dz/dW2 = a``:
+
+        >>> import numpy as np
+        >>> from theorytools.fisher import ggn
+        >>> net, theta = ggn.TanhNet(1, 1, 1), np.array([0.5, 2.0])  # z = 2 tanh(x / 2)
+        >>> a = np.tanh(0.5)
+        >>> bool(np.allclose(net.jacobian(theta, [1.0]), [[2 * (1 - a * a), a]]))
+        True
+        """
         W1, W2 = self.split(theta)
         x = self._x(x)
         a = np.tanh(W1 @ x)
@@ -116,7 +214,26 @@ def _output_fisher(kind: str, z) -> np.ndarray:
 
 
 def output_fisher(kind: str, z) -> np.ndarray:
-    """F_R(z) of the output model."""
+    """F_R(z) of the output model: the Fisher of R_{y|z} in z (001_7d31b3ff3a2f0401.txt §9.2).
+
+    Parameters
+    ----------
+    kind : str
+        The output model: ``"gaussian_mean"``, ``"categorical"``, ``"gaussian_mu_logvar"`` or ``"gaussian_natural"``.
+    z : array_like
+        The network's output.
+
+    Returns
+    -------
+    numpy.ndarray
+        F_R(z).
+
+    Examples
+    --------
+    >>> from theorytools.fisher import ggn
+    >>> ggn.output_fisher("gaussian_mu_logvar", [0.0, 0.0]).tolist()  # diag(e^-gamma, 1/2)
+    [[1.0, 0.0], [0.0, 0.5]]
+    """
     kind = _kind(kind)
     return _output_fisher(kind, _z(kind, z))
 
@@ -128,7 +245,28 @@ def _loss_hessian(kind: str, y, z) -> np.ndarray:
 
 
 def loss_hessian(kind: str, y, z) -> np.ndarray:
-    """H_L(y, z) = d^2/dz^2 of -log r(y|z)."""
+    """H_L(y, z) = d^2/dz^2 of -log r(y|z) (001_7d31b3ff3a2f0401.txt §8, §9.2).
+
+    Parameters
+    ----------
+    kind : str
+        The output model: ``"gaussian_mean"``, ``"categorical"``, ``"gaussian_mu_logvar"`` or ``"gaussian_natural"``.
+    y : float or array_like
+        One label of ``kind``.
+    z : array_like
+        The network's output.
+
+    Returns
+    -------
+    numpy.ndarray
+        H_L(y, z); equal to F_R(z) for the three outputs in natural parameters.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import ggn
+    >>> ggn.loss_hessian("gaussian_mu_logvar", 2.0, [0.0, 0.0]).tolist()  # §9.2's y = 2, mu = gamma = 0
+    [[1.0, 2.0], [2.0, 2.0]]
+    """
     kind = _kind(kind)
     z = _z(kind, z)
     return _loss_hessian(kind, _label(kind, y, z.size), z)
@@ -151,9 +289,33 @@ def _loss_gradient(kind: str, y, z) -> np.ndarray:
 
 
 def loss_gradient(kind: str, y, z) -> np.ndarray:
-    """g = dL/dz of L(y, z) = -log r(y|z): ``z - y``; ``softmax(z) - e_y``; for (mu, gamma): ``(-(y - mu) e^-gamma,
-    (1 - (y - mu)^2 e^-gamma) / 2)``; for natural z: ``(E[y] - y, E[y^2] - y^2)`` (the log-partition's gradient minus
-    the sufficient statistics)."""
+    """g = dL/dz of L(y, z) = -log r(y|z), the loss gradient of the empirical Fisher (001_7d31b3ff3a2f0401.txt §11).
+
+    ``z - y``; ``softmax(z) - e_y``; for (mu, gamma): ``(-(y - mu) e^-gamma, (1 - (y - mu)^2 e^-gamma) / 2)``; for
+    natural z: ``(E[y] - y, E[y^2] - y^2)`` (the log-partition's gradient minus the sufficient statistics).
+
+    Parameters
+    ----------
+    kind : str
+        The output model: ``"gaussian_mean"``, ``"categorical"``, ``"gaussian_mu_logvar"`` or ``"gaussian_natural"``.
+    y : float or array_like
+        One label of ``kind``.
+    z : array_like
+        The network's output.
+
+    Returns
+    -------
+    numpy.ndarray
+        g = dL/dz, the shape of z.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import ggn
+    >>> ggn.loss_gradient("categorical", 1, [0.0, 0.0]).tolist()  # softmax(z) - e_1
+    [0.5, -0.5]
+    >>> ggn.loss_gradient("gaussian_mu_logvar", 2.0, [0.0, 0.0]).tolist()  # (-(2 - 0), (1 - 4) / 2)
+    [-2.0, -1.5]
+    """
     kind = _kind(kind)
     z = _z(kind, z)
     return _loss_gradient(kind, _label(kind, y, z.size), z)
@@ -184,14 +346,72 @@ def _targets(net, kind, X, Y) -> list:
 
 
 def fisher(net: TanhNet, theta, X, kind: str) -> np.ndarray:
-    """``mean_x J_f^T F_R J_f`` (eq. 7)."""
+    """``mean_x J_f^T F_R J_f`` (001_7d31b3ff3a2f0401.txt eq. 7).
+
+    Parameters
+    ----------
+    net : TanhNet
+        The network.
+    theta : array_like
+        Its P parameters.
+    X : array_like
+        The inputs, one row per example.
+    kind : str
+        The output model: ``"gaussian_mean"``, ``"categorical"``, ``"gaussian_mu_logvar"`` or ``"gaussian_natural"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The P x P Fisher.
+
+    Examples
+    --------
+    For the Gaussian mean (F_R = I) it is ``J_f^T J_f``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import ggn
+    >>> net, theta, X = ggn.TanhNet(1, 1, 1), np.array([0.5, 2.0]), [[1.0]]
+    >>> J = net.jacobian(theta, X[0])
+    >>> bool(np.allclose(ggn.fisher(net, theta, X, "gaussian_mean"), J.T @ J))
+    True
+    """
     net, theta, X, kind = _net_args(net, theta, X, kind)
     Js = [net.jacobian(theta, x) for x in X]
     return sum(J.T @ _output_fisher(kind, net.output(theta, x)) @ J for J, x in zip(Js, X)) / len(X)
 
 
 def ggn(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
-    """``mean_(x,y) J_f^T H_L(y, z) J_f`` on the data (X, Y)."""
+    """``mean_(x,y) J_f^T H_L(y, z) J_f`` on the data (X, Y): the GGN (001_7d31b3ff3a2f0401.txt §8, §9.2).
+
+    Parameters
+    ----------
+    net : TanhNet
+        The network.
+    theta : array_like
+        Its P parameters.
+    X : array_like
+        The inputs, one row per example.
+    Y : array_like
+        The labels, one per row of X.
+    kind : str
+        The output model: ``"gaussian_mean"``, ``"categorical"``, ``"gaussian_mu_logvar"`` or ``"gaussian_natural"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The P x P GGN.
+
+    Examples
+    --------
+    For the (mu, log sigma^2) Gaussian H_L depends on y, and the GGN on data can be indefinite (§9.2):
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import ggn
+    >>> net = ggn.TanhNet(1, 2, 2, offset=[0.0, -1.0])
+    >>> G = ggn.ggn(net, np.full(net.P, 0.1), [[1.0]], [2.0], "gaussian_mu_logvar")
+    >>> bool(np.linalg.eigvalsh(G).min() < 0)
+    True
+    """
     net, theta, X, kind = _net_args(net, theta, X, kind)
     Y = _targets(net, kind, X, Y)
     Js = [net.jacobian(theta, x) for x in X]
@@ -199,7 +419,38 @@ def ggn(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
 
 
 def empirical_fisher(net: TanhNet, theta, X, Y, kind: str) -> np.ndarray:
-    """``mean_(x,y) J_f^T g g^T J_f`` with g = dL/dz at the data's labels (001_7d31b3ff3a2f0401.txt §11, eq. 9)."""
+    """``mean_(x,y) J_f^T g g^T J_f`` with g = dL/dz at the data's labels (001_7d31b3ff3a2f0401.txt §11, the display after line 511: eqn. 3 with the expectation over the data).
+
+    Parameters
+    ----------
+    net : TanhNet
+        The network.
+    theta : array_like
+        Its P parameters.
+    X : array_like
+        The inputs, one row per example.
+    Y : array_like
+        The labels, one per row of X.
+    kind : str
+        The output model: ``"gaussian_mean"``, ``"categorical"``, ``"gaussian_mu_logvar"`` or ``"gaussian_natural"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The P x P empirical Fisher F-bar.
+
+    Examples
+    --------
+    For the Gaussian mean, one example: ``F-bar = (z - y)^2 J_f^T J_f = (z - y)^2 F``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import ggn
+    >>> net, theta, X = ggn.TanhNet(1, 1, 1), np.array([0.5, 2.0]), [[1.0]]
+    >>> r2 = (net.output(theta, X[0])[0] - 3.0) ** 2
+    >>> bool(np.allclose(ggn.empirical_fisher(net, theta, X, [[3.0]], "gaussian_mean"),
+    ...                  r2 * ggn.fisher(net, theta, X, "gaussian_mean")))
+    True
+    """
     net, theta, X, kind = _net_args(net, theta, X, kind)
     Y = _targets(net, kind, X, Y)
     scores = [net.jacobian(theta, x).T @ _loss_gradient(kind, y, net.output(theta, x)) for x, y in zip(X, Y)]

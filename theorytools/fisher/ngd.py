@@ -1,5 +1,6 @@
-"""Natural-gradient training of an :class:`~theorytools.fisher.mlp.MLP` (002_add1c097d251ec63.txt Algorithm 1 and
-A.5.1): exact damped NGD (eq. 36) over all parameters, block-diagonal NGD (eqs 38-39) in its explicit, Woodbury (eq. 40)
+"""Natural-gradient training of an :class:`~theorytools.fisher.mlp.MLP` (002_add1c097d251ec63.txt Algorithm 1, A.5.1).
+
+Exact damped NGD (eq. 36) over all parameters, block-diagonal NGD (eqs 38-39) in its explicit, Woodbury (eq. 40)
 and TENGraD (eqs 41-43) forms, and SGD as the baseline; each with the exact Fisher (eq. 7) or the empirical Fisher
 (eq. 37) -- see :meth:`MLP.curvature_factors`.
 
@@ -7,6 +8,18 @@ The update is ``W_l <- W_l - alpha_k D_l`` with ``alpha_k = alpha / (1 + decay (
 decaying learning rate of §4.3, line 202, which the text describes in words only: a reading, listed in the report's
 Readings) and ``D`` the method's direction.  All block methods compute the same D (to rounding); ``"exact"`` and
 ``"exact_woodbury"`` the same full-Fisher D.
+
+Examples
+--------
+TENGraD and the explicit block inverse give the same direction, and so do the two full-Fisher forms:
+
+>>> import numpy as np
+>>> from theorytools.fisher import MLP, ngd
+>>> net, X, Y = MLP((2, 3, 1)), np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]), np.array([[1.0], [0.0], [0.5]])
+>>> D = {m: ngd.direction(net, net.init(0), X, Y, m) for m in ("tengrad", "block_explicit", "exact", "exact_woodbury")}
+>>> same = lambda a, b: all(np.allclose(u, v) for u, v in zip(D[a], D[b]))
+>>> same("tengrad", "block_explicit"), same("exact", "exact_woodbury")
+(True, True)
 """
 
 from __future__ import annotations
@@ -33,7 +46,31 @@ def _stacked(factors) -> np.ndarray:
 
 
 def stacked_jacobian(factors) -> np.ndarray:
-    """``J = [J_1, ..., J_L]`` (eq. 35, c x P) from the layers' ``(I_l, G_l)`` of :meth:`MLP.curvature_factors`."""
+    """``J = [J_1, ..., J_L]`` (002_add1c097d251ec63.txt eq. 35, c x P) from the layers' ``(I_l, G_l)``.
+
+    The factors are those of :meth:`MLP.curvature_factors`.
+
+    Parameters
+    ----------
+    factors : list of tuple
+        ``(I_l, G_l)`` per layer, with the same number c of columns.
+
+    Returns
+    -------
+    numpy.ndarray
+        J, ``c x P``.
+
+    Examples
+    --------
+    Row i of a one-layer J is ``kron(I[:, i], G[:, i]) = (x_i g_i, g_i)``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import MLP, ngd
+    >>> net, Ws = MLP((1, 1)), [np.array([[2.0], [1.0]])]  # z = 2 x + 1
+    >>> X, Y = np.array([[1.0], [2.0]]), np.array([[0.0], [1.0]])  # z - y = (3, 4)
+    >>> ngd.stacked_jacobian(net.curvature_factors(Ws, X, Y)[1]).tolist()
+    [[3.0, 3.0], [8.0, 4.0]]
+    """
     if not isinstance(factors, (list, tuple)) or not factors:
         raise TypeError(f"factors must be a non-empty list of (I_l, G_l) pairs from MLP.curvature_factors, got "
                         f"{factors!r:.60}")
@@ -57,7 +94,39 @@ def _args(net, Ws, X, Y, fisher):
 
 
 def fisher_matrix(net: MLP, Ws, X, Y, fisher: str = "empirical") -> np.ndarray:
-    """The P x P Fisher ``J^T J / c`` over all parameters (eq. 37 empirical, eq. 7 exact) -- for checks and small nets."""
+    """The P x P Fisher ``J^T J / c`` over all parameters (eq. 37 empirical, eq. 7 exact) -- for checks and small nets.
+
+    Equation numbers of 002_add1c097d251ec63.txt.
+
+    Parameters
+    ----------
+    net : MLP
+        The network.
+    Ws : list of array_like
+        Its weights, one matrix per layer.
+    X : array_like
+        The inputs, ``m x d_0``.
+    Y : array_like
+        The targets, ``m x d_L`` reals (squared loss) or m class labels (cross-entropy).
+    fisher : str, default "empirical"
+        ``"empirical"`` or ``"exact"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The P x P Fisher.
+
+    Examples
+    --------
+    The exact Fisher of ``z = w x + b`` on x = 1, 2 is ``mean [[x^2, x], [x, 1]]``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import MLP, ngd
+    >>> net, Ws = MLP((1, 1)), [np.array([[2.0], [1.0]])]  # z = 2 x + 1
+    >>> X, Y = np.array([[1.0], [2.0]]), np.array([[0.0], [1.0]])  # z - y = (3, 4)
+    >>> ngd.fisher_matrix(net, Ws, X, Y, fisher="exact").tolist()
+    [[2.5, 1.5], [1.5, 1.0]]
+    """
     net, Ws, X, Y, fisher = _args(net, Ws, X, Y, fisher)
     check_allocation(f"the P x P Fisher (P = {net.P})", (net.P, net.P), copies=2,
                      cheaper="direction(..., method='exact_woodbury') applies its inverse through the c x c Gram J J^T")
@@ -118,6 +187,44 @@ def direction(net: MLP, Ws, X, Y, method: str, beta: float = 1e-3, fisher: str =
     made on the Jacobi-equilibrated F (:func:`theorytools.linalg.psd_solve`).  A method whose arrays would not fit in
     memory (the P x P Fisher of ``"exact"`` on a large net) raises :class:`~theorytools.errors.SizeError` naming a
     cheaper one.
+
+    Equation numbers of 002_add1c097d251ec63.txt.
+
+    Parameters
+    ----------
+    net : MLP
+        The network.
+    Ws : list of array_like
+        Its weights, one matrix per layer.
+    X : array_like
+        The inputs, ``m x d_0``.
+    Y : array_like
+        The targets, ``m x d_L`` reals (squared loss) or m class labels (cross-entropy).
+    method : str
+        One of :data:`METHODS`: ``"sgd"``, ``"exact"``, ``"exact_woodbury"``, ``"block_explicit"``,
+        ``"block_woodbury"``, ``"tengrad"``.
+    beta : float, default 1e-3
+        The damping, >= 0.
+    fisher : str, default "empirical"
+        ``"empirical"`` or ``"exact"``.
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``D_l`` per layer.
+
+    Examples
+    --------
+    Undamped exact NGD on ``z = w x + b``: ``F^-1 g = [[4, -6], [-6, 10]] (5.5, 3.5) = (1, 2)``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import MLP, ngd
+    >>> net, Ws = MLP((1, 1)), [np.array([[2.0], [1.0]])]  # z = 2 x + 1
+    >>> X, Y = np.array([[1.0], [2.0]]), np.array([[0.0], [1.0]])  # z - y = (3, 4)
+    >>> [D.tolist() for D in ngd.direction(net, Ws, X, Y, "sgd")]  # the gradient
+    [[[5.5], [3.5]]]
+    >>> [np.round(D, 6).tolist() for D in ngd.direction(net, Ws, X, Y, "exact", beta=0.0, fisher="exact")]
+    [[[1.0], [2.0]]]
     """
     net, Ws, X, Y, fisher = _args(net, Ws, X, Y, fisher)
     method = as_choice("method", method, METHODS)
@@ -128,26 +235,108 @@ def direction(net: MLP, Ws, X, Y, method: str, beta: float = 1e-3, fisher: str =
 
 @dataclass
 class History:
-    """Full-data training loss after each recorded step, with the cumulative optimizer wall-clock time."""
+    """Full-data training loss after each recorded step, with the cumulative optimizer wall-clock time.
+
+    Parameters
+    ----------
+    steps : list, optional
+        The recorded steps (0: before the first).
+    loss : list, optional
+        The training loss on all the data at those steps.
+    seconds : list, optional
+        The optimizer's cumulative wall-clock time.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import ngd
+    >>> h = ngd.History(steps=[0, 1], loss=[2.0, 0.5], seconds=[0.0, 0.01])
+    >>> h.as_arrays()["loss"].tolist()
+    [2.0, 0.5]
+    """
 
     steps: list = field(default_factory=list)
     loss: list = field(default_factory=list)
     seconds: list = field(default_factory=list)
 
     def as_arrays(self) -> dict:
+        """The history as numpy arrays.
+
+        Returns
+        -------
+        dict
+            ``{"steps": ..., "loss": ..., "seconds": ...}``.
+
+        Examples
+        --------
+        >>> from theorytools.fisher import ngd
+        >>> ngd.History(steps=[0, 5]).as_arrays()["steps"].tolist()
+        [0, 5]
+        """
         return {k: np.asarray(v) for k, v in vars(self).items()}
 
 
 def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, fisher: str = "empirical",
           batch_size: int = 128, steps: int = 200, decay: float = 0.0, record_every: int = 1, seed: int = 0,
           progress: bool = False) -> tuple:
-    """Train from ``Ws`` (not modified) for ``steps`` mini-batch steps (batches drawn without replacement within each
-    pass over the data).  Returns ``(Ws, History)``; the history's loss is on all of (X, Y).
+    """Train from ``Ws`` (not modified) for ``steps`` mini-batch steps (002_add1c097d251ec63.txt Algorithm 1).
+
+    Batches are drawn without replacement within each pass over the data.  Returns ``(Ws, History)``; the history's
+    loss is on all of (X, Y).
 
     A non-finite direction, weight or loss raises :class:`NonFiniteError` naming the step and the layer; a loss that
     grows to :data:`DIVERGENCE_FACTOR` times its best so far warns once with :class:`DivergenceWarning` naming the
     step.  Everything is validated up front (a ``batch_size`` above the number of rows of X is refused, and so is a
     method whose arrays would not fit in memory, before the first step).
+
+    Parameters
+    ----------
+    net : MLP
+        The network.
+    Ws : list of array_like
+        Its weights, one matrix per layer.
+    X : array_like
+        The inputs, ``m x d_0``.
+    Y : array_like
+        The targets, ``m x d_L`` reals (squared loss) or m class labels (cross-entropy).
+    method : str
+        One of :data:`METHODS`.
+    alpha : float
+        The learning rate, > 0.
+    beta : float, default 1e-3
+        Keyword-only: the damping, >= 0.
+    fisher : str, default "empirical"
+        Keyword-only: ``"empirical"`` or ``"exact"``.
+    batch_size : int, default 128
+        Keyword-only: examples per step (at most the number of rows of X).
+    steps : int, default 200
+        Keyword-only: the number of steps.
+    decay : float, default 0.0
+        Keyword-only: ``alpha_k = alpha / (1 + decay (k - 1))``.
+    record_every : int, default 1
+        Keyword-only: record the loss every this many steps (and at the last).
+    seed : int, default 0
+        Keyword-only: the seed of the batches.
+    progress : bool, default False
+        Keyword-only: show a progress bar.
+
+    Returns
+    -------
+    Ws : list of numpy.ndarray
+        The trained weights.
+    history : History
+        The recorded training loss.
+
+    Examples
+    --------
+    Undamped exact NGD (Gauss-Newton) with alpha = 1 solves the linear least-squares fit in one step:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import MLP, ngd
+    >>> net, Ws = MLP((1, 1)), [np.array([[2.0], [1.0]])]  # z = 2 x + 1
+    >>> X, Y = np.array([[1.0], [2.0]]), np.array([[0.0], [1.0]])  # z - y = (3, 4)
+    >>> Ws1, hist = ngd.train(net, Ws, X, Y, "exact", 1.0, beta=0.0, fisher="exact", batch_size=2, steps=1)
+    >>> np.round(Ws1[0], 6).tolist(), hist.loss[0], round(hist.loss[-1], 12)  # z = x - 1 fits y
+    ([[1.0], [-1.0]], 6.25, 0.0)
     """
     net, Ws, X, Y, fisher = _args(net, Ws, X, Y, fisher)
     Ws = [W.copy() for W in Ws]
@@ -213,9 +402,48 @@ def train(net: MLP, Ws, X, Y, method: str, alpha: float, *, beta: float = 1e-3, 
 
 
 def grid_search(net: MLP, Ws, X, Y, method: str, alphas, **kwargs) -> tuple:
-    """Train with every ``alpha`` in ``alphas``; returns ``(best_alpha, best (Ws, History), {alpha: final loss})`` with
-    ``inf`` for runs that diverged (:class:`NonFiniteError`; their DivergenceWarnings are silenced: a diverging rate is
-    an expected outcome of a search).  Raises if all diverged."""
+    """Train with every ``alpha`` in ``alphas`` and keep the run with the lowest final training loss.
+
+    Returns ``(best_alpha, best (Ws, History), {alpha: final loss})`` with ``inf`` for runs that diverged
+    (:class:`NonFiniteError`; their DivergenceWarnings are silenced: a diverging rate is an expected outcome of a
+    search).  Raises if all diverged.  The learning-rate search of 002_add1c097d251ec63.txt §4.1.
+
+    Parameters
+    ----------
+    net : MLP
+        The network.
+    Ws : list of array_like
+        Its weights, one matrix per layer.
+    X : array_like
+        The inputs, ``m x d_0``.
+    Y : array_like
+        The targets, ``m x d_L`` reals (squared loss) or m class labels (cross-entropy).
+    method : str
+        One of :data:`METHODS`.
+    alphas : array_like
+        The learning rates to try, > 0.
+    **kwargs
+        Passed to :func:`train`.
+
+    Returns
+    -------
+    best_alpha : float
+        The learning rate of the best run.
+    best : tuple
+        Its ``(Ws, History)``.
+    finals : dict
+        ``{alpha: final training loss}``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import MLP, ngd
+    >>> net, Ws = MLP((1, 1)), [np.array([[2.0], [1.0]])]  # z = 2 x + 1
+    >>> X, Y = np.array([[1.0], [2.0]]), np.array([[0.0], [1.0]])  # z - y = (3, 4)
+    >>> best, _, finals = ngd.grid_search(net, Ws, X, Y, "sgd", [0.1, 1.0], batch_size=2, steps=3)
+    >>> best, bool(finals[0.1] < finals[1.0])  # SGD at alpha = 1 overshoots
+    (0.1, True)
+    """
     alphas = as_array("alphas", alphas)
     if alphas.ndim != 1 or np.any(alphas <= 0):
         raise ValueError(f"alphas must be a non-empty vector of learning rates > 0, got {alphas}")

@@ -1,8 +1,10 @@
-"""§13 of 001_7d31b3ff3a2f0401.txt: the natural gradient as the minimizer of the local quadratic model
+"""The natural gradient as the minimizer of a local quadratic model (001_7d31b3ff3a2f0401.txt §13).
+
+§13 of 001_7d31b3ff3a2f0401.txt: the natural gradient as the minimizer of the local quadratic model
 ``M(delta) = 1/2 delta^T F delta + grad h^T delta + h(theta)`` with F and grad h on the same data S, its rewriting as a
 sum of F_R-weighted squared distances, the lower bound on M(delta) - h(theta), and the minimum-norm minimizer when F
 is singular.  Model: softmax regression, z = W x, theta = row-major vec(W) (K x p), R_{y|z} categorical,
-h = -(1/|S|) sum log softmax(z)_y.
+``h = -(1/|S|) sum log softmax(z)_y``.
 
 Sign note: with h = -log r, ``grad h = -(1/|S|) sum J_f^T grad_z log r``, so the completed square is
 ``1/2 |J_f delta - F_R^+ grad_z log r|^2_{F_R}``; the text's second line writes ``+ (J_f^T grad_z log r)^T delta`` and
@@ -14,6 +16,20 @@ Numerics at extreme scales: h is the log-sum-exp of the logits minus the label's
 underflows to 0), F_R and F_R^+ are built from the probabilities in closed form (no log(p) round trip, no rank
 decision), and the minimum-norm step decides the rank of F on its equilibrated form
 (:func:`theorytools.linalg.psd_solve`), so that rescaling a feature by 1e8 does not move F's eigenvalues across a cut.
+
+Examples
+--------
+One example x = 1 of class 0, K = 2, at theta = 0: h = ln 2, the lower bound is -1/2, and the minimum-norm natural
+gradient attains it:
+
+>>> import numpy as np
+>>> from theorytools.fisher import quadratic_model
+>>> problem, theta = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2), np.zeros(2)
+>>> d = quadratic_model.min_norm_natural_gradient(problem, theta)
+>>> np.round(d, 6).tolist(), round(quadratic_model.improvement_bound(problem, theta), 6)
+([1.0, -1.0], -0.5)
+>>> round(quadratic_model.quadratic_model(problem, theta, d) - problem.h(theta), 6)
+-0.5
 """
 
 from __future__ import annotations
@@ -28,7 +44,27 @@ from theorytools.linalg import as_array, as_instance, as_int, as_labels, as_vect
 
 @dataclass(frozen=True)
 class SoftmaxRegression:
-    """Inputs ``x`` (|S| x p), integer labels ``y`` in 0..K-1, K >= 2 classes."""
+    """Softmax regression ``z = W x`` on the data S of 001_7d31b3ff3a2f0401.txt §13 (see the module docstring).
+
+    Inputs ``x`` (``|S| x p``), integer labels ``y`` in 0..K-1, K >= 2 classes.
+
+    Parameters
+    ----------
+    x : array_like
+        The inputs, one row per example (``|S| x p``).
+    y : array_like
+        The integer labels, in 0..K-1.
+    K : int
+        The number of classes, >= 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import quadratic_model
+    >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0, 2.0]]), np.array([1]), 3)
+    >>> problem.P, bool(np.isclose(problem.h(np.zeros(problem.P)), np.log(3.0)))  # P = K p; h = ln K at W = 0
+    (6, True)
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -46,6 +82,21 @@ class SoftmaxRegression:
 
     @property
     def P(self) -> int:
+        """The number of parameters ``K p``.
+
+        Returns
+        -------
+        int
+            ``K p``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import quadratic_model
+        >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2)  # one example, K = 2
+        >>> problem.P
+        2
+        """
         return self.K * self.x.shape[1]
 
     def _logits(self, theta, name: str = "theta") -> np.ndarray:
@@ -56,6 +107,26 @@ class SoftmaxRegression:
         return _softmax(self._logits(theta))
 
     def h(self, theta) -> float:
+        """The objective ``h = -(1/|S|) sum log softmax(z)_y``, computed as log-sum-exp minus the label's logit.
+
+        Parameters
+        ----------
+        theta : array_like
+            The P = K p parameters, row-major vec(W).
+
+        Returns
+        -------
+        float
+            h(theta).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import quadratic_model
+        >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2)  # one example, K = 2
+        >>> bool(np.isclose(problem.h(np.zeros(2)), np.log(2.0)))  # p = (1/2, 1/2)
+        True
+        """
         z = self._logits(theta)
         zmax = z.max(axis=1)
         with np.errstate(under="ignore"):
@@ -63,7 +134,26 @@ class SoftmaxRegression:
         return float(np.mean(lse - z[np.arange(len(self.y)), self.y]))
 
     def log_r_gradients(self, theta) -> np.ndarray:
-        """``grad_z log r(y|z) = e_y - p`` per example (|S| x K); its entry 1 - p_y is the others' sum (p_y ~ 1)."""
+        """``grad_z log r(y|z) = e_y - p`` per example (``|S| x K``); its entry 1 - p_y is the others' sum (p_y ~ 1).
+
+        Parameters
+        ----------
+        theta : array_like
+            The P = K p parameters, row-major vec(W).
+
+        Returns
+        -------
+        numpy.ndarray
+            One row per example.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import quadratic_model
+        >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2)  # one example, K = 2
+        >>> problem.log_r_gradients(np.zeros(2)).tolist()  # e_0 - (1/2, 1/2)
+        [[0.5, -0.5]]
+        """
         p = self._probs(theta)
         rows = np.arange(len(self.y))
         g = -p
@@ -71,13 +161,67 @@ class SoftmaxRegression:
         return g
 
     def jacobians(self) -> np.ndarray:
-        """``J_f = I_K kron x^T`` per example (|S| x K x Kp): z = W x with row-major vec(W)."""
+        """``J_f = I_K kron x^T`` per example (``|S| x K x Kp``): z = W x with row-major vec(W).
+
+        Returns
+        -------
+        numpy.ndarray
+            The Jacobians, ``|S| x K x Kp``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import quadratic_model
+        >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2)  # one example, K = 2
+        >>> problem.jacobians().tolist()  # x = 1: J_f = I_2
+        [[[1.0, 0.0], [0.0, 1.0]]]
+        """
         return np.einsum("kl,sp->sklp", np.eye(self.K), self.x).reshape(len(self.y), self.K, self.P)
 
     def grad(self, theta) -> np.ndarray:
+        """``grad h = -(1/|S|) sum J_f^T grad_z log r``.
+
+        Parameters
+        ----------
+        theta : array_like
+            The P = K p parameters, row-major vec(W).
+
+        Returns
+        -------
+        numpy.ndarray
+            The P-vector grad h.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import quadratic_model
+        >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2)  # one example, K = 2
+        >>> problem.grad(np.zeros(2)).tolist()
+        [-0.5, 0.5]
+        """
         return -np.einsum("skp,sk->p", self.jacobians(), self.log_r_gradients(theta)) / len(self.y)
 
     def fisher(self, theta) -> np.ndarray:
+        """``F = (1/|S|) sum J_f^T F_R J_f`` (001_7d31b3ff3a2f0401.txt eq. 7), ``F_R = diag(p) - p p^T``.
+
+        Parameters
+        ----------
+        theta : array_like
+            The P = K p parameters, row-major vec(W).
+
+        Returns
+        -------
+        numpy.ndarray
+            The P x P Fisher.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from theorytools.fisher import quadratic_model
+        >>> problem = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2)  # one example, K = 2
+        >>> problem.fisher(np.zeros(2)).tolist()  # F_R at p = (1/2, 1/2)
+        [[0.25, -0.25], [-0.25, 0.25]]
+        """
         Js = self.jacobians()
         return np.einsum("skp,skl,slq->pq", Js, _categorical_fisher(self._probs(theta)), Js) / len(self.y)
 
@@ -87,14 +231,65 @@ def _problem(problem) -> SoftmaxRegression:
 
 
 def quadratic_model(problem, theta, delta) -> float:
-    """``M(delta) = 1/2 delta^T F delta + grad h^T delta + h(theta)``."""
+    """``M(delta) = 1/2 delta^T F delta + grad h^T delta + h(theta)`` (001_7d31b3ff3a2f0401.txt §13, first line).
+
+    Parameters
+    ----------
+    problem : SoftmaxRegression
+        The model and its data S.
+    theta : array_like
+        The P = K p parameters.
+    delta : array_like
+        The step (P numbers).
+
+    Returns
+    -------
+    float
+        M(delta).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import quadratic_model
+    >>> problem, theta = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2), np.zeros(2)
+    >>> bool(np.isclose(quadratic_model.quadratic_model(problem, theta, [0.0, 0.0]), np.log(2.0)))  # M(0) = h
+    True
+    """
     problem = _problem(problem)
     delta = as_vector("delta", delta, problem.P)
     return float(0.5 * delta @ problem.fisher(theta) @ delta + problem.grad(theta) @ delta + problem.h(theta))
 
 
 def quadratic_model_as_distances(problem, theta, delta) -> float:
-    """``(1/|S|) sum 1/2 |J_f delta - F_R^+ grad_z log r|^2_{F_R} + c``, c = h - (1/(2|S|)) sum grad log r^T F_R^+ grad log r."""
+    """M(delta) as a sum of F_R-weighted squared distances plus a constant (001_7d31b3ff3a2f0401.txt §13).
+
+    ``(1/|S|) sum 1/2 |J_f delta - F_R^+ grad_z log r|^2_{F_R} + c``,
+    ``c = h - (1/(2|S|)) sum grad log r^T F_R^+ grad log r``.
+
+    Parameters
+    ----------
+    problem : SoftmaxRegression
+        The model and its data S.
+    theta : array_like
+        The P = K p parameters.
+    delta : array_like
+        The step (P numbers).
+
+    Returns
+    -------
+    float
+        M(delta), by this route.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import quadratic_model
+    >>> problem, theta = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2), np.zeros(2)
+    >>> M = [f(problem, theta, [0.3, -0.1]) for f in (quadratic_model.quadratic_model,
+    ...                                              quadratic_model.quadratic_model_as_distances)]
+    >>> bool(np.isclose(*M))
+    True
+    """
     problem = _problem(problem)
     delta = as_vector("delta", delta, problem.P)
     p = problem._probs(theta)
@@ -110,7 +305,32 @@ def quadratic_model_as_distances(problem, theta, delta) -> float:
 
 
 def improvement_bound(problem, theta) -> float:
-    """The §13 lower bound ``M(delta) - h(theta) >= -(1/(2|S|)) sum grad_z log r^T F_R^+ grad_z log r``."""
+    """The §13 lower bound ``M(delta) - h(theta) >= -(1/(2|S|)) sum grad_z log r^T F_R^+ grad_z log r``.
+
+    001_7d31b3ff3a2f0401.txt §13, with F_R^+ in place of F_R^-1 (see the module docstring).
+
+    Parameters
+    ----------
+    problem : SoftmaxRegression
+        The model and its data S.
+    theta : array_like
+        The P = K p parameters.
+
+    Returns
+    -------
+    float
+        The lower bound (<= 0).
+
+    Examples
+    --------
+    One example, K = 2, at theta = 0: ``g = (1/2, -1/2)``, ``F_R^+ g = (1, -1)``, so the bound is ``-1/2``:
+
+    >>> import numpy as np
+    >>> from theorytools.fisher import quadratic_model
+    >>> problem, theta = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2), np.zeros(2)
+    >>> round(quadratic_model.improvement_bound(problem, theta), 6)
+    -0.5
+    """
     problem = _problem(problem)
     p = problem._probs(theta)
     return -0.5 * float(np.mean([g @ _categorical_fisher_pinv_apply(pi, g)
@@ -118,7 +338,7 @@ def improvement_bound(problem, theta) -> float:
 
 
 def min_norm_natural_gradient(problem, theta) -> np.ndarray:
-    """``-F^+ grad h``: the minimizer of M of minimum norm.
+    """``-F^+ grad h``: the minimizer of M of minimum norm (001_7d31b3ff3a2f0401.txt §13).
 
     F is singular by construction: W -> W + 1 v^T is the same model, so every ``1 kron v`` is in its null space (with
     row-major vec(W)), and grad h is orthogonal to them.  That part of the null space is removed exactly, by solving in
@@ -128,6 +348,26 @@ def min_norm_natural_gradient(problem, theta) -> np.ndarray:
     which a rescaling of the features changes only by a diagonal congruence: the decision does not depend on units.
     Projecting the shift directions out numerically instead (a generic pseudo-inverse) fails when feature scales
     differ by 1e16: the computed null vectors mix the scales and the result is not even a solution.
+
+    Parameters
+    ----------
+    problem : SoftmaxRegression
+        The model and its data S.
+    theta : array_like
+        The P = K p parameters.
+
+    Returns
+    -------
+    numpy.ndarray
+        The minimum-norm minimizer of M.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import quadratic_model
+    >>> problem, theta = quadratic_model.SoftmaxRegression(np.array([[1.0]]), np.array([0]), 2), np.zeros(2)
+    >>> np.round(quadratic_model.min_norm_natural_gradient(problem, theta), 6).tolist()  # orthogonal to (1, 1)
+    [1.0, -1.0]
     """
     problem = _problem(problem)
     K, p = problem.K, problem.x.shape[1]

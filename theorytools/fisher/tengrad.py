@@ -65,8 +65,29 @@ def _jacobian(I, G) -> np.ndarray:
 
 
 def per_example_jacobian(I, G) -> np.ndarray:
-    """``J`` (``m x d_in d_out``) with rows ``kron(I[:, i], G[:, i])`` (eq. 34: the transposed column-wise Khatri-Rao
-    product; row-major vec of the per-example gradients ``I[:, i] G[:, i]^T``)."""
+    """``J`` (``m x d_in d_out``) with rows ``kron(I[:, i], G[:, i])``: one layer's per-example Jacobian.
+
+    002_add1c097d251ec63.txt eq. 34: the transposed column-wise Khatri-Rao product; row-major vec of the per-example
+    gradients ``I[:, i] G[:, i]^T``.
+
+    Parameters
+    ----------
+    I : array_like
+        The layer inputs, ``d_in x m`` (one column per example).
+    G : array_like
+        The back-propagated output gradients, ``d_out x m``.
+
+    Returns
+    -------
+    numpy.ndarray
+        J, ``m x (d_in d_out)``.
+
+    Examples
+    --------
+    >>> from theorytools.fisher import per_example_jacobian
+    >>> per_example_jacobian([[1.0], [2.0]], [[3.0]]).tolist()  # kron((1, 2), (3,))
+    [[3.0, 6.0]]
+    """
     I, G = _validate(I, G)
     _size_jacobian(I.shape[1], I.shape[0] * G.shape[0],
                    cheaper="tengrad_gram, jacobian_vector and jacobian_transpose_vector work on I and G; " + _NO_J)
@@ -78,7 +99,29 @@ def _gram(I, G) -> np.ndarray:
 
 
 def tengrad_gram(I, G) -> np.ndarray:
-    """``J J^T = (I^T I) o (G^T G)`` (eq. 41), ``m x m``, without forming J."""
+    """``J J^T = (I^T I) o (G^T G)`` (002_add1c097d251ec63.txt eq. 41), ``m x m``, without forming J.
+
+    Parameters
+    ----------
+    I : array_like
+        The layer inputs, ``d_in x m`` (one column per example).
+    G : array_like
+        The back-propagated output gradients, ``d_out x m``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The ``m x m`` Gram matrix ``J J^T``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import per_example_jacobian, tengrad_gram
+    >>> I, G = np.array([[1.0, 0.0], [2.0, 1.0]]), np.array([[3.0, 1.0]])
+    >>> J = per_example_jacobian(I, G)
+    >>> tengrad_gram(I, G).tolist(), bool(np.allclose(tengrad_gram(I, G), J @ J.T))
+    ([[45.0, 6.0], [6.0, 1.0]], True)
+    """
     I, G = _validate(I, G)
     check_allocation("the m x m Gram matrix J J^T", (I.shape[1],) * 2, copies=3, cheaper="use fewer examples")
     return _gram(I, G)
@@ -93,14 +136,61 @@ def _jacobian_transpose_vector(I, G, v) -> np.ndarray:
 
 
 def jacobian_vector(I, G, g) -> np.ndarray:
-    """``J vec(g)`` for a ``d_in x d_out`` matrix g, without forming J: the column sums of ``(g^T I) o G`` (eq. 42
-    corrected: the printed ``((g^T I) o G) 1`` sums the other way)."""
+    """``J vec(g)`` for a ``d_in x d_out`` matrix g, without forming J: the column sums of ``(g^T I) o G``.
+
+    002_add1c097d251ec63.txt eq. 42 corrected: the printed ``((g^T I) o G) 1`` sums the other way.
+
+    Parameters
+    ----------
+    I : array_like
+        The layer inputs, ``d_in x m`` (one column per example).
+    G : array_like
+        The back-propagated output gradients, ``d_out x m``.
+    g : array_like
+        A ``d_in x d_out`` matrix.
+
+    Returns
+    -------
+    numpy.ndarray
+        The m-vector ``J vec(g)``, ``[J vec(g)]_i = I[:, i]^T g G[:, i]``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import jacobian_vector, per_example_jacobian
+    >>> I, G, g = np.array([[1.0, 0.0], [2.0, 1.0]]), np.array([[3.0, 1.0]]), np.ones((2, 1))
+    >>> jacobian_vector(I, G, g).tolist(), (per_example_jacobian(I, G) @ g.reshape(-1)).tolist()
+    ([9.0, 1.0], [9.0, 1.0])
+    """
     I, G = _validate(I, G)
     return _jacobian_vector(I, G, as_array("g", g, shape=(I.shape[0], G.shape[0])))
 
 
 def jacobian_transpose_vector(I, G, v) -> np.ndarray:
-    """``J^T v`` as a ``d_in x d_out`` matrix, ``I (v 1^T o G^T) = I diag(v) G^T`` (eq. 43)."""
+    """``J^T v`` as a ``d_in x d_out`` matrix, ``I (v 1^T o G^T) = I diag(v) G^T`` (002_add1c097d251ec63.txt eq. 43).
+
+    Parameters
+    ----------
+    I : array_like
+        The layer inputs, ``d_in x m`` (one column per example).
+    G : array_like
+        The back-propagated output gradients, ``d_out x m``.
+    v : array_like
+        An m-vector (one entry per example).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``J^T v`` reshaped row-major to ``d_in x d_out``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import jacobian_transpose_vector, per_example_jacobian
+    >>> I, G, v = np.array([[1.0, 0.0], [2.0, 1.0]]), np.array([[3.0, 1.0]]), np.array([1.0, -1.0])
+    >>> jacobian_transpose_vector(I, G, v).tolist(), (per_example_jacobian(I, G).T @ v).tolist()
+    ([[3.0], [5.0]], [3.0, 5.0])
+    """
     I, G = _validate(I, G)
     return _jacobian_transpose_vector(I, G, as_vector("v", v, I.shape[1]))
 
@@ -130,8 +220,10 @@ def _solve(J, u, beta: float, method: str) -> np.ndarray:
 
 
 def damped_jacobian_solve(J, u, beta: float, method: str = "explicit") -> np.ndarray:
-    """``(J^T J / m + beta I)^-1 u`` for a Jacobian ``J`` (``m x P``, one row per example) and ``u`` of length P: eq. 36
-    with the empirical Fisher of eq. 37 when J is the whole network's Jacobian, eq. 39 when it is one layer's.
+    """``(J^T J / m + beta I)^-1 u`` for a Jacobian ``J`` (``m x P``, one row per example) and ``u`` of length P.
+
+    002_add1c097d251ec63.txt eq. 36 with the empirical Fisher of eq. 37 when J is the whole network's Jacobian,
+    eq. 39 when it is one layer's.
 
     ``method``: ``"explicit"`` (form the P x P matrix and solve; P^3), ``"woodbury"`` (eq. 28: an m x m solve), or
     ``"pinv"`` (``(J^T J / m + beta I)^+ u``, the minimum-norm solution: with ``beta > 0`` the matrix is invertible and
@@ -139,6 +231,32 @@ def damped_jacobian_solve(J, u, beta: float, method: str = "explicit") -> np.nda
     ``J^T J`` (m < P or rank-deficient J, decided scale-invariantly) raises :class:`HypothesisError` rather than return
     an arbitrary null-space component; ``beta = 0`` with ``"woodbury"`` (which divides by beta) is the explicit
     solve.
+
+    Parameters
+    ----------
+    J : array_like
+        The ``m x P`` Jacobian.
+    u : array_like
+        A vector of length P.
+    beta : float
+        The damping, >= 0.
+    method : str, default "explicit"
+        ``"explicit"``, ``"woodbury"`` or ``"pinv"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The P-vector ``(J^T J / m + beta I)^-1 u``.
+
+    Examples
+    --------
+    With J = [[1, 0]] (m = 1) and beta = 1 the matrix is diag(2, 1):
+
+    >>> from theorytools.fisher import damped_jacobian_solve
+    >>> damped_jacobian_solve([[1.0, 0.0]], [1.0, 1.0], 1.0).tolist()
+    [0.5, 1.0]
+    >>> damped_jacobian_solve([[1.0, 0.0]], [1.0, 1.0], 1.0, method="woodbury").tolist()
+    [0.5, 1.0]
     """
     J = as_array("J", J, ndim=2)
     u = as_array("u", u, ndim=1)
@@ -151,11 +269,39 @@ def damped_jacobian_solve(J, u, beta: float, method: str = "explicit") -> np.nda
 
 
 def damped_block_direction(I, G, u, beta: float, method: str = "tengrad") -> np.ndarray:
-    """``(J^T J / m + beta I)^-1 u`` for one layer (eq. 39's damped block inverse applied to u), where ``u`` is a
-    ``(d_in d_out,)`` row-major vector or a ``d_in x d_out`` matrix (the result has the same shape).
+    """``(J^T J / m + beta I)^-1 u`` for one layer (002_add1c097d251ec63.txt eq. 39: the damped block inverse on u).
+
+    ``u`` is a ``(d_in d_out,)`` row-major vector or a ``d_in x d_out`` matrix (the result has the same shape).
 
     ``method``: ``"explicit"``, ``"woodbury"`` and ``"pinv"`` form J and call :func:`damped_jacobian_solve`;
     ``"tengrad"`` (eqs 40-43) never forms J.  ``beta = 0`` with a singular block raises :class:`HypothesisError`.
+
+    Parameters
+    ----------
+    I : array_like
+        The layer inputs, ``d_in x m`` (one column per example).
+    G : array_like
+        The back-propagated output gradients, ``d_out x m``.
+    u : array_like
+        ``d_in d_out`` numbers, as a row-major vector or a ``d_in x d_out`` matrix.
+    beta : float
+        The damping, >= 0.
+    method : str, default "tengrad"
+        ``"explicit"``, ``"woodbury"``, ``"tengrad"`` or ``"pinv"``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The direction, in the shape of ``u``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.fisher import damped_block_direction
+    >>> I, G, u = np.array([[1.0, 0.0], [2.0, 1.0]]), np.array([[3.0, 1.0]]), np.array([1.0, 1.0])
+    >>> d = damped_block_direction(I, G, u, beta=0.5)  # TENGraD: an m x m solve
+    >>> bool(np.allclose(d, damped_block_direction(I, G, u, beta=0.5, method="explicit"))), np.round(d, 6).tolist()
+    (True, [0.714286, -0.285714])
     """
     I, G = _validate(I, G)
     method = as_choice("method", method, METHODS)

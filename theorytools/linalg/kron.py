@@ -20,12 +20,54 @@ KRON_CHEAPER = ("apply the map as A X C^T directly, or through the eigenbasis mu
 
 
 def vec(X: np.ndarray) -> np.ndarray:
-    """Column-stacking vectorization of a matrix."""
+    """Column-stacking vectorization of a matrix.
+
+    Parameters
+    ----------
+    X : numpy.ndarray, shape (m, n)
+        The matrix to vectorize.
+
+    Returns
+    -------
+    numpy.ndarray, shape (m * n,)
+        The columns of ``X`` stacked in order (Fortran order), so that
+        ``vec(A X C^T) = (C kron A) vec(X)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import vec
+    >>> vec(np.array([[1.0, 2.0], [3.0, 4.0]])).tolist()
+    [1.0, 3.0, 2.0, 4.0]
+    """
     return as_array("X", X, ndim=2).reshape(-1, order="F")
 
 
 def unvec(x: np.ndarray, n: int) -> np.ndarray:
-    """Inverse of :func:`vec` for an n x n matrix."""
+    """Inverse of :func:`vec` for an n x n matrix.
+
+    Parameters
+    ----------
+    x : numpy.ndarray, shape (n * n,)
+        A column-stacked matrix.
+    n : int
+        The size of the matrix, ``>= 1``.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+        The matrix ``X`` with ``vec(X) = x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import unvec, vec
+    >>> unvec(np.array([1.0, 3.0, 2.0, 4.0]), 2).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    >>> X = np.arange(9.0).reshape(3, 3)
+    >>> bool(np.array_equal(unvec(vec(X), 3), X))
+    True
+    """
     n = as_int("n", n, low=1)
     x = as_array("x", x, ndim=1)
     if x.size != n * n:
@@ -34,7 +76,35 @@ def unvec(x: np.ndarray, n: int) -> np.ndarray:
 
 
 def sandwich_kron(A: np.ndarray, C: np.ndarray | None = None) -> np.ndarray:
-    """Matrix of the map ``X -> A X C^T`` on n x n matrices (``C`` defaults to ``A``)."""
+    """Matrix of the map ``X -> A X C^T`` on n x n matrices (``C`` defaults to ``A``).
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n, n)
+        The left factor.
+    C : numpy.ndarray, shape (n, n), optional
+        The right factor (default ``A``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n * n, n * n)
+        ``C kron A``, so that ``vec(A X C^T) = sandwich_kron(A, C) @ vec(X)``.
+
+    Raises
+    ------
+    theorytools.errors.SizeError
+        If the n^2 x n^2 matrix does not fit in the memory limit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import sandwich_kron, vec
+    >>> A, C, X = np.array([[1.0, 2.0], [0.0, 3.0]]), np.eye(2) + 1.0, np.array([[1.0, -1.0], [2.0, 0.5]])
+    >>> sandwich_kron(A, C).shape
+    (4, 4)
+    >>> bool(np.allclose(sandwich_kron(A, C) @ vec(X), vec(A @ X @ C.T)))
+    True
+    """
     A = as_matrix("A", A)
     C = A if C is None else as_matrix("C", C, A.shape[0])
     n = A.shape[0]

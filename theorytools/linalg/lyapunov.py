@@ -27,8 +27,37 @@ def _solve(A: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 
 def spd_solve(A: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """``A^{-1} X`` for a symmetric positive definite ``A`` (a vector or a matrix of columns ``X``), by Cholesky:
-    accurate in any units (see :func:`_solve`).  A matrix that is not positive definite is a ValueError naming it."""
+    """``A^{-1} X`` for a symmetric positive definite ``A``, by Cholesky.
+
+    ``X`` is a vector or a matrix of columns.  The result is accurate in any units (Cholesky's backward error is
+    componentwise relative to ``sqrt(A_ii A_jj)``, see the private helper ``_solve`` of this module).  A matrix that
+    is not positive definite is a ValueError naming it.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n, n)
+        Symmetric positive definite matrix.
+    X : numpy.ndarray, shape (n,) or (n, k)
+        Right-hand side(s).
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``X``
+        The solution ``A^{-1} X``.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not symmetric positive definite or ``X`` has the wrong number of rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import spd_solve
+    >>> A = np.array([[2.0, 1.0], [1.0, 2.0]])
+    >>> np.round(spd_solve(A, np.array([3.0, 3.0])), 6).tolist()
+    [1.0, 1.0]
+    """
     A = as_symmetric("A", A)
     X = as_array("X", X)
     if X.ndim not in (1, 2) or X.shape[0] != A.shape[0]:
@@ -41,8 +70,35 @@ def spd_solve(A: np.ndarray, X: np.ndarray) -> np.ndarray:
 
 
 def trace_solve(A: np.ndarray, X: np.ndarray) -> float:
-    """``tr(A^{-1} X)`` by one linear solve (no explicit inverse; Cholesky for a symmetric positive definite ``A``,
-    accurate in any units); a singular ``A`` is a ValueError naming it."""
+    """``tr(A^{-1} X)`` by one linear solve.
+
+    No explicit inverse is formed; Cholesky is used for a symmetric positive definite ``A`` (accurate in any units),
+    LU otherwise.  A singular ``A`` is a ValueError naming it.
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n, n)
+        Invertible matrix.
+    X : numpy.ndarray, shape (n, n)
+        Square matrix.
+
+    Returns
+    -------
+    float
+        ``tr(A^{-1} X)``.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is singular or the shapes do not match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import trace_solve
+    >>> round(trace_solve(np.diag([2.0, 4.0]), np.eye(2)), 6)      # 1/2 + 1/4
+    0.75
+    """
     return _trace_solve(A, X, "A", "X")
 
 
@@ -60,6 +116,33 @@ def lyapunov_trace(P: np.ndarray, Q: np.ndarray) -> float:
 
     001_7d31b3ff3a2f0401.txt Appendix D, Lemma 17: ``tr(A) = -1/2 tr(P^{-1} Q)``.
     Only a linear solve with P is needed; :func:`solve_lyapunov_A` is the independent route.
+
+    Parameters
+    ----------
+    P : numpy.ndarray, shape (n, n)
+        Invertible matrix.
+    Q : numpy.ndarray, shape (n, n)
+        Square matrix.
+
+    Returns
+    -------
+    float
+        ``-1/2 tr(P^{-1} Q)``, the trace of every solution ``A``.
+
+    Raises
+    ------
+    ValueError
+        If ``P`` is singular or the shapes do not match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import lyapunov_trace, solve_lyapunov_A
+    >>> lyapunov_trace(np.eye(2), 2.0 * np.eye(2))        # A^T + A + 2 I = 0 gives tr(A) = -2
+    -2.0
+    >>> P, Q = np.array([[2.0, 1.0], [1.0, 3.0]]), np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> bool(np.isclose(lyapunov_trace(P, Q), np.trace(solve_lyapunov_A(P, Q))))
+    True
     """
     return -0.5 * _trace_solve(P, Q, "P", "Q")
 
@@ -71,6 +154,32 @@ def solve_lyapunov_A(P: np.ndarray, Q: np.ndarray) -> np.ndarray:
     solved in the least-squares sense (the solution set is an affine space when the
     operator is singular, and Lemma 17 holds for every member of it).  It holds four
     n^2 x n^2 matrices at once: the size is checked first.
+
+    Parameters
+    ----------
+    P : numpy.ndarray, shape (n, n)
+        Square matrix.
+    Q : numpy.ndarray, shape (n, n)
+        Square matrix.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+        The least-squares solution ``A``.
+
+    Raises
+    ------
+    theorytools.errors.SizeError
+        If the four n^2 x n^2 matrices do not fit in the memory limit.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import solve_lyapunov_A
+    >>> P, Q = np.array([[2.0, 1.0], [1.0, 3.0]]), np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> A = solve_lyapunov_A(P, Q)
+    >>> bool(np.allclose(A.T @ P + P @ A + Q, 0.0))
+    True
     """
     P = as_matrix("P", P)
     Q = as_matrix("Q", Q, P.shape[0])

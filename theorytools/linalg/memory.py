@@ -55,11 +55,19 @@ def available_bytes() -> int:
 
 
 def memory_limit() -> int:
-    """The largest single allocation the toolkit attempts, in bytes: the smaller of the available memory and the
-    user's limit (:func:`set_memory_limit`, or ``THEORYTOOLS_MEMORY_LIMIT``).
+    """The largest single allocation the toolkit attempts, in bytes.
+
+    It is the smaller of the available memory and the user's limit (:func:`set_memory_limit`, or
+    ``THEORYTOOLS_MEMORY_LIMIT``).
+
+    Returns
+    -------
+    int
+        The limit in bytes.
 
     Examples
     --------
+    >>> from theorytools.linalg import limit_memory, memory_limit
     >>> with limit_memory(10**6):
     ...     memory_limit()
     1000000
@@ -76,8 +84,29 @@ def _user_or_env_limit() -> int | None:
 
 
 def set_memory_limit(nbytes: int | str | None) -> None:
-    """Set the limit for this process (an int of bytes, a string such as ``"4G"``), or ``None`` to go back to the
-    available memory (and ``THEORYTOOLS_MEMORY_LIMIT``)."""
+    """Set the memory limit for this process.
+
+    The limit is an int of bytes or a string such as ``"4G"``; ``None`` goes back to the available memory (and
+    ``THEORYTOOLS_MEMORY_LIMIT``).
+
+    Parameters
+    ----------
+    nbytes : int, str or None
+        The limit: bytes, a number with a suffix K, M, G or T (powers of 1024), or ``None``.
+
+    Raises
+    ------
+    ValueError
+        If ``nbytes`` is not a positive finite number of bytes.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import memory_limit, set_memory_limit
+    >>> set_memory_limit("4K")
+    >>> memory_limit()
+    4096
+    >>> set_memory_limit(None)              # back to the available memory
+    """
     if nbytes is None:
         _user_limit[0] = None
         return
@@ -89,7 +118,27 @@ def set_memory_limit(nbytes: int | str | None) -> None:
 
 @contextmanager
 def limit_memory(nbytes):
-    """A temporary :func:`set_memory_limit` (for tests, or one large run)."""
+    """A temporary :func:`set_memory_limit` (for tests, or one large run).
+
+    A context manager: the previous limit is restored on exit, also after an error.
+
+    Parameters
+    ----------
+    nbytes : int, str or None
+        The limit inside the ``with`` block, as for :func:`set_memory_limit`.
+
+    Yields
+    ------
+    None
+        Nothing; the limit holds until the block exits.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import limit_memory, memory_limit
+    >>> with limit_memory("1M"):
+    ...     memory_limit()
+    1048576
+    """
     old = _user_limit[0]
     set_memory_limit(nbytes)
     try:
@@ -116,12 +165,39 @@ def human_bytes(n: float) -> str:
 
 
 def check_allocation(what: str, shape, *, itemsize: int = 8, copies: float = 1.0, cheaper: str = "") -> int:
-    """Refuse, with :class:`SizeError`, an array of ``shape`` (float64 unless ``itemsize`` says otherwise; ``copies``
-    counts the temporaries of the same size that the computation holds at once) above :func:`memory_limit`.
-    Returns the estimated bytes.
+    """Refuse, with :class:`~theorytools.errors.SizeError`, an array above :func:`memory_limit`.
+
+    The array has ``shape`` (float64 unless ``itemsize`` says otherwise; ``copies`` counts the temporaries of the
+    same size that the computation holds at once).  Returns the estimated bytes.
+
+    Parameters
+    ----------
+    what : str
+        What the array is, for the error message.
+    shape : sequence of int
+        The shape of the array.
+    itemsize : int, optional
+        Bytes per entry (default 8, float64).
+    copies : float, optional
+        Number of arrays of this size held at once (default 1).
+    cheaper : str, optional
+        A cheaper route, appended to the error message.
+
+    Returns
+    -------
+    int
+        The estimated bytes, ``prod(shape) * itemsize * copies``.
+
+    Raises
+    ------
+    theorytools.errors.SizeError
+        If the estimate exceeds :func:`memory_limit`.
+    TypeError
+        If ``shape`` is not a sequence of lengths.
 
     Examples
     --------
+    >>> from theorytools.linalg import check_allocation, limit_memory
     >>> check_allocation("the Fisher", (10, 10))
     800
     >>> with limit_memory(10**6):

@@ -52,11 +52,28 @@ def psd_eigh(A: np.ndarray, rtol: float = RANK_RTOL):
 
 
 def psd_rank(A: np.ndarray, rtol: float = RANK_RTOL) -> int:
-    """The numerical rank of a symmetric PSD matrix, decided on its equilibrated form (so invariant under diagonal
-    rescaling).
+    """The numerical rank of a symmetric PSD matrix, decided on its equilibrated form.
+
+    The decision is made on ``D A D`` with ``D = diag(A)^-1/2``, so it is invariant under diagonal rescaling
+    (a change of units).
+
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n, n)
+        Symmetric positive semidefinite matrix.
+    rtol : float, optional
+        Relative cut on the equilibrated eigenvalues, in ``[0, 1]`` (default ``RANK_RTOL``, 64 eps; the cut is
+        ``n * rtol`` times the largest).
+
+    Returns
+    -------
+    int
+        The number of equilibrated eigenvalues above the cut.
 
     Examples
     --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import psd_rank
     >>> psd_rank(np.diag([1e-20, 1.0, 1e20]))
     3
     >>> psd_rank(np.array([[1e8, 1.0], [1.0, 1e-8]]))
@@ -68,11 +85,36 @@ def psd_rank(A: np.ndarray, rtol: float = RANK_RTOL) -> int:
 def psd_solve(A: np.ndarray, b: np.ndarray, rtol: float = RANK_RTOL) -> np.ndarray:
     """``A^+ b`` for a symmetric PSD ``A`` (``b`` a vector or a matrix of columns), with a scale-invariant rank.
 
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n, n)
+        Symmetric positive semidefinite matrix.
+    b : numpy.ndarray, shape (n,) or (n, k)
+        Right-hand side(s).
+    rtol : float, optional
+        Relative rank cut, as for :func:`psd_rank` (default ``RANK_RTOL``).
+
+    Returns
+    -------
+    numpy.ndarray, shape of ``b``
+        The Moore-Penrose solution ``A^+ b``.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not symmetric PSD or ``b`` has the wrong number of rows.
+    theorytools.errors.NonFiniteError
+        If the solution overflows.
+
     Examples
     --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import psd_solve
     >>> A = np.diag([4e-30, 2.0])                   # the (mu, ln sigma) Fisher at sigma = e^15 ... and beyond
-    >>> psd_solve(A, np.array([4e-30, 2.0]))
-    array([1., 1.])
+    >>> np.round(psd_solve(A, np.array([4e-30, 2.0])), 6).tolist()
+    [1.0, 1.0]
+    >>> np.round(psd_solve(np.ones((2, 2)), np.array([2.0, 2.0])), 6).tolist()   # rank 1: the minimum-norm solution
+    [1.0, 1.0]
     """
     A = _as_psd(A)
     b = as_array("b", b)
@@ -112,10 +154,26 @@ def _solve(A: np.ndarray, b: np.ndarray, rtol: float) -> np.ndarray:
 def psd_pinv(A: np.ndarray, rtol: float = RANK_RTOL) -> np.ndarray:
     """The Moore-Penrose pseudo-inverse of a symmetric PSD matrix, with a scale-invariant rank decision.
 
+    Parameters
+    ----------
+    A : numpy.ndarray, shape (n, n)
+        Symmetric positive semidefinite matrix.
+    rtol : float, optional
+        Relative rank cut, as for :func:`psd_rank` (default ``RANK_RTOL``).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+        ``A^+``.
+
     Examples
     --------
-    >>> np.allclose(psd_pinv(np.diag([1e-20, 0.0])), np.diag([1e20, 0.0]))
+    >>> import numpy as np
+    >>> from theorytools.linalg import psd_pinv
+    >>> bool(np.allclose(psd_pinv(np.diag([1e-20, 0.0])), np.diag([1e20, 0.0])))
     True
+    >>> np.round(psd_pinv(np.ones((2, 2))), 6).tolist()       # (1 1^T)^+ = 1 1^T / 4
+    [[0.25, 0.25], [0.25, 0.25]]
     """
     A = _as_psd(A)
     return _solve(A, np.eye(A.shape[0]), _as_rtol(rtol))

@@ -62,12 +62,33 @@ def _real(name: str, x, *, low: float | None = None, low_open: bool = False, inf
 
 
 def log_gamma_ratio(z, m):
-    """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``, accurate to
-    ~1e-15 relative to max(1, |result|).
+    """``ln Gamma(z + m) - ln Gamma(z)`` for ``z > 0`` and ``z + m > 0``.
 
+    Accurate to ~1e-15 relative to ``max(1, |result|)``.
     ``gammaln(z + m) - gammaln(z)`` loses ``|ln Gamma(z)| * 1e-16`` to cancellation, which
     is 3e-3 at z = 1e12.  For z, z+m >= 10 the difference of Stirling series is formed
     analytically: ``(z - 1/2) log1p(m/z) + m ln(z + m) - m + tail(z+m) - tail(z)``.
+
+    Parameters
+    ----------
+    z : float or array_like
+        Positive argument(s).
+    m : float or array_like
+        Shift(s), with ``z + m > 0``; broadcast against ``z``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``ln Gamma(z + m) - ln Gamma(z)``, of the broadcast shape (0-d for scalars).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import log_gamma_ratio
+    >>> bool(np.isclose(log_gamma_ratio(3.0, 2.0), np.log(12.0)))       # Gamma(5) / Gamma(3) = 24 / 2
+    True
+    >>> print(f"{float(log_gamma_ratio(1e12, 1.0)):.6f}")               # ln(Gamma(z + 1) / Gamma(z)) = ln 1e12
+    27.631021
     """
     z, m = np.broadcast_arrays(_real("z", z, low=0.0, low_open=True), _real("m", m))
     w = z + m
@@ -84,7 +105,27 @@ def log_gamma_ratio(z, m):
 
 
 def log_abs_one_minus(eps):
-    """``ln|1 - eps|`` without cancellation for eps near 0 or near 2."""
+    """``ln|1 - eps|`` without cancellation for eps near 0 or near 2.
+
+    Parameters
+    ----------
+    eps : float or array_like
+        Finite real number(s).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``ln|1 - eps|`` elementwise (``-inf`` at ``eps = 1``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import log_abs_one_minus
+    >>> print(f"{float(log_abs_one_minus(1e-20)):.3e}")          # ln(1 - eps) ~ -eps, lost by np.log(1 - eps)
+    -1.000e-20
+    >>> bool(np.isclose(log_abs_one_minus(3.0), np.log(2.0)))
+    True
+    """
     eps = _real("eps", eps)
     with np.errstate(divide="ignore"):
         return np.where(eps <= 1.0, np.log1p(-np.minimum(eps, 1.0)), np.log1p(np.maximum(eps, 1.0) - 2.0))
@@ -94,6 +135,27 @@ def geometric_sum(n, ell):
     """``sum_{j=0}^{n-1} exp(-ell j) = (1 - e^{-n ell}) / (1 - e^{-ell})`` for ``ell >= 0``.
 
     ``ell = inf`` (a zero ratio) gives 1 for n >= 1; ``ell = 0`` gives n; n = 0 gives 0.
+
+    Parameters
+    ----------
+    n : int or array_like
+        Number(s) of terms, non-negative integers.
+    ell : float or array_like
+        Decay rate(s) ``-ln(rho) >= 0`` (``inf`` allowed); broadcast against ``n``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The sums, of the broadcast shape (0-d for scalars).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import geometric_sum
+    >>> round(float(geometric_sum(3, np.log(2.0))), 6)          # 1 + 1/2 + 1/4
+    1.75
+    >>> geometric_sum([0, 5, 5], [1.0, 0.0, np.inf]).tolist()
+    [0.0, 5.0, 1.0]
     """
     n, ell = np.broadcast_arrays(_real("n", n, low=0.0, integer=True), _real("ell", ell, low=0.0, inf=True))
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -132,6 +194,28 @@ def sum_sq_geometric(k, ell):
     no branch cancels: term-by-term for k <= 2048; the closed form
     ``k - 2 e^{-l}(1-e^{-kl})/(1-e^{-l}) + e^{-2l}(1-e^{-2kl})/(1-e^{-2l})`` when
     ``k ell >= 0.5``; otherwise the power series ``sum_r c_r ell^r P_r(k)``.
+
+    Parameters
+    ----------
+    k : int or array_like
+        Number(s) of terms, non-negative integers.
+    ell : float or array_like
+        Decay rate(s) ``-ln(rho) >= 0`` (``inf`` allowed); broadcast against ``k``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``F(k, ell)``, of the broadcast shape (0-d for scalars).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import sum_sq_geometric
+    >>> round(float(sum_sq_geometric(2, np.log(2.0))), 6)       # (1 - 1/2)^2 + (1 - 1/4)^2
+    0.8125
+    >>> k, ell = 10**4, 1e-3                                      # the closed form, against the sum term by term
+    >>> bool(np.isclose(sum_sq_geometric(k, ell), np.sum(np.expm1(-ell * np.arange(1, k + 1)) ** 2)))
+    True
     """
     k, ell = np.broadcast_arrays(_real("k", k, low=0.0, integer=True), _real("ell", ell, low=0.0, inf=True))
     out = np.empty(k.shape)

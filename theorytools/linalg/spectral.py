@@ -18,7 +18,30 @@ from theorytools.linalg.validation import as_matrix, as_symmetric
 
 @dataclass(frozen=True)
 class GeneralizedEigen:
-    """Eigenvalues ``lam`` (ascending) and B-orthonormal eigenvectors ``V`` of (H, B)."""
+    """Eigenvalues ``lam`` (ascending) and B-orthonormal eigenvectors ``V`` of (H, B).
+
+    Built by :func:`generalized_eigh`; the arguments are stored as attributes of the same names.
+
+    Parameters
+    ----------
+    lam : numpy.ndarray, shape (n,)
+        Eigenvalues of ``B^{-1} H``, ascending.
+    V : numpy.ndarray, shape (n, n)
+        B-orthonormal eigenvectors (columns): ``V^T B V = I``, ``V^T H V = diag(lam)``.
+    Vinv : numpy.ndarray, shape (n, n)
+        The inverse of ``V``, ``V^T B``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import generalized_eigh
+    >>> eig = generalized_eigh(np.diag([2.0, 6.0]), np.diag([1.0, 2.0]))     # B^-1 H = diag(2, 3)
+    >>> np.round(eig.lam, 6).tolist(), round(eig.lambda_1, 6), round(eig.lambda_n, 6)
+    ([2.0, 3.0], 3.0, 2.0)
+    >>> X = np.array([[1.0, 2.0], [2.0, 5.0]])
+    >>> bool(np.allclose(eig.from_eigenbasis(eig.to_eigenbasis(X)), X))
+    True
+    """
 
     lam: np.ndarray
     V: np.ndarray
@@ -35,11 +58,33 @@ class GeneralizedEigen:
         return float(self.lam[0])
 
     def to_eigenbasis(self, X: np.ndarray) -> np.ndarray:
-        """``Y = V^{-1} X V^{-T}``, so that ``X = V Y V^T``."""
+        """``Y = V^{-1} X V^{-T}``, so that ``X = V Y V^T``.
+
+        Parameters
+        ----------
+        X : numpy.ndarray, shape (n, n)
+            A matrix in the original coordinates.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n)
+            ``Y``, the same matrix in the eigenbasis.
+        """
         return self.Vinv @ as_matrix("X", X, self.V.shape[0]) @ self.Vinv.T
 
     def from_eigenbasis(self, Y: np.ndarray) -> np.ndarray:
-        """``X = V Y V^T``."""
+        """``X = V Y V^T``, the inverse of :meth:`to_eigenbasis`.
+
+        Parameters
+        ----------
+        Y : numpy.ndarray, shape (n, n)
+            A matrix in the eigenbasis.
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, n)
+            ``X``, the same matrix in the original coordinates.
+        """
         return self.V @ as_matrix("Y", Y, self.V.shape[0]) @ self.V.T
 
 
@@ -49,6 +94,34 @@ def generalized_eigh(H: np.ndarray, B: np.ndarray) -> GeneralizedEigen:
     Uses LAPACK's divide-and-conquer driver (``gvd``), several times faster than the
     default at n in the thousands.  B's definiteness is settled by the Cholesky factorization inside the solver
     (scale-invariant: ``S B S`` for a positive diagonal ``S`` factors exactly when ``B`` does).
+
+    Parameters
+    ----------
+    H : numpy.ndarray, shape (n, n)
+        Symmetric matrix.
+    B : numpy.ndarray, shape (n, n)
+        Symmetric positive definite matrix.
+
+    Returns
+    -------
+    GeneralizedEigen
+        Ascending eigenvalues ``lam`` and B-orthonormal eigenvectors ``V`` (each with a units-free sign).
+
+    Raises
+    ------
+    ValueError
+        If ``H`` or ``B`` is not symmetric, ``B`` is not positive definite, or the eigensolve fails.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import generalized_eigh
+    >>> H, B = np.array([[2.0, 1.0], [1.0, 2.0]]), np.eye(2)
+    >>> eig = generalized_eigh(H, B)
+    >>> np.round(eig.lam, 6).tolist()
+    [1.0, 3.0]
+    >>> bool(np.allclose(eig.V.T @ B @ eig.V, np.eye(2)) and np.allclose(H @ eig.V, B @ eig.V * eig.lam))
+    True
     """
     H = as_symmetric("H", H)
     B = as_symmetric("B", B, H.shape[0])

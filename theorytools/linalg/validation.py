@@ -40,8 +40,40 @@ SYM_RTOL = 1e-10
 
 
 def real_array(name: str, x) -> np.ndarray:
-    """``x`` as a float64 array; a complex array is a ValueError (numpy would drop its imaginary part with only a
-    warning), a string, None or another non-numeric object a TypeError, a ragged list a ValueError."""
+    """``x`` as a float64 array, refusing what numpy would silently mangle.
+
+    A complex array is a ValueError (numpy would drop its imaginary part with only a warning), a string, None or
+    another non-numeric object a TypeError, a ragged list a ValueError.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : array_like
+        Real number(s).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` as float64 (not copied when it already is).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not numeric.
+    ValueError
+        If ``x`` is complex or ragged.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import real_array
+    >>> real_array("x", [1, 2]).tolist()
+    [1.0, 2.0]
+    >>> real_array("x", [1j])
+    Traceback (most recent call last):
+    ...
+    ValueError: x must be real, got a complex array (dtype complex128)
+    """
     if isinstance(x, np.ndarray) and x.dtype == np.float64:  # the common case, on hot paths: no copy, no scan
         return x
     if x is None or isinstance(x, (str, bytes, dict, set)):
@@ -68,13 +100,44 @@ def real_array(name: str, x) -> np.ndarray:
 
 def as_array(name: str, x, *, ndim: int | None = None, shape: tuple | None = None, finite: bool = True,
              nonempty: bool = True) -> np.ndarray:
-    """``x`` as a float64 array with ``ndim`` axes and the given ``shape`` (``None`` entries match any length),
-    non-empty and finite unless told otherwise.
+    """``x`` as a float64 array with ``ndim`` axes and the given ``shape``.
+
+    ``None`` entries of ``shape`` match any length.  The array must be non-empty and finite unless told otherwise.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : array_like
+        Real number(s).
+    ndim : int, optional
+        Required number of axes (implied by ``shape`` when that is given).
+    shape : tuple of int or None, optional
+        Required shape; ``None`` entries match any length.
+    finite : bool, optional
+        Refuse NaN and inf (default True).
+    nonempty : bool, optional
+        Refuse an empty array (default True).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``x`` as float64.
+
+    Raises
+    ------
+    ValueError
+        On a wrong number of axes, a wrong shape, an empty or a non-finite array.
 
     Examples
     --------
+    >>> from theorytools.linalg import as_array
     >>> as_array("X", [[1.0, 2.0]], shape=(None, 2)).shape
     (1, 2)
+    >>> as_array("X", [[1.0, float("nan")]])
+    Traceback (most recent call last):
+    ...
+    ValueError: X must be finite, entry (0, 1) is nan
     """
     a = real_array(name, x)
     if shape is not None:
@@ -110,10 +173,44 @@ def as_float(name: str, x, *, low: float | None = None, high: float | None = Non
              high_open: bool = False, finite: bool = True) -> float:
     """A real scalar (Python or numpy number, or a 0-d / 1-element array) in the given range, as a float.
 
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : float
+        A real number (a bool is refused).
+    low : float, optional
+        Lower bound (none by default).
+    high : float, optional
+        Upper bound (none by default).
+    low_open : bool, optional
+        Exclude ``low`` itself (default False).
+    high_open : bool, optional
+        Exclude ``high`` itself (default False).
+    finite : bool, optional
+        Refuse inf (default True; NaN is always refused).
+
+    Returns
+    -------
+    float
+        ``x`` as a Python float.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real number.
+    ValueError
+        If ``x`` is complex, not a single number, NaN, infinite or out of range.
+
     Examples
     --------
+    >>> from theorytools.linalg import as_float
     >>> as_float("gamma", 0.5, low=0.0, low_open=True)
     0.5
+    >>> as_float("gamma", 0.0, low=0.0, low_open=True)
+    Traceback (most recent call last):
+    ...
+    ValueError: gamma must be > 0, got 0
     """
     if isinstance(x, (bool, np.bool_)) or not _is_number_like(x):
         raise TypeError(f"{name} must be a real number, got {_show(x)}")
@@ -135,10 +232,32 @@ def as_float(name: str, x, *, low: float | None = None, high: float | None = Non
 def positive(name: str, x) -> float:
     """A finite real number ``> 0`` (a step size, a variance, a width of a time step).
 
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : float
+        A real number.
+
+    Returns
+    -------
+    float
+        ``x`` as a Python float.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not finite or not ``> 0``.
+
     Examples
     --------
+    >>> from theorytools.linalg import positive
     >>> positive("dt", 1e-3)
     0.001
+    >>> positive("dt", 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: dt must be > 0, got 0
     """
     return as_float(name, x, low=0.0, low_open=True)
 
@@ -146,8 +265,26 @@ def positive(name: str, x) -> float:
 def nonnegative(name: str, x) -> float:
     """A finite real number ``>= 0`` (a damping, a time).
 
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : float
+        A real number.
+
+    Returns
+    -------
+    float
+        ``x`` as a Python float.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not finite or is negative.
+
     Examples
     --------
+    >>> from theorytools.linalg import nonnegative
     >>> nonnegative("beta", 0)
     0.0
     """
@@ -157,10 +294,38 @@ def nonnegative(name: str, x) -> float:
 def as_int(name: str, x, *, low: int | None = 0, high: int | None = None) -> int:
     """An integer count (a Python or numpy integer, or an integer-valued float such as ``1e4``) in ``[low, high]``.
 
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : int or float
+        An integer, or an integer-valued float below ``2**62`` (a bool is refused).
+    low : int or None, optional
+        Lower bound (default 0; ``None`` for none).
+    high : int or None, optional
+        Upper bound (none by default).
+
+    Returns
+    -------
+    int
+        ``x`` as a Python int.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a real number.
+    ValueError
+        If ``x`` is not integer-valued or is out of range.
+
     Examples
     --------
+    >>> from theorytools.linalg import as_int
     >>> as_int("steps", 1e3, low=1)
     1000
+    >>> as_int("steps", 2.5)
+    Traceback (most recent call last):
+    ...
+    ValueError: steps must be an integer, got 2.5
     """
     if isinstance(x, (bool, np.bool_)) or not isinstance(x, (numbers.Real, np.integer, np.floating)):
         if isinstance(x, (complex, np.complexfloating)):
@@ -182,10 +347,36 @@ def as_int(name: str, x, *, low: int | None = 0, high: int | None = None) -> int
 def as_choice(name: str, x, choices) -> str:
     """One of the allowed option strings.
 
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : str
+        The option given.
+    choices : iterable of str
+        The allowed options.
+
+    Returns
+    -------
+    str
+        ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a string.
+    ValueError
+        If ``x`` is not one of ``choices``.
+
     Examples
     --------
+    >>> from theorytools.linalg import as_choice
     >>> as_choice("method", "exact", ("exact", "eq10"))
     'exact'
+    >>> as_choice("method", "eq11", ("exact", "eq10"))
+    Traceback (most recent call last):
+    ...
+    ValueError: method must be one of ('exact', 'eq10'), got 'eq11'
     """
     choices = tuple(choices)
     if not isinstance(x, str):
@@ -196,21 +387,75 @@ def as_choice(name: str, x, choices) -> str:
 
 
 def as_bool(name: str, x) -> bool:
-    """A flag: ``True``/``False`` (Python or numpy bool) only, so that a misplaced positional number is not read
-    as a flag."""
+    """A flag: ``True``/``False`` (Python or numpy bool) only.
+
+    A misplaced positional number is thus not read as a flag.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : bool
+        A Python or numpy bool.
+
+    Returns
+    -------
+    bool
+        ``x`` as a Python bool.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a bool.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import as_bool
+    >>> as_bool("flag", np.True_)
+    True
+    >>> as_bool("flag", 1)
+    Traceback (most recent call last):
+    ...
+    TypeError: flag must be True or False, got 1
+    """
     if not isinstance(x, (bool, np.bool_)):
         raise TypeError(f"{name} must be True or False, got {_show(x)}")
     return bool(x)
 
 
 def as_seed(name: str, seed):
-    """A seed for ``numpy.random.default_rng``: a non-negative integer, a sequence of them, a ``SeedSequence`` or
-    ``None``; a negative or non-integer seed is refused here rather than deep inside numpy.
+    """A seed for ``numpy.random.default_rng``.
+
+    A non-negative integer, a sequence of them, a ``SeedSequence``, a ``Generator`` or ``None``; a negative or
+    non-integer seed is refused here rather than deep inside numpy.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    seed : int, sequence of int, numpy.random.SeedSequence, numpy.random.Generator or None
+        The seed.
+
+    Returns
+    -------
+    int, list of int, numpy.random.SeedSequence, numpy.random.Generator or None
+        The seed, integers as Python ints.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is of another type.
+    ValueError
+        If an integer is negative or not integer-valued.
 
     Examples
     --------
+    >>> from theorytools.linalg import as_seed
     >>> as_seed("seed", 3)
     3
+    >>> as_seed("seed", (1, 2.0))
+    [1, 2]
     """
     if seed is None or isinstance(seed, (np.random.SeedSequence, np.random.Generator)):
         return seed
@@ -220,12 +465,38 @@ def as_seed(name: str, seed):
 
 
 def as_labels(name: str, y, classes: int, n: int | None = None) -> np.ndarray:
-    """Class labels ``0 .. classes-1`` (integers or integer-valued floats) as an int64 vector (of length ``n``).
+    """Class labels ``0..classes-1`` (integers or integer-valued floats) as an int64 vector (of length ``n``).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    y : array_like, shape (n,)
+        The labels.
+    classes : int
+        Number of classes, ``>= 1``.
+    n : int, optional
+        Required number of labels (any by default).
+
+    Returns
+    -------
+    numpy.ndarray of int64, shape (n,)
+        The labels.
+
+    Raises
+    ------
+    ValueError
+        If ``y`` is not a vector (of length ``n``) or holds a value that is not a label.
 
     Examples
     --------
-    >>> as_labels("y", [0, 1, 1.0], 2)
-    array([0, 1, 1])
+    >>> from theorytools.linalg import as_labels
+    >>> as_labels("y", [0, 1, 1.0], 2).tolist()
+    [0, 1, 1]
+    >>> as_labels("y", [0, 2], 2)
+    Traceback (most recent call last):
+    ...
+    ValueError: y must hold class labels in 0..1, entry 1 is 2
     """
     classes = as_int("classes", classes, low=1)
     n = None if n is None else as_int("n", n)
@@ -240,7 +511,36 @@ def as_labels(name: str, y, classes: int, n: int | None = None) -> np.ndarray:
 
 
 def same_length(names: tuple, *arrays) -> int:
-    """The common length of the first axes of ``arrays`` (rows of a dataset); a ValueError naming both otherwise."""
+    """The common length of the first axes of ``arrays`` (rows of a dataset); a ValueError naming both otherwise.
+
+    Parameters
+    ----------
+    names : tuple of str
+        The arrays' names, for error messages.
+    *arrays : array_like
+        The arrays (at least one axis each).
+
+    Returns
+    -------
+    int
+        The common number of rows.
+
+    Raises
+    ------
+    ValueError
+        If the numbers of rows differ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import same_length
+    >>> same_length(("X", "y"), np.zeros((3, 2)), np.zeros(3))
+    3
+    >>> same_length(("X", "y"), np.zeros((3, 2)), np.zeros(4))
+    Traceback (most recent call last):
+    ...
+    ValueError: X and y must have the same number of rows: X has 3, y has 4
+    """
     lengths = [np.shape(a)[0] if np.ndim(a) else None for a in arrays]
     if len(set(lengths)) != 1:
         listed = ", ".join(f"{n} has {k}" for n, k in zip(names, lengths))
@@ -249,14 +549,74 @@ def same_length(names: tuple, *arrays) -> int:
 
 
 def as_callable(name: str, f):
-    """A function argument."""
+    """A function argument.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    f : callable
+        The function.
+
+    Returns
+    -------
+    callable
+        ``f``.
+
+    Raises
+    ------
+    TypeError
+        If ``f`` is not callable.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import as_callable
+    >>> as_callable("f", abs)(-2)
+    2
+    >>> as_callable("f", 3)
+    Traceback (most recent call last):
+    ...
+    TypeError: f must be callable, got 3
+    """
     if not callable(f):
         raise TypeError(f"{name} must be callable, got {_show(f)}")
     return f
 
 
 def as_instance(name: str, x, cls, what: str | None = None):
-    """An object of class ``cls`` (e.g. a model or a network)."""
+    """An object of class ``cls`` (e.g. a model or a network).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : object
+        The object.
+    cls : type or tuple of type
+        The accepted class(es).
+    what : str, optional
+        How the error message describes ``cls`` (default ``"a <class name>"``).
+
+    Returns
+    -------
+    object
+        ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not an instance of ``cls``.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import as_instance
+    >>> as_instance("x", 1.5, float)
+    1.5
+    >>> as_instance("model", 3, str)
+    Traceback (most recent call last):
+    ...
+    TypeError: model must be a str, got 3
+    """
     if not isinstance(x, cls):
         names = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
         raise TypeError(f"{name} must be {what or 'a ' + names}, got {_show(x)}")
@@ -264,7 +624,37 @@ def as_instance(name: str, x, cls, what: str | None = None):
 
 
 def as_matrix(name: str, A, n: int | None = None) -> np.ndarray:
-    """Return ``A`` as a finite float64 square matrix (of size ``n`` when given)."""
+    """Return ``A`` as a finite float64 square matrix (of size ``n`` when given).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    A : array_like, shape (n, n)
+        The matrix, at least 1 x 1.
+    n : int, optional
+        Required size (any by default).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+        ``A`` as float64.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not square, has the wrong size, is empty or has a non-finite entry.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import as_matrix
+    >>> as_matrix("A", [[1, 2], [3, 4]]).tolist()
+    [[1.0, 2.0], [3.0, 4.0]]
+    >>> as_matrix("A", [[1, 2]])
+    Traceback (most recent call last):
+    ...
+    ValueError: A must be a square matrix, got shape (1, 2)
+    """
     A = real_array(name, A)
     if A.ndim != 2 or A.shape[0] != A.shape[1]:
         raise ValueError(f"{name} must be a square matrix, got shape {A.shape}")
@@ -280,7 +670,35 @@ def as_matrix(name: str, A, n: int | None = None) -> np.ndarray:
 
 
 def as_vector(name: str, x, n: int) -> np.ndarray:
-    """Return ``x`` as a finite float64 vector of length ``n``."""
+    """Return ``x`` as a finite float64 vector of length ``n``.
+
+    A row or column matrix (shape ``(1, n)`` or ``(n, 1)``) is flattened.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : array_like, shape (n,)
+        The vector.
+    n : int
+        Required length.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+        ``x`` as float64.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` has the wrong shape or a non-finite entry.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import as_vector
+    >>> as_vector("x", [[1], [2]], 2).tolist()
+    [1.0, 2.0]
+    """
     x = real_array(name, x)
     if x.ndim == 2 and 1 in x.shape:
         x = x.reshape(-1)
@@ -299,6 +717,35 @@ def as_symmetric(name: str, A, n: int | None = None) -> np.ndarray:
     Each entry's asymmetry is judged in its own units, against ``max(|A_ij|, |A_ji|, sqrt(|A_ii A_jj|))``, which
     scales like the entry when the coordinates are rescaled (``A -> S A S``); a tolerance relative to the largest
     entry would let a 100% asymmetry between two small-units coordinates pass.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    A : array_like, shape (n, n)
+        The matrix.
+    n : int, optional
+        Required size (any by default).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+        ``(A + A^T) / 2`` (``A`` itself when exactly symmetric).
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not a finite square matrix or not symmetric to ``SYM_RTOL``.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import as_symmetric
+    >>> as_symmetric("A", [[1.0, 2.0], [2.0, 1.0]]).tolist()
+    [[1.0, 2.0], [2.0, 1.0]]
+    >>> as_symmetric("A", [[1.0, 2.0], [1.0, 1.0]])
+    Traceback (most recent call last):
+    ...
+    ValueError: A is not symmetric: max |A - A^T| = 1.000e+00 at entry (0, 1), 5.0e-01 times the entry's scale 2.000e+00 (allowed: 1e-10)
     """
     A = as_matrix(name, A, n)
     diff = np.abs(A - A.T)
@@ -323,6 +770,30 @@ def check_definite(name: str, A: np.ndarray, semi: bool = False) -> None:
     else the smallest eigenvalue.  Semidefiniteness: :func:`check_semidefinite`, which decides in units-free
     (equilibrated) coordinates, so that a rank-deficient covariance built in floating point is accepted and an
     indefinite one in mixed units is not.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    A : numpy.ndarray, shape (n, n)
+        Symmetric matrix.
+    semi : bool, optional
+        Check semidefiniteness instead of definiteness (default False).
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not positive (semi)definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import check_definite
+    >>> check_definite("H", np.ones((2, 2)), semi=True)      # rank 1: semidefinite, passes silently
+    >>> check_definite("H", np.diag([1.0, -1.0]))
+    Traceback (most recent call last):
+    ...
+    ValueError: H is not positive definite: smallest eigenvalue -1.000e+00
     """
     A = as_matrix(name, A)
     if semi:
@@ -340,7 +811,36 @@ def check_definite(name: str, A: np.ndarray, semi: bool = False) -> None:
 
 
 def check_finite(where: str, value):
-    """Raise :class:`NonFiniteError` if ``value`` has a NaN or infinite entry; else return it."""
+    """Raise :class:`~theorytools.errors.NonFiniteError` if ``value`` has a NaN or infinite entry; else return it.
+
+    Parameters
+    ----------
+    where : str
+        What ``value`` is, for the error message.
+    value : float or array_like
+        A result to check.
+
+    Returns
+    -------
+    float or array_like
+        ``value``, unchanged.
+
+    Raises
+    ------
+    theorytools.errors.NonFiniteError
+        If ``value`` has a NaN or infinite entry.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import check_finite
+    >>> check_finite("loss", 0.5)
+    0.5
+    >>> check_finite("loss", np.array([1.0, np.inf]))
+    Traceback (most recent call last):
+    ...
+    theorytools.errors.NonFiniteError: loss: 1 non-finite value(s) (NaN or inf) in the result
+    """
     arr = real_array(where, value) if not isinstance(value, np.ndarray) or value.dtype.kind not in "fc" else value
     if not np.all(np.isfinite(arr)):
         nbad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
@@ -349,7 +849,35 @@ def check_finite(where: str, value):
 
 
 def as_steps(k, name: str = "k") -> np.ndarray:
-    """Validate iteration counts: non-negative integers (int or integer-valued array)."""
+    """Validate iteration counts: non-negative integers (int or integer-valued array).
+
+    Parameters
+    ----------
+    k : int or array_like
+        Iteration count(s), below ``2**62``.
+    name : str, optional
+        The argument's name, for error messages (default ``"k"``).
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        ``k``, of the same shape (0-d for a scalar).
+
+    Raises
+    ------
+    ValueError
+        If a count is negative, not integer-valued, not finite or too large.
+
+    Examples
+    --------
+    >>> from theorytools.linalg import as_steps
+    >>> as_steps([0, 1e3]).tolist()
+    [0, 1000]
+    >>> as_steps(-1)
+    Traceback (most recent call last):
+    ...
+    ValueError: k must be non-negative, got -1
+    """
     arr = np.asarray(k)
     if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
         raise ValueError(f"{name} must be a non-negative integer or an array of them, got {k!r}")
@@ -369,13 +897,35 @@ def as_steps(k, name: str = "k") -> np.ndarray:
 
 
 def squeeze_k(k_in, arr):
-    """Drop the leading k axis of ``arr`` when the caller passed a scalar ``k``."""
+    """Drop the leading k axis of ``arr`` when the caller passed a scalar ``k``.
+
+    Parameters
+    ----------
+    k_in : int or array_like
+        The iteration count(s) as the caller passed them.
+    arr : numpy.ndarray
+        A result with a leading axis over the counts.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``arr[0]`` for a scalar ``k_in``, else ``arr``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import squeeze_k
+    >>> squeeze_k(5, np.zeros((1, 3))).shape, squeeze_k([5], np.zeros((1, 3))).shape
+    ((3,), (1, 3))
+    """
     return arr[0] if np.ndim(k_in) == 0 else arr
 
 
 def check_semidefinite(name: str, A, slack: float = 1e-12) -> np.ndarray:
-    """Check that a symmetric matrix is positive semidefinite, deciding in units-free (Jacobi-equilibrated)
-    coordinates: the same verdict for ``A`` and ``S A S`` with any positive diagonal ``S`` (a change of units).
+    """Check that a symmetric matrix is positive semidefinite, deciding in units-free coordinates.
+
+    The decision is made in Jacobi-equilibrated coordinates: the same verdict for ``A`` and ``S A S`` with any
+    positive diagonal ``S`` (a change of units).
 
     A negative diagonal entry, or a zero one whose row is not zero (``|A_ij|^2 <= A_ii A_jj`` fails), is reported as
     such.  The rest is decided on ``C = D A D``, ``D = diag(A)^-1/2`` on the positive diagonal: ``C`` has a unit
@@ -384,6 +934,36 @@ def check_semidefinite(name: str, A, slack: float = 1e-12) -> np.ndarray:
     (Sylvester's law of inertia).  A slack relative to ``lambda_max(A)`` itself would depend on the units: with
     ``diag(1e16, -1e-8)`` the negative entry hides under ``1e-12 * 1e16``.  Returns ``A`` validated and exactly
     symmetrized (:func:`as_symmetric`).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    A : array_like, shape (n, n)
+        Symmetric matrix.
+    slack : float, optional
+        Relative tolerance on the equilibrated eigenvalues, ``>= 0`` (default 1e-12).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, n)
+        ``A``, validated and exactly symmetrized.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not symmetric or not positive semidefinite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.linalg import check_semidefinite
+    >>> check_semidefinite("F", np.array([[4.0, 2.0], [2.0, 1.0]])).tolist()     # rank 1
+    [[4.0, 2.0], [2.0, 1.0]]
+    >>> check_semidefinite("F", np.array([[1e16, 2e4], [2e4, 1e-8]]))             # D F D = [[1, 2], [2, 1]]
+    Traceback (most recent call last):
+    ...
+    ValueError: F is not positive semidefinite: smallest eigenvalue -1.000e+00 of its equilibrated form diag(F)^-1/2 F diag(F)^-1/2
     """
     A = as_symmetric(name, A)
     slack = as_float("slack", slack, low=0.0)
@@ -412,13 +992,40 @@ def check_semidefinite(name: str, A, slack: float = 1e-12) -> np.ndarray:
 
 
 def as_text(name: str, x, *, nonempty: bool = True) -> str:
-    """A string argument (a name, a label, a message): ``None``, a number or another object is a TypeError, an empty
-    or blank string a ValueError.
+    """A string argument (a name, a label, a message).
+
+    ``None``, a number or another object is a TypeError, an empty or blank string a ValueError.
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, for error messages.
+    x : str
+        The string.
+    nonempty : bool, optional
+        Refuse an empty or blank string (default True).
+
+    Returns
+    -------
+    str
+        ``x``.
+
+    Raises
+    ------
+    TypeError
+        If ``x`` is not a string.
+    ValueError
+        If ``x`` is empty or blank and ``nonempty`` is true.
 
     Examples
     --------
+    >>> from theorytools.linalg import as_text
     >>> as_text("family", "tango")
     'tango'
+    >>> as_text("family", " ")
+    Traceback (most recent call last):
+    ...
+    ValueError: family must be a non-empty string, got ' '
     """
     if not isinstance(x, str):
         raise TypeError(f"{name} must be a string, got {_show(x)}")

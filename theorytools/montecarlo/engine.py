@@ -46,7 +46,9 @@ from theorytools.montecarlo.streams import (
 class MonteCarloResult:
     """Moments of the recorded quantities over all runs, and their confidence intervals.
 
-    Attributes
+    Returned by :func:`run_blocks`; the arguments are stored as (read-only) attributes of the same names.
+
+    Parameters
     ----------
     mean : numpy.ndarray, shape (m,)
         Sample mean of each quantity.
@@ -62,8 +64,18 @@ class MonteCarloResult:
         Number of runs in each block.
     seed : int or numpy.random.SeedSequence
         The seed the runs were drawn with.
-    skewness : numpy.ndarray, shape (m,)
+    skewness : numpy.ndarray, shape (m,), optional
         Sample skewness of each quantity (for skew-corrected tests of the mean).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.montecarlo import run_blocks
+    >>> res = run_blocks(lambda rng, n: np.ones((n, 1)), runs=3000, seed=0, progress=False)
+    >>> res.runs, res.block_counts.tolist()              # blocks of 1024 runs
+    (3000, [1024, 1024, 952])
+    >>> res.mean.tolist(), res.std.tolist(), res.stderr.tolist()
+    ([1.0], [0.0], [0.0])
     """
 
     mean: np.ndarray
@@ -230,6 +242,8 @@ def run_blocks(
     Returns
     -------
     MonteCarloResult
+        Mean, standard deviation, standard error and skewness of each quantity, and the block means behind
+        its confidence intervals (:meth:`MonteCarloResult.ci`).
 
     Raises
     ------
@@ -241,12 +255,13 @@ def run_blocks(
 
     Examples
     --------
+    >>> from theorytools.montecarlo import run_blocks
     >>> def simulate(rng, nruns):
     ...     return rng.standard_normal((nruns, 1)) ** 2    # E = 1
     >>> res = run_blocks(simulate, 10_000, seed=1, progress=False)
     >>> lo, hi = res.ci(0.99)
-    >>> bool(lo[0] < 1.0 < hi[0])
-    True
+    >>> res.runs, bool(lo[0] < 1.0 < hi[0])
+    (10000, True)
     """
     as_callable("simulate_block", simulate_block)
     runs = _as_count("runs", runs, 2)

@@ -40,9 +40,10 @@ _BOOTSTRAP_BATCH_ENTRIES = 1 << 20
 class ConfidenceInterval:
     """A confidence interval ``[lo, hi]`` for the mean of each recorded quantity.
 
-    Unpacks as ``lo, hi = ci``.
+    Unpacks as ``lo, hi = ci``.  Built by :func:`normal_interval`, :func:`mom_interval` and
+    :func:`bootstrap_interval`; the arguments are stored as attributes of the same names.
 
-    Attributes
+    Parameters
     ----------
     lo, hi : numpy.ndarray, shape (m,)
         Lower and upper ends.
@@ -54,6 +55,16 @@ class ConfidenceInterval:
         One of :data:`METHODS`.
     runs : int
         Number of Monte Carlo runs the interval is based on.
+
+    Examples
+    --------
+    >>> from theorytools.montecarlo import normal_interval
+    >>> ci = normal_interval([1.0, 2.0], [0.1, 0.1], runs=100, level=0.95)
+    >>> lo, hi = ci
+    >>> print(f"{lo[0]:.6f} {hi[0]:.6f}", ci.method, ci.runs)          # 1 -+ 1.959964 * 0.1
+    0.804004 1.195996 normal 100
+    >>> ci.contains(1.1).tolist()
+    [True, False]
     """
 
     lo: np.ndarray
@@ -71,7 +82,18 @@ class ConfidenceInterval:
         return (self.lo, self.hi)[i]
 
     def contains(self, value) -> np.ndarray:
-        """Return, per quantity, whether ``lo <= value <= hi`` (``value``: one number, or one per quantity)."""
+        """Return, per quantity, whether ``lo <= value <= hi``.
+
+        Parameters
+        ----------
+        value : float or array_like, shape (m,)
+            One number, or one per quantity.
+
+        Returns
+        -------
+        numpy.ndarray of bool, shape (m,)
+            Whether each quantity's interval contains ``value``.
+        """
         value = as_array("value", value)
         if value.ndim > 1 or value.size not in (1, self.lo.size):
             raise ValueError(f"value must be a number or a vector of {self.lo.size} (one per quantity), "
@@ -113,6 +135,14 @@ def normal_interval(mean, stderr, runs: int, level: float = 0.99) -> ConfidenceI
     Returns
     -------
     ConfidenceInterval
+        ``estimate`` is ``mean``.
+
+    Examples
+    --------
+    >>> from theorytools.montecarlo import normal_interval
+    >>> ci = normal_interval([1.0], [0.1], runs=100, level=0.95)
+    >>> print(f"{ci.lo[0]:.6f} {ci.hi[0]:.6f}")          # 1 -+ 1.959964 * 0.1
+    0.804004 1.195996
     """
     level = _as_level(level)
     mean = as_array("mean", mean, ndim=1)
@@ -210,6 +240,19 @@ def mom_interval(block_means, block_counts, std, level: float = 0.99) -> Confide
     distributions: a survey", Found. Comput. Math. 19, 1145-1190 (2019).
     L. Devroye, M. Lerasle, G. Lugosi, R. I. Oliveira, "Sub-Gaussian mean estimators",
     Ann. Statist. 44(6), 2695-2725 (2016).
+
+    Examples
+    --------
+    Five blocks of 10 runs at ``level = 0.99``: ``G = 5`` groups of one block, the median of
+    the block means, and the half-width ``6.88 sigma / sqrt(n)`` quoted above.
+
+    >>> import numpy as np
+    >>> from theorytools.montecarlo import mom_interval
+    >>> ci = mom_interval([[1.0], [2.0], [3.0], [4.0], [5.0]], [10] * 5, std=[1.0], level=0.99)
+    >>> float(ci.estimate[0]), ci.runs
+    (3.0, 50)
+    >>> print(f"{(ci.hi[0] - ci.estimate[0]) * np.sqrt(ci.runs):.2f}")
+    6.88
     """
     level = _as_level(level)
     means, counts = _as_blocks(block_means, block_counts)
@@ -257,6 +300,19 @@ def bootstrap_interval(
     -------
     ConfidenceInterval
         ``estimate`` is the run-weighted mean of the blocks.
+
+    Raises
+    ------
+    ValueError
+        If there are fewer than ``MIN_BOOTSTRAP_BLOCKS`` blocks, or on another invalid argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.montecarlo import bootstrap_interval
+    >>> ci = bootstrap_interval(np.arange(10.0)[:, None], [1] * 10, level=0.9)   # 10 blocks of one run
+    >>> float(ci.estimate[0]), bool(ci.lo[0] < 4.5 < ci.hi[0])
+    (4.5, True)
     """
     level = _as_level(level)
     means, counts = _as_blocks(block_means, block_counts)

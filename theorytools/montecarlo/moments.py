@@ -27,14 +27,18 @@ class StreamingMoments:
     Every call to :meth:`update` (or every accumulator merged in) records one *block*:
     its mean and size are kept, in order, for median-of-means and bootstrap intervals.
 
+    The constructor takes no arguments: it starts empty.
+
     Examples
     --------
+    >>> import numpy as np
+    >>> from theorytools.montecarlo import StreamingMoments
     >>> acc = StreamingMoments().update(np.array([[1.0, 10.0], [3.0, 30.0]]))
     >>> acc = acc.update(np.array([[5.0, 50.0]]))
     >>> acc
     <StreamingMoments count=3 m=2 blocks=2>
-    >>> acc.mean, acc.variance
-    (array([ 3., 30.]), array([  4., 400.]))
+    >>> acc.mean.tolist(), acc.variance.tolist()
+    ([3.0, 30.0], [4.0, 400.0])
     """
 
     def __init__(self):
@@ -109,6 +113,16 @@ class StreamingMoments:
         """Add a batch of runs, shape ``(runs, m)``, as a new block; return ``self``.
 
         Equivalent to ``self.merge(StreamingMoments.from_batch(batch))``.
+
+        Parameters
+        ----------
+        batch : array_like, shape (runs, m)
+            One row per run, one column per recorded quantity.
+
+        Returns
+        -------
+        StreamingMoments
+            ``self``.
         """
         return self.merge(StreamingMoments.from_batch(batch))
 
@@ -122,6 +136,16 @@ class StreamingMoments:
             M2    = M2_a + M2_b + delta**2 * n_a * n_b / n
 
         ``other``'s blocks are appended after ``self``'s.  ``other`` is not modified.
+
+        Parameters
+        ----------
+        other : StreamingMoments
+            The runs to append (with the same number of quantities).
+
+        Returns
+        -------
+        StreamingMoments
+            ``self``.
         """
         if not isinstance(other, StreamingMoments):
             raise TypeError(f"other must be a StreamingMoments, got {type(other).__name__}")

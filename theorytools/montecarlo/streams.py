@@ -29,7 +29,9 @@ DEFAULT_CHUNK_BLOCKS = 16
 class Block(NamedTuple):
     """One block of runs with its own random stream.
 
-    Attributes
+    Yielded by :func:`iter_blocks`; a named tuple ``(index, nruns, rng)`` whose fields are the arguments.
+
+    Parameters
     ----------
     index : int
         Position of the block in the run order (block ``index`` holds runs
@@ -38,6 +40,15 @@ class Block(NamedTuple):
         Number of runs in the block (``block_size``, except possibly for the last block).
     rng : numpy.random.Generator
         The block's generator; see :func:`block_rng`.
+
+    Examples
+    --------
+    >>> from theorytools.montecarlo import block_rng, iter_blocks
+    >>> block = next(iter_blocks(seed=0, runs=3, block_size=2))
+    >>> block.index, block.nruns
+    (0, 2)
+    >>> bool(block.rng.random() == block_rng(0, 0).random())
+    True
     """
 
     index: int
@@ -77,6 +88,14 @@ def block_rng(seed, index: int) -> np.random.Generator:
     numpy.random.Generator
         ``Generator(PCG64(child))`` with ``child`` the ``index``-th element of
         ``SeedSequence(seed).spawn(index + 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.montecarlo import block_rng
+    >>> child = np.random.SeedSequence(7).spawn(3)[2]
+    >>> bool(block_rng(7, 2).random() == np.random.default_rng(child).random())
+    True
     """
     root = _root_seed(seed)
     index = _as_count("index", index, 0)
@@ -89,7 +108,26 @@ def block_rng(seed, index: int) -> np.random.Generator:
 
 
 def block_count(runs: int, block_size: int = BLOCK) -> int:
-    """Return the number of blocks, ``ceil(runs / block_size)``."""
+    """Return the number of blocks, ``ceil(runs / block_size)``.
+
+    Parameters
+    ----------
+    runs : int
+        Total number of runs, ``>= 1``.
+    block_size : int, optional
+        Runs per block (default :data:`BLOCK`, 1024).
+
+    Returns
+    -------
+    int
+        The number of blocks.
+
+    Examples
+    --------
+    >>> from theorytools.montecarlo import block_count
+    >>> block_count(2500), block_count(2048), block_count(5, block_size=2)
+    (3, 2, 3)
+    """
     runs = _as_count("runs", runs, 1)
     block_size = _as_count("block_size", block_size, 1)
     return -(-runs // block_size)
@@ -115,6 +153,12 @@ def iter_blocks(seed, runs: int, block_size: int = BLOCK) -> Iterator[Block]:
     -------
     Iterator[Block]
         ``(index, nruns, rng)`` for ``index = 0 .. ceil(runs / block_size) - 1``.
+
+    Examples
+    --------
+    >>> from theorytools.montecarlo import iter_blocks
+    >>> [(b.index, b.nruns) for b in iter_blocks(seed=0, runs=5, block_size=2)]
+    [(0, 2), (1, 2), (2, 1)]
     """
     # Validate eagerly (a generator function would only raise at the first next()) and
     # build the root SeedSequence once rather than once per block.
@@ -141,6 +185,12 @@ def resolve_chunk_size(chunk_size: int | None, block_size: int = BLOCK) -> int:
     -------
     int
         The chunk size in runs.
+
+    Examples
+    --------
+    >>> from theorytools.montecarlo import resolve_chunk_size
+    >>> resolve_chunk_size(None), resolve_chunk_size(1500), resolve_chunk_size(5, block_size=2)
+    (16384, 2048, 6)
     """
     block_size = _as_count("block_size", block_size, 1)
     if chunk_size is None:

@@ -40,6 +40,17 @@ Findings recorded here (details in each docstring; the tests demonstrate them):
    holds without the 2: ``r/(1 - 1/(2r)) >= 2`` for ``r >= 1``; more generally, for any
    ``Sigma_g``, ``1/2 tr(H^-1 Sigma_g) <= 1/(4 lambda_n) tr((I - lambda_n/2 H^-1)^-1 Sigma_g)``
    (per eigendirection of H the ratio of the weights is ``(2r - 1)/r^2 <= 1``), equality iff ``H = cI``.
+
+Examples
+--------
+Amari's rate ``n/(2k)``, and the two noise constants of §14.2.1's example ``lambda_i(H) = n - i + 1`` at
+``n = 2``: ``n/2 = 1`` for ``B = H`` against ``1/4 (2 + 2/(1 - 1/4)) = 7/6`` for ``B = lambda_n(H) I``:
+
+>>> from theorytools.quadratic import consequences
+>>> print(float(consequences.amari_limit(3, 10)))
+0.15
+>>> [round(c, 6) for c in consequences.linear_spectrum_noise_constants(2)]
+[1.0, 1.166667]
 """
 
 from __future__ import annotations
@@ -114,8 +125,32 @@ def _raise_if(check: bool, where: str, hyps) -> None:
 
 
 def with_preconditioner(p, kind: str) -> QuadraticProblem:
-    """The same ``(H, Sigma_g, theta0, theta*)`` with ``B = H``, ``lambda_n(H) I`` or ``I``
-    (the preconditioners compared in 001_7d31b3ff3a2f0401.txt §14.2.1 and §14.3.1)."""
+    """The same ``(H, Sigma_g, theta0, theta*)`` with ``B = H``, ``lambda_n(H) I`` or ``I``.
+
+    The preconditioners compared in 001_7d31b3ff3a2f0401.txt §14.2.1 and §14.3.1.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    kind : str
+        ``"H"``, ``"lambda_n"`` or ``"I"``.
+
+    Returns
+    -------
+    QuadraticProblem
+        The problem with the new ``B``.
+
+    Examples
+    --------
+    ``H = diag(2, 1)``: ``B = lambda_n(H) I = I``, so ``lam(B^-1 H) = (1, 2)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = Sigma_g = H
+    >>> np.round(consequences.with_preconditioner(p, "lambda_n").lam, 6).tolist()
+    [1.0, 2.0]
+    """
     p = as_problem(p)
     return QuadraticProblem(p.H, _B_target(p, kind), p.Sigma_g, p.theta0, p.theta_star)
 
@@ -145,6 +180,30 @@ def amari_limit(n: int, k):
     001_7d31b3ff3a2f0401.txt §14.1, eqn. 18 (``1/(2k) tr(H F^{-1}) = n/(2k)`` with ``H = F``).  In the
     quadratic model with ``B = H = Sigma_g`` and ``alpha_k = 1/(k+1)`` (``Harmonic(0)``) it is
     exact for every ``k >= 1`` (see :func:`harmonic_BH_exact`).
+
+    Parameters
+    ----------
+    n : int
+        The dimension, >= 1.
+    k : int or array_like of int
+        Iteration count(s), >= 1.
+
+    Returns
+    -------
+    float or ndarray
+        ``n / (2k)``.
+
+    Examples
+    --------
+    Equal to the exact risk of ``B = H = Sigma_g``, ``alpha_k = 1/(k+1)`` (:func:`harmonic_BH_exact`, ``a = 0``):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = Sigma_g = H
+    >>> np.round(consequences.amari_limit(2, [1, 10]), 6).tolist()
+    [1.0, 0.1]
+    >>> np.round(consequences.harmonic_BH_exact(p, 0.0, [1, 10]), 6).tolist()
+    [1.0, 0.1]
     """
     n = as_int("n", n, low=1)
     ks = _ks(k)
@@ -161,6 +220,32 @@ def harmonic_BH_bound(p, a: float, k, check: bool = True):
 
     001_7d31b3ff3a2f0401.txt §14.2.1, first display (``b = 1`` and ``Psi_1 = 0`` when ``B = H``).
     Needs ``B = H`` and Theorem 5's harmonic hypotheses (``a >= 1``).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    a : float
+        Offset of the harmonic steps ``alpha_k = 1/(k + a + 1)``.
+    k : int or array_like of int
+        Iteration count(s).
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The bound at each k.
+
+    Examples
+    --------
+    ``tr(H^-1 Sigma_g) = n = 2``, ``h(theta_0) = 3/2``, ``a = 1``: ``2/4 + 3/2 = 2`` at ``k = 1``, ``1/3 + 2/3`` at ``k = 2``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = Sigma_g = H
+    >>> np.round(consequences.harmonic_BH_bound(p, 1.0, [1, 2]), 6).tolist()
+    [2.0, 1.0]
     """
     p = as_problem(p)
     a = Harmonic(a).a
@@ -180,6 +265,34 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
     with ``B^-1 H = I`` and ``alpha_j = 1/(j+a+1)``, ``prod_{j=t+1}^{k-1} (1 - alpha_j) = (t+a+1)/(k+a)``, so
     ``V_k = k/(k+a)^2 H^-1 Sigma_g H^-1`` and ``E[theta_k] - theta* = a/(k+a) (theta_0 - theta*)``.
     With ``a = 0`` and ``Sigma_g = H`` it is Amari's ``n/(2k)`` exactly (eqn. 18).  Valid for any ``a > -1``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    a : float
+        Offset of the harmonic steps ``alpha_k = 1/(k + a + 1)``, > -1.
+    k : int or array_like of int
+        Iteration count(s).
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` unless ``B = H`` (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The exact expected excess objective at each k.
+
+    Examples
+    --------
+    ``2/8 + 3/2 (1/2)^2 = 5/8`` at ``k = 1``, as the general route :func:`~theorytools.quadratic.excess_risk` gives:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import Harmonic, QuadraticProblem, consequences, excess_risk
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = Sigma_g = H
+    >>> np.round(consequences.harmonic_BH_exact(p, 1.0, [1, 2]), 6).tolist()
+    [0.625, 0.388889]
+    >>> np.round(excess_risk(p, Harmonic(1.0), [1, 2]), 6).tolist()
+    [0.625, 0.388889]
     """
     p = as_problem(p)
     a = Harmonic(a).a
@@ -193,8 +306,35 @@ def harmonic_BH_exact(p, a: float, k, check: bool = True):
 
 
 def first_order_noise_trace(H, Sigma_g) -> float:
-    """``T = tr((I - lambda_n(H)/2 H^-1)^-1 Sigma_g) / lambda_n(H)``, equal to ``tr((B^-1 - H^-1/2)^-1 U)``
-    for ``B = lambda_n(H) I`` (001_7d31b3ff3a2f0401.txt §14.2.1, second display)."""
+    """``T = tr((I - lambda_n(H)/2 H^-1)^-1 Sigma_g) / lambda_n(H)``.
+
+    Equal to ``tr((B^-1 - H^-1/2)^-1 U)`` for ``B = lambda_n(H) I`` (001_7d31b3ff3a2f0401.txt §14.2.1, second
+    display).
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        The Hessian, symmetric positive definite.
+    Sigma_g : array_like, shape (n, n)
+        The gradient-noise covariance.
+
+    Returns
+    -------
+    float
+        ``T``.
+
+    Examples
+    --------
+    ``H = Sigma_g = diag(2, 1)``: ``(2/(3/4) + 1/(1/2)) / 1 = 14/3``, also ``t_U`` of
+    :func:`~theorytools.quadratic.harmonic_traces` for ``B = lambda_n(H) I``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences, harmonic_traces
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = Sigma_g = H
+    >>> T = consequences.first_order_noise_trace(p.H, p.Sigma_g)
+    >>> print(f"{T:.6f}", bool(np.isclose(T, harmonic_traces(consequences.with_preconditioner(p, "lambda_n"))[0])))
+    4.666667 True
+    """
     H, Sigma_g = _h_sigma(H, Sigma_g)
     ln = _h_eigs(H)[0]
     M = np.eye(H.shape[0]) - 0.5 * ln * np.linalg.inv(H)
@@ -224,6 +364,35 @@ def harmonic_lambda_n_bound(p, k, version: str = "printed", check: bool = True):
             + h(theta_0) ((1+kappa)/(k+kappa))^2
 
       A valid upper bound (tested); its second term is ``O(kappa^2 log(k) / k^2)``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    k : int or array_like of int
+        Iteration count(s).
+    version : str, optional
+        ``"printed"`` (default) or ``"corrected"``.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` unless ``B = lambda_n(H) I`` (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The bound at each k.
+
+    Examples
+    --------
+    ``kappa = 2``: both versions are above the exact risk (:func:`~theorytools.quadratic.excess_risk` with
+    ``a = kappa``) here:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import Harmonic, QuadraticProblem, consequences, excess_risk
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = lambda_n(H) I
+    >>> [np.round(consequences.harmonic_lambda_n_bound(p, [1, 10], v), 6).tolist() for v in ("printed", "corrected")]
+    [[2.042524, 0.214978], [1.953704, 0.207337]]
+    >>> np.round(excess_risk(p, Harmonic(2.0), [1, 10]), 6).tolist()
+    [0.611111, 0.106807]
     """
     p = as_problem(p)
     version = as_choice("version", version, HARMONIC_LAMBDA_N_VERSIONS)
@@ -252,6 +421,35 @@ def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
     Every step of the proof except Proposition 23's second inequality is kept, so this holds under
     Theorem 5's hypotheses for every ``b > 1/2``; where ``3/2 <= b`` it is below the printed ``u(k)``
     (``S_k <= nu(a) k/(k+a)^3``).  O(k) per k (k <= 1e8).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    a : float
+        Offset of the harmonic steps ``alpha_k = 1/(k + a + 1)``.
+    k : int or array_like of int
+        Iteration count(s).
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The corrected ``u(k)`` at each k.
+
+    Examples
+    --------
+    Between the exact risk and the printed ``u(k)`` of :func:`~theorytools.quadratic.theorem5_bounds` here:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import Harmonic, QuadraticProblem, consequences, excess_risk, theorem5_bounds
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> ks = [10, 100]
+    >>> exact, printed = excess_risk(p, Harmonic(1.0), ks), theorem5_bounds(p, Harmonic(1.0), ks)[1]
+    >>> u = consequences.theorem5_harmonic_upper_corrected(p, 1.0, ks)
+    >>> bool(np.all(exact <= u) and np.all(u <= printed))
+    True
     """
     p = as_problem(p)
     a = Harmonic(a).a
@@ -267,22 +465,85 @@ def theorem5_harmonic_upper_corrected(p, a: float, k, check: bool = True):
 
 
 def second_order_noise_constant(H, Sigma_g) -> float:
-    """``1/2 tr(H^-1 Sigma_g)``: the constant of the 1/k noise term for ``B = H`` (§14.2.1; ``n/2`` when
-    ``Sigma_g = H``).  001_7d31b3ff3a2f0401.txt §14.2.1."""
+    """``1/2 tr(H^-1 Sigma_g)``: the constant of the 1/k noise term for ``B = H``.
+
+    §14.2.1; ``n/2`` when ``Sigma_g = H``.  001_7d31b3ff3a2f0401.txt §14.2.1.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        The Hessian, symmetric positive definite.
+    Sigma_g : array_like, shape (n, n)
+        The gradient-noise covariance.
+
+    Returns
+    -------
+    float
+        ``1/2 tr(H^-1 Sigma_g)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import consequences
+    >>> round(float(consequences.second_order_noise_constant(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]))), 6)  # n/2
+    1.0
+    """
     return 0.5 * trace_solve(*_h_sigma(H, Sigma_g))
 
 
 def first_order_noise_constant(H, Sigma_g) -> float:
-    """``1/(4 lambda_n(H)) tr((I - lambda_n(H)/2 H^-1)^-1 Sigma_g)``: the 1/k noise constant for
-    ``B = lambda_n(H) I`` (001_7d31b3ff3a2f0401.txt §14.2.1)."""
+    """``1/(4 lambda_n(H)) tr((I - lambda_n(H)/2 H^-1)^-1 Sigma_g)``: the 1/k noise constant for ``B = lambda_n(H) I``.
+
+    001_7d31b3ff3a2f0401.txt §14.2.1.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        The Hessian, symmetric positive definite.
+    Sigma_g : array_like, shape (n, n)
+        The gradient-noise covariance.
+
+    Returns
+    -------
+    float
+        ``T / 4`` with ``T`` of :func:`first_order_noise_trace`.
+
+    Examples
+    --------
+    ``1/4 (2/(3/4) + 1/(1/2)) = 7/6``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import consequences
+    >>> round(float(consequences.first_order_noise_constant(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]))), 6)
+    1.166667
+    """
     return 0.25 * first_order_noise_trace(H, Sigma_g)
 
 
 def realizable_noise_constants(h_eigs) -> tuple[float, float]:
-    """``(n/2, 1/4 sum_i r_i / (1 - 1/(2 r_i)))`` with ``r_i = lambda_i(H)/lambda_n(H)``: the two noise
-    constants of §14.2.1 in the realizable case ``Sigma_g = H`` (B = H resp. B = lambda_n(H) I).
+    """``(n/2, 1/4 sum_i r_i / (1 - 1/(2 r_i)))`` with ``r_i = lambda_i(H)/lambda_n(H)``.
+
+    The two noise constants of §14.2.1 in the realizable case ``Sigma_g = H`` (B = H resp. B = lambda_n(H) I).
 
     001_7d31b3ff3a2f0401.txt §14.2.1 (eigenvalues of a rational function of H).
+
+    Parameters
+    ----------
+    h_eigs : array_like of float
+        The eigenvalues of H, positive.
+
+    Returns
+    -------
+    tuple of float
+        ``(n/2, 1/4 sum_i r_i / (1 - 1/(2 r_i)))``.
+
+    Examples
+    --------
+    ``r = (1, 2)``: ``1/4 (2 + 2/(3/4)) = 7/6``:
+
+    >>> from theorytools.quadratic import consequences
+    >>> [round(c, 6) for c in consequences.realizable_noise_constants([2.0, 1.0])]
+    [1.0, 1.166667]
     """
     lam = np.sort(as_array("h_eigs", h_eigs, ndim=1))
     if lam[0] <= 0:
@@ -294,13 +555,29 @@ def realizable_noise_constants(h_eigs) -> tuple[float, float]:
 
 
 def realizable_noise_relations(h_eigs) -> tuple[tuple[float, float], tuple[float, float]]:
-    """The two relations of §14.2.1 (001_7d31b3ff3a2f0401.txt), each as ``(smaller, larger)``:
+    """The two relations of §14.2.1 (001_7d31b3ff3a2f0401.txt), each as ``(smaller, larger)``.
 
     * ``1/4 tr(H)/lambda_n(H) = 1/4 sum r_i  <=  1/4 sum r_i/(1 - 1/(2 r_i))``;
     * ``n/2  <=  2 * 1/4 sum r_i/(1 - 1/(2 r_i))`` (B = H is never worse than twice B = lambda_n I).
 
     The factor 2 in the second is never needed: ``r/(1 - 1/(2r)) >= 2`` for ``r >= 1``, so
     ``n/2 <= 1/4 sum r_i/(1 - 1/(2 r_i))``, with equality iff all ``r_i = 1`` (``H = c I``).
+
+    Parameters
+    ----------
+    h_eigs : array_like of float
+        The eigenvalues of H, positive.
+
+    Returns
+    -------
+    tuple of tuple of float
+        ``((1/4 sum r_i, c), (n/2, 2 c))`` with ``c = 1/4 sum r_i/(1 - 1/(2 r_i))``.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import consequences
+    >>> [[round(x, 6) for x in pair] for pair in consequences.realizable_noise_relations([2.0, 1.0])]
+    [[0.75, 1.166667], [1.0, 2.333333]]
     """
     half_n, c1 = realizable_noise_constants(h_eigs)
     lam = np.sort(np.asarray(h_eigs, dtype=float))
@@ -315,6 +592,24 @@ def linear_spectrum_noise_constants(n: int) -> tuple[float, float]:
     ``n(n+1)/8 + n/8 + (1/8) sum_{r<=n} 1/(2r-1)`` -- Omega(n^2) (~ n^2/8) against ``n/2`` for B = H.
     001_7d31b3ff3a2f0401.txt §14.2.1 ("the noise scales as Omega(n^2/k)").  The odd harmonic sum is
     ``sum_{r<=n} 1/(2r-1) = (psi(n + 1/2) - psi(1/2))/2`` (digamma), O(1) for any n.
+
+    Parameters
+    ----------
+    n : int
+        The dimension, >= 1.
+
+    Returns
+    -------
+    tuple of float
+        ``(n/2, n(n+2)/8 + (H_{2n} - H_n/2)/8)``.
+
+    Examples
+    --------
+    The same numbers as :func:`realizable_noise_constants` on the spectrum ``(2, 1)``:
+
+    >>> from theorytools.quadratic import consequences
+    >>> [round(c, 6) for c in consequences.linear_spectrum_noise_constants(2)]
+    [1.0, 1.166667]
     """
     n = as_int("n", n, low=1)
     odd = 0.5 * float(digamma(n + 0.5) - digamma(0.5))
@@ -325,6 +620,27 @@ def appendixC_second_order_chain(H, Sigma_g) -> tuple[float, float, float]:
     """``(tr(Sigma_g)/(2 lambda_1(H)), 1/2 tr(H^-1 Sigma_g), tr(Sigma_g)/(2 lambda_n(H)))`` -- non-decreasing.
 
     001_7d31b3ff3a2f0401.txt Appendix C, first chain (Lemma 18 with S = H^-1).  Needs Sigma_g PSD.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        The Hessian, symmetric positive definite.
+    Sigma_g : array_like, shape (n, n)
+        The gradient-noise covariance. Positive semidefinite.
+
+    Returns
+    -------
+    tuple of float
+        The three sides.
+
+    Examples
+    --------
+    ``H = diag(2, 1)``, ``Sigma_g = I``: ``(2/4, (1/2 + 1)/2, 2/2)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import consequences
+    >>> [round(float(x), 6) for x in consequences.appendixC_second_order_chain(np.diag([2.0, 1.0]), np.eye(2))]
+    [0.5, 0.75, 1.0]
     """
     H, Sigma_g = _h_sigma(H, Sigma_g)
     check_semidefinite("Sigma_g", Sigma_g)  # Lemma 18 needs it
@@ -338,6 +654,27 @@ def appendixC_first_order_chain(H, Sigma_g) -> tuple[float, float, float, float]
 
     001_7d31b3ff3a2f0401.txt Appendix C, second chain (Lemma 18 with ``S = (I - l_n/2 H^-1)^-1``, whose
     eigenvalues lie in ``[1/(1 - 1/(2 kappa)), 2]``); ``S = Sigma_g``, ``l_n = lambda_n(H)``.  Non-decreasing.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        The Hessian, symmetric positive definite.
+    Sigma_g : array_like, shape (n, n)
+        The gradient-noise covariance. Positive semidefinite.
+
+    Returns
+    -------
+    tuple of float
+        The four sides.
+
+    Examples
+    --------
+    ``H = diag(2, 1)`` (``kappa = 2``), ``Sigma_g = I``: ``(2/4, 2/3, 1/4 (4/3 + 2), 1)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import consequences
+    >>> [round(float(x), 6) for x in consequences.appendixC_first_order_chain(np.diag([2.0, 1.0]), np.eye(2))]
+    [0.5, 0.666667, 0.833333, 1.0]
     """
     H, Sigma_g = _h_sigma(H, Sigma_g)
     check_semidefinite("Sigma_g", Sigma_g)  # Lemma 18 needs it
@@ -359,6 +696,28 @@ def bordes_constants(p, check: bool = True) -> tuple[float, float, float]:
     ``o(h(theta_0)/k)`` terms are not included).  The middle one is the exact limit of
     ``k (E[h(theta_k)] - h*)`` from Theorem 5 (eqn. 35); the bracket is Lemma 18 with
     ``S = (H^{1/2} B^-1 H^{1/2} - I/2)^-1`` and ``X = H^{1/2} U H^{1/2}``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` unless ``lambda_n(B^-1 H) > 1/2`` (default True).
+
+    Returns
+    -------
+    tuple of float
+        The lower constant, the exact limit and the upper constant.
+
+    Examples
+    --------
+    ``tr(H U) = 3``, ``lambda = (1, 2)``, ``t_U = 10/3``: ``(3/6, 10/12, 3/2)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> [round(c, 6) for c in consequences.bordes_constants(p)]
+    [0.5, 0.833333, 1.5]
     """
     p = as_problem(p)
     hyp = Hypothesis("b", "lambda_n(B^-1 H) > 1/2", p.lambda_n, 0.5, True, False)
@@ -386,6 +745,32 @@ def theorem6_BH_bound(p, k, alpha=None, check: bool = True):
 
     001_7d31b3ff3a2f0401.txt §14.3.1, first display; ``alpha=None`` gives the maximal ``alpha = 1``
     (second display, ``tr(H^-1 Sigma_g)/(2(k+1)) + h(theta_0)/(k+1)^2``; the limit of the ``alpha < 1`` bound).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    k : int or array_like of int
+        Iteration count(s).
+    alpha : float, optional
+        The constant step size (default: the maximal one, ``1 / lambda_1(B^-1 H)``).
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The bound at each k.
+
+    Examples
+    --------
+    ``alpha = 1``, ``k = 1``: ``2/4 + (3/2)/4 = 7/8``, above the exact 5/8 (:func:`~theorytools.quadratic.averaged_excess_risk`):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, averaged_excess_risk, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), np.diag([2.0, 1.0]), [1.0, 1.0])  # B = Sigma_g = H
+    >>> print(round(float(consequences.theorem6_BH_bound(p, 1)), 6), round(float(averaged_excess_risk(p, 1.0, 1)), 6))
+    0.875 0.625
     """
     p = as_problem(p)
     al = _theorem6_alpha(p, alpha, "H", check)
@@ -399,6 +784,32 @@ def theorem6_BI_bound(p, k, alpha=None, check: bool = True):
 
     001_7d31b3ff3a2f0401.txt §14.3.1, eqn. 21; ``alpha=None`` gives the maximal ``alpha = 1/lambda_1(H)``
     (next display, ``lambda_1(H)^2 |H^{-1/2}(theta_0 - theta*)|^2 / (2(k+1)^2)``).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    k : int or array_like of int
+        Iteration count(s).
+    alpha : float, optional
+        The constant step size (default: the maximal one, ``1 / lambda_1(B^-1 H)``).
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The bound at each k.
+
+    Examples
+    --------
+    ``alpha = 1/2``, ``k = 1``: ``(3/2)/4 + (3/2)/(8/4) = 9/8``, above the exact 5/8:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, averaged_excess_risk, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> print(round(float(consequences.theorem6_BI_bound(p, 1)), 6), round(float(averaged_excess_risk(p, 0.5, 1)), 6))
+    1.125 0.625
     """
     p = as_problem(p)
     al = _theorem6_alpha(p, alpha, "I", check)
@@ -417,6 +828,30 @@ def polyak_juditsky_asymptote(p, k):
 
     001_7d31b3ff3a2f0401.txt §14.3.2 (independent of alpha and B; ``(k+1)`` times the exact averaged
     risk tends to ``tr(H^-1 Sigma_g)/2``).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    float or ndarray
+        ``tr(H^-1 Sigma_g) / (2(k+1))`` at each k.
+
+    Examples
+    --------
+    ``tr(H^-1) = 3/2``: ``3/40`` at ``k = 9``; ``(k+1)`` times the exact averaged risk tends to ``3/4``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, averaged_excess_risk, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> round(float(consequences.polyak_juditsky_asymptote(p, 9)), 6)
+    0.075
+    >>> round(10**6 * float(averaged_excess_risk(p, 0.5, 10**6 - 1)), 4)
+    0.75
     """
     p = as_problem(p)
     ks = _ks(k)
@@ -429,6 +864,29 @@ def polyak_juditsky_covariance(p) -> np.ndarray:
     001_7d31b3ff3a2f0401.txt §14.3.2 prints ``H^{-1/2} Sigma_g H^{-1/2}``; that matrix gives
     ``1/2 tr(H X) = tr(Sigma_g)/2``, not the displayed ``tr(H^-1 Sigma_g)/2``; the exact limit
     (:func:`averaged_covariance`) is ``H^-1 Sigma_g H^-1`` (possibly a conversion artifact).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``H^-1 Sigma_g H^-1``.
+
+    Examples
+    --------
+    ``diag(1/4, 1)``, the limit of ``(k+1) Cov(theta_bar_k)`` (:func:`averaged_covariance`):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> C = consequences.polyak_juditsky_covariance(p)
+    >>> np.round(np.diag(C), 6).tolist()
+    [0.25, 1.0]
+    >>> bool(np.allclose(1e4 * consequences.averaged_covariance(p, 0.5, 10**4 - 1), C, rtol=1e-3))
+    True
     """
     p = as_problem(p)
     X = spd_solve(p.H, p.Sigma_g)
@@ -447,6 +905,30 @@ def averaged_covariance(p, alpha: float, k: int) -> np.ndarray:
     noise is ``-alpha/(k+1) sum_{t<k} phi_{k-t}(rho) eta_t`` with ``phi_m(rho) = sum_{j<m} rho^j``, so
     ``V^-1 Cov V^-T = alpha^2/(k+1)^2 [sum_{m=1}^k phi_m(rho_p) phi_m(rho_q)] o (V^T Sigma_g V)``.
     O(k n^2) (k <= 1e6).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size, > 0.
+    k : int
+        The iteration count, ``0 <= k <= 1e6``.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``Cov(theta_bar_k)``.
+
+    Examples
+    --------
+    ``theta_bar_1 = (theta_0 + theta_1)/2`` has covariance ``V_1 / 4 = alpha^2 U / 4 = I/16`` at ``alpha = 1/2``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> np.round(np.diag(consequences.averaged_covariance(p, 0.5, 1)), 6).tolist()
+    [0.0625, 0.0625]
     """
     p = as_problem(p)
     k = as_int("k", k, high=AVERAGED_COVARIANCE_KMAX)
@@ -474,6 +956,32 @@ def flammarion_bach_bound(p, alpha: float, k, check: bool = True):
     average's ``E[h(theta_bar_k)] - h*`` but does not tend to 0.  It dominates Theorem 6
     (``4 alpha tr(Sigma_g) >= alpha/4 tr((I - alpha H/2)^-1 Sigma_g)`` since the inverse is ``<= 2 I``,
     and ``|d|^2/((k+1) alpha) >= |d|^2/(2(k+1) alpha)``): loose by at least 8x in the noise term.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size, ``alpha lambda_1(H) <= 1``.
+    k : int or array_like of int
+        Iteration count(s).
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` unless ``B = I`` and ``alpha lambda_1(H) <= 1`` (default True).
+
+    Returns
+    -------
+    float or ndarray
+        The bound at each k.
+
+    Examples
+    --------
+    ``4 (1/2) 2 + 2 / (2 (1/2)) = 6`` at ``k = 1``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> round(float(consequences.flammarion_bach_bound(p, 0.5, 1)), 6)
+    6.0
     """
     p = as_problem(p)
     al = Constant(alpha).alpha
@@ -493,6 +1001,33 @@ def defossez_bach_approximation(p, alpha: float, k):
     ``alpha -> 0``, ``k alpha lambda_n(H) -> inf``, the exact averaged risk tends to
     ``tr(H^-1 Sigma_g)/(2(k+1)) + |H^{-1/2} d|^2/(2 (k+1)^2 alpha^2)``: both terms are half of these
     (consistent with an objective ``E(y - x^T theta)^2`` without the factor 1/2), so the ratio -> 2.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size.
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    float or ndarray
+        The approximation at each k.
+
+    Examples
+    --------
+    ``(3/2)/2 + (3/2)/(4/4) = 9/4`` at ``k = 1``, ``alpha = 1/2``; for small alpha and large k, twice the exact risk:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, averaged_excess_risk, consequences
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])  # B = Sigma_g = I
+    >>> round(float(consequences.defossez_bach_approximation(p, 0.5, 1)), 6)
+    2.25
+    >>> approx, exact = consequences.defossez_bach_approximation(p, 1e-3, 10**7), averaged_excess_risk(p, 1e-3, 10**7)
+    >>> bool(np.isclose(approx, 2 * exact, rtol=1e-3))
+    True
     """
     p = as_problem(p)
     al = Constant(alpha).alpha

@@ -147,11 +147,18 @@ def ema_excess_risk(p, alpha: float, k, beta_max: float):
     Parameters
     ----------
     p : QuadraticProblem
+        The problem.
     alpha : float
         Constant step size (any ``alpha > 0``; the result is exact, accurate for ``alpha lambda_1 <= 1``).
-    k : int or array of int (up to 2^62)
-    beta_max : float in [0, 1)
-        ``beta_max = 0`` gives ``theta_bar_k = theta_k`` (:func:`~theorytools.quadratic.excess_risk`).
+    k : int or array_like of int
+        Iteration count(s), up to 2^62.
+    beta_max : float
+        In ``[0, 1)``; ``beta_max = 0`` gives ``theta_bar_k = theta_k`` (:func:`~theorytools.quadratic.excess_risk`).
+
+    Returns
+    -------
+    float or ndarray
+        The expected excess objective of the decayed average at each k.
 
     Notes
     -----
@@ -161,6 +168,18 @@ def ema_excess_risk(p, alpha: float, k, beta_max: float):
     squarings lose ~``min(k, 1/(alpha lam)) * 1e-16`` relative accuracy (the conditioning of ``rho^k``
     itself): measured <= 2e-9 at ``alpha lambda_n = 1e-8``, k up to 1e12, against 40-digit arithmetic.
     Cost: O(n log k) per k after the eigensolve (n = 50, 1000 values of k up to 1e12: 0.2 s).
+
+    Examples
+    --------
+    ``beta_max = 0`` is the plain iterate, and at ``k = 1e12`` the risk has reached its stationary value:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, ema_excess_risk, ema_stationary_excess_risk, excess_risk
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> bool(np.allclose(ema_excess_risk(p, 0.5, [1, 5, 10**6], 0.0), excess_risk(p, 0.5, [1, 5, 10**6])))
+    True
+    >>> bool(np.isclose(ema_excess_risk(p, 0.25, 10**12, 0.9), ema_stationary_excess_risk(p, 0.25, 0.9)))
+    True
     """
     p = as_problem(p)
     sched = Constant(alpha)
@@ -204,7 +223,7 @@ def ema_stationary_excess_risk(p, alpha: float, beta_max: float) -> float:
     """``lim_{k->inf} E[h(theta_bar_k)] - h*`` of the decayed average: the noise floor times a per-coordinate factor.
 
     The fixed point of the phase-2 recursion gives ``E[ybar^2] -> V_inf f(beta, rho)`` with
-    ``V_inf = alpha^2 s/(1 - rho^2)`` and ``f = (1 - beta)(1 + beta rho) / ((1 + beta)(1 - beta rho))``, so
+    ``V_inf = alpha^2 s/(1 - rho^2)`` and ``f = (1 - beta)(1 + beta rho) / ((1 + beta)(1 - beta rho))``, so::
 
         lim = sum_i alpha s_i / (2 (2 - alpha lam_i)) * f(beta_max, rho_i)
 
@@ -212,6 +231,30 @@ def ema_stationary_excess_risk(p, alpha: float, beta_max: float) -> float:
     ``(1 - beta)/((1 - beta) + alpha lam)`` for beta, rho near 1; it never reaches 0 for ``beta_max < 1``
     (001_7d31b3ff3a2f0401.txt §14.3: "the variance will never converge exactly to zero").
     Needs ``alpha lambda_1(B^-1 H) < 2``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size, ``0 < alpha lambda_1(B^-1 H) < 2``.
+    beta_max : float
+        The largest decay factor, in ``[0, 1)``.
+
+    Returns
+    -------
+    float
+        The limit of the expected excess objective of the decayed average.
+
+    Examples
+    --------
+    ``beta_max = 0`` gives the noise floor ``alpha/4 tr((B - alpha/2 H)^{-1} Sigma_g) = 1/8 (2 + 4/3) = 5/12``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, ema_stationary_excess_risk
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> print(f"{ema_stationary_excess_risk(p, 0.5, 0.0):.6f}")
+    0.416667
     """
     p = as_problem(p)
     al = Constant(alpha).alpha

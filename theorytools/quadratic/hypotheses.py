@@ -24,7 +24,32 @@ LIMIT_RTOL = 1e-12
 
 @dataclass(frozen=True)
 class Hypothesis:
-    """One assumption ``value <op> bound``; ``margin`` is positive when it holds with room."""
+    """One assumption ``value <op> bound``; ``margin`` is positive when it holds with room.
+
+    Parameters
+    ----------
+    name : str
+        Short name (``"step"``, ``"a"``, ``"b"``, ``"lambda_1"``).
+    statement : str
+        The hypothesis as printed, e.g. ``"a >= 1"``.
+    value : float
+        The left side, evaluated on the problem and schedule.
+    bound : float
+        The right side.
+    strict : bool
+        True for ``<`` or ``>``, False for ``<=`` or ``>=``.
+    upper : bool
+        True for ``value <(=) bound``, False for ``value >(=) bound``.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import Hypothesis
+    >>> h = Hypothesis("a", "a >= 1", 3.0, 1.0, strict=False, upper=False)
+    >>> print(h.margin, h.holds)
+    2.0 True
+    >>> print(h)
+    a >= 1: value 3, bound 1, margin 2 (holds)
+    """
 
     name: str
     statement: str
@@ -35,10 +60,12 @@ class Hypothesis:
 
     @property
     def margin(self) -> float:
+        """``bound - value`` for an upper bound, ``value - bound`` for a lower one."""
         return self.bound - self.value if self.upper else self.value - self.bound
 
     @property
     def holds(self) -> bool:
+        """Whether the hypothesis holds (a non-strict one within ``LIMIT_RTOL`` relative rounding slack)."""
         if self.strict:
             return self.margin > 0
         return self.margin >= -LIMIT_RTOL * max(1.0, abs(self.bound))
@@ -49,7 +76,33 @@ class Hypothesis:
 
 
 def hypotheses(p, schedule, theorem: str = "theorem5") -> list[Hypothesis]:
-    """The hypotheses of ``theorem`` ("theorem3", "theorem5" or "theorem6") for ``(p, schedule)``."""
+    """The hypotheses of ``theorem`` ("theorem3", "theorem5" or "theorem6") for ``(p, schedule)``.
+
+    001_7d31b3ff3a2f0401.txt §14.2, Theorems 3 and 5, and §14.3, Theorem 6.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or float
+        The step sizes (a float means ``Constant(alpha)``).
+    theorem : str, optional
+        ``"theorem3"``, ``"theorem5"`` (default) or ``"theorem6"``.
+
+    Returns
+    -------
+    list of Hypothesis
+        One entry per assumption, holding or not.
+
+    Examples
+    --------
+    With ``lambda_1 = lambda_n = 2`` and ``alpha_k = 1/(k + 2)`` (``a = 1``) all three hold:
+
+    >>> from theorytools.quadratic import Harmonic, QuadraticProblem, hypotheses
+    >>> p = QuadraticProblem([[2.0]], [[1.0]], [[1.0]], [1.0])
+    >>> [(h.name, h.holds, round(h.margin, 6)) for h in hypotheses(p, Harmonic(1.0))]
+    [('a', True, 0.0), ('b', True, 1.5), ('lambda_1', True, 0.0)]
+    """
     p = as_problem(p)
     schedule = as_schedule(schedule)
     theorem = as_choice("theorem", theorem, THEOREMS)
@@ -71,7 +124,35 @@ def hypotheses(p, schedule, theorem: str = "theorem5") -> list[Hypothesis]:
 
 
 def require(p, schedule, theorem: str) -> None:
-    """Raise :class:`HypothesisError` naming every violated hypothesis of ``theorem``."""
+    """Raise :class:`HypothesisError` naming every violated hypothesis of ``theorem``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or float
+        The step sizes (a float means ``Constant(alpha)``).
+    theorem : str
+        ``"theorem3"``, ``"theorem5"`` or ``"theorem6"``.
+
+    Raises
+    ------
+    HypothesisError
+        When at least one hypothesis of :func:`hypotheses` does not hold.
+
+    Examples
+    --------
+    ``alpha lambda_1 = 0.75 * 2 = 1.5`` violates Theorem 5's ``alpha lambda_1(B^-1 H) <= 1``:
+
+    >>> from theorytools import HypothesisError
+    >>> from theorytools.quadratic import QuadraticProblem, require
+    >>> p = QuadraticProblem([[2.0]], [[1.0]], [[1.0]], [1.0])
+    >>> try:
+    ...     require(p, 0.75, "theorem5")
+    ... except HypothesisError as exc:
+    ...     print("value 1.5, bound 1" in str(exc))
+    True
+    """
     bad = [h for h in hypotheses(p, schedule, theorem) if not h.holds]
     if bad:
         raise HypothesisError(

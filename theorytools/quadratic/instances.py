@@ -56,7 +56,42 @@ def make_problem(
     start_scale: float = 1.0,
     theta0=None,
 ) -> QuadraticProblem:
-    """A problem with Hessian ``H`` and the named choices of ``B`` and ``Sigma_g``; theta* = 0."""
+    """A problem with Hessian ``H`` and the named choices of ``B`` and ``Sigma_g``; theta* = 0.
+
+    The choices of ``B`` are those of 001_7d31b3ff3a2f0401.txt §14.2.1 (see the module docstring).
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        The Hessian, symmetric positive definite.
+    B_kind : str, optional
+        ``"H"`` (default), ``"lambda_n"``, ``"I"`` or ``"random"``.
+    Sigma_kind : str, optional
+        ``"H"`` (default), ``"random"``, ``"lowrank"`` or ``"identity"``.
+    rng : numpy.random.Generator
+        Source of the random choices (keyword only).
+    noise_scale : float, optional
+        Factor on ``Sigma_g`` (default 1).
+    start_scale : float, optional
+        Standard deviation of the random ``theta0`` (default 1).
+    theta0 : array_like, shape (n,), optional
+        The starting point; drawn from ``rng`` when omitted.
+
+    Returns
+    -------
+    QuadraticProblem
+        The validated problem.
+
+    Examples
+    --------
+    ``B = lambda_n(H) I`` with ``H = diag(4, 1)`` gives ``B = I`` and ``lam(B^-1 H) = (1, 4)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import make_problem
+    >>> p = make_problem(np.diag([4.0, 1.0]), "lambda_n", "identity", rng=np.random.default_rng(0), theta0=[1.0, 1.0])
+    >>> print(np.round(p.lam, 6).tolist(), round(p.h0, 6))
+    [1.0, 4.0] 2.5
+    """
     H = as_symmetric("H", H)
     B_kind = as_choice("B_kind", B_kind, B_KINDS)
     Sigma_kind = as_choice("Sigma_kind", Sigma_kind, SIGMA_KINDS)
@@ -92,7 +127,36 @@ def make_problem(
 def random_problem(
     n: int, kappa: float, B_kind: str = "random", Sigma_kind: str = "random", seed: int = 0, **kwargs
 ) -> QuadraticProblem:
-    """Seeded random instance: H with log-spaced spectrum in ``[1/kappa, 1]`` and a random eigenbasis."""
+    """Seeded random instance: H with log-spaced spectrum in ``[1/kappa, 1]`` and a random eigenbasis.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, >= 1.
+    kappa : float
+        Condition number of H, >= 1.
+    B_kind : str, optional
+        The preconditioner, as in :func:`make_problem` (default ``"random"``).
+    Sigma_kind : str, optional
+        The noise covariance, as in :func:`make_problem` (default ``"random"``).
+    seed : int, optional
+        Seed of the generator (default 0).
+    **kwargs
+        Passed to :func:`make_problem` (``noise_scale``, ``start_scale``, ``theta0``).
+
+    Returns
+    -------
+    QuadraticProblem
+        The validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import random_problem
+    >>> p = random_problem(3, 100.0, B_kind="H", seed=0)
+    >>> print(np.round(np.linalg.eigvalsh(p.H), 6).tolist(), np.round(p.lam, 6).tolist())
+    [0.01, 0.1, 1.0] [1.0, 1.0, 1.0]
+    """
     n = _size(n)
     rng = np.random.default_rng(as_int("seed", seed))
     H = spd_with_spectrum(log_spaced_spectrum(n, kappa), rng)
@@ -100,7 +164,34 @@ def random_problem(
 
 
 def linear_spectrum_problem(n: int, B_kind: str = "H", seed: int = 0, **kwargs) -> QuadraticProblem:
-    """§14.2.1's example ``lambda_i(H) = n - i + 1`` with the realizable noise ``Sigma_g = H``."""
+    """§14.2.1's example ``lambda_i(H) = n - i + 1`` with the realizable noise ``Sigma_g = H``.
+
+    001_7d31b3ff3a2f0401.txt §14.2.1.
+
+    Parameters
+    ----------
+    n : int
+        Dimension, >= 1.
+    B_kind : str, optional
+        The preconditioner, as in :func:`make_problem` (default ``"H"``).
+    seed : int, optional
+        Seed of the generator (default 0).
+    **kwargs
+        Passed to :func:`make_problem` (``noise_scale``, ``start_scale``, ``theta0``).
+
+    Returns
+    -------
+    QuadraticProblem
+        The validated problem.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import linear_spectrum_problem
+    >>> p = linear_spectrum_problem(3)
+    >>> print(np.round(np.linalg.eigvalsh(p.H), 6).tolist(), bool(np.allclose(p.Sigma_g, p.H)))
+    [1.0, 2.0, 3.0] True
+    """
     n = _size(n)
     rng = np.random.default_rng(as_int("seed", seed))
     H = spd_with_spectrum(np.arange(n, 0, -1, dtype=float), rng)

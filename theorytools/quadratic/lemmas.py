@@ -28,6 +28,19 @@ false for small ``b``: e.g. ``a = b = 1`` gives exactly ``LHS = H_k / (k+1)^2`` 
 which need integer ``a``; but ``sum_{j=i}^{k-1} 1/(j+a+1) >= int_i^k dx/(x+a+1)
 = log((k+a+1)/(i+a+1))`` for every real ``a > -(i+1)``, so the bound holds for real ``a``
 (with the slightly stronger denominator ``k + a + 1``); the tests check it numerically.
+
+Examples
+--------
+Lemma 18 with ``S = diag(1, 3)``, ``X = I``: ``(1 * 2, tr(S), 3 * 2)``; and the Proposition 23 finding,
+``LHS/RHS = (k+1) H_k / (6.75 k) = 1.27`` at ``k = 3000``:
+
+>>> import numpy as np
+>>> from theorytools.quadratic import lemmas
+>>> [round(x, 6) for x in lemmas.lemma18_bounds(np.diag([1.0, 3.0]), np.eye(2))]
+[2.0, 4.0, 6.0]
+>>> lhs, rhs = lemmas.proposition23_counterexample(3000)
+>>> print(f"{float(lhs / rhs):.6f}")
+1.272091
 """
 
 from __future__ import annotations
@@ -108,6 +121,29 @@ def lemma18_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
     ``S`` and PSD ``X``, ``lambda_n(S) tr(X) <= tr(SX) <= lambda_1(S) tr(X)``.
     Equality: ``X = c v v^T`` with ``v`` an eigenvector of ``S`` for ``lambda_n`` (resp. ``lambda_1``),
     or ``S = c I``.
+
+    Parameters
+    ----------
+    S : array_like, shape (n, n)
+        Symmetric.
+    X : array_like, shape (n, n)
+        Symmetric positive semidefinite.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    tuple of float
+        ``(lambda_n(S) tr(X), tr(S X), lambda_1(S) tr(X))``.
+
+    Examples
+    --------
+    ``S = diag(1, 3)``, ``X = I``: ``(1 * 2, tr(S), 3 * 2)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> [round(x, 6) for x in lemmas.lemma18_bounds(np.diag([1.0, 3.0]), np.eye(2))]
+    [2.0, 4.0, 6.0]
     """
     S = as_symmetric("S", S)
     X = as_symmetric("X", X, S.shape[0])
@@ -123,6 +159,29 @@ def corollary19_bounds(S, X, check: bool = True) -> tuple[float, float, float]:
     """``(lambda_1(S) tr(X), tr(S X), lambda_n(S) tr(X))`` for NSD ``X`` -- claimed non-decreasing.
 
     001_7d31b3ff3a2f0401.txt Appendix D, Corollary 19 (Lemma 18 applied to ``-X``).
+
+    Parameters
+    ----------
+    S : array_like, shape (n, n)
+        Symmetric.
+    X : array_like, shape (n, n)
+        Symmetric negative semidefinite.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    tuple of float
+        ``(lambda_1(S) tr(X), tr(S X), lambda_n(S) tr(X))``.
+
+    Examples
+    --------
+    ``S = diag(1, 3)``, ``X = -I``: ``(3 * (-2), -tr(S), 1 * (-2))``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> [round(x, 6) for x in lemmas.corollary19_bounds(np.diag([1.0, 3.0]), -np.eye(2))]
+    [-6.0, -4.0, -2.0]
     """
     S = as_symmetric("S", S)
     X = as_symmetric("X", X, S.shape[0])
@@ -146,7 +205,32 @@ def _commutator_rel(A, C) -> float:
 
 
 def lemma20_hypotheses(A, S, T, X) -> list[Hypothesis]:
-    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 20: A, S, T pairwise commute; ``S <= T``; A and X PSD."""
+    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 20: A, S, T pairwise commute; ``S <= T``; A and X PSD.
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+        Symmetric positive semidefinite.
+    S : array_like, shape (n, n)
+        Symmetric.
+    T : array_like, shape (n, n)
+        Symmetric, ``T - S`` positive semidefinite.
+    X : array_like, shape (n, n)
+        Symmetric positive semidefinite.
+
+    Returns
+    -------
+    list of Hypothesis
+        The three commutation hypotheses and the three semidefiniteness ones.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> hs = lemmas.lemma20_hypotheses(np.eye(2), np.diag([1.0, 2.0]), np.diag([2.0, 3.0]), np.eye(2))
+    >>> print([h.name for h in hs], all(h.holds for h in hs))
+    ['commute_AS', 'commute_AT', 'commute_ST', 'T-S_PSD', 'A_PSD', 'X_PSD'] True
+    """
     A, S, T, X = _lemma20_matrices(A, S, T, X)
     hyps = [
         Hypothesis(f"commute_{n1}{n2}", f"{n1} and {n2} commute (|[{n1},{n2}]|_F / (|{n1}|_F |{n2}|_F))",
@@ -169,6 +253,33 @@ def lemma20_sides(A, S, T, X, check: bool = True) -> tuple[float, float]:
     001_7d31b3ff3a2f0401.txt Appendix D, Lemma 20: if A, S, T commute, ``S <= T`` (Loewner) and
     A, X are PSD then ``tr(ASX) <= tr(ATX)``.  (The proof calls S and T PSD; only ``T - S`` PSD is
     used.  Commutation is essential: the tests show a violation without it.)
+
+    Parameters
+    ----------
+    A : array_like, shape (n, n)
+        Symmetric positive semidefinite.
+    S : array_like, shape (n, n)
+        Symmetric.
+    T : array_like, shape (n, n)
+        Symmetric, ``T - S`` positive semidefinite.
+    X : array_like, shape (n, n)
+        Symmetric positive semidefinite.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    tuple of float
+        ``(tr(A S X), tr(A T X))``.
+
+    Examples
+    --------
+    With ``A = X = I`` the sides are ``(tr(S), tr(T))``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> lemmas.lemma20_sides(np.eye(2), np.diag([1.0, 2.0]), np.diag([2.0, 3.0]), np.eye(2))
+    (3.0, 5.0)
     """
     A, S, T, X = _lemma20_matrices(A, S, T, X)
     _raise_if(check, "Lemma 20", lemma20_hypotheses(A, S, T, X))
@@ -199,7 +310,29 @@ def _check_D(D, require_real: bool) -> np.ndarray:
 
 
 def lemma21_phi(D, X) -> np.ndarray:
-    """``Phi(X) = X - D X D^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21; Corollary 12)."""
+    """``Phi(X) = X - D X D^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21; Corollary 12).
+
+    Parameters
+    ----------
+    D : array_like, shape (n, n)
+        The matrix of the map.
+    X : array_like, shape (n, n)
+        The argument.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``X - D X D^T``.
+
+    Examples
+    --------
+    ``D = I/2``, ``X = I``: ``I - I/4``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> np.round(lemmas.lemma21_phi(0.5 * np.eye(2), np.eye(2)), 6).tolist()
+    [[0.75, 0.0], [0.0, 0.75]]
+    """
     D = as_matrix("D", D)
     X = as_matrix("X", X, D.shape[0])
     return X - D @ X @ D.T
@@ -208,17 +341,39 @@ def lemma21_phi(D, X) -> np.ndarray:
 def lemma21_inverse(D, X, terms: int | None = None, require_real: bool = True) -> np.ndarray:
     """``Phi^{-1}(X) = sum_{i>=0} D^i X (D^i)^T`` (001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21).
 
+    The independent route is :func:`lemma21_inverse_kron`.
+
     Parameters
     ----------
-    D : (n, n) array with real eigenvalues strictly inside (-1, 1) (else ``ValueError`` naming D)
-    X : (n, n) array
+    D : array_like, shape (n, n)
+        With real eigenvalues strictly inside (-1, 1) (else ``ValueError`` naming D).
+    X : array_like, shape (n, n)
+        The matrix.
     terms : int, optional
         Sum exactly the first ``terms`` terms ``i = 0 .. terms-1``.  By default the whole series,
         summed by doubling ``S_{2m} = S_m + D^m S_m (D^m)^T`` until ``|D^m|_2^2 < 1e-17`` (the
         neglected tail is then below ``|S_m| q/(1-q)``, ``q = |D^m|_2^2``), so a spectral radius of
         ``1 - 1e-8`` costs ~35 doublings instead of 1e9 terms.
+    require_real : bool, optional
+        Require real eigenvalues of D, as Lemma 21 does (default True); False sums the series for any
+        spectral radius < 1.
 
-    The independent route is :func:`lemma21_inverse_kron`.
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``Phi^{-1}(X)``.
+
+    Examples
+    --------
+    ``D = I/2``: ``sum_i 4^-i = 4/3``, or ``1 + 1/4`` for two terms; and ``Phi(Phi^{-1}(X)) = X``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> [np.round(np.diag(lemmas.lemma21_inverse(0.5 * np.eye(2), np.eye(2), terms=t)), 6).tolist() for t in (None, 2)]
+    [[1.333333, 1.333333], [1.25, 1.25]]
+    >>> D = np.array([[0.5, 0.2], [0.0, -0.3]])
+    >>> bool(np.allclose(lemmas.lemma21_phi(D, lemmas.lemma21_inverse(D, np.eye(2))), np.eye(2)))
+    True
     """
     D = _check_D(D, require_real)
     X = as_matrix("X", X, D.shape[0])
@@ -251,6 +406,30 @@ def lemma21_inverse_kron(D, X, require_real: bool = True) -> np.ndarray:
     """``Phi^{-1}(X)`` by the dense Kronecker solve ``(I - D kron D) vec(Y) = vec(X)``.
 
     The slow route of 001_7d31b3ff3a2f0401.txt Appendix D, Lemma 21's proof (O(n^6)); for testing.
+
+    Parameters
+    ----------
+    D : array_like, shape (n, n)
+        With real eigenvalues strictly inside (-1, 1).
+    X : array_like, shape (n, n)
+        The matrix.
+    require_real : bool, optional
+        Require real eigenvalues of D (default True).
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``Phi^{-1}(X)``.
+
+    Examples
+    --------
+    The same matrix as the series of :func:`lemma21_inverse`:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import lemmas
+    >>> D = np.array([[0.5, 0.2], [0.0, -0.3]])
+    >>> bool(np.allclose(lemmas.lemma21_inverse_kron(D, np.eye(2)), lemmas.lemma21_inverse(D, np.eye(2))))
+    True
     """
     D = _check_D(D, require_real)
     X = as_matrix("X", X, D.shape[0])
@@ -269,8 +448,28 @@ _MP_DPS = 50
 
 
 def harmonic_number(n, exact: bool = False):
-    """``H_n = sum_{i=1}^n 1/i`` (001_7d31b3ff3a2f0401.txt Appendix D, Proposition 22): a ``Fraction`` when
-    ``exact`` (n <= 1e5), else an mpmath value ``digamma(n+1) + gamma`` at 50 digits."""
+    """``H_n = sum_{i=1}^n 1/i`` (001_7d31b3ff3a2f0401.txt Appendix D, Proposition 22).
+
+    A ``Fraction`` when ``exact`` (n <= 1e5), else an mpmath value ``digamma(n+1) + gamma`` at 50 digits.
+
+    Parameters
+    ----------
+    n : int
+        The index, >= 0.
+    exact : bool, optional
+        Return an exact ``Fraction`` (default False).
+
+    Returns
+    -------
+    fractions.Fraction or mpmath.mpf
+        ``H_n``.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import lemmas
+    >>> print(lemmas.harmonic_number(4, exact=True), f"{float(lemmas.harmonic_number(4)):.6f}")  # 1 + 1/2 + 1/3 + 1/4
+    25/12 2.083333
+    """
     n = as_int("n", n)
     if as_bool("exact", exact):
         if n > 100_000:
@@ -286,6 +485,28 @@ def proposition22_sides(n1, n2, check: bool = True) -> tuple[float, float]:
     001_7d31b3ff3a2f0401.txt Appendix D, Proposition 22 (via Young 1991), for integers
     ``n1 >= n2 >= 1``.  Both sides are formed at 50 digits (mpmath) and then rounded; rounding is
     monotone, so a true non-strict inequality survives it.  Equality iff ``n1 = n2`` (both 0).
+
+    Parameters
+    ----------
+    n1 : int
+        The larger index.
+    n2 : int
+        The smaller index, >= 1.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    tuple of float
+        ``(log(n1) - log(min{n2+1, n1}), H_{n1} - H_{n2})``.
+
+    Examples
+    --------
+    ``n1 = 4``, ``n2 = 2``: ``(log(4/3), 1/3 + 1/4)``:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> [round(x, 6) for x in lemmas.proposition22_sides(4, 2)]
+    [0.287682, 0.583333]
     """
     n1, n2 = as_int("n1", n1), as_int("n2", n2)
     hyps = [Hypothesis("n2", "n2 >= 1", n2, 1, False, False),
@@ -301,11 +522,34 @@ def proposition22_sides(n1, n2, check: bool = True) -> tuple[float, float]:
 # Proposition 23
 # ---------------------------------------------------------------------------------------------
 def proposition23_product_hypotheses(i, k, a, b) -> list[Hypothesis]:
-    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, part 1: integers ``0 <= i <= k-1``,
-    real ``b >= 0``, ``b <= i + a + 1``.
+    """Hypotheses of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, part 1.
+
+    Integers ``0 <= i <= k-1``, real ``b >= 0``, ``b <= i + a + 1``.
 
     ``a`` is any real with ``i + a + 1 > 0`` (the paper uses a >= 1; integers are not needed,
     see the module docstring).
+
+    Parameters
+    ----------
+    i : int
+        First index of the product, ``0 <= i <= k - 1``.
+    k : int
+        One past the last index.
+    a : float
+        The offset (real, ``i + a + 1 > 0``).
+    b : float
+        The exponent, ``0 <= b <= i + a + 1``.
+
+    Returns
+    -------
+    list of Hypothesis
+        The five hypotheses.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import lemmas
+    >>> [(h.name, h.holds) for h in lemmas.proposition23_product_hypotheses(0, 2, 1.0, 1.0)]
+    [('i', True), ('k', True), ('b>=0', True), ('b', True), ('a', True)]
     """
     i, k, a, b = _product_args(i, k, a, b)
     return [
@@ -334,6 +578,30 @@ def proposition23_product(i, k, a, b) -> float:
     ``Gamma(k+a+1-b) Gamma(i+a+1) / (Gamma(i+a+1-b) Gamma(k+a+1))`` formed in log space
     (:func:`theorytools.linalg.log_gamma_ratio`, ~1e-15 absolute in the log), so k = 1e12 is fine.
     Otherwise the factors are multiplied directly (k - i <= 1e6).
+
+    Parameters
+    ----------
+    i : int
+        First index of the product, ``0 <= i <= k - 1``.
+    k : int
+        One past the last index.
+    a : float
+        The offset (real, ``i + a + 1 > 0``).
+    b : float
+        The exponent, ``0 <= b <= i + a + 1``.
+
+    Returns
+    -------
+    float
+        ``prod_{j=i}^{k-1} (1 - b/(j+a+1))`` (1 for ``k <= i``).
+
+    Examples
+    --------
+    ``i = 0``, ``k = 2``, ``a = b = 1``: ``(1 - 1/2)(1 - 1/3) = 1/3``:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> round(lemmas.proposition23_product(0, 2, 1.0, 1.0), 6)
+    0.333333
     """
     i, k, a, b = _product_args(i, k, a, b)
     if k <= i:
@@ -356,6 +624,32 @@ def proposition23_product_sides(i, k, a, b, check: bool = True) -> tuple[float, 
     001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23, first inequality (used for the mean in
     eqn. 37 and for D_k in Lemma 15).  Equality at ``b = 0``.  Holds for real (non-integer) ``a``
     too; see the module docstring.
+
+    Parameters
+    ----------
+    i : int
+        First index of the product, ``0 <= i <= k - 1``.
+    k : int
+        One past the last index.
+    a : float
+        The offset (real, ``i + a + 1 > 0``).
+    b : float
+        The exponent, ``0 <= b <= i + a + 1``.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    tuple of float
+        ``(prod_{j=i}^{k-1} (1 - b/(j+a+1)), ((i+a+1)/(k+a))^b)``.
+
+    Examples
+    --------
+    ``i = 0``, ``k = 2``, ``a = b = 1``: ``(1/3, 2/3)``:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> [round(x, 6) for x in lemmas.proposition23_product_sides(0, 2, 1.0, 1.0)]
+    [0.333333, 0.666667]
     """
     i, k, a, b = _product_args(i, k, a, b)
     _raise_if(check, "Proposition 23 (product)", proposition23_product_hypotheses(i, k, a, b))
@@ -378,6 +672,28 @@ def proposition23_sum(k, a, b) -> float:
     is a Gamma ratio in log space (accurate to ~1e-15 relative), terms are summed pairwise in
     chunks: O(k) time, k <= 1e8.  Needs ``a > 0``; for ``b > a + 2`` (factors may be negative)
     the products are cumulative products of the factors (k <= 1e6).
+
+    Parameters
+    ----------
+    k : int
+        Number of terms, ``0 <= k <= 1e8``.
+    a : float
+        The offset, > 0.
+    b : float
+        The rate (``b = lambda_n(B^-1 H)`` in Lemma 15).
+
+    Returns
+    -------
+    float
+        ``S_k(a, b)``.
+
+    Examples
+    --------
+    ``k = 2``, ``a = b = 1``: ``1/4 (2/3)^2 + 1/18 = 1/6``, which is also ``H_k/(k+1)^2 = (3/2)/9``:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> round(lemmas.proposition23_sum(2, 1.0, 1.0), 6)
+    0.166667
     """
     k = as_int("k", k, high=PROP23_SUM_KMAX)
     a, b = as_float("a", a), as_float("b", b)
@@ -438,6 +754,30 @@ def proposition23_sum_hypotheses(k, a, b, version: str = "printed") -> list[Hypo
     * ``"intermediate"``: ``0 <= b <= a + 2`` with the proof's penultimate line as right side.
 
     All need ``a > 0`` and an integer ``k >= 1``.
+
+    Parameters
+    ----------
+    k : int
+        Number of terms, >= 1.
+    a : float
+        The offset, > 0.
+    b : float
+        The rate.
+    version : str, optional
+        ``"printed"`` (default), ``"corrected"`` or ``"intermediate"``.
+
+    Returns
+    -------
+    list of Hypothesis
+        The hypotheses of the chosen version.
+
+    Examples
+    --------
+    ``b = 1`` is inside the printed hypotheses but not the corrected ones:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> [(h.name, h.holds) for h in lemmas.proposition23_sum_hypotheses(10, 1.0, 1.0, "corrected")]
+    [('k', True), ('a', True), ('b>=0', True), ('b', True), ('b>=3/2', False)]
     """
     version = as_choice("version", version, PROP23_VERSIONS)
     k, a, b = as_int("k", k, low=None), as_float("a", a), as_float("b", b)
@@ -464,6 +804,32 @@ def proposition23_sum_sides(k, a, b, version: str = "printed", check: bool = Tru
     FAILS for small b (e.g. ``a = b = 1``, k >= 473); ``"corrected"`` adds ``b >= 3/2``, under which
     it holds; ``"intermediate"`` returns the proof's penultimate line
     ``nu(a) (k+a)^{-2b} sum_{i<k} min{i+a+2, k+a}^{2b-3}`` as right side, valid for ``0 <= b <= a+2``.
+
+    Parameters
+    ----------
+    k : int
+        Number of terms, >= 1.
+    a : float
+        The offset, > 0.
+    b : float
+        The rate.
+    version : str, optional
+        ``"printed"`` (default), ``"corrected"`` or ``"intermediate"``.
+    check : bool, optional
+        Raise :class:`~theorytools.errors.HypothesisError` outside the hypotheses (default True).
+
+    Returns
+    -------
+    tuple of float
+        ``(S_k(a, b), right side)``.
+
+    Examples
+    --------
+    ``k = 2``, ``a = b = 1``: ``(1/6, nu(1) 2/27 = 1/2)``:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> [round(x, 6) for x in lemmas.proposition23_sum_sides(2, 1.0, 1.0)]
+    [0.166667, 0.5]
     """
     k, a, b = as_int("k", k, low=None), as_float("a", a), as_float("b", b)
     _raise_if(check, f"Proposition 23 (sum, {version})", proposition23_sum_hypotheses(k, a, b, version))
@@ -478,12 +844,33 @@ PROP23_SUM_EXACT_KMAX = 20_000
 
 
 def proposition23_sum_exact(k: int, a, b) -> Fraction:
-    """``S_k(a, b)`` of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23 (part 2, left side) in exact
-    rational arithmetic for rational ``a, b`` (``Fraction`` or int), by the
+    """``S_k(a, b)`` of 001_7d31b3ff3a2f0401.txt Appendix D, Proposition 23 (part 2, left side), exactly.
+
+    In exact rational arithmetic for rational ``a, b`` (``Fraction`` or int), by the
     recursion ``S_{m+1} = (1 - b/(m+a+1))^2 S_m + 1/((m+a)(m+a+1)^2)``, ``S_0 = 0``.
 
     The independent route for the tests and the counterexample: the rationals grow with k (0.7 s at k = 4000 for
     a = 7/3, b = 5/7, quadratic in k), so k is limited to ``PROP23_SUM_EXACT_KMAX``.  Needs ``a > 0``.
+
+    Parameters
+    ----------
+    k : int
+        Number of terms, ``0 <= k <= PROP23_SUM_EXACT_KMAX``.
+    a : int or fractions.Fraction
+        The offset, > 0.
+    b : int or fractions.Fraction
+        The rate.
+
+    Returns
+    -------
+    fractions.Fraction
+        ``S_k(a, b)``.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import lemmas
+    >>> lemmas.proposition23_sum_exact(2, 1, 1)
+    Fraction(1, 6)
     """
     k = as_int("k", k, high=PROP23_SUM_EXACT_KMAX)
     if not as_float("a", a) > 0:
@@ -503,6 +890,24 @@ def proposition23_counterexample(k: int = 3000) -> tuple[Fraction, Fraction]:
     With ``a = b = 1`` the product telescopes, ``prod_{j=i+1}^{k-1} (j+1)/(j+2) = (i+2)/(k+1)``, so
     ``LHS = sum_{i<k} 1/((i+1)(k+1)^2) = H_k/(k+1)^2``; the printed bound ``nu(1) = 27/4`` fails
     as soon as ``(k+1) H_k > 6.75 k`` (k >= 473).  001_7d31b3ff3a2f0401.txt Appendix D, Prop. 23.
+
+    Parameters
+    ----------
+    k : int, optional
+        The iteration count, <= 1e5 (default 3000).
+
+    Returns
+    -------
+    tuple of fractions.Fraction
+        ``(LHS, RHS)``.
+
+    Examples
+    --------
+    The printed bound holds at ``k = 472`` and fails from ``k = 473`` on:
+
+    >>> from theorytools.quadratic import lemmas
+    >>> [bool(lhs > rhs) for lhs, rhs in map(lemmas.proposition23_counterexample, (472, 473))]
+    [False, True]
     """
     k = as_int("k", k, high=100_000)  # the exact harmonic number's limit
     return harmonic_number(k, exact=True) / Fraction(k + 1) ** 2, Fraction(27 * k, 4 * (k + 1) ** 3)

@@ -27,7 +27,34 @@ def _check_matrices(what: str, nk: int, n: int, copies: float = 3.0) -> None:
 
 
 def mean_iterate(p, schedule, k) -> np.ndarray:
-    """``E[theta_k] = theta* + prod_{j<k} (I - alpha_j B^{-1}H) (theta_0 - theta*)`` (eqn. 23)."""
+    """``E[theta_k] = theta* + prod_{j<k} (I - alpha_j B^{-1}H) (theta_0 - theta*)`` (eqn. 23).
+
+    001_7d31b3ff3a2f0401.txt §14.2, Theorem 3.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    ndarray, shape (n,) or (len(k), n)
+        The mean iterate at each k.
+
+    Examples
+    --------
+    With ``B = I``, ``H = diag(2, 1)`` and ``alpha = 1/4``: ``E[theta_2] = ((1 - 1/2)^2, (1 - 1/4)^2)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, mean_iterate
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(mean_iterate(p, 0.25, 2), 6).tolist()
+    [0.25, 0.5625]
+    """
     p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
@@ -41,7 +68,31 @@ def variance(p, schedule, k) -> np.ndarray:
     """``V_k = Var(theta_k)``, the solution of ``V_{k+1} = Lambda_k(V_k) + alpha_k^2 U``, ``V_0 = 0``.
 
     In the eigenbasis ``V^{-1} V_k V^{-T} = T_k(lam_i, lam_j) (V^T Sigma_g V)_{ij}``.
-    Costs O(n^2) per k plus two n x n products.
+    Costs O(n^2) per k plus two n x n products.  001_7d31b3ff3a2f0401.txt §14.2, Theorem 3 (Appendix B).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    ndarray, shape (n, n) or (len(k), n, n)
+        The variance matrix at each k.
+
+    Examples
+    --------
+    ``V_1 = alpha^2 U = I/16``, then ``V_2 = D V_1 D + I/16`` with ``D = diag(1/2, 3/4)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, variance
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(np.diag(variance(p, 0.25, 2)), 6).tolist()  # (1/64 + 1/16, 9/256 + 1/16)
+    [0.078125, 0.097656]
     """
     p = as_problem(p)
     schedule = as_schedule(schedule)
@@ -57,7 +108,33 @@ def variance(p, schedule, k) -> np.ndarray:
 
 
 def second_moment(p, schedule, k) -> np.ndarray:
-    """``E[(theta_k - theta*)(theta_k - theta*)^T] = V_k + m_k m_k^T`` (Proposition 7, Appendix A)."""
+    """``E[(theta_k - theta*)(theta_k - theta*)^T] = V_k + m_k m_k^T`` (Proposition 7, Appendix A).
+
+    001_7d31b3ff3a2f0401.txt Appendix A, Proposition 7; ``m_k = E[theta_k] - theta*``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    ndarray, shape (n, n) or (len(k), n, n)
+        The second moment about ``theta*`` at each k.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, mean_iterate, second_moment, variance
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> m = mean_iterate(p, 0.25, 2)
+    >>> bool(np.allclose(second_moment(p, 0.25, 2), variance(p, 0.25, 2) + np.outer(m, m)))
+    True
+    """
     p = as_problem(p)
     ks = np.atleast_1d(as_steps(k))
     m = np.atleast_2d(mean_iterate(p, schedule, ks)) - p.theta_star
@@ -72,6 +149,29 @@ def V_infinity(p, alpha: float) -> np.ndarray:
     ``V_inf = alpha (Xi - alpha Omega)^{-1}(U)``: the multiplier ``lam_i + lam_j - alpha lam_i lam_j`` has no
     cancellation (``1 - (1 - x_i)(1 - x_j)``, ``x = alpha lam``, loses ~eps/x relatively: 1e-8 at x = 1e-8), and
     no ``alpha^2`` is formed (it underflows to 0 at alpha = 1e-300, and ``alpha^2 / (alpha ...)`` overflows).
+    001_7d31b3ff3a2f0401.txt §14.2, Theorem 3; Appendix B.1, Lemma 9.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size, > 0.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``V_inf``, the limit of ``V_k``.
+
+    Examples
+    --------
+    Per eigen-coordinate ``V_inf = alpha^2 s / (1 - (1 - alpha lam)^2) = alpha s / (lam (2 - alpha lam))``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, V_infinity
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(np.diag(V_infinity(p, 0.25)), 6).tolist()  # (1/12, 1/7)
+    [0.083333, 0.142857]
     """
     ops = operators(p)
     alpha = positive("alpha", alpha)
@@ -80,7 +180,32 @@ def V_infinity(p, alpha: float) -> np.ndarray:
 
 
 def variance_lemma9(p, alpha: float, k) -> np.ndarray:
-    """``V_k = (I - Lambda^k)(V_inf)`` (Lemma 9), evaluated with the operator algebra."""
+    """``V_k = (I - Lambda^k)(V_inf)`` (Lemma 9), evaluated with the operator algebra.
+
+    001_7d31b3ff3a2f0401.txt Appendix B.1, Lemma 9.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size, > 0.
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    ndarray, shape (n, n) or (len(k), n, n)
+        ``V_k`` at each k.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, variance, variance_lemma9
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> bool(np.allclose(variance_lemma9(p, 0.25, 2), variance(p, 0.25, 2)))
+    True
+    """
     ops = operators(p)
     Vinf = V_infinity(p, alpha)
     ks = np.atleast_1d(as_steps(k))
@@ -90,19 +215,92 @@ def variance_lemma9(p, alpha: float, k) -> np.ndarray:
 
 
 def harmonic_leading_variance(p) -> np.ndarray:
-    """``(Xi - I)^{-1}(U)``: ``V_k ~ (Xi - I)^{-1}(U) / (k + a)`` (Theorem 3, Lemma 13)."""
+    """``(Xi - I)^{-1}(U)``: ``V_k ~ (Xi - I)^{-1}(U) / (k + a)`` (Theorem 3, Lemma 13).
+
+    001_7d31b3ff3a2f0401.txt §14.2, Theorem 3; Appendix B.2, Lemma 13.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``(Xi - I)^{-1}(U)``.
+
+    Examples
+    --------
+    Per eigen-coordinate ``s / (2 lam - 1)``: ``1/3`` for ``lam = 2``, ``1`` for ``lam = 1``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, harmonic_leading_variance
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(np.diag(harmonic_leading_variance(p)), 6).tolist()
+    [0.333333, 1.0]
+    """
     ops = operators(p)
     return (ops.Xi - ops.I).inv()(p.U)
 
 
 def lemma13_Z(p) -> np.ndarray:
-    """``Z = (Xi - I)^{-1} Psi_1(U)`` (Lemma 13)."""
+    """``Z = (Xi - I)^{-1} Psi_1(U)`` (Lemma 13).
+
+    001_7d31b3ff3a2f0401.txt Appendix B.2, Lemma 13.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+
+    Returns
+    -------
+    ndarray, shape (n, n)
+        ``Z``.
+
+    Examples
+    --------
+    Per eigen-coordinate ``(1 - lam)^2 s / (2 lam - 1)``: ``4/5`` for ``lam = 3``, ``1/3`` for ``lam = 2``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, lemma13_Z
+    >>> p = QuadraticProblem(np.diag([3.0, 2.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(np.diag(lemma13_Z(p)), 6).tolist()
+    [0.8, 0.333333]
+    """
     ops = operators(p)
     return ((ops.Xi - ops.I).inv() * ops.Psi(1.0))(p.U)
 
 
 def lemma13_error(p, a: float, k) -> np.ndarray:
-    """``E_k = V_k - (Xi - I)^{-1}(U)/(k + a)`` from the exact ``V_k`` (harmonic steps)."""
+    """``E_k = V_k - (Xi - I)^{-1}(U)/(k + a)`` from the exact ``V_k`` (harmonic steps).
+
+    001_7d31b3ff3a2f0401.txt Appendix B.2, Lemma 13.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    a : float
+        Offset of the harmonic steps ``alpha_k = 1/(k + a + 1)``.
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    ndarray, shape (n, n) or (len(k), n, n)
+        ``E_k`` at each k.
+
+    Examples
+    --------
+    The same matrix as Lemma 13's recursion (:func:`lemma13_error_recursion`):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, lemma13_error, lemma13_error_recursion
+    >>> p = QuadraticProblem(np.diag([3.0, 2.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> bool(np.allclose(lemma13_error(p, 1.0, 3), lemma13_error_recursion(p, 1.0, 3)[3]))
+    True
+    """
     sched = Harmonic(a)
     ks = np.atleast_1d(as_steps(k))
     Vk = np.atleast_3d(variance(p, sched, ks))
@@ -111,8 +309,35 @@ def lemma13_error(p, a: float, k) -> np.ndarray:
 
 
 def lemma13_error_recursion(p, a: float, K: int) -> np.ndarray:
-    """``E_0..E_K`` by Lemma 13's recursion ``E_{k+1} = Lambda_k(E_k) + Z / ((k+a)(k+a+1)^2)``,
-    ``E_0 = -(Xi - I)^{-1}(U)/a`` -- dense n x n products, the independent route."""
+    """``E_0..E_K`` by Lemma 13's recursion ``E_{k+1} = Lambda_k(E_k) + Z / ((k+a)(k+a+1)^2)``.
+
+    ``E_0 = -(Xi - I)^{-1}(U)/a`` -- dense n x n products, the independent route.
+    001_7d31b3ff3a2f0401.txt Appendix B.2, Lemma 13.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    a : float
+        Offset of the harmonic steps ``alpha_k = 1/(k + a + 1)``, > 0.
+    K : int
+        Last index.
+
+    Returns
+    -------
+    ndarray, shape (K + 1, n, n)
+        ``E_0, ..., E_K``.
+
+    Examples
+    --------
+    ``E_0 = -(Xi - I)^{-1}(U) / a``: per eigen-coordinate ``-1/(2 lam - 1)`` at ``a = 1``, ``s = 1``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, lemma13_error_recursion
+    >>> p = QuadraticProblem(np.diag([3.0, 2.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(np.diag(lemma13_error_recursion(p, 1.0, 3)[0]), 6).tolist()
+    [-0.2, -0.333333]
+    """
     p = as_problem(p)
     if not as_float("a", a) > 0:
         raise ValueError(f"a must be > 0 for Lemma 13 (E_0 divides by a), got {a}")
@@ -133,6 +358,30 @@ def variance_recursion(p, schedule, K: int) -> np.ndarray:
     """``V_0..V_K`` by the dense recursion ``V_{k+1} = (I - alpha_k B^{-1}H) V_k (.)^T + alpha_k^2 U``.
 
     The brute-force route (O(K n^3)) used by tests and benchmarks.
+    001_7d31b3ff3a2f0401.txt §14.2, Theorem 3 (proof in Appendix B).
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    K : int
+        Last index.
+
+    Returns
+    -------
+    ndarray, shape (K + 1, n, n)
+        ``V_0, ..., V_K``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, variance, variance_recursion
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> V = variance_recursion(p, 0.25, 2)
+    >>> print(V.shape, bool(np.allclose(V[2], variance(p, 0.25, 2))))
+    (3, 2, 2) True
     """
     p = as_problem(p)
     schedule = as_schedule(schedule)

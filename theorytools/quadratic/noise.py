@@ -40,6 +40,7 @@ class _Additive(ABC):
     name = "additive"
 
     def bind(self, p):
+        """The sampler of preconditioned gradients ``V^T g`` for problem ``p`` (used by ``simulate``)."""
         S = p.eig.V.T @ p.Sigma_g @ p.eig.V
         d = np.sqrt(np.maximum(np.diag(S), 0.0))
         off = S - np.diag(np.diag(S))
@@ -69,7 +70,21 @@ class _BoundAdditive:
 
 
 class GaussianNoise(_Additive):
-    """``eps ~ N(0, Sigma_g)``: the theorems' setting."""
+    """``eps ~ N(0, Sigma_g)``: the theorems' setting.
+
+    001_7d31b3ff3a2f0401.txt §14.2 (the theorems use only the covariance ``Sigma_g``).  Takes no arguments.
+
+    Examples
+    --------
+    The Monte Carlo estimate of ``E[h(theta_1)]`` agrees with the exact 1/2 (:func:`excess_risk`):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import GaussianNoise, QuadraticProblem, simulate
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> r = simulate(p, 0.5, 1, runs=4000, noise=GaussianNoise(), seed=0)
+    >>> print(r.noise, bool(abs(r.mean[0] - 0.5) < 4 * r.stderr[0]))
+    gaussian True
+    """
 
     name = "gaussian"
 
@@ -83,6 +98,22 @@ class StudentTNoise(_Additive):
 
     ``df > 4`` keeps the fourth moment (hence the variance of h(theta_k)) finite, so the CLT
     intervals of the statistical checks stay valid.
+
+    Parameters
+    ----------
+    df : float, optional
+        Degrees of freedom, > 4 (default 5).
+
+    Examples
+    --------
+    Same covariance as the Gaussian model, so the same exact ``E[h(theta_1)] = 1/2``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, StudentTNoise, simulate
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> r = simulate(p, 0.5, 1, runs=4000, noise=StudentTNoise(df=6), seed=0)
+    >>> print(r.noise, bool(abs(r.mean[0] - 0.5) < 4 * r.stderr[0]))
+    student_t True
     """
 
     df: float = 5.0
@@ -98,8 +129,27 @@ class StudentTNoise(_Additive):
 
 @dataclass(frozen=True)
 class RademacherMixture(_Additive):
-    """``z = sign * scale``, sign Rademacher, scale ``c`` with probability ``q`` else ``d``, with
-    ``q c^2 + (1-q) d^2 = 1``: a bounded, non-Gaussian, kurtotic noise of covariance ``Sigma_g``."""
+    """``z = sign * scale``, sign Rademacher, scale ``c`` with probability ``q`` else ``d``.
+
+    ``q c^2 + (1-q) d^2 = 1``: a bounded, non-Gaussian, kurtotic noise of covariance ``Sigma_g``.
+
+    Parameters
+    ----------
+    q : float, optional
+        Probability of the large scale, in ``(0, 1)`` (default 0.05).
+    ratio : float, optional
+        ``c / d``, > 0 (default 4).
+
+    Examples
+    --------
+    ``d = 1 / sqrt(0.05 * 16 + 0.95) = 1/sqrt(1.75)`` and ``c = 4 d``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import RademacherMixture
+    >>> z = RademacherMixture(q=0.05, ratio=4.0).standard(np.random.default_rng(0), 1000)
+    >>> np.round(np.unique(np.abs(z)), 6).tolist()
+    [0.755929, 3.023716]
+    """
 
     q: float = 0.05
     ratio: float = 4.0  # c / d
@@ -116,12 +166,34 @@ class RademacherMixture(_Additive):
 
 
 class LeastSquaresData:
-    """Sampled-data least squares: ``g = (1/m) sum_{i in batch} x_i (x_i^T theta - y_i)``, cases drawn
-    uniformly with replacement from the training set ``(X, y)``.
+    """Sampled-data least squares: ``g = (1/m) sum_{i in batch} x_i (x_i^T theta - y_i)``.
+
+    The cases are drawn uniformly with replacement from the training set ``(X, y)``.
 
     ``h(theta) = 1/(2N) |X theta - y|^2 - min`` has ``H = X^T X / N`` and ``theta* = argmin``; the
     gradient noise covariance depends on theta, and equals
     ``Sigma_g(theta*) = (1/(m N)) sum_i e_i^2 x_i x_i^T`` (``e = y - X theta*``) at the optimum.
+    001_7d31b3ff3a2f0401.txt §14.2 and §14.3.2 (Défossez–Bach): outside the constant-``Sigma_g`` theory.
+
+    Parameters
+    ----------
+    X : array_like, shape (N, n)
+        The inputs, ``N >= n``.
+    y : array_like, shape (N,)
+        The targets.
+    batch : int, optional
+        Minibatch size ``m`` (default 1).
+
+    Examples
+    --------
+    ``X = (1, 2, 3)^T``, ``y = (1, 2, 2)``: ``H = 14/3`` and ``theta* = 11/14``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import LeastSquaresData
+    >>> data = LeastSquaresData(np.array([[1.0], [2.0], [3.0]]), np.array([1.0, 2.0, 2.0]))
+    >>> p = data.problem(np.eye(1), [0.0])
+    >>> print(round(float(p.H[0, 0]), 6), round(float(p.theta_star[0]), 6))
+    4.666667 0.785714
     """
 
     name = "least_squares"
@@ -142,12 +214,26 @@ class LeastSquaresData:
         self.Sigma_g_star = (X * self.e[:, None] ** 2).T @ X / (N * self.batch)
 
     def problem(self, B, theta0):
-        """The constant-``Sigma_g`` problem the theory would use: ``(H, B, Sigma_g(theta*), theta0, theta*)``."""
+        """The constant-``Sigma_g`` problem the theory would use: ``(H, B, Sigma_g(theta*), theta0, theta*)``.
+
+        Parameters
+        ----------
+        B : array_like, shape (n, n)
+            The preconditioner.
+        theta0 : array_like, shape (n,)
+            The starting point.
+
+        Returns
+        -------
+        QuadraticProblem
+            The problem, the one :meth:`bind` accepts.
+        """
         from theorytools.quadratic.problem import QuadraticProblem
 
         return QuadraticProblem(self.H, B, self.Sigma_g_star, theta0, self.theta_star)
 
     def bind(self, p):
+        """The sampler of preconditioned gradients for ``p``, which must be :meth:`problem`'s (used by ``simulate``)."""
         p = as_problem(p)
         same = (p.n == self.H.shape[0] and np.allclose(p.theta_star, self.theta_star, rtol=1e-8, atol=1e-10)
                 and np.allclose(p.H, self.H, rtol=1e-10, atol=0))

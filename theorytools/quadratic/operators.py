@@ -58,6 +58,34 @@ class Operator:
 
     ``multiplier``, ``kron`` and ``magnitude`` are functions of no argument returning the eigenvalue table
     ``f(lam_i, lam_j)``, the n^2 x n^2 matrix and the table of term sizes (default ``|f|``: no cancellation).
+    001_7d31b3ff3a2f0401.txt §14.2 and Appendix B.
+
+    Parameters
+    ----------
+    problem : QuadraticProblem
+        The problem whose eigenbasis ``V`` the multiplier refers to.
+    multiplier : callable
+        ``() -> ndarray (n, n)``, the eigenvalues ``f(lam_i, lam_j)``.
+    kron : callable
+        ``() -> ndarray (n^2, n^2)``, the matrix acting on the column-major ``vec(X)``.
+    label : str
+        Name used in ``repr`` and in error messages.
+    magnitude : callable, optional
+        ``() -> ndarray (n, n)``, the term sizes (default ``|f|``).
+
+    Examples
+    --------
+    Operators are usually built by :class:`operators` and combined; both routes agree
+    (``Psi_beta = I - beta Xi + beta^2 Omega``, Appendix B):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, operators
+    >>> ops = operators(QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0]))
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> bool(np.allclose(ops.Psi(0.25)(X), (ops.I - 0.25 * ops.Xi + 0.0625 * ops.Omega).apply_dense(X)))
+    True
+    >>> np.round(ops.Psi(0.25).multiplier, 6).tolist()  # (1 - lam_i / 4)(1 - lam_j / 4), lam = (1, 2)
+    [[0.5625, 0.375], [0.375, 0.25]]
     """
 
     def __init__(self, problem, multiplier: Callable[[], np.ndarray], kron: Callable[[], np.ndarray], label: str,
@@ -188,7 +216,27 @@ def _lab(x):
 
 
 class operators:
-    """Factory of the operators of one problem: ``I``, ``Xi``, ``Omega``, ``Psi(beta)``, ``Lambda(alpha)``."""
+    """Factory of the operators of one problem: ``I``, ``Xi``, ``Omega``, ``Psi(beta)``, ``Lambda(alpha)``.
+
+    001_7d31b3ff3a2f0401.txt §14.2 and Appendix B; ``Xi(X) = B^{-1}H X + X H B^{-1}``,
+    ``Omega(X) = B^{-1}H X H B^{-1}``.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+
+    Examples
+    --------
+    With ``B = I``, ``H = diag(2, 1)``: ``Xi(X) = H X + X H`` and ``Omega(X) = H X H``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, operators
+    >>> ops = operators(QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0]))
+    >>> X = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> print(np.round(ops.Xi(X), 6).tolist(), np.round(ops.Omega(X), 6).tolist())
+    [[4.0, 6.0], [9.0, 8.0]] [[4.0, 4.0], [6.0, 4.0]]
+    """
 
     def __init__(self, p):
         self.p = p = as_problem(p)
@@ -204,7 +252,18 @@ class operators:
         self.Omega = Operator(p, lambda: np.outer(lam, lam), lambda: sandwich_kron(A), "Omega")
 
     def Psi(self, beta: float) -> Operator:
-        """``Psi_beta(X) = (I - beta B^{-1}H) X (I - beta B^{-1}H)^T``, built directly (not from Xi, Omega)."""
+        """``Psi_beta(X) = (I - beta B^{-1}H) X (I - beta B^{-1}H)^T``, built directly (not from Xi, Omega).
+
+        Parameters
+        ----------
+        beta : float
+            The step in ``I - beta B^{-1}H``.
+
+        Returns
+        -------
+        Operator
+            ``Psi_beta``.
+        """
         beta = as_float("beta", beta)
         p = self.p
         r = 1.0 - beta * p.lam
@@ -213,5 +272,16 @@ class operators:
         return Operator(p, lambda: np.outer(r, r), lambda: sandwich_kron(D), f"Psi_{beta:g}", lambda: np.outer(mag, mag))
 
     def Lambda(self, alpha: float) -> Operator:
-        """``Lambda = Psi_alpha`` (Appendix B.1)."""
+        """``Lambda = Psi_alpha`` (Appendix B.1).
+
+        Parameters
+        ----------
+        alpha : float
+            The constant step size, >= 0.
+
+        Returns
+        -------
+        Operator
+            ``Psi_alpha``.
+        """
         return self.Psi(nonnegative("alpha", alpha))

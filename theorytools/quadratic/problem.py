@@ -37,6 +37,32 @@ class QuadraticProblem:
       the diagonal of ``U = B^{-1} Sigma_g B^{-1}`` in the eigenbasis (``V^{-1} U V^{-T} = V^T Sigma_g V``);
     * ``z0`` -- ``V^{-1} (theta0 - theta*)``, the starting error in eigen-coordinates, so that
       ``h(theta0) - h(theta*) = 1/2 sum_i lam_i z0_i^2``.
+
+    Parameters
+    ----------
+    H : array_like, shape (n, n)
+        Hessian of ``h``, symmetric positive definite.
+    B : array_like, shape (n, n)
+        Preconditioner of eqn. 19, symmetric positive definite.
+    Sigma_g : array_like, shape (n, n)
+        Covariance of the gradient noise, symmetric positive semidefinite.
+    theta0 : array_like, shape (n,)
+        Starting point ``theta_0``.
+    theta_star : array_like, shape (n,), optional
+        The minimizer ``theta*`` (default: the origin).
+
+    Examples
+    --------
+    ``H = diag(2, 1)``, ``B = Sigma_g = I``: ``lam = (1, 2)``, ``s = (1, 1)`` and
+    ``h(theta0) = 1/2 (2 + 1) = 1.5`` at ``theta0 = (1, 1)``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> print(np.round(p.lam, 6).tolist(), np.round(p.s, 6).tolist(), round(p.h0, 6), round(p.lambda_n, 6))
+    [1.0, 2.0] [1.0, 1.0] 1.5 1.0
+    >>> print(f"{0.5 * float(np.sum(p.lam * p.z0**2)):.6f}")
+    1.500000
     """
 
     def __init__(self, H, B, Sigma_g, theta0, theta_star=None):

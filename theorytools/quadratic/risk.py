@@ -29,13 +29,23 @@ from theorytools.quadratic.schedules import Constant, as_schedule
 def excess_risk(p, schedule, k) -> np.ndarray:
     """Exact ``E[h(theta_k)] - h(theta*)`` for a constant, harmonic or user step sequence.
 
+    001_7d31b3ff3a2f0401.txt §14.2, eqn. 20 with Theorem 3's moments.
+
     Parameters
     ----------
     p : QuadraticProblem
-    schedule : Constant | Harmonic | StepSequence | float
-    k : int or array of int (k up to 1e12 for constant steps and for harmonic steps with
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    k : int or array_like of int
+        Iteration count(s): up to 1e12 for constant steps and for harmonic steps with
         ``lambda_1 <= a + 1``; 1e7 for the step-by-step route of user sequences and of harmonic
-        steps with ``lambda_1 > a + 1``)
+        steps with ``lambda_1 > a + 1``.
+
+    Returns
+    -------
+    float or ndarray
+        The expected excess objective at each k (a 0-d array for a scalar k).
 
     Notes
     -----
@@ -43,6 +53,17 @@ def excess_risk(p, schedule, k) -> np.ndarray:
     ``c_i = alpha s_i / (2 (2 - alpha lam_i))`` (their sum is eqn. 29's
     ``alpha/4 tr((B - alpha/2 H)^{-1} Sigma_g)``) and ``d_i = lam_i z0_i^2 / 2``; ``1 - rho^{2k}``
     is ``-expm1(2k log|rho|)`` so no precision is lost for ``alpha lam`` near 0.
+
+    Examples
+    --------
+    ``H = diag(2, 1)``, ``B = Sigma_g = I``, ``theta0 = (1, 1)``, ``alpha = 1/2``: ``theta_1 = (-eps_1/2, 1/2 - eps_2/2)``,
+    so ``E[h(theta_1)] = 1/2 (2 * 1/4 + (1/4 + 1/4)) = 1/2``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, excess_risk
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(excess_risk(p, 0.5, [0, 1, 2]), 6).tolist()
+    [1.5, 0.5, 0.4375]
     """
     p = as_problem(p)
     schedule = as_schedule(schedule)
@@ -85,7 +106,37 @@ def _constant_curve(ks, q, c, d):
 
 
 def excess_risk_decomposition(p, schedule, k):
-    """The two terms of eqn. 20 separately: ``(1/2 tr(H V_k), 1/2 |H^{1/2}(E theta_k - theta*)|^2)``."""
+    """The two terms of eqn. 20 separately: ``(1/2 tr(H V_k), 1/2 |H^{1/2}(E theta_k - theta*)|^2)``.
+
+    001_7d31b3ff3a2f0401.txt §14.2, eqn. 20.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    noise : float or ndarray
+        ``1/2 tr(H V_k)`` at each k.
+    start : float or ndarray
+        ``1/2 (E theta_k - theta*)^T H (E theta_k - theta*)`` at each k.
+
+    Examples
+    --------
+    With ``alpha = 1/2``: ``V_1 = I/4`` and ``E theta_1 = (0, 1/2)``, so the terms are ``3/8`` and ``1/8``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, excess_risk_decomposition
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> noise, start = excess_risk_decomposition(p, 0.5, 1)
+    >>> print(round(float(noise), 6), round(float(start), 6))
+    0.375 0.125
+    """
     p = as_problem(p)
     schedule = as_schedule(schedule)
     ks = np.atleast_1d(as_steps(k))
@@ -102,13 +153,38 @@ def averaged_excess_risk(p, alpha: float, k) -> np.ndarray:
 
     001_7d31b3ff3a2f0401.txt §14.3, eqn. 38 with the covariances of eqn. 39.  Per eigen-coordinate
     the average's deviation is ``alpha/(k+1) sum_{t<k} xi_t phi_{k-t}`` with
-    ``phi_m = sum_{j<m} rho^j``, so
+    ``phi_m = sum_{j<m} rho^j``, so::
 
         E[h(theta_bar_k)] - h* = sum_i  s_i F_k(rho_i) / (2 (k+1)^2 lam_i)
                                        + lam_i z0_i^2 phi_{k+1}(rho_i)^2 / (2 (k+1)^2),
 
     ``F_k(rho) = sum_{m=1}^k (1 - rho^m)^2`` (:func:`theorytools.linalg.sum_sq_geometric`) --
     a closed form per coordinate instead of the O(k^2) double sum of the proof.
+
+    Parameters
+    ----------
+    p : QuadraticProblem
+        The problem.
+    alpha : float
+        The constant step size, > 0.
+    k : int or array_like of int
+        Iteration count(s).
+
+    Returns
+    -------
+    float or ndarray
+        The expected excess objective of the average at each k (a 0-d array for a scalar k).
+
+    Examples
+    --------
+    With ``alpha = 1/2``: ``theta_bar_1 = (theta_0 + theta_1)/2 = (1/2 - eps_1/4, 3/4 - eps_2/4)``, so
+    ``E[h] = (1/4 + 1/16) + 1/2 (9/16 + 1/16) = 5/8``:
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, averaged_excess_risk
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> np.round(averaged_excess_risk(p, 0.5, [0, 1, 2]), 6).tolist()
+    [1.5, 0.625, 0.381944]
     """
     p = as_problem(p)
     sched = Constant(alpha)

@@ -11,7 +11,21 @@ from theorytools.linalg import as_array, as_float, as_steps, positive
 
 @dataclass(frozen=True)
 class Constant:
-    """``alpha_k = alpha`` (Theorems 3, 5 need ``alpha lambda_1(B^-1 H) <= 1``; Theorem 6 ``< 1``)."""
+    """``alpha_k = alpha`` (Theorems 3, 5 need ``alpha lambda_1(B^-1 H) <= 1``; Theorem 6 ``< 1``).
+
+    001_7d31b3ff3a2f0401.txt §14.2, eqn. 19 with a constant step size.
+
+    Parameters
+    ----------
+    alpha : float
+        The step size, > 0.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import Constant
+    >>> Constant(0.5).alphas([0, 1, 2]).tolist()
+    [0.5, 0.5, 0.5]
+    """
 
     alpha: float
 
@@ -19,6 +33,7 @@ class Constant:
         object.__setattr__(self, "alpha", positive("alpha", self.alpha))
 
     def alphas(self, k) -> np.ndarray:
+        """``alpha_k`` at each step ``k`` (an int or an array of ints)."""
         return np.full(np.shape(as_steps(k)), self.alpha)
 
 
@@ -28,6 +43,19 @@ class Harmonic:
 
     The exact formulas accept any ``a > -1`` (so that ``alpha_0`` is positive and finite);
     Amari's setting ``alpha_k = 1/(k+1)`` is ``a = 0``.
+
+    Parameters
+    ----------
+    a : float
+        The offset, > -1.
+
+    Examples
+    --------
+    ``a = 1`` gives ``alpha_k = 1/(k + 2)``:
+
+    >>> from theorytools.quadratic import Harmonic
+    >>> [round(x, 6) for x in Harmonic(1.0).alphas([0, 1, 2]).tolist()]
+    [0.5, 0.333333, 0.25]
     """
 
     a: float
@@ -37,12 +65,26 @@ class Harmonic:
         object.__setattr__(self, "a", as_float("a", self.a, low=-1.0, low_open=True))
 
     def alphas(self, k) -> np.ndarray:
+        """``alpha_k = 1 / (k + a + 1)`` at each step ``k`` (an int or an array of ints)."""
         return 1.0 / (as_steps(k) + self.a + 1.0)
 
 
 @dataclass(frozen=True)
 class StepSequence:
-    """A user-given sequence ``alpha_0, ..., alpha_{K-1}``; iterates up to ``theta_K`` are defined."""
+    """A user-given sequence ``alpha_0, ..., alpha_{K-1}``; iterates up to ``theta_K`` are defined.
+
+    Parameters
+    ----------
+    values : array_like of float
+        The positive step sizes ``alpha_0, ..., alpha_{K-1}``.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import StepSequence
+    >>> seq = StepSequence([0.5, 0.25, 0.125])
+    >>> print(seq.horizon, seq.alphas([0, 2]).tolist())
+    3 [0.5, 0.125]
+    """
 
     values: tuple
 
@@ -56,9 +98,11 @@ class StepSequence:
 
     @property
     def horizon(self) -> int:
+        """``K``, the number of step sizes given."""
         return len(self.values)
 
     def alphas(self, k) -> np.ndarray:
+        """``alpha_k`` at each step ``k < K`` (an int or an array of ints)."""
         k = as_steps(k)
         if np.any(k >= self.horizon):
             raise ValueError(f"k must be below the sequence length {self.horizon}, got {int(np.max(k))}")
@@ -69,7 +113,24 @@ Schedule = Constant | Harmonic | StepSequence
 
 
 def as_schedule(schedule) -> Schedule:
-    """Accept a schedule object, or a bare positive number as shorthand for ``Constant(alpha)``."""
+    """Accept a schedule object, or a bare positive number as shorthand for ``Constant(alpha)``.
+
+    Parameters
+    ----------
+    schedule : Constant or Harmonic or StepSequence or float
+        A schedule, returned unchanged, or a positive step size.
+
+    Returns
+    -------
+    Constant or Harmonic or StepSequence
+        The schedule.
+
+    Examples
+    --------
+    >>> from theorytools.quadratic import Harmonic, as_schedule
+    >>> print(as_schedule(0.5), as_schedule(Harmonic(1.0)))
+    Constant(alpha=0.5) Harmonic(a=1.0)
+    """
     if isinstance(schedule, (Constant, Harmonic, StepSequence)):
         return schedule
     if isinstance(schedule, (int, float, np.integer, np.floating)) and not isinstance(schedule, (bool, np.bool_)):

@@ -26,8 +26,35 @@ AVERAGES = (None, "polyak", "ema")
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
-    """Monte Carlo estimate of ``E[h(x_k)] - h(theta*)`` at each requested k, where x_k is the
-    iterate (``average=None``), the Polyak average or the exponentially decayed average."""
+    """Monte Carlo estimate of ``E[h(x_k)] - h(theta*)`` at each requested k.
+
+    ``x_k`` is the iterate (``average=None``), the Polyak average or the exponentially decayed average
+    (001_7d31b3ff3a2f0401.txt §14.2, eqn. 19, and §14.3).  Returned by :func:`simulate`.
+
+    Parameters
+    ----------
+    k : ndarray of int
+        The iteration counts.
+    mc : theorytools.montecarlo.MonteCarloResult
+        The estimates and their statistics, one entry per k.
+    average : str or None
+        ``None``, ``"polyak"`` or ``"ema"``.
+    noise : str
+        Name of the noise model.
+
+    Examples
+    --------
+    Every run starts at ``theta_0``, so at ``k = 0`` the estimate is ``h(theta_0) = 1.5`` with no error; at
+    ``k = 1`` the 99% interval covers the exact 1/2 (:func:`excess_risk`):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, simulate
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> r = simulate(p, 0.5, [0, 1], runs=4000, seed=0)
+    >>> lo, hi = r.ci(0.99)
+    >>> print(r.runs, round(float(r.mean[0]), 6), float(r.stderr[0]), bool(lo[1] <= 0.5 <= hi[1]))
+    4000 1.5 0.0 True
+    """
 
     k: np.ndarray
     mc: MonteCarloResult
@@ -36,14 +63,17 @@ class SimulationResult:
 
     @property
     def mean(self) -> np.ndarray:
+        """The Monte Carlo mean of ``h(x_k) - h(theta*)`` at each k."""
         return self.mc.mean
 
     @property
     def stderr(self) -> np.ndarray:
+        """The standard error of :attr:`mean` at each k."""
         return self.mc.stderr
 
     @property
     def runs(self) -> int:
+        """The number of simulated trajectories."""
         return self.mc.runs
 
     @property
@@ -57,7 +87,28 @@ class SimulationResult:
 
 
 def default_ks(kmax: int, num: int = 50) -> np.ndarray:
-    """``num`` log-spaced iteration counts in ``[0, kmax]`` (distinct integers, 0 included)."""
+    """``num`` log-spaced iteration counts in ``[0, kmax]`` (distinct integers, 0 included).
+
+    Parameters
+    ----------
+    kmax : int
+        The largest count.
+    num : int, optional
+        Number of log-spaced points in ``[1, kmax]`` before rounding and removing duplicates (default 50).
+
+    Returns
+    -------
+    ndarray of int64
+        The sorted distinct counts, 0 first.
+
+    Examples
+    --------
+    ``10^(0, 1/4, 1/2, 3/4, 1)`` rounded is ``1, 2, 3, 6, 10``:
+
+    >>> from theorytools.quadratic import default_ks
+    >>> default_ks(10, 5).tolist()
+    [0, 1, 2, 3, 6, 10]
+    """
     kmax = as_int("kmax", kmax)
     num = as_int("num", num, low=1)
     check_allocation("the grid of iteration counts", (num,), copies=3, cheaper="a smaller num")
@@ -68,21 +119,53 @@ def simulate(p, schedule, k=None, runs: int = 10_000, noise="gaussian", seed=0, 
              beta_max: float = 0.99, chunk_size=None, workers: int | None = None, progress=None, client=None) -> SimulationResult:
     """Simulate ``runs`` independent trajectories and estimate ``E[h(.)] - h(theta*)`` at each ``k``.
 
+    001_7d31b3ff3a2f0401.txt §14.2, eqn. 19 (and §14.3 for the averages).
+
     Parameters
     ----------
     p : QuadraticProblem
-    schedule : Constant | Harmonic | StepSequence | float
-    k : int or array of int, optional (default: 50 log-spaced values up to 1000)
-    runs : int
-    noise : "gaussian" | "student_t" | "rademacher_mixture" | a noise-model object
+        The problem.
+    schedule : Constant or Harmonic or StepSequence or float
+        The step sizes (a float means ``Constant(alpha)``).
+    k : int or array_like of int, optional
+        Iteration count(s) (default: 50 log-spaced values up to 1000, :func:`default_ks`).
+    runs : int, optional
+        Number of independent trajectories, >= 2 (default 10000).
+    noise : str or noise model, optional
+        ``"gaussian"`` (default), ``"student_t"``, ``"rademacher_mixture"`` or a noise-model object
         (e.g. ``StudentTNoise(df=6)``, ``LeastSquaresData(X, y, batch)``).
-    seed : int or numpy.random.SeedSequence; results are bit-identical for any chunk_size/workers/client.
-    workers : threads (default: the cores, at most 8; BLAS on one thread meanwhile).
-    client : a ``dask.distributed.Client``: simulate the blocks on its cluster instead (same result).
-    average : None | "polyak" | "ema"
-        Record the iterate, the Polyak average ``mean(theta_0..theta_k)`` (§14.3) or the exponentially
-        decayed average ``theta_bar_k = (1 - beta_k) theta_k + beta_k theta_bar_{k-1}``,
-        ``beta_k = min(1 - 1/k, beta_max)``.
+    seed : int or numpy.random.SeedSequence, optional
+        Results are bit-identical for any chunk_size/workers/client (default 0).
+    average : None or str, optional
+        ``None`` (default), ``"polyak"`` or ``"ema"``: record the iterate, the Polyak average
+        ``mean(theta_0..theta_k)`` (§14.3) or the exponentially decayed average
+        ``theta_bar_k = (1 - beta_k) theta_k + beta_k theta_bar_{k-1}``, ``beta_k = min(1 - 1/k, beta_max)``.
+    beta_max : float, optional
+        The largest decay factor of ``average="ema"``, in ``[0, 1)`` (default 0.99).
+    chunk_size : int, optional
+        Runs handed to a worker at a time (default: the engine's); it never changes the result.
+    workers : int, optional
+        Threads (default: the cores, at most 8; BLAS on one thread meanwhile).
+    progress : bool, optional
+        Show a tqdm progress bar on stderr; by default only when stderr is a terminal.
+    client : dask.distributed.Client, optional
+        Simulate the blocks on its cluster instead (same result).
+
+    Returns
+    -------
+    SimulationResult
+        Means, standard errors and intervals at each k.
+
+    Examples
+    --------
+    The Polyak average after one step, against its exact risk 5/8 (:func:`averaged_excess_risk`):
+
+    >>> import numpy as np
+    >>> from theorytools.quadratic import QuadraticProblem, simulate
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> r = simulate(p, 0.5, 1, runs=4000, seed=0, average="polyak")
+    >>> bool(abs(r.mean[0] - 0.625) < 4 * r.stderr[0])
+    True
     """
     p = as_problem(p)
     schedule = as_schedule(schedule)

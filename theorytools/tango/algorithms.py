@@ -17,7 +17,7 @@ Parameterization invariance (the text after eq. 7: preconditioned TANGO "is TANG
 with ``theta = S phi`` (S invertible), TANGO on phi with preconditioner C_phi gives the same iterates, mapped back,
 as TANGO on theta with ``C = S C_phi S^T``, for the same samples and pseudo-samples.  So plain TANGO (C = I) is
 invariant under orthogonal changes of variable only; a rescaling ``theta = c phi`` needs ``gamma c^2`` (the gamma
-rules do this by themselves: they scale like 1/|g~|^2); and TANGO preconditioned by the exact diagonal Fisher
+rules do this by themselves: they scale like ``1/|g~|^2``); and TANGO preconditioned by the exact diagonal Fisher
 (:class:`~theorytools.tango.ExactDiagonalFisher`, ``C^-1 = diag J``) is invariant under every diagonal rescaling,
 since ``diag J`` transforms as ``S^-1 diag(J) S^-1``.  Its limit, the natural gradient ODE, is invariant under all.
 """
@@ -48,6 +48,8 @@ from theorytools.tango.models import Model
 from theorytools.tango.ode import _natural_direction
 from theorytools.tango.preconditioners import as_preconditioner
 
+#: The rule names of :func:`gamma_from_samples` (and of a string ``gamma`` in :func:`tango_iterates`,
+#: :func:`simulate_tango`): 000_3b01ec78f4f92394.txt, text after Definition 1.
 GAMMA_RULES = ("max_norm", "gaussian", "kurtosis")
 ON_UNSTABLE = ("warn", "raise", "ignore")
 
@@ -57,11 +59,28 @@ DIVERGENCE_FACTOR = 1e10
 
 
 class StabilityWarning(UserWarning):
-    """gamma is above a stability limit of the velocity update."""
+    """The step gamma is above a stability limit of the velocity update.
+
+    Issued by :func:`tango_iterates`, :func:`noise_free_iterates` and :func:`simulate_tango` when ``gamma B |g~|^2 > 2``,
+    when gamma exceeds the necessary condition ``E|g~|^2 / (B E|g~|^4)``, or when ``gamma lambda_max(J) >= 1``
+    (000_3b01ec78f4f92394.txt, text after Definition 1; Proposition 4; Theorem 5).
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from theorytools.tango import GaussianModel, StabilityWarning, tango_iterates
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = tango_iterates(GaussianModel(), [0.0, 0.0], 10.0, 0.0, None, [10.0], [10.0])
+    >>> caught[0].category is StabilityWarning
+    True
+    """
 
 
 def gamma_from_samples(gt, rule: str, batch: int = 1) -> float:
-    """A step gamma from gradients of pseudo-samples ``gt`` (rows), by the rules of the text after Definition 1:
+    """A step gamma from gradients of pseudo-samples, by the rules of the text after Definition 1.
+
+    000_3b01ec78f4f92394.txt, text after Definition 1 (and eq. 5 for minibatches); the rules, for the rows of ``gt``:
 
     * ``"max_norm"``: ``1 / max |g~|^2`` (theoretically safe for bounded gradients);
     * ``"gaussian"``: ``1 / (3 E|g~|^2)`` (safe for Gaussian g~ of any covariance: R^2 = 3 E|g~|^2);
@@ -70,6 +89,27 @@ def gamma_from_samples(gt, rule: str, batch: int = 1) -> float:
     With minibatch means of ``batch`` = B pseudo-samples (eq. 5) the estimate of A is ``B g~ g~^T``, so R^2 and
     every rule scale by B: the rule is divided by B.  The rules scale like ``1/|g~|^2``; they are evaluated on
     ``g~ / max|g~|`` so that ``|g~|^4`` cannot overflow (it did for ``|g~| > 1e77``, giving gamma = 0).
+
+    Parameters
+    ----------
+    gt : array_like, shape (d,) or (n, d)
+        Gradients ``g~`` of pseudo-samples, one per row.
+    rule : {"max_norm", "gaussian", "kurtosis"}
+        Which rule.
+    batch : int, default 1
+        Minibatch size B of each row (the rule is divided by B).
+
+    Returns
+    -------
+    float
+        The step gamma > 0.
+
+    Examples
+    --------
+    >>> from theorytools.tango import gamma_from_samples
+    >>> gt = [[1.0, 0.0], [0.0, 2.0]]                       # |g~|^2 = 1 and 4
+    >>> gamma_from_samples(gt, "max_norm"), round(gamma_from_samples(gt, "gaussian"), 6)   # 1/4, 1/(3 x 2.5)
+    (0.25, 0.133333)
     """
     gt = as_array("gt", gt)
     if gt.ndim > 2:
@@ -137,9 +177,51 @@ def _tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batc
 
 
 def tango_step(v, theta, g, gt, gamma, dt_prev, dt_cur, Cg=None, Cgt=None, batch: int = 1):
-    """One step of eqs 3-4 (eq. 5 with ``batch`` B, eqs 6-7 with the preconditioned ``Cg``, ``Cgt``): returns
-    ``(v_k, theta_k)`` from ``v = v_{k-1}``, ``theta = theta_{k-1}``, the gradients ``g``, ``g~`` at theta, ``gamma > 0``
-    and ``dt_prev = delta t_{k-1}``, ``dt_cur = delta t_k`` in [0, 1].  Arrays of shape (d,) or (runs, d)."""
+    """One step of TANGO, eqs 3-4 (eq. 5 with ``batch``, eqs 6-7 with ``Cg``, ``Cgt``).
+
+    000_3b01ec78f4f92394.txt Definition 1, eqs 3-4; eq. 5 (minibatches); eqs 6-7 (preconditioned TANGO)::
+
+        v_k     = (1 - dt_{k-1}) v_{k-1} + gamma C g_k - gamma B (1 - dt_{k-1}) (v_{k-1}^T g~_k) C g~_k
+        theta_k = theta_{k-1} - dt_k v_k
+
+    Parameters
+    ----------
+    v : array_like, shape (d,) or (runs, d)
+        The velocity ``v_{k-1}``.
+    theta : array_like, shape of v
+        The parameter ``theta_{k-1}``.
+    g : array_like, shape of v
+        Gradient of the sample at ``theta_{k-1}``.
+    gt : array_like, shape of v
+        Gradient ``g~`` of the pseudo-sample at ``theta_{k-1}``.
+    gamma : float
+        The velocity's step, > 0.
+    dt_prev : float
+        ``delta t_{k-1}`` in [0, 1].
+    dt_cur : float
+        ``delta t_k`` in [0, 1].
+    Cg : array_like or None, optional
+        ``C g`` (preconditioned TANGO, eq. 6); None for ``g``.
+    Cgt : array_like or None, optional
+        ``C g~``; None for ``g~``.
+    batch : int, default 1
+        Minibatch size B (eq. 5).
+
+    Returns
+    -------
+    v : ndarray
+        ``v_k``.
+    theta : ndarray
+        ``theta_k``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import tango_step
+    >>> v, theta = tango_step(np.zeros(2), np.zeros(2), [1.0, 0.0], [0.0, 1.0], 0.5, 0.1, 0.1)
+    >>> v.tolist(), theta.tolist()                # v_1 = gamma g_1 (v_0 = 0), theta_1 = -dt v_1
+    ([0.5, 0.0], [-0.05, 0.0])
+    """
     arrays = {n: None if a is None and n in ("Cg", "Cgt") else as_array(n, a) for n, a in
               (("v", v), ("theta", theta), ("g", g), ("gt", gt), ("Cg", Cg), ("Cgt", Cgt))}
     shapes = {n: a.shape for n, a in arrays.items() if a is not None}
@@ -332,28 +414,54 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
                    return_velocity: bool = False, on_unstable: str = "warn"):
     """``theta_0..theta_K`` of TANGO (Definition 1, eqs 2-4) consuming the listed samples.
 
+    000_3b01ec78f4f92394.txt Definition 1, eqs 2-4 (eq. 5 with ``minibatch``, eqs 6-7 with ``C``).
+
     Parameters
     ----------
-    model : GaussianModel | LinearRegressionModel | LogisticModel | SoftmaxModel
-    theta0 : (d,) array
-    gamma : float > 0, or ``"max_norm"``, ``"gaussian"``, ``"kurtosis"`` (estimated online from g~_1..g~_k, the current one
-        included: "the largest norm of g~ seen so far", line 75, read so that gamma_k |g~_k|^2 <= 1 holds at the step; a
-        reading, listed in the report's Readings)
-    dt : float or (K+1,) array, ``dt[k] = delta t_k`` in [0, 1]
-    x : None (Gaussian model) or (K, p) inputs [(K, B, p) with ``minibatch``]
-    y : (K,) samples [(K, B)]
-    ytilde : pseudo-samples of y's shape; ``ytilde = y`` gives the outer-product variant
-    C : None, a (d, d) positive definite matrix, or a preconditioner (``RMSProp()``, ``DiagonalFisher()``):
-        preconditioned TANGO, eqs 6-7
-    minibatch : the second axis of y is a minibatch of B samples: g, g~ are minibatch means and the
-        correction term is multiplied by B (eq. 5; E[g~ g~^T] = J / B for independent pseudo-samples)
-    return_velocity : also return ``v_0..v_K``
-    on_unstable : "warn" | "raise" | "ignore" when ``gamma B |g~_k|^2 > 2`` (the velocity update then
-        amplifies v along g~_k)
+    model : GaussianModel, LinearRegressionModel, LogisticModel or SoftmaxModel
+        The model ``p_theta(y|x)``.
+    theta0 : array_like, shape (d,)
+        The start ``theta_0``.
+    gamma : float or {"max_norm", "gaussian", "kurtosis"}
+        A fixed gamma > 0, or a rule estimated online from ``g~_1..g~_k``, the current one included: "the largest norm
+        of g~ seen so far", line 75, read so that ``gamma_k |g~_k|^2 <= 1`` holds at the step (a reading, listed in the
+        report's Readings).
+    dt : float or array_like, shape (K+1,)
+        ``dt[k] = delta t_k`` in [0, 1].
+    x : None or array_like, shape (K, p)
+        None (Gaussian model) or the inputs; (K, B, p) with ``minibatch``.
+    y : array_like, shape (K,)
+        The samples; (K, B) with ``minibatch``.
+    ytilde : array_like, shape of y
+        Pseudo-samples; ``ytilde = y`` gives the outer-product variant.
+    C : None, array_like of shape (d, d), or a preconditioner
+        None, a positive definite matrix, or a preconditioner (``RMSProp()``, ``DiagonalFisher()``): preconditioned
+        TANGO, eqs 6-7.
+    minibatch : bool, default False
+        The second axis of y is a minibatch of B samples: g, g~ are minibatch means and the correction term is
+        multiplied by B (eq. 5; ``E[g~ g~^T] = J / B`` for independent pseudo-samples).
+    return_velocity : bool, default False
+        Also return ``v_0..v_K``.
+    on_unstable : {"warn", "raise", "ignore"}
+        What to do when ``gamma B |g~_k|^2 > 2`` (the velocity update then amplifies v along g~_k).
 
     Returns
     -------
-    (K+1, d) array (and the (K+1, d) velocities with ``return_velocity``)
+    thetas : ndarray, shape (K+1, d)
+        ``theta_0..theta_K``.
+    velocities : ndarray, shape (K+1, d)
+        ``v_0..v_K``, only with ``return_velocity``.
+
+    Examples
+    --------
+    For ``delta t = 1`` TANGO is SGD with learning rate gamma (the text after Definition 1, property 2):
+
+    >>> import numpy as np
+    >>> from theorytools.tango import LinearRegressionModel, sgd_iterates, tango_iterates
+    >>> m, x, y = LinearRegressionModel(), [[1.0], [1.0]], [2.0, 2.0]
+    >>> thetas = tango_iterates(m, [0.0], 0.5, 1.0, x, y, ytilde=y)
+    >>> thetas.ravel().tolist(), bool(np.allclose(thetas, sgd_iterates(m, [0.0], 0.5, x, y)))
+    ([0.0, 1.0, 1.5], True)
     """
     minibatch = as_bool("minibatch", minibatch)
     return_velocity = as_bool("return_velocity", return_velocity)
@@ -416,7 +524,35 @@ def tango_iterates(model, theta0, gamma, dt, x, y, ytilde, C=None, *, minibatch:
 
 
 def sgd_iterates(model, theta0, lr, x, y):
-    """Plain SGD ``theta_k = theta_{k-1} - lr dl(y_k|x_k)/dtheta_{k-1}`` on the listed samples."""
+    """Plain SGD ``theta_k = theta_{k-1} - lr dl(y_k|x_k)/dtheta_{k-1}`` on the listed samples.
+
+    The ``delta t = 1`` case of TANGO (000_3b01ec78f4f92394.txt, text after Definition 1, property 2) and Figure 1's
+    SGD baseline.
+
+    Parameters
+    ----------
+    model : Model
+        The model ``p_theta(y|x)``.
+    theta0 : array_like, shape (d,)
+        The start.
+    lr : float
+        Learning rate, > 0.
+    x : None or array_like, shape (K, p)
+        None (Gaussian model) or the inputs.
+    y : array_like, shape (K,)
+        The samples.
+
+    Returns
+    -------
+    ndarray, shape (K+1, d)
+        ``theta_0..theta_K``.
+
+    Examples
+    --------
+    >>> from theorytools.tango import LinearRegressionModel, sgd_iterates
+    >>> sgd_iterates(LinearRegressionModel(), [0.0], 0.5, [[1.0], [1.0]], [2.0, 2.0]).ravel().tolist()  # halves 2 - theta
+    [0.0, 1.0, 1.5]
+    """
     theta, x, y, _ = _samples(model, theta0, x, y, y, False)
     lr = positive("lr", lr)
     out = _trajectory(y.shape[0], theta.size)
@@ -432,7 +568,10 @@ def sgd_iterates(model, theta0, lr, x, y):
 
 
 def averaged_sgd_iterates(model, theta0, gamma, dt, x, y, ytilde=None, xi=None):
-    """Averaged SGD, eqs 8-9 (Proposition 2), on the listed samples; returns ``(theta_0..K, theta^fast_0..K)``::
+    """Averaged SGD, eqs 8-9 (Proposition 2), on the listed samples.
+
+    000_3b01ec78f4f92394.txt Proposition 2, eqs 8-9; Appendix A, eqs 67, 71, 73.  Returns
+    ``(theta_0..K, theta^fast_0..K)``::
 
         theta^fast_k = theta^fast_{k-1} - gamma dl(y_k|x_k)/dtheta^fast_{k-1} + gamma xi_k      (8)
         theta_k      = (1 - dt_k) theta_{k-1} + dt_k theta^fast_k                                (9)
@@ -441,6 +580,43 @@ def averaged_sgd_iterates(model, theta0, gamma, dt, x, y, ytilde=None, xi=None):
     given (K, d) array, or, when ``ytilde`` is given, eq. 73:
     ``xi_k = (1 - dt_{k-1}) (g~_k g~_k^T - H_k) v_{k-1}`` with ``v_{k-1} = theta_{k-2} - theta^fast_{k-1}``,
     ``g~_k`` the gradient of the pseudo-sample at ``theta_{k-1}`` and ``H_k`` the Hessian of the k-th loss.
+
+    Parameters
+    ----------
+    model : Model
+        The model (Proposition 2 needs a quadratic loss whose Hessian does not depend on y).
+    theta0 : array_like, shape (d,)
+        The start ``theta_0 = theta^fast_0``.
+    gamma : float
+        The fast rate, > 0.
+    dt : float or array_like, shape (K+1,)
+        ``delta t_0..delta t_K`` in [0, 1].
+    x : None or array_like, shape (K, p)
+        None (Gaussian model) or the inputs.
+    y : array_like, shape (K,)
+        The samples.
+    ytilde : array_like or None, optional
+        Pseudo-samples: the noise of eq. 73.
+    xi : array_like or None, optional
+        A noise sequence, shape (K, d) (not with ``ytilde``).
+
+    Returns
+    -------
+    thetas : ndarray, shape (K+1, d)
+        The averaged iterates ``theta_k``.
+    fast : ndarray, shape (K+1, d)
+        The fast iterates ``theta^fast_k``.
+
+    Examples
+    --------
+    Proposition 2: on linear regression, with the noise of eq. 73, averaged SGD is TANGO:
+
+    >>> import numpy as np
+    >>> from theorytools.tango import LinearRegressionModel, averaged_sgd_iterates, tango_iterates
+    >>> m, x, y, yt = LinearRegressionModel(), [[1.0, 0.5], [0.2, 1.0]], [1.0, -1.0], [0.3, 0.4]
+    >>> thetas, fast = averaged_sgd_iterates(m, [0.0, 0.0], 0.5, 0.5, x, y, ytilde=yt)
+    >>> bool(np.allclose(thetas, tango_iterates(m, [0.0, 0.0], 0.5, 0.5, x, y, yt)))
+    True
     """
     if xi is not None and ytilde is not None:
         raise ValueError("give either xi (a noise sequence) or ytilde (the noise of eq. 73), not both")
@@ -493,13 +669,49 @@ def _two_timescale(where, theta, gamma, dts, steps, F_hat, A_hat, rng, return_ve
 
 
 def two_timescale_iterates(theta0, gamma, dt, steps: int, F_hat, A_hat, rng=None, return_velocity: bool = False):
-    """The general iteration of Theorem 5 (eqs 27-28), ``v_0 = 0``::
+    """The general iteration of Theorem 5 (eqs 27-28), ``v_0 = 0``.
+
+    000_3b01ec78f4f92394.txt Theorem 5, eqs 27-28 (Proposition 4, eqs 13-14, for deterministic callables)::
 
         v_k = v_{k-1} + gamma F^_k - gamma A^_k v_{k-1},    theta_k = theta_{k-1} - dt v_k
 
     ``F_hat(theta, rng) -> (d,)`` and ``A_hat(theta, rng) -> (d, d)`` are evaluated at ``theta_{k-1}``
     (their conditional means ``F(theta)``, ``A(theta)`` define the limit ODE eq. 32).  Deterministic
     callables give Proposition 4 (eqs 13-14).  ``rng``: None, a numpy Generator, or a seed for one.
+
+    Parameters
+    ----------
+    theta0 : array_like, shape (d,)
+        The start.
+    gamma : float
+        The velocity's step, > 0.
+    dt : float or array_like, shape (steps+1,)
+        ``delta t_0..delta t_steps`` in [0, 1] (``dt[k]`` moves ``theta_k``).
+    steps : int
+        Number of iterations K.
+    F_hat : callable
+        ``F_hat(theta, rng) -> (d,)``.
+    A_hat : callable
+        ``A_hat(theta, rng) -> (d, d)``.
+    rng : None, numpy.random.Generator or int, optional
+        The generator passed to ``F_hat`` and ``A_hat``.
+    return_velocity : bool, default False
+        Also return ``v_0..v_K``.
+
+    Returns
+    -------
+    thetas : ndarray, shape (K+1, d)
+        ``theta_0..theta_K``.
+    velocities : ndarray, shape (K+1, d)
+        ``v_0..v_K``, only with ``return_velocity``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import two_timescale_iterates
+    >>> thetas = two_timescale_iterates([1.0], 0.5, 0.1, 2, lambda th, rng: th, lambda th, rng: np.eye(1))
+    >>> np.round(thetas.ravel(), 6).tolist()     # v_1 = 0.5, theta_1 = 0.95; v_2 = 0.725, theta_2 = 0.8775
+    [1.0, 0.95, 0.8775]
     """
     theta = as_array("theta0", theta0, ndim=1).copy()
     gamma = positive("gamma", gamma)
@@ -514,7 +726,9 @@ def two_timescale_iterates(theta0, gamma, dt, steps: int, F_hat, A_hat, rng=None
 
 def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "prop4", x=None, y=None,
                         return_velocity: bool = False, on_unstable: str = "warn"):
-    """The noise-free systems, with ``F = E g`` (exact expected gradient) and ``A = J`` (exact Fisher):
+    """The noise-free systems, with ``F = E g`` (exact expected gradient) and ``A = J`` (exact Fisher).
+
+    000_3b01ec78f4f92394.txt Proposition 4, eqs 13-14, and Definition 1, eqs 3-4, with exact expectations:
 
     * ``"prop4"``: Proposition 4, eqs 13-14, ``v_k = v_{k-1} + gamma F(theta_{k-1}) - gamma J(theta_{k-1}) v_{k-1}``,
       ``theta_k = theta_{k-1} - dt v_k`` (a constant dt);
@@ -523,6 +737,46 @@ def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "pr
 
     ``x, y``: the dataset of a supervised model (the expectations are means over its rows).  Proposition 4
     needs ``gamma < 1/lambda_max(A)``; ``on_unstable`` ("warn", "raise", "ignore") reports a violation at theta_0.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    theta0 : array_like, shape (d,)
+        The start.
+    gamma : float
+        The velocity's step, > 0.
+    dt : float or array_like, shape (steps+1,)
+        ``delta t`` (one number for ``"prop4"``; a schedule is allowed for ``"tango"``).
+    steps : int
+        Number of iterations K.
+    variant : {"prop4", "tango"}
+        Which system.
+    x : None or array_like, shape (N, p)
+        The dataset's inputs (supervised models).
+    y : None or array_like, shape (N,)
+        The dataset's outcomes.
+    return_velocity : bool, default False
+        Also return ``v_0..v_K``.
+    on_unstable : {"warn", "raise", "ignore"}
+        What to do when ``gamma lambda_max(J(theta_0)) >= 1``.
+
+    Returns
+    -------
+    thetas : ndarray, shape (K+1, d)
+        ``theta_0..theta_K``.
+    velocities : ndarray, shape (K+1, d)
+        ``v_0..v_K``, only with ``return_velocity``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import GaussianModel, noise_free_iterates, two_timescale_iterates
+    >>> m = GaussianModel(10.0, 1.0)                      # E g at theta_0 = 0 is (-10, -100)
+    >>> a = noise_free_iterates(m, [0.0, 0.0], 0.2, 0.1, steps=3)
+    >>> b = two_timescale_iterates([0.0, 0.0], 0.2, 0.1, 3, lambda th, r: m.expected_gradient(th), lambda th, r: m.fisher(th))
+    >>> np.round(a[1], 6).tolist(), bool(np.allclose(a, b))          # theta_1 = -dt gamma E g
+    ([0.2, 2.0], True)
     """
     model = _model(model)
     variant = as_choice("variant", variant, ("prop4", "tango"))
@@ -559,7 +813,9 @@ def noise_free_iterates(model, theta0, gamma, dt, steps: int, variant: str = "pr
 
 
 def auxiliary_sequence(thetas, vs, A, gamma, dt, at=None):
-    """``z_{k+1} = theta_k - dt gamma^-1 A(theta_k)^-1 v_{k+1}`` (eq. 21; eq. 16 when A is constant), k = 0..K-1.
+    """The auxiliary sequence ``z_{k+1} = theta_k - dt gamma^-1 A(theta_k)^-1 v_{k+1}`` of Proposition 4's proof.
+
+    000_3b01ec78f4f92394.txt Proposition 4's proof, eq. 21 (eq. 16 when A is constant), k = 0..K-1.
 
     Proposition 4's proof: z follows the Euler scheme of eq. 15 up to O(dt^2) per step (eqs 18, 20, 25-26)
     and ``z_k - theta_k = O(dt)`` (eq. 19).  Returns z_1..z_K, shape (K, d).  A singular ``A`` (the softmax Fisher)
@@ -567,6 +823,37 @@ def auxiliary_sequence(thetas, vs, A, gamma, dt, at=None):
 
     ``at``: the indices k (1 <= k <= K) of the ``z_k`` to form instead, in that order (shape (len(at), d)); each
     needs only ``theta_{k-1}`` and ``v_k``, so a long trajectory can be sampled without one solve per step.
+
+    Parameters
+    ----------
+    thetas : array_like, shape (K+1, d)
+        ``theta_0..theta_K``.
+    vs : array_like, shape (K+1, d)
+        ``v_0..v_K``.
+    A : callable
+        ``A(theta) -> (d, d)``, symmetric positive semidefinite.
+    gamma : float
+        The velocity's step, > 0.
+    dt : float
+        The constant ``delta t``, > 0.
+    at : array_like of int, optional
+        Indices k in 1..K of the ``z_k`` to form (default: all).
+
+    Returns
+    -------
+    ndarray, shape (K, d) or (len(at), d)
+        ``z_1..z_K``, or the ``z_k`` at ``at``.
+
+    Examples
+    --------
+    With a constant A, eq. 18 is exact: ``z_{k+1} = z_k - dt A^-1 F(theta_k)``:
+
+    >>> import numpy as np
+    >>> from theorytools.tango import auxiliary_sequence, two_timescale_iterates
+    >>> th, v = two_timescale_iterates([1.0], 0.5, 0.1, 3, lambda t, r: t, lambda t, r: np.eye(1), return_velocity=True)
+    >>> z = auxiliary_sequence(th, v, lambda t: np.eye(1), 0.5, 0.1)
+    >>> round(float(z[0, 0]), 6), bool(np.allclose(z[1:], z[:-1] - 0.1 * th[1:-1]))   # z_1 = 1 - 0.2 x 0.5
+    (0.9, True)
     """
     thetas, vs = as_array("thetas", thetas, ndim=2), as_array("vs", vs, ndim=2)
     if thetas.shape[0] < 2:

@@ -78,9 +78,18 @@ def _shape(shape) -> tuple:
 class Model(ABC):
     """``p_theta(y|x)`` and its log-loss ``l(y|x) = -ln p_theta(y|x)`` (eq. 1).
 
+    000_3b01ec78f4f92394.txt eq. 1 (the log-loss), eq. 2 (gradients, pseudo-samples), eq. 10 (the Fisher).
+
     Subclasses implement the unchecked ``_loss``, ``_grad``, ``_hessian``, ``_sample``, ``_fisher_sum`` and
     ``_fisher_diagonal`` on validated arrays, and say how many parameters go with ``p`` input features
     (:meth:`_dim`) and which labels are valid (:meth:`_labels`).
+
+    Examples
+    --------
+    >>> from theorytools.tango import GaussianModel, Model
+    >>> m = GaussianModel()
+    >>> isinstance(m, Model), round(float(m.loss([0.0, 0.0], 0.0)), 6)     # l(mu | mu, sigma = 1) = ln(2 pi) / 2
+    (True, 0.918939)
     """
 
     #: True when the model has no input (``x = None``).
@@ -298,15 +307,31 @@ def _pair(a, b):
 
 
 class GaussianModel(Model):
-    """``N(mu, sigma^2)`` in coordinates ``theta = (mu, ln sigma)``, data ``N(data_mean, data_std^2)``
-    (000_3b01ec78f4f92394.txt Figure 1: data N(10, 1), start N(0, 1)).
+    """``N(mu, sigma^2)`` in coordinates ``theta = (mu, ln sigma)``, data ``N(data_mean, data_std^2)``.
+
+    000_3b01ec78f4f92394.txt Figure 1: data N(10, 1), start N(0, 1).
 
     ``l(y) = ln sigma + (y - mu)^2 / (2 sigma^2) + ln(2 pi)/2``; Fisher ``diag(1/sigma^2, 2)``.
+
+    Parameters
+    ----------
+    data_mean : float, default 10.0
+        Mean of the data law.
+    data_std : float, default 1.0
+        Standard deviation of the data law, > 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import GaussianModel
+    >>> m = GaussianModel(data_mean=10.0, data_std=1.0)
+    >>> np.round(m.fisher([0.0, np.log(2.0)]), 6).tolist()          # diag(1/sigma^2, 2) at sigma = 2
+    [[0.25, 0.0], [0.0, 2.0]]
     """
 
     unsupervised = True
 
-    #: Largest |data_mean| and data_std: their squares enter the expected gradient and must be float64 numbers.
+    #: Largest ``|data_mean|`` and ``data_std``: their squares enter the expected gradient and must be float64 numbers.
     LIMIT = 1e150
 
     def __init__(self, data_mean: float = 10.0, data_std: float = 1.0):
@@ -416,6 +441,17 @@ class LinearRegressionModel(Model):
     000_3b01ec78f4f92394.txt, "Quadratic output losses": ``s2`` should be the actual mean square error
     of the outputs; it scales g and g~ and the law ``N(theta^T x, s2)`` of the pseudo-samples.
     With ``s2 = 1`` this is Proposition 2's ``l = 1/2 |y - theta^T x|^2`` (up to a constant).
+
+    Parameters
+    ----------
+    s2 : float, default 1.0
+        The output variance, > 0.
+
+    Examples
+    --------
+    >>> from theorytools.tango import LinearRegressionModel
+    >>> LinearRegressionModel(s2=2.0).fisher([0.0, 0.0], [[1.0, 2.0]]).tolist()     # x x^T / s2
+    [[0.5, 1.0], [1.0, 2.0]]
     """
 
     def __init__(self, s2: float = 1.0):
@@ -475,7 +511,17 @@ def _bernoulli(z):
 
 
 class LogisticModel(Model):
-    """``P(y = 1 | x) = sigmoid(theta^T x)``, ``y in {0, 1}``; Fisher ``p (1 - p) x x^T``."""
+    """``P(y = 1 | x) = sigmoid(theta^T x)``, ``y in {0, 1}``; Fisher ``p (1 - p) x x^T``.
+
+    A model for TANGO's classification examples (000_3b01ec78f4f92394.txt eqs 1, 10).  It takes no arguments.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import LogisticModel
+    >>> np.round(LogisticModel().fisher([0.0, 0.0], [[1.0, 2.0]]), 6).tolist()      # p = 1/2: x x^T / 4
+    [[0.25, 0.5], [0.5, 1.0]]
+    """
 
     def __repr__(self):
         return "LogisticModel()"
@@ -518,10 +564,25 @@ def _class_labels(name, y, classes):
 class SoftmaxModel(Model):
     """``P(y = c | x) = softmax(W x)_c``, ``c in {0..K-1}``, ``theta = W`` (K x p) flattened row-major.
 
+    A model for TANGO's classification examples (000_3b01ec78f4f92394.txt eqs 1, 10).
+
     ``dl/dW = (p - e_y) x^T``, so ``dl/dtheta = (p - e_y) (x) x`` (Kronecker, row-major), and the Hessian
     and Fisher are ``(diag p - p p^T) (x) x x^T``.  The Fisher is singular by construction: adding one vector to
     every row of W changes no probability, so J has the null space ``{1 (x) c}`` (rank at most ``(K - 1) p``); what
     the data identify is W minus its mean row (equivalently, the logits up to a common shift).
+
+    Parameters
+    ----------
+    num_classes : int, default 3
+        The number of classes K >= 2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import SoftmaxModel
+    >>> J = SoftmaxModel(num_classes=2).fisher(np.zeros(2), [[1.0]])     # p = (1/2, 1/2), x = 1
+    >>> np.round(J, 6).tolist(), int(np.linalg.matrix_rank(J))           # rank (K - 1) p = 1
+    ([[0.25, -0.25], [-0.25, 0.25]], 1)
     """
 
     def __init__(self, num_classes: int = 3):

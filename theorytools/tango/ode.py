@@ -62,8 +62,10 @@ def _times(t) -> np.ndarray:
 
 
 def natural_direction(A, F) -> np.ndarray:
-    """The natural-gradient direction ``u`` with ``A u = F`` (eq. 12 with ``A = J``, ``F = E g``) for a symmetric
-    positive semidefinite ``A`` (d, d) and ``F`` (d,): ``A^-1 F`` when A is nonsingular.
+    """The natural-gradient direction ``u`` with ``A u = F`` (eq. 12 with ``A = J``, ``F = E g``).
+
+    000_3b01ec78f4f92394.txt eq. 12.  For a symmetric positive semidefinite ``A`` (d, d) and ``F`` (d,): ``A^-1 F``
+    when A is nonsingular.
 
     The rank is decided, and the system solved, on the Jacobi-equilibrated ``D A D`` (``D = diag(A)^-1/2``, as in
     :func:`theorytools.linalg.psd_solve`), which is the same matrix in every rescaling of the parameters: with
@@ -75,10 +77,24 @@ def natural_direction(A, F) -> np.ndarray:
     NonFiniteError when F leans on the null space of A: the natural gradient is then unbounded, and dropping that
     component would be a silent wrong answer.
 
+    Parameters
+    ----------
+    A : array_like, shape (d, d)
+        Symmetric positive semidefinite (the Fisher J).
+    F : array_like, shape (d,)
+        The right-hand side (the expected gradient).
+
+    Returns
+    -------
+    ndarray, shape (d,)
+        ``u`` with ``A u = F`` (least ``diag(A)``-norm when A is singular).
+
     Examples
     --------
-    >>> natural_direction(np.diag([4e-30, 2.0]), np.array([4e-30, 2.0]))   # the Gaussian's J at ln sigma = 15
-    array([1., 1.])
+    >>> import numpy as np
+    >>> from theorytools.tango import natural_direction
+    >>> natural_direction(np.diag([4e-30, 2.0]), np.array([4e-30, 2.0])).tolist()   # the Gaussian's J at ln sigma = 15
+    [1.0, 1.0]
     """
     A = as_symmetric("A", A)
     F = as_array("F", F, shape=(A.shape[0],))
@@ -219,8 +235,38 @@ def _tolerances(rtol, atol):
 def preconditioned_flow(F, A, theta0, t, rtol: float = 1e-12, atol: float = 1e-12) -> np.ndarray:
     """``theta(t)`` of ``dtheta/dt = -A(theta)^+ F(theta)``, ``theta(0) = theta0`` (eqs 15, 32), shape (len(t), d).
 
+    000_3b01ec78f4f92394.txt eq. 15 (Proposition 4) and eq. 32 (Theorem 5).
+
     ``F(theta) -> (d,)``, ``A(theta) -> (d, d)`` symmetric positive semidefinite; ``t`` non-decreasing times >= 0;
     ``atol`` in the units of each coordinate (see the module docstring), ``rtol >= 100 eps``.
+
+    Parameters
+    ----------
+    F : callable
+        ``F(theta) -> (d,)``.
+    A : callable
+        ``A(theta) -> (d, d)``, symmetric positive semidefinite.
+    theta0 : array_like, shape (d,)
+        The start.
+    t : array_like
+        Non-decreasing times >= 0.
+    rtol : float, default 1e-12
+        Relative tolerance of the integrator (>= 100 eps).
+    atol : float, default 1e-12
+        Absolute tolerance, in the units of each coordinate.
+
+    Returns
+    -------
+    ndarray, shape (len(t), d)
+        ``theta`` at the times ``t``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import preconditioned_flow
+    >>> path = preconditioned_flow(lambda th: th, lambda th: np.eye(1), [1.0], [0.0, 1.0])   # theta(t) = e^-t
+    >>> np.round(path.ravel(), 6).tolist()
+    [1.0, 0.367879]
     """
     F, A = as_callable("F", F), as_callable("A", A)
     theta0 = as_array("theta0", theta0, ndim=1)
@@ -233,8 +279,41 @@ def preconditioned_flow(F, A, theta0, t, rtol: float = 1e-12, atol: float = 1e-1
 def natural_gradient_flow(model, theta0, t, x=None, y=None, rtol: float = 1e-12, atol: float = 1e-12) -> np.ndarray:
     """Eq. 12: ``dtheta/dt = -J(theta)^-1 E_{(x,y) in D} dl/dtheta`` at the times ``t``, shape (len(t), d).
 
+    000_3b01ec78f4f92394.txt eq. 12 (the limit of TANGO, Theorem 3).
+
     ``x, y``: the dataset of a supervised model (None for the Gaussian model, whose data law is known).  J singular
     (the softmax model): the minimum-norm velocity ``J^+ E g``; only W minus its mean row is identified by the data.
+
+    Parameters
+    ----------
+    model : Model
+        The model.
+    theta0 : array_like, shape (d,)
+        The start.
+    t : array_like
+        Non-decreasing times >= 0.
+    x : None or array_like, shape (N, p)
+        The dataset's inputs (supervised models).
+    y : None or array_like, shape (N,)
+        The dataset's outcomes.
+    rtol : float, default 1e-12
+        Relative tolerance of the integrator.
+    atol : float, default 1e-12
+        Absolute tolerance, in the units of each coordinate.
+
+    Returns
+    -------
+    ndarray, shape (len(t), d)
+        ``theta`` at the times ``t``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import GaussianModel, natural_gradient_flow
+    >>> m = GaussianModel(10.0, 1.0)
+    >>> path = natural_gradient_flow(m, [0.0, 0.0], [0.0, 1.0])                     # mu(t) = 10 (1 - e^-t)
+    >>> round(float(path[1, 0]), 6), bool(np.allclose(path, m.natural_gradient_flow_closed_form([0.0, 0.0], [0.0, 1.0])))
+    (6.321206, True)
     """
     model = as_instance("model", model, Model, "a model of theorytools.tango (GaussianModel, LinearRegressionModel, ...)")
     X, Y = model._dataset(x, y)
@@ -249,7 +328,35 @@ def natural_gradient_flow(model, theta0, t, x=None, y=None, rtol: float = 1e-12,
 
 
 def euler_scheme(F, A, theta0, dt: float, steps: int) -> np.ndarray:
-    """The explicit Euler scheme ``theta_{k+1} = theta_k - dt A(theta_k)^+ F(theta_k)``, k = 0..steps (eqs 18, 20)."""
+    """The explicit Euler scheme ``theta_{k+1} = theta_k - dt A(theta_k)^+ F(theta_k)``, k = 0..steps (eqs 18, 20).
+
+    000_3b01ec78f4f92394.txt Proposition 4's proof, eqs 18 and 20 (the Euler scheme of eq. 15).
+
+    Parameters
+    ----------
+    F : callable
+        ``F(theta) -> (d,)``.
+    A : callable
+        ``A(theta) -> (d, d)``, symmetric positive semidefinite.
+    theta0 : array_like, shape (d,)
+        The start.
+    dt : float
+        The step, > 0.
+    steps : int
+        Number of steps.
+
+    Returns
+    -------
+    ndarray, shape (steps+1, d)
+        ``theta_0..theta_steps``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import euler_scheme
+    >>> euler_scheme(lambda th: th, lambda th: 2.0 * np.eye(1), [1.0], 0.5, 2).ravel().tolist()   # theta x (1 - 0.5/2)
+    [1.0, 0.75, 0.5625]
+    """
     F, A = as_callable("F", F), as_callable("A", A)
     theta = as_array("theta0", theta0, ndim=1).copy()
     dt = positive("dt", dt)

@@ -21,18 +21,18 @@ per coordinate, a weighted mean of n squares of a (near-)Gaussian g~_i, whose la
 1/eps and leaves E[C^2] of order eps^(n/2 - 2)).  The velocity takes ``gamma C g`` at once, with C independent of g,
 so E|v|^2 is bounded only if E[C^2] is: n >= 5 squares for DiagonalFisher (C ~ 1/m_hat), n >= 3 for RMSProp
 (C ~ 1/sqrt(m_hat)).  Built from a single g~_1^2, as it was (C_2), E|v_2|^2 ~ eps^-1.5: ``linear_regression(2,
-60, 0.5)`` at gamma = 0.02 measured mean |v|^2 = 6e11 at k = 5 over 4096 runs, against a steady value 0.89 (RMSProp:
+60, 0.5)`` at gamma = 0.02 measured mean ``|v|^2`` = 6e11 at k = 5 over 4096 runs, against a steady value 0.89 (RMSProp:
 56 against 0.94).  Both therefore keep C = I (plain TANGO, as at step 1) until ``warmup`` squares have been seen,
 default 10: for chi^2_n / n, ``E[(E g~^2 / m_hat)^2] = n^2 / ((n - 2)(n - 4))`` is 8.3 at n = 5 and 2.1 at n = 10
-(RMSProp's E[1/m_hat] ratio: 1.25), and the measured maximum of mean |v|^2 over k <= 1000 is then its steady value
+(RMSProp's E[1/m_hat] ratio: 1.25), and the measured maximum of mean ``|v|^2`` over k <= 1000 is then its steady value
 (0.89 and 0.94; 3.3 with warmup 5).  The same argument bounds the forgetting factor: the bias-corrected mean has an
 effective sample size tending to (1 + beta) / (1 - beta), which must exceed 4 (beta > 0.6) for DiagonalFisher's
 E[C^2] to stay finite in the long run (the defaults 0.99 and 0.9 give 199 and 19).  ``warmup=1`` is the former rule.
-During the warm-up TANGO is plain (C = I), so gamma must suit plain TANGO there too (gamma |g~|^2 <= 2).
+During the warm-up TANGO is plain (C = I), so gamma must suit plain TANGO there too (``gamma |g~|^2 <= 2``).
 
 Units: ``C^-1 = diag J`` (:class:`ExactDiagonalFisher`) transforms like the Fisher under a rescaling of the
 parameters, so TANGO preconditioned by it is invariant under every diagonal rescaling.  The ``eps`` of the running
-preconditioners is an absolute floor in the units of g^2 (DiagonalFisher) or |g| (RMSProp): they are invariant only
+preconditioners is an absolute floor in the units of g^2 (DiagonalFisher) or ``|g|`` (RMSProp): they are invariant only
 while ``eps`` is negligible, and RMSProp's ``C ~ 1/|g|`` is not (it scales like one power of the units, not two).
 """
 
@@ -83,7 +83,24 @@ class _Foreign(Preconditioner):
 
 
 class FixedPreconditioner(Preconditioner):
-    """A fixed symmetric positive definite ``C``."""
+    """A fixed symmetric positive definite ``C``.
+
+    Preconditioned TANGO, 000_3b01ec78f4f92394.txt eqs 6-7 ("TANGO on the variable C^{-1/2} theta").
+
+    Parameters
+    ----------
+    C : array_like, shape (d, d)
+        Symmetric positive definite.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import FixedPreconditioner
+    >>> P = FixedPreconditioner(np.diag([2.0, 0.5]))
+    >>> _, Cg, Cgt = P.apply(P.init(1, 2), np.zeros((1, 2)), np.ones((1, 2)), np.ones((1, 2)))
+    >>> Cg.tolist(), Cgt.tolist()
+    ([[2.0, 0.5]], [[2.0, 0.5]])
+    """
 
     def __init__(self, C):
         self.C = as_symmetric("C", C)
@@ -133,8 +150,30 @@ class _RunningDiagonal(Preconditioner):
 
 
 class RMSProp(_RunningDiagonal):
-    """RMSProp-style ``C_k = diag(1 / (sqrt(mean g^2) + eps))`` from the gradients of the previous steps, once
-    ``warmup`` of them have been seen (C = I before; E[C^2] = E[1/mean g^2] needs at least 3, see the module docstring)."""
+    """RMSProp-style ``C_k = diag(1 / (sqrt(mean g^2) + eps))`` from the gradients of the previous steps.
+
+    000_3b01ec78f4f92394.txt, text after eqs 6-7 ("Choices of C may include RMSProp").  Used once
+    ``warmup`` of them have been seen (C = I before; E[C^2] = E[1/mean g^2] needs at least 3, see the module docstring).
+
+    Parameters
+    ----------
+    beta : float, default 0.9
+        Forgetting factor of the running mean of ``g^2``, in [0, 1).
+    eps : float, default 1e-8
+        Floor added to ``sqrt(mean g^2)``, > 0.
+    warmup : int, default 10
+        Squares to see before C leaves the identity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import RMSProp
+    >>> P, g = RMSProp(warmup=1), np.array([[2.0, 4.0]])
+    >>> state, Cg, _ = P.apply(P.init(1, 2), np.zeros((1, 2)), g, g)     # step 1: C = I
+    >>> state, Cg, _ = P.apply(state, np.zeros((1, 2)), g, g)             # step 2: C = diag(1 / (|g_1| + eps))
+    >>> np.round(Cg, 6).tolist()
+    [[1.0, 1.0]]
+    """
 
     root = True
 
@@ -143,16 +182,38 @@ class RMSProp(_RunningDiagonal):
 
 
 class DiagonalFisher(_RunningDiagonal):
-    """``C_k^-1 = diag(E g~^(.2))`` (000_3b01ec78f4f92394.txt after eqs 6-7), the diagonal Fisher estimated by the
-    bias-corrected running mean of g~^2 over the previous steps, once ``warmup`` of them have been seen; C = I before.
+    """``C_k^-1 = diag(E g~^(.2))``, the diagonal Fisher estimated by a running mean of ``g~^2``.
+
+    000_3b01ec78f4f92394.txt, text after eqs 6-7: the bias-corrected running mean of ``g~^2`` over the previous steps,
+    once ``warmup`` of them have been seen; C = I before.
 
     Why a warm-up: the paper's C^-1 is an expectation, and an estimate of it from n squares has an inverse with finite
     second moment only for n >= 5 (module docstring).  Built from the first g~_1^2 alone (the former rule, ``warmup=1``)
     the first preconditioned step gives E|v|^2 = inf: ``linear_regression(2, 60, 0.5)`` at gamma = 0.02 measured mean
-    |v|^2 ~ 1e9-1e12 over the first steps.  With the default 10 the mean |v|^2 never exceeds its steady value there.
-    Why not a prior or a floor instead: any prior value of E g~^2 or floor has units (those of g~^2) that the
+    ``|v|^2 ~ 1e9-1e12`` over the first steps.  With the default 10 the mean ``|v|^2`` never exceeds its steady value
+    there.  Why not a prior or a floor instead: any prior value of E g~^2 or floor has units (those of g~^2) that the
     paper's C does not supply, whereas a warm-up uses only the samples; C = I during it is the rule already used at
-    step 1, where nothing has been seen."""
+    step 1, where nothing has been seen.
+
+    Parameters
+    ----------
+    beta : float, default 0.99
+        Forgetting factor of the running mean of ``g~^2``, in [0, 1).
+    eps : float, default 1e-8
+        Floor added to the mean of ``g~^2``, > 0.
+    warmup : int, default 10
+        Squares to see before C leaves the identity.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import DiagonalFisher
+    >>> P, g = DiagonalFisher(warmup=1), np.array([[2.0, 4.0]])
+    >>> state, Cg, _ = P.apply(P.init(1, 2), np.zeros((1, 2)), g, g)     # step 1: C = I
+    >>> state, Cg, _ = P.apply(state, np.zeros((1, 2)), g, g)             # step 2: C = diag(1 / (g~_1^2 + eps))
+    >>> np.round(Cg, 6).tolist()
+    [[0.5, 0.25]]
+    """
 
     of_pseudo_samples = True
 
@@ -161,10 +222,29 @@ class DiagonalFisher(_RunningDiagonal):
 
 
 class ExactDiagonalFisher(Preconditioner):
-    """``C(theta)^-1 = diag(E g~^(.2)) = diag J(theta)``, the exact diagonal Fisher of the model at the current
-    parameter (x averaged over the rows of the dataset): a function of theta alone, so the natural-gradient
-    limit is kept (eq. 30 holds).  A coordinate with no Fisher information (``J_ii = 0``: a zero input column) gets
-    ``C_ii = 0``, the pseudo-inverse's choice: it does not move."""
+    """``C(theta)^-1 = diag(E g~^(.2)) = diag J(theta)``, the exact diagonal Fisher at the current parameter.
+
+    000_3b01ec78f4f92394.txt, text after eqs 6-7 (``C^-1 = diag(E g~^(.2))``), with x averaged over the rows of the
+    dataset: a function of theta alone, so the natural-gradient limit is kept (eq. 30 holds).  A coordinate with no
+    Fisher information (``J_ii = 0``: a zero input column) gets ``C_ii = 0``, the pseudo-inverse's choice: it does not
+    move.
+
+    Parameters
+    ----------
+    model : Model
+        The model whose Fisher diagonal is used.
+    x : None or array_like, shape (N, p)
+        The dataset's inputs (None for the Gaussian model).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from theorytools.tango import ExactDiagonalFisher, GaussianModel
+    >>> P = ExactDiagonalFisher(GaussianModel())
+    >>> _, Cg, _ = P.apply(P.init(1, 2), [[0.0, np.log(2.0)]], [[1.0, 1.0]], [[1.0, 1.0]])
+    >>> np.round(Cg, 6).tolist()                    # diag J = (1/sigma^2, 2) = (1/4, 2) at sigma = 2
+    [[4.0, 0.5]]
+    """
 
     def __init__(self, model, x=None):
         self.model = as_instance("model", model, Model, "a model of theorytools.tango (GaussianModel, ...)")

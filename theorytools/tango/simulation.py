@@ -38,8 +38,30 @@ METHODS = ("tango", "averaged_sgd", "sgd")
 
 @dataclass(frozen=True, eq=False)
 class TangoResult:
-    """Monte Carlo moments at each recorded k of the quantities ``names`` (theta's coordinates, then
-    ``|v_k|^2`` and, with a threshold c, the indicator ``max_{j<=k} |v_j| > c``)."""
+    """Monte Carlo moments at each recorded k of the quantities ``names``.
+
+    The quantities are theta's coordinates, then ``|v_k|^2`` and, with a threshold c, the indicator
+    ``max_{j<=k} |v_j| > c`` (000_3b01ec78f4f92394.txt Corollary 8), as returned by :func:`simulate_tango` and
+    :func:`simulate_two_timescale`.
+
+    Parameters
+    ----------
+    k : ndarray
+        The recorded iteration counts.
+    mc : MonteCarloResult
+        The moments over runs, flattened over (k, names).
+    names : tuple of str
+        The recorded quantities.
+    method : str
+        The iteration simulated.
+
+    Examples
+    --------
+    >>> from theorytools.tango import LinearRegressionModel, simulate_tango
+    >>> res = simulate_tango(LinearRegressionModel(), [0.0], 0.25, 1.0, steps=3, runs=4, k=[0, 3], x=[[1.0]], y=[2.0])
+    >>> res.names, res.mean.shape, res.k.tolist()
+    (('theta_0', 'v_sq'), (2, 2), [0, 3])
+    """
 
     k: np.ndarray
     mc: MonteCarloResult
@@ -135,33 +157,75 @@ def simulate_tango(model, theta0, gamma, dt, steps: int, runs: int = 1000, seed=
                    theta_radius=None, record_velocity: bool = False, chunk_size=None, workers: int | None = None, progress=None, client=None,
                    block_size: int = 4 * BLOCK,
                    route: str = "auto") -> TangoResult:
-    """Simulate ``runs`` independent trajectories and return the moments of theta_k (and |v_k|^2) at each k.
+    """Simulate ``runs`` independent trajectories and return the moments of theta_k (and ``|v_k|^2``) at each k.
+
+    000_3b01ec78f4f92394.txt Definition 1 (TANGO, eqs 2-5), eqs 6-7 (``C``), eqs 8-9 (averaged SGD with xi = 0).
 
     Parameters
     ----------
-    model : a model of :mod:`theorytools.tango.models`
-    theta0 : (d,) start
-    gamma : TANGO's gamma (or a rule name, see :func:`tango_iterates`); the fast rate of averaged SGD;
-        the learning rate of SGD
-    dt : float or (steps+1,) schedule ``delta t_0..delta t_steps`` (unused by SGD)
-    steps : number of iterations K
-    runs : number of independent runs (>= 2: a standard error needs two)
-    seed : a non-negative integer or a SeedSequence
-    k : iteration counts to record, <= steps (default: 0 and 20 log-spaced up to steps)
-    method : "tango" | "averaged_sgd" (eqs 8-9 with xi = 0) | "sgd"
-    x, y : the dataset of a supervised model (sampled uniformly with replacement)
-    C : preconditioner of eqs 6-7 (TANGO only)
-    batch : minibatch size B (eq. 5 for TANGO; plain minibatch means for the others), drawn with replacement
-    outer_product : TANGO's outer-product variant (y~ = y)
-    v_sup_threshold : also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8; TANGO)
-    theta_radius : also record the indicator ``max_{j<=k} |theta_j - theta_0| > theta_radius`` (whether a run left
-        the ball on which a theorem's constants were computed)
-    record_velocity : also record v_k's coordinates (TANGO)
-    block_size : runs per random stream (part of what a seed means; default 4096, four engine blocks): the
-        Python overhead of a step is paid once per block (``benchmarks/bench_tango.py``: 2.4x the bare cost of
-        the draws at 1024 runs per block, 1.65x at 4096)
-    route : "auto" (the in-place Gaussian kernel where it applies: TANGO on :class:`GaussianModel`, fixed gamma,
-        C = None, B = 1) or "generic" (the model-agnostic route; same draws, equal to rounding)
+    model : Model
+        A model of :mod:`theorytools.tango.models`.
+    theta0 : array_like, shape (d,)
+        The start.
+    gamma : float or str
+        TANGO's gamma (or a rule name, see :func:`tango_iterates`); the fast rate of averaged SGD; the learning rate
+        of SGD.
+    dt : float or array_like, shape (steps+1,)
+        The schedule ``delta t_0..delta t_steps`` (unused by SGD).
+    steps : int
+        Number of iterations K.
+    runs : int, default 1000
+        Number of independent runs (>= 2: a standard error needs two).
+    seed : int or numpy.random.SeedSequence, default 0
+        Seed of the block streams.
+    k : array_like of int, optional
+        Iteration counts to record, <= steps (default: 0 and 20 log-spaced up to steps).
+    method : {"tango", "averaged_sgd", "sgd"}
+        TANGO, averaged SGD (eqs 8-9 with xi = 0) or SGD.
+    x, y : array_like, optional
+        The dataset of a supervised model (sampled uniformly with replacement).
+    C : None, array_like or preconditioner, optional
+        Preconditioner of eqs 6-7 (TANGO only).
+    batch : int, default 1
+        Minibatch size B (eq. 5 for TANGO; plain minibatch means for the others), drawn with replacement.
+    outer_product : bool, default False
+        TANGO's outer-product variant (``y~ = y``).
+    v_sup_threshold : float, optional
+        Also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold`` (Corollary 8; TANGO).
+    theta_radius : float, optional
+        Also record the indicator ``max_{j<=k} |theta_j - theta_0| > theta_radius`` (whether a run left the ball on
+        which a theorem's constants were computed).
+    record_velocity : bool, default False
+        Also record ``v_k``'s coordinates (TANGO).
+    chunk_size : int, optional
+        Runs per task handed to the workers (:func:`theorytools.montecarlo.run_blocks`).
+    workers : int, optional
+        Worker processes (:func:`theorytools.montecarlo.run_blocks`).
+    progress : optional
+        A progress display, as for :func:`theorytools.montecarlo.run_blocks`.
+    client : optional
+        A distributed client, as for :func:`theorytools.montecarlo.run_blocks`.
+    block_size : int, default 4096
+        Runs per random stream (part of what a seed means; four engine blocks): the Python overhead of a step is paid
+        once per block (``benchmarks/bench_tango.py``: 2.4x the bare cost of the draws at 1024 runs per block, 1.65x at
+        4096).
+    route : {"auto", "generic"}
+        ``"auto"`` (the in-place Gaussian kernel where it applies: TANGO on :class:`GaussianModel`, fixed gamma,
+        C = None, B = 1) or ``"generic"`` (the model-agnostic route; same draws, equal to rounding).
+
+    Returns
+    -------
+    TangoResult
+        The moments at the recorded k.
+
+    Examples
+    --------
+    With ``delta t = 1`` TANGO is SGD; with a single data row every run is ``theta_k = 2 (1 - 0.75^k)``:
+
+    >>> from theorytools.tango import LinearRegressionModel, simulate_tango
+    >>> res = simulate_tango(LinearRegressionModel(), [0.0], 0.25, 1.0, steps=3, runs=4, k=[3], x=[[1.0]], y=[2.0])
+    >>> round(float(res.theta_mean[0, 0]), 6), round(float(res.stderr[0, 0]), 6)
+    (1.15625, 0.0)
     """
     model = as_instance("model", model, Model, "a model of theorytools.tango (GaussianModel, LinearRegressionModel, ...)")
     route = as_choice("route", route, ("auto", "generic"))
@@ -343,13 +407,59 @@ def _gaussian_tango_block(model, theta0, gamma, dts, steps, steps_at, where, rng
 
 def simulate_two_timescale(theta0, gamma, dt, steps: int, draw, runs: int = 1000, seed=0, *, k=None,
                            v_sup_threshold=None, chunk_size=None, workers: int | None = None, progress=None, client=None) -> TangoResult:
-    """Monte Carlo of Theorem 5's iteration (eqs 27-28), ``v_0 = 0``, over independent runs::
+    """Monte Carlo of Theorem 5's iteration (eqs 27-28), ``v_0 = 0``, over independent runs.
+
+    000_3b01ec78f4f92394.txt Theorem 5, eqs 27-28; Corollary 8 for the indicator::
 
         v_k = v_{k-1} + gamma F^_k - gamma A^_k v_{k-1},    theta_k = theta_{k-1} - dt_k v_k
 
     ``draw(rng, theta) -> (F^, A^)`` for all runs at once (``theta`` of shape (runs, d)): ``F^`` of shape
     (runs, d), and ``A^`` of shape (runs, d, d), or (runs, d) for a rank-one ``A^ = a a^T`` given by ``a``.
-    Records theta, |v_k|^2 and, with a threshold c, the indicator ``max_{j<=k} |v_j| > c``.
+    Records theta, ``|v_k|^2`` and, with a threshold c, the indicator ``max_{j<=k} |v_j| > c``.
+
+    Parameters
+    ----------
+    theta0 : array_like, shape (d,)
+        The start.
+    gamma : float
+        The velocity's step, > 0.
+    dt : float or array_like, shape (steps+1,)
+        ``delta t_0..delta t_steps`` in [0, 1].
+    steps : int
+        Number of iterations K.
+    draw : callable
+        ``draw(rng, theta) -> (F^, A^)``.
+    runs : int, default 1000
+        Number of independent runs (>= 2).
+    seed : int or numpy.random.SeedSequence, default 0
+        Seed of the block streams.
+    k : array_like of int, optional
+        Iteration counts to record (default: every k).
+    v_sup_threshold : float, optional
+        Also record the indicator ``max_{j<=k} |v_j| > v_sup_threshold``.
+    chunk_size : int, optional
+        Runs per task handed to the workers (:func:`theorytools.montecarlo.run_blocks`).
+    workers : int, optional
+        Worker processes.
+    progress : optional
+        A progress display.
+    client : optional
+        A distributed client.
+
+    Returns
+    -------
+    TangoResult
+        The moments at the recorded k.
+
+    Examples
+    --------
+    Deterministic draws give :func:`two_timescale_iterates` (``F = theta``, ``A = 1``):
+
+    >>> import numpy as np
+    >>> from theorytools.tango import simulate_two_timescale
+    >>> res = simulate_two_timescale([1.0], 0.5, 0.1, 2, lambda rng, th: (th, np.ones_like(th)), runs=2)
+    >>> np.round(res.field("theta_0")[0], 6).tolist()
+    [1.0, 0.95, 0.8775]
     """
     theta0 = as_array("theta0", theta0, ndim=1)
     gamma = positive("gamma", gamma)

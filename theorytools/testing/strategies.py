@@ -32,6 +32,19 @@ SPD matrix's 2-norm condition number is within 1e-6 relative of the requested on
 exactly in floating point (not merely within the rounding slack ``theorytools.quadratic`` allows),
 and an ``inside=False`` one violates at least one of them by at least :data:`MIN_VIOLATION`
 relative, so that ``theorem5_bounds`` raises :class:`~theorytools.errors.HypothesisError`.
+
+Examples
+--------
+Outside ``@given``, :func:`hypothesis.find` draws a value; an ``inside=True`` pair satisfies Theorem 5's
+hypotheses:
+
+>>> from hypothesis import Phase, find, settings
+>>> from theorytools.quadratic import hypotheses
+>>> from theorytools.testing.strategies import problem_and_schedule, quadratic_problems
+>>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+>>> p, s = find(problem_and_schedule(quadratic_problems(n=2), inside=True), lambda c: True, settings=first)
+>>> all(h.holds for h in hypotheses(p, s, "theorem5"))
+True
 """
 
 from __future__ import annotations
@@ -190,11 +203,33 @@ def condition_numbers(max_condition: float = MAX_CONDITION, *, min_condition: fl
 
     Shrinks to ``min_condition`` (a perfectly conditioned matrix by default).
 
-    Example::
+    Parameters
+    ----------
+    max_condition : float, optional
+        The largest condition number, at most :data:`MAX_CONDITION` (default ``MAX_CONDITION = 1e8``).
+    min_condition : float, optional
+        The smallest condition number, >= 1 (default 1).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of float
+        The condition numbers.
+
+    Examples
+    --------
+    In a test::
 
         @given(spd_matrices(5, condition=condition_numbers(1e4)))
         def test_cholesky_succeeds(A):
             np.linalg.cholesky(A)
+
+    The first draw is the simplest, ``min_condition``:
+
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import condition_numbers
+    >>> [find(condition_numbers(100.0, min_condition=m), lambda c: True, settings=first) for m in (1.0, 10.0)]
+    [1.0, 10.0]
     """
     hi = _check_float("max_condition", max_condition, 1.0, MAX_CONDITION)
     lo = _check_float("min_condition", min_condition, 1.0, hi)
@@ -218,11 +253,33 @@ _SMALL_N = st.integers(1, 6)
 def orthogonal_matrices(n) -> st.SearchStrategy[np.ndarray]:
     """Haar-random orthogonal ``n x n`` matrices (``n``: int or strategy), from a drawn seed.
 
-    Example::
+    Parameters
+    ----------
+    n : int or hypothesis.strategies.SearchStrategy of int
+        The size, >= 1.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of numpy.ndarray
+        The ``n x n`` orthogonal matrices.
+
+    Examples
+    --------
+    In a test::
 
         @given(orthogonal_matrices(4))
         def test_orthogonal(Q):
             assert np.allclose(Q.T @ Q, np.eye(4))
+
+    Drawing one directly:
+
+    >>> import numpy as np
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import orthogonal_matrices
+    >>> Q = find(orthogonal_matrices(3), lambda Q: True, settings=first)
+    >>> print(Q.shape, bool(np.allclose(Q.T @ Q, np.eye(3))))
+    (3, 3) True
     """
     _eager(_check_int, "n", n, 1)
 
@@ -238,14 +295,20 @@ def spd_matrices(n, condition=_ANY_CONDITION, spectrum=_ANY_SPECTRUM, *,
                  scale=1.0) -> st.SearchStrategy[np.ndarray]:
     """Symmetric positive-definite ``n x n`` matrices ``Q diag(lam) Q^T``.
 
-    Parameters (each a value or a strategy of values)
+    Each parameter is a value or a strategy of values.  The eigenvectors ``Q`` are Haar-random, from a
+    numpy ``Generator`` whose seed hypothesis draws (and shrinks to 0).  The result is exactly symmetric.
+
+    Parameters
     ----------
-    n : int >= 1
-    condition : float in ``[1, MAX_CONDITION = 1e8]`` -- the 2-norm condition number
+    n : int
+        The size, >= 1.
+    condition : float, optional
+        In ``[1, MAX_CONDITION = 1e8]`` -- the 2-norm condition number
         ``lam_max / lam_min``.  The matrix's own condition number (of the float64 matrix, as
         ``np.linalg.cond`` sees it) is within 1e-6 relative of it (measured: ~1e-8 at 1e8).
         A 1 x 1 matrix is ``[[scale]]``, whose condition number is 1 whatever is requested.
-    spectrum : one of :data:`SPECTRA`, the shape of the eigenvalues between ``scale/condition``
+    spectrum : str, optional
+        One of :data:`SPECTRA`, the shape of the eigenvalues between ``scale/condition``
         and ``scale`` (both always attained):
 
         * ``"geometric"`` -- log-spaced (the spectrum of ``random_problem``);
@@ -258,12 +321,17 @@ def spd_matrices(n, condition=_ANY_CONDITION, spectrum=_ANY_SPECTRUM, *,
           seeded generator instead.
 
         The default draws a shape (shrinking to ``"geometric"``).
-    scale : float > 0, the largest eigenvalue (default 1).
+    scale : float, optional
+        The largest eigenvalue, > 0 (default 1).
 
-    The eigenvectors ``Q`` are Haar-random, from a numpy ``Generator`` whose seed hypothesis draws
-    (and shrinks to 0).  The result is exactly symmetric.
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of numpy.ndarray
+        The ``n x n`` SPD matrices.
 
-    Example::
+    Examples
+    --------
+    In a test::
 
         from hypothesis import given, strategies as st
         from theorytools.testing.strategies import spd_matrices
@@ -271,6 +339,16 @@ def spd_matrices(n, condition=_ANY_CONDITION, spectrum=_ANY_SPECTRUM, *,
         @given(spd_matrices(st.integers(2, 6), condition=1e6, spectrum="two_cluster"))
         def test_inverse_is_spd(A):
             np.linalg.cholesky(np.linalg.inv(A))
+
+    Drawing one directly: §14.2.1's spectrum ``(3, 2, 1)``, condition number 3, exactly symmetric:
+
+    >>> import numpy as np
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import spd_matrices
+    >>> A = find(spd_matrices(3, condition=3.0, spectrum="linear", scale=3.0), lambda A: True, settings=first)
+    >>> print(np.round(np.linalg.eigvalsh(A), 6).tolist(), f"{np.linalg.cond(A):.4f}", bool((A == A.T).all()))
+    [1.0, 2.0, 3.0] 3.0000 True
     """
     _eager(_check_int, "n", n, 1)
     _eager(_check_float, "condition", condition, 1.0, MAX_CONDITION)
@@ -310,13 +388,43 @@ def psd_matrices(n, rank=None, *, condition=_CONDITION_1E4, spectrum=_ANY_SPECTR
     matrix passes ``QuadraticProblem``'s semidefiniteness check, so it can be a rank-deficient
     gradient-noise covariance ``Sigma_g`` (001_7d31b3ff3a2f0401.txt §14.2 assumes only PSD).
 
-    Example::
+    Parameters
+    ----------
+    n : int or hypothesis.strategies.SearchStrategy of int
+        The size, >= 1.
+    rank : int or hypothesis.strategies.SearchStrategy of int, optional
+        The rank, in ``0..n`` (default: drawn from ``0..n``).
+    condition : float or hypothesis.strategies.SearchStrategy of float, optional
+        Ratio of the largest to the smallest nonzero eigenvalue (default up to 1e4).
+    spectrum : str or hypothesis.strategies.SearchStrategy of str, optional
+        The shape of the nonzero eigenvalues, one of :data:`SPECTRA`.
+    scale : float or hypothesis.strategies.SearchStrategy of float, optional
+        The largest eigenvalue, > 0 (default 1).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of numpy.ndarray
+        The ``n x n`` PSD matrices.
+
+    Examples
+    --------
+    In a test::
 
         @given(st.data())
         def test_trace_is_sum_of_eigenvalues(data):
             n = data.draw(st.integers(1, 6))
             X = data.draw(psd_matrices(n, rank=st.integers(0, n)))
             assert np.trace(X) == pytest.approx(np.linalg.eigvalsh(X).sum(), abs=1e-12)
+
+    Drawing one directly:
+
+    >>> import numpy as np
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import psd_matrices
+    >>> X = find(psd_matrices(3, rank=2), lambda X: True, settings=first)
+    >>> print(int(np.linalg.matrix_rank(X)), bool((X == X.T).all()))
+    2 True
     """
     _eager(_check_int, "n", n, 1)
     if rank is not None and not _is_strategy(rank):
@@ -343,28 +451,51 @@ def quadratic_problems(*, n=_SMALL_N, condition=_ANY_CONDITION, spectrum=_ANY_SP
 
     ``h(theta) = 1/2 (theta - theta*)^T H (theta - theta*)`` minimized by
     ``theta_{k+1} = theta_k - alpha_k B^{-1} g_k`` with gradient noise of covariance ``Sigma_g``.
-    Every parameter is a value or a strategy of values:
+    Every parameter is a value or a strategy of values.
+    Shrinks towards ``n = 1``, ``condition = 1``, geometric spectrum, ``B = H``, ``Sigma_g = H``.
 
-    n : int >= 1 (default 1..6).
-    condition, spectrum : ``kappa(H)`` (default log-uniform in ``[1, 1e8]``) and the shape of H's
-        spectrum, as in :func:`spd_matrices`; H's largest eigenvalue is 1.
-    B : the preconditioner, one of :data:`B_KINDS` (the choices of §14.2.1): ``"H"`` (stochastic
+    Parameters
+    ----------
+    n : int, optional
+        The dimension, >= 1 (default 1..6).
+    condition : float, optional
+        ``kappa(H)`` (default log-uniform in ``[1, 1e8]``), as in :func:`spd_matrices`; H's largest eigenvalue is 1.
+    spectrum : str, optional
+        The shape of H's spectrum, as in :func:`spd_matrices`.
+    B : str, optional
+        The preconditioner, one of :data:`B_KINDS` (the choices of §14.2.1): ``"H"`` (stochastic
         2nd-order, ``B^{-1} H = I``), ``"lambda_n"`` (``B = lambda_n(H) I``, the 1st-order method with
         the largest safe scaling), ``"I"`` (plain SGD), ``"random"`` (an SPD matrix of condition
         ``B_condition``, default up to 10, scaled to H's mean eigenvalue, in its own random basis).
-    noise : ``Sigma_g``, one of :data:`NOISE_KINDS`: ``"H"`` (the realizable case of §14.1),
+    noise : str, optional
+        ``Sigma_g``, one of :data:`NOISE_KINDS`: ``"H"`` (the realizable case of §14.1),
         ``"identity"``, ``"random"`` (full rank, condition ``noise_condition``, default up to 1e4),
         ``"lowrank"`` (rank drawn from ``0..n-1``: rank-deficient), ``"zero"`` (noise-free); the
         largest eigenvalue of ``Sigma_g`` is ``noise_scale`` (times H's for ``"H"``).
-    b : ``None`` or a float > 0 (or a strategy of either): when a number, B is rescaled so that
-        ``lambda_n(B^{-1} H) = b`` (up to the eigensolve's rounding, ~ n eps kappa(B) lambda_1/lambda_n relative).  Theorem 5's harmonic case needs ``b > 1/2`` (§14.2, Theorem 5); e.g.
+    b : float or None, optional
+        ``None`` (default) or a float > 0 (or a strategy of either): when a number, B is rescaled so that
+        ``lambda_n(B^{-1} H) = b`` (up to the eigensolve's rounding, ~ n eps kappa(B) lambda_1/lambda_n relative).
+        Theorem 5's harmonic case needs ``b > 1/2`` (§14.2, Theorem 5); e.g.
         ``b=st.floats(0.55, 3.0)`` makes every drawn problem admit an ``inside`` harmonic schedule.
-    start_scale : ``theta_0 - theta*`` is ``start_scale`` times a standard Gaussian vector.
-    random_optimum : bool; when true ``theta*`` is a standard Gaussian vector, else 0.
+    B_condition : float, optional
+        Condition number of a ``"random"`` B (default up to 10).
+    noise_condition : float, optional
+        Condition number of a ``"random"`` or ``"lowrank"`` ``Sigma_g`` (default up to 1e4).
+    noise_scale : float, optional
+        The largest eigenvalue of ``Sigma_g`` (default 1).
+    start_scale : float, optional
+        ``theta_0 - theta*`` is ``start_scale`` times a standard Gaussian vector (default 1).
+    random_optimum : bool, optional
+        When true ``theta*`` is a standard Gaussian vector, else 0 (default False).
 
-    Shrinks towards ``n = 1``, ``condition = 1``, geometric spectrum, ``B = H``, ``Sigma_g = H``.
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of QuadraticProblem
+        The problems.
 
-    Example::
+    Examples
+    --------
+    In a test::
 
         from theorytools.quadratic import Constant, excess_risk
         from theorytools.testing.strategies import quadratic_problems
@@ -372,6 +503,16 @@ def quadratic_problems(*, n=_SMALL_N, condition=_ANY_CONDITION, spectrum=_ANY_SP
         @given(quadratic_problems(B="H", noise=st.sampled_from(["H", "lowrank"])))
         def test_risk_is_nonnegative(p):
             assert excess_risk(p, Constant(0.5 / p.lambda_1), 10) >= 0
+
+    Drawing one directly: with ``B = H`` every eigenvalue of ``B^{-1} H`` is 1:
+
+    >>> import numpy as np
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import quadratic_problems
+    >>> p = find(quadratic_problems(n=2, B="H"), lambda p: True, settings=first)
+    >>> print(p.n, np.round(p.lam, 6).tolist())
+    2 [1.0, 1.0]
     """
     _eager(_check_int, "n", n, 1)
     _eager(_check_float, "condition", condition, 1.0, MAX_CONDITION)
@@ -504,9 +645,10 @@ def _check_schedule_args(inside, theorem, kinds):
 
 def schedules(problem: QuadraticProblem, *, inside: bool = True, theorem: str = "theorem5",
               kinds=SCHEDULE_KINDS) -> st.SearchStrategy:
-    """Step-size schedules for ``problem`` that satisfy (``inside=True``) or violate (``inside=False``)
-    the hypotheses of ``theorem`` ("theorem3", "theorem5" or "theorem6").
+    """Step-size schedules for ``problem`` that satisfy or violate the hypotheses of ``theorem``.
 
+    ``inside=True`` draws schedules that satisfy them, ``inside=False`` ones that violate them; ``theorem`` is
+    "theorem3", "theorem5" or "theorem6".
     The hypotheses (001_7d31b3ff3a2f0401.txt §14.2, Theorems 3 and 5; §14.3, Theorem 6):
 
     * constant ``alpha_k = alpha`` -- ``alpha lambda_1(B^{-1} H) <= 1`` (Theorem 6: ``< 1``).
@@ -523,10 +665,27 @@ def schedules(problem: QuadraticProblem, *, inside: bool = True, theorem: str = 
     Inside schedules satisfy the hypotheses exactly in floating point; outside ones violate one by at
     least :data:`MIN_VIOLATION` relative, so ``theorem5_bounds(problem, schedule, k)`` raises
     :class:`~theorytools.errors.HypothesisError` (``check=False`` evaluates the formula anyway).
-    ``kinds`` restricts the schedule kinds ("constant", "harmonic"); those impossible for this
-    problem are left out, and :class:`hypothesis.errors.InvalidArgument` is raised when none is left.
 
-    Example::
+    Parameters
+    ----------
+    problem : QuadraticProblem
+        The problem (a value, not a strategy; see :func:`problem_and_schedule`).
+    inside : bool, optional
+        Draw schedules inside (default) or outside the hypotheses.
+    theorem : str, optional
+        ``"theorem3"``, ``"theorem5"`` (default) or ``"theorem6"``.
+    kinds : str or tuple of str, optional
+        Restricts the schedule kinds ("constant", "harmonic"; default both); those impossible for this
+        problem are left out, and :class:`hypothesis.errors.InvalidArgument` is raised when none is left.
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy
+        The ``Constant`` or ``Harmonic`` schedules.
+
+    Examples
+    --------
+    In a test::
 
         from hypothesis import given, strategies as st
         from theorytools.quadratic import theorem5_bounds
@@ -537,6 +696,18 @@ def schedules(problem: QuadraticProblem, *, inside: bool = True, theorem: str = 
             p = data.draw(quadratic_problems(b=st.floats(0.55, 3.0)))
             lower, upper = theorem5_bounds(p, data.draw(schedules(p, inside=True)), 100)
             assert lower <= upper * (1 + 1e-9)
+
+    Drawing one directly: a harmonic schedule inside Theorem 5 for ``lambda(B^-1 H) = (1, 2)``:
+
+    >>> import numpy as np
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.quadratic import QuadraticProblem, hypotheses
+    >>> from theorytools.testing.strategies import schedules
+    >>> p = QuadraticProblem(np.diag([2.0, 1.0]), np.eye(2), np.eye(2), [1.0, 1.0])
+    >>> s = find(schedules(p, inside=True, kinds="harmonic"), lambda s: True, settings=first)
+    >>> [h.holds for h in hypotheses(p, s)]
+    [True, True, True]
     """
     if not isinstance(problem, QuadraticProblem):
         raise InvalidArgument(
@@ -558,20 +729,47 @@ def schedules(problem: QuadraticProblem, *, inside: bool = True, theorem: str = 
 
 def problem_and_schedule(problems=None, *, inside: bool = True, theorem: str = "theorem5",
                          kinds=SCHEDULE_KINDS) -> st.SearchStrategy[tuple]:
-    """``(problem, schedule)`` pairs: a problem from ``problems`` (default :func:`quadratic_problems`)
-    and a schedule from :func:`schedules` for it (hypotheses of 001_7d31b3ff3a2f0401.txt §14.2,
-    Theorem 5, or Theorems 3/6 via ``theorem``).
+    """``(problem, schedule)`` pairs: a problem from ``problems`` and a schedule from :func:`schedules` for it.
 
+    The hypotheses are those of 001_7d31b3ff3a2f0401.txt §14.2, Theorem 5, or Theorems 3/6 via ``theorem``.
     A drawn problem for which no schedule of ``kinds`` can be inside (harmonic only, ``b <= 1/2``) is
     rejected (``hypothesis.assume``); pass ``quadratic_problems(b=st.floats(0.55, 3.0))`` to keep all.
 
-    Example::
+    Parameters
+    ----------
+    problems : hypothesis.strategies.SearchStrategy of QuadraticProblem, optional
+        The problems (default :func:`quadratic_problems`).
+    inside : bool, optional
+        Draw schedules inside (default) or outside the hypotheses.
+    theorem : str, optional
+        ``"theorem3"``, ``"theorem5"`` (default) or ``"theorem6"``.
+    kinds : str or tuple of str, optional
+        The schedule kinds, "constant" and/or "harmonic" (default both).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of tuple
+        The ``(problem, schedule)`` pairs.
+
+    Examples
+    --------
+    In a test::
 
         @given(problem_and_schedule(quadratic_problems(n=3), inside=False))
         def test_outside_raises(case):
             p, schedule = case
             with pytest.raises(HypothesisError):
                 theorem5_bounds(p, schedule, 10)
+
+    Drawing one directly: an outside pair violates a hypothesis:
+
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.quadratic import hypotheses
+    >>> from theorytools.testing.strategies import problem_and_schedule, quadratic_problems
+    >>> p, s = find(problem_and_schedule(quadratic_problems(n=2), inside=False), lambda c: True, settings=first)
+    >>> all(h.holds for h in hypotheses(p, s))
+    False
     """
     kinds = _check_schedule_args(inside, theorem, kinds)
     problems = quadratic_problems() if problems is None else problems
@@ -601,11 +799,33 @@ def iteration_counts(max_k: int = 10**12, *, min_k: int = 0) -> st.SearchStrateg
     log-uniform counts across the whole range (so 1e3, 1e7 and 1e11 are all as likely as 10).
     Shrinks to ``min_k`` (0 by default: the starting point ``theta_0``).
 
-    Example::
+    Parameters
+    ----------
+    max_k : int, optional
+        The largest count, below 2^62 (default 1e12).
+    min_k : int, optional
+        The smallest count, >= 0 (default 0).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of int
+        The counts.
+
+    Examples
+    --------
+    In a test::
 
         @given(quadratic_problems(), iteration_counts())
         def test_risk_is_finite_up_to_1e12(p, k):
             assert np.isfinite(excess_risk(p, Constant(1.0 / p.lambda_1), k))
+
+    The first draw is the edge case ``min_k``:
+
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import iteration_counts
+    >>> [find(iteration_counts(10**6, min_k=m), lambda k: True, settings=first) for m in (0, 7)]
+    [0, 7]
     """
     hi = _check_int("max_k", max_k, 0, _K_LIMIT)
     lo = _check_int("min_k", min_k, 0, hi)
@@ -623,12 +843,39 @@ def iteration_grids(max_k: int = 10**12, *, min_k: int = 0, min_size: int = 1,
 
     The toolkit's closed forms take such arrays (``excess_risk(p, schedule, ks)``).
 
-    Example::
+    Parameters
+    ----------
+    max_k : int, optional
+        The largest count, below 2^62 (default 1e12).
+    min_k : int, optional
+        The smallest count, >= 0 (default 0).
+    min_size : int, optional
+        The fewest counts (default 1).
+    max_size : int, optional
+        The most counts (default 20).
+
+    Returns
+    -------
+    hypothesis.strategies.SearchStrategy of numpy.ndarray
+        Sorted ``int64`` arrays of distinct counts.
+
+    Examples
+    --------
+    In a test::
 
         @given(quadratic_problems(noise="zero"), iteration_grids(10**6, min_size=2))
         def test_noise_free_risk_decreases(p, ks):
             risk = excess_risk(p, Constant(0.5 / p.lambda_1), ks)
             assert np.all(np.diff(risk) <= 1e-12 * risk[0])
+
+    Drawing one directly (three distinct counts in ``[0, 100]``, sorted):
+
+    >>> from hypothesis import Phase, find, settings
+    >>> first = settings(database=None, derandomize=True, phases=[Phase.generate])  # no shrinking, no database
+    >>> from theorytools.testing.strategies import iteration_grids
+    >>> ks = find(iteration_grids(100, min_size=3), lambda ks: True, settings=first)
+    >>> print(ks.dtype, len(ks), bool((ks[1:] > ks[:-1]).all()))
+    int64 3 True
     """
     hi = _check_int("max_k", max_k, 0, _K_LIMIT)
     lo = _check_int("min_k", min_k, 0, hi)

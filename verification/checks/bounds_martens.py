@@ -173,6 +173,7 @@ def theorem5_harmonic_upper_printed(k, a, b, h0):
     """``E[h(theta_k)] - h* <= u(k)`` of Theorem 5 (harmonic steps, eqn. after "If on the other hand"), each side less
     ``t_U/(4(k+a))``: ``(exact - t_U/(4(k+a)), nu(a) k t_Psi/(4(k+a)^3) + h0 ((1+a)/(k+a))^(2b))`` with
     ``t_Psi = (1-b)^2 t_U``."""
+    _harmonic_region(a, b)  # before dividing by 2b - 1
     tU = 2.0 * b / (2.0 * b - 1.0)
     return (_second_order_exact(k, a, b, h0),
             _nu_term(k, a) * (1.0 - b) ** 2 * tU / 4.0 + h0 * ((1.0 + a) / (k + a)) ** (2.0 * b))
@@ -197,6 +198,7 @@ def theorem5_harmonic_upper_corrected(k, a, b, h0):
     (:func:`theorytools.quadratic.lemmas.proposition23_sum`).  Stated whole: it is tight to rounding where
     ``b >= 3/2`` and k is large (the slack, t_U P_k^2/(4a), decays like k^-2b), where its second-order part alone
     would be lost to cancellation."""
+    _harmonic_region(a, b)  # before dividing by 2b - 1
     tU = 2.0 * b / (2.0 * b - 1.0)
     first = tU / (4.0 * (k + a))
     rhs = first + Q.lemmas.proposition23_sum(int(k), a, b) * (1.0 - b) ** 2 * tU / 4.0

@@ -488,8 +488,8 @@ def decay_law(case, rng):
            + ", ".join(f"{k} {x:.4g}" for k, x in measured.items()))
     return Verdict(v.status, v.kind, msg if not v.failed else v.message,
                    {**v.details, "predicted_rate": rate, "limit": limit, "fitted_rates": measured}).with_series(
-        k=t, exact=np.maximum(E - limit, 1e-300), bound=(E[0] - limit) * np.exp(-rate * t), xlabel="t",
-        ylabel="excess loss E(t) - E_r (Eq. 10)", exact_label="Eq. 10 path", bound_label="E(0) e^{-rate t}")
+        k=t, exact=np.maximum(E - limit, 1e-300), bound=(E[0] - limit) * np.exp(-rate * t), xlabel=r"time $t$",
+        ylabel=r"excess loss $E(t) - E_r$", exact_label="Eq. 10 path", bound_label=r"$(E(0) - E_r)\,e^{-\mathrm{rate}\,t}$")
 
 
 def _crossing_cases(profile, seed):

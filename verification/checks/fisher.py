@@ -445,7 +445,8 @@ def reparameterization_invariance(case, rng):
                    f"printed step |d^T H d| <= 1/2 ||H|| |d|^2 is false: {printed_step[0]:.3g} > {printed_step[1]:.3g} for "
                    "H = H_[zeta]_1, d = e_2",
                    {"hessian_gap": gaps, "one_step_orders": slopes, "path_gaps": path}).with_series(
-        k=path_alphas, exact=np.array(path), xlabel="alpha", ylabel="max |zeta(gamma path) - theta path|", exact_label="path gap")
+        k=path_alphas, exact=np.array(path), xlabel=r"step size $\alpha$", ylabel="path gap max |zeta(gamma path) - theta path|",
+        exact_label="path gap")
 
 
 def _section13_cases(profile, seed):
@@ -827,8 +828,8 @@ def shrestha_figure5_scaling(case, rng):
     msg = f"{what} per update; log-log slope in P: " + ", ".join(f"{m} {s:.2f}" for m, s in slopes.items()) + \
         "; at the largest P: " + ", ".join(f"{m} (P={P}) {v:.3g}" for m, (P, v) in largest.items())
     return Verdict.measured(msg, slopes=slopes, largest=largest).with_series(
-        paths={m: (np.log10(r["P"]), np.log10(r[what])) for m, r in res.items()}, xlabel="log10 parameters P",
-        ylabel=f"log10 {what} per update")
+        paths={m: (np.log10(r["P"]), np.log10(r[what])) for m, r in res.items()}, xlabel=r"parameters $\log_{10} P$",
+        ylabel=f"{what} per update (log10)")
 
 
 def _section11_net_cases(profile, seed):

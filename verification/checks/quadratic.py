@@ -53,6 +53,11 @@ def _recursion_rtol(inst, K):
     return inst.rtol * (1.0 + 2.0 * K / 64.0)
 
 
+#: the y-axis of a risk figure: the quantity and its symbol
+RISK_LABEL = r"excess risk $\mathbb{E}[h(\theta_k)] - h(\theta^*)$"
+AVERAGED_RISK_LABEL = r"averaged excess risk $\mathbb{E}[h(\bar\theta_k)] - h(\theta^*)$"
+
+
 def _mc_series(inst, res, exact, bounds=None, **extra):
     lo, hi = res.ci(LEVEL)
     series = {"k": inst.ks_mc if "k" not in extra else extra.pop("k"), "exact": exact, "mc_mean": res.mean,
@@ -60,6 +65,7 @@ def _mc_series(inst, res, exact, bounds=None, **extra):
     if bounds is not None:
         series["lower"], series["upper"] = bounds
     series.update(extra)
+    series.setdefault("ylabel", RISK_LABEL)
     return series
 
 
@@ -74,7 +80,7 @@ def theorem5_bounds_hold(inst, rng):
     lower, upper = Q.theorem5_bounds(inst.problem, inst.schedule, inst.ks)
     exact = Q.excess_risk(inst.problem, inst.schedule, inst.ks)
     v = Verdict.within(exact, lower, upper, rtol=inst.rtol, what="exact risk")
-    return v.with_series(k=inst.ks, exact=exact, lower=lower, upper=upper)
+    return v.with_series(k=inst.ks, exact=exact, lower=lower, upper=upper, ylabel=RISK_LABEL)
 
 
 @check(source=f"{SRC} §14.2, Theorem 5 (B = H) and eqn. 29", family="quadratic", kind="deterministic",
@@ -132,7 +138,7 @@ def theorem6_bound_holds(inst, rng):
     exact = Q.averaged_excess_risk(inst.problem, al, inst.ks)
     v = Verdict.within(exact, np.zeros_like(exact), bound, rtol=inst.rtol, what="exact averaged risk")
     return v.with_series(k=inst.ks, exact=exact, bound=bound, bound_label="Theorem 6 bound",
-                         ylabel=r"$\mathbb{E}[h(\bar\theta_k)] - h(\theta^*)$")
+                         ylabel=AVERAGED_RISK_LABEL)
 
 
 @check(source=f"{SRC} §14.2, eqn. 20 and Appendix B (recursion for V_k, eqn. 23)", family="quadratic",
@@ -272,7 +278,7 @@ def monte_carlo_polyak(inst, rng):
         extra = {"bound": Q.theorem6_bound(inst.problem, al, inst.ks_mc), "bound_label": "Theorem 6 bound"}
     except Q.HypothesisError:
         pass
-    return v.with_series(**_mc_series(inst, res, exact, ylabel=r"$\mathbb{E}[h(\bar\theta_k)] - h(\theta^*)$", **extra))
+    return v.with_series(**_mc_series(inst, res, exact, ylabel=AVERAGED_RISK_LABEL, **extra))
 
 
 # -- measured -------------------------------------------------------------------------------
@@ -665,7 +671,7 @@ def monte_carlo_ema(inst, rng):
                    beta_max=beta_max, progress=False)
     exact = Q.ema_excess_risk(inst.problem, al, inst.ks_mc, beta_max)
     v = Verdict.statistical(res.mean, res.stderr, exact, res.runs, what="decayed-average mean", skewness=res.skewness)
-    return v.with_series(**_mc_series(inst, res, exact, ylabel=r"$\mathbb{E}[h(\bar\theta^{\beta}_k)] - h(\theta^*)$"))
+    return v.with_series(**_mc_series(inst, res, exact, ylabel=r"averaged excess risk $\mathbb{E}[h(\bar\theta^{\beta}_k)] - h(\theta^*)$"))
 
 
 # -- independent routes for every reported quantity (verification.reference.quadratic) ----------
@@ -925,7 +931,7 @@ def monte_carlo_variance_calibration(inst, rng):
                             skewness=g_y, studentized=False)
     return v.with_series(k=ks, exact=k2, mc_mean=sample_var, mc_lo=k2 - 3 * np.sqrt(var_y / res.runs),
                          mc_hi=k2 + 3 * np.sqrt(var_y / res.runs), exact_label="exact Var[h]",
-                         ylabel=r"$\mathrm{Var}[h(\theta_k)]$")
+                         ylabel=r"variance $\mathrm{Var}[h(\theta_k)]$")
 
 
 #: Independent seeds of the spread check, and runs per seed (8 blocks of the engine, so that blocks
