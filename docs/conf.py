@@ -46,6 +46,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    "sphinx-mathjax-offline",  # MathJax served from _static: the maths renders without a network (a CDN otherwise)
     "numpydoc",
     "myst_nb",
     "notebook_runner",
