@@ -470,3 +470,41 @@ def test_trace_records_every_evaluation_and_the_figure_picks_the_parameters_that
     assert t["names"] == ["dummy", "kappa", "k"] and t["values"].shape == (r["evaluations"], 3)
     assert np.nanmax(t["score"]) == pytest.approx(r["score"])  # the reported worst point is among those evaluated
     assert sorted(influential(t)) == [1, 2]  # kappa and k, not the dummy
+
+
+def test_scores_rank_every_sign_on_one_scale():
+    """Ratios of positive sides, of negative sides (|rhs|/|lhs|), and sides of different signs (beyond every ratio):
+    an exact 0 on the left ranks below any positive ratio, so a search is not drawn to it."""
+    from verification.hunt import _ratio, _scores
+
+    s = _scores([1.0, 2.0, -1.0, -2.0, 0.0, 1.0, 0.0, 0.0, 1e-300], [2.0, 1.0, -2.0, -1.0, 1.0, 0.0, -1.0, 0.0, 1e300])
+    np.testing.assert_allclose(s[:4], [-np.log(2), np.log(2), np.log(2), -np.log(2)])
+    assert s[4] < s[8] < s[0]  # lhs = 0 ranks below even a ratio of 1e-600
+    assert s[5] > 1e3 and s[6] > 1e3 and s[7] == 0  # violated with rhs <= 0 < lhs or lhs = 0 > rhs; 0 <= 0 is tight
+    assert _ratio(-1.0, -2.0) == pytest.approx(2.0) and _ratio(0.0, 1.0) == -1.0 and _ratio(1.0, 0.0) == 1.0
+
+
+def test_proposition23_product_keeps_its_digits_at_long_horizons_and_small_b():
+    """The hunt's uncertified 'violation' of Proposition 23's product (i = 751, k = 751 + 997975816, a = 669.888,
+    b = 1.1e-3): the log formed by a shift of m = 1e9 lost 1e-5 of the product to cancellation; by the shift of b it
+    keeps 1e-12 (against rising factorials at 50 digits)."""
+    from theorytools.quadratic import lemmas
+
+    i, m, a, b = 751, 997975816, 669.888, 7.823e-07 * (751 + 669.888 + 1)
+    with mp.workdps(50):
+        c = i + mp.mpf(a) + 1
+        want = mp.rf(c - mp.mpf(b), m) / mp.rf(c, m)
+    assert abs(lemmas.proposition23_product(i, i + m, a, b) - want) <= 1e-12 * want
+
+
+def test_the_accuracy_hunt_finds_the_product_by_a_shift_of_m(monkeypatch):
+    from theorytools.linalg import log_gamma_ratio
+    from theorytools.quadratic import lemmas
+
+    def shift_by_m(i, k, a, b):
+        m, c = float(k - i), i + a + 1.0
+        return log_gamma_ratio(c - b, m) - log_gamma_ratio(c, m)
+
+    monkeypatch.setattr(lemmas, "_proposition23_log_product", shift_by_m)
+    r = hunt("accuracy.proposition23_product", budget=5, seed=0)
+    assert r["status"] == "violated" and r["certified"] and r["counterexample"]["m"] > 10**4

@@ -2,8 +2,9 @@
 
 A *bound* is a claim ``lhs <= rhs`` over a space of parameters, declared with :func:`bound`: the decorated function
 ``f(**point)`` returns ``(lhs, rhs)``, or raises :class:`~theorytools.errors.HypothesisError` (or returns None) where
-the statement's hypotheses fail.  :func:`hunt` maximizes the score ``log(lhs/rhs)`` (the signed relative gap
-``(lhs - rhs)/max(|lhs|, |rhs|)`` where a side is 0 or negative) over the space with scipy's differential evolution,
+the statement's hypotheses fail.  :func:`hunt` maximizes the score ``log(lhs/rhs)`` (``log(rhs/lhs)`` where both sides
+are negative; the signed relative gap ``(lhs - rhs)/max(|lhs|, |rhs|)``, shifted out of the ratios' range, where their
+signs differ: :func:`_scores`) over the space with scipy's differential evolution,
 refines the best point by Nelder-Mead on the real parameters, and then
 
 * reports ``holds`` when the largest score is within rounding of 0 or below (the worst ratio says how tight it is);
@@ -39,6 +40,9 @@ from theorytools.linalg import as_bool, as_callable, as_float, as_int, as_instan
 from verification.errata import Erratum
 from verification.registry import family_and_name, match, register
 
+#: Where the sides' signs differ the score is the relative gap shifted this far from 0: beyond |log(x/y)| for any two
+#: positive doubles (at most 1490), so such points rank above (violated) or below (slack) every ratio.
+SIGN_SPAN = 1500.0
 #: A float score above this is a violation seen in floating point; below it the bound holds to rounding (the sides of
 #: a tight bound, such as an equality case, differ by a few ulps either way).
 FLOAT_RTOL = 1e-10
@@ -300,20 +304,29 @@ def select(only: str | None = None) -> list[Bound]:
 
 # -- scoring --------------------------------------------------------------------------------------------------------
 def _scores(lhs, rhs) -> np.ndarray:
-    """``log(lhs/rhs)`` where both sides are > 0, else the signed relative gap; NaN where a side is not finite."""
+    """How far ``lhs <= rhs`` is from failing, one scale for every sign (> 0: violated): ``log(lhs/rhs)`` where both
+    sides are > 0, ``log(rhs/lhs)`` where both are < 0, and where their signs differ or one is 0 the signed relative
+    gap ``(lhs - rhs)/max(|lhs|, |rhs|)`` shifted by :data:`SIGN_SPAN` away from 0 (0 where both are 0): a violation
+    with ``rhs <= 0 < lhs`` outranks every ratio, and ``lhs <= 0 < rhs`` (an error of exactly 0, a product that is 0)
+    ranks below every ratio, so that it does not draw the search away from where the bound is tight.  NaN where a
+    side is not finite."""
     lhs, rhs = np.asarray(lhs, dtype=float), np.asarray(rhs, dtype=float)
     with np.errstate(all="ignore"):
         scale = np.maximum(np.abs(lhs), np.abs(rhs))
         gap = np.where(scale > 0, (lhs - rhs) / np.where(scale > 0, scale, 1.0), 0.0)
-        score = np.where((lhs > 0) & (rhs > 0), np.log(lhs / rhs), gap)
+        log_ratio = np.where(lhs > 0, np.log(lhs) - np.log(rhs), np.log(-rhs) - np.log(-lhs))
+        same_sign = ((lhs > 0) & (rhs > 0)) | ((lhs < 0) & (rhs < 0))
+        score = np.where(same_sign, log_ratio, gap + SIGN_SPAN * np.sign(gap))
     return np.where(np.isfinite(lhs) & np.isfinite(rhs), score, np.nan)
 
 
 def _ratio(lhs: float, rhs: float) -> float:
-    """What the report calls the worst ratio: ``lhs/rhs`` where both sides are > 0, else the relative gap."""
-    if lhs > 0 and rhs > 0:
-        return lhs / rhs
-    return float(_scores(lhs, rhs))
+    """What the report calls the worst ratio: ``lhs/rhs`` where both sides are > 0, ``rhs/lhs`` (= |rhs|/|lhs|) where
+    both are < 0 (> 1: violated, in both cases), else the relative gap ``(lhs - rhs)/max(|lhs|, |rhs|)``."""
+    if (lhs > 0 and rhs > 0) or (lhs < 0 and rhs < 0):
+        return float(np.exp(float(_scores(lhs, rhs))))
+    scale = max(abs(lhs), abs(rhs))
+    return 0.0 if scale == 0 else (lhs - rhs) / scale
 
 
 class _Objective:
@@ -401,8 +414,8 @@ def hunt(bound, budget=60.0, seed=0, workers=1, trace=False) -> dict:
     the integers fixed.  Both stop at the wall-clock cap, ``TIME_CAP x budget`` seconds.  A violation is certified and
     shrunk as the module docstring says.  Returns a dict: ``bound``, ``source``, ``status``
     (``violated``: certified; ``uncertified``: seen in floating point only; ``holds``; ``infeasible``: no point met
-    the hypotheses), ``worst_ratio`` (lhs/rhs at the worst point, or the signed relative gap where a side is <= 0:
-    ``measure`` says which), ``point``, ``certified``, ``counterexample`` (the shrunk point, None unless
+    the hypotheses), ``worst_ratio`` (lhs/rhs at the worst point, rhs/lhs where both sides are negative, or the signed
+    relative gap where their signs differ: ``measure`` says which), ``point``, ``certified``, ``counterexample`` (the shrunk point, None unless
     certified), ``certificate`` (the certified sides), ``evaluations``, ``max_evaluations`` (the budget's), ``feasible``,
     ``stopped`` (``converged``, ``evaluations``: the budget spent, or ``time cap``), ``first_seen_evaluations`` and
     ``first_seen_seconds`` (when a violation was first seen in floating point; None if never), ``seconds``,
@@ -464,7 +477,8 @@ def _hunt(b: Bound, obj: _Objective, budget, seed, workers, max_evaluations, t0)
     sides = obj.sides(point) if obj.feasible else None
     score = float("nan") if sides is None else float(_scores(*sides))
     if np.isfinite(score):
-        out.update(worst_ratio=_ratio(*sides), measure="ratio" if min(sides) > 0 else "relative gap", score=score,
+        measure = "ratio" if sides[0] * sides[1] > 0 else "relative gap"
+        out.update(worst_ratio=_ratio(*sides), measure=measure, score=score,
                    point=point,
                    status="holds" if score <= FLOAT_RTOL else "uncertified")
         if score > FLOAT_RTOL and b.certify is not None:

@@ -1,11 +1,12 @@
-"""The Tightness figure of a hunted bound: its score ``log(lhs/rhs)`` over the two parameters that move it most."""
+"""The Tightness figure of a hunted bound: its score (``log(lhs/rhs)``, :func:`verification.hunt._scores`) over the two
+parameters that move it most."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-from verification.hunt import Bound, LogInteger, LogReal
+from verification.hunt import SIGN_SPAN, Bound, LogInteger, LogReal
 
 
 def influential(trace: dict, count: int = 2, bins: int = 10) -> list[int]:
@@ -43,7 +44,11 @@ def tightness_figure(row: dict, bound: Bound, path: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(6.4, 4.8), layout="constrained")
     values, score = trace["values"][ok], trace["score"][ok]
     order = np.argsort(score)  # the worst drawn last, on top
-    label = "log(lhs/rhs)  (relative gap where a side is <= 0)"
+    label = "score: log(lhs/rhs)  (> 0: violated)"
+    mixed = np.abs(score) >= SIGN_SPAN  # sides of different signs: +-SIGN_SPAN + relative gap, off the ratios' scale
+    if mixed.any():
+        score = np.clip(score, np.min(score[~mixed], initial=-1.0) - 1.0, np.max(score[~mixed], initial=1.0) + 1.0)
+        label += ";  sides of different signs drawn at the ends"
     if len(picks) == 1:
         ax.scatter(values[order, picks[0]], score[order], s=6, c=score[order], cmap="viridis")
         ax.set_ylabel(label)

@@ -216,10 +216,11 @@ def _tightness_markdown(rows: list[dict]) -> list[str]:
     from verification.hunt import describe
 
     lines = ["", "## Tightness", "", "Each bound lhs <= rhs searched for its worst case (`theorytools-verify --hunt`): "
-             "differential evolution then Nelder-Mead on log(lhs/rhs) (the signed relative gap where a side can be "
-             "<= 0). A violation counts only when certified in exact rationals or mpmath at 50 digits; the "
+             "differential evolution then Nelder-Mead on log(lhs/rhs) (log(rhs/lhs) where both sides are negative, the "
+             "signed relative gap where their signs differ). The worst ratio is lhs/rhs (|rhs|/|lhs| for negative "
+             "sides; > 1 is a violation), or the gap. A violation counts only when certified in exact rationals or mpmath at 50 digits; the "
              "counterexample is shrunk (smallest integers, then short rationals) and still certified.", "",
-             "| bound | status | worst ratio lhs/rhs (or relative gap) | where | evaluations | seconds | certified counterexample | figure |",
+             "| bound | status | worst ratio (or relative gap) | where | evaluations | seconds | certified counterexample | figure |",
              "|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ratio = "" if r["worst_ratio"] is None else f"{r['worst_ratio']:.6g}"

@@ -13,6 +13,9 @@ paper.  The left side needs the high-precision route at every point, so these bo
   closed form at 80 digits, ``alpha lambda`` from 1e-12 to 1 (condition numbers to 1e12), k to 1e12: <= 1e-12.
 * ``theorem5_constant_bounds``: :func:`theorytools.quadratic.theorem5_bounds` for a constant step (§14.2, Theorem 5)
   against the same formulas at 50 digits, ``alpha lambda_i`` from 1e-12 to 1, k to 1e12: <= 1e-12.
+* ``proposition23_product``: :func:`theorytools.quadratic.lemmas.proposition23_product` (Appendix D, Proposition 23,
+  part 1) against rising factorials at 30/50 digits, k to 1e12, b from 1e-12 (i + a + 1) to i + a + 1: <= 1e-10 (it
+  lost 1e-5 at k = 1e9, b = 1e-3 before its log was formed by the smaller of two shifts).
 * ``categorical_fisher_pinv``: :func:`theorytools.fisher.categorical_fisher_pinv` from logits (§9.2 and §13's
   ``F_R^+``) against the entrywise closed form at 50 digits from the exact softmax, probabilities down to ~1e-300:
   ``max_ij |error_ij| / (K eps sqrt(X_ii X_jj)) <= 8`` (the accuracy its docstring states).
@@ -27,18 +30,23 @@ import theorytools.fisher as FI
 import theorytools.quadratic as Q
 from theorytools.errors import HypothesisError
 from verification.checks.bounds_martens import CERTIFY_DPS, _mp
-from verification.hunt import LogInteger, LogReal, Real, bound
+from verification.hunt import Integer, LogInteger, LogReal, Real, bound
 
 SRC = "001_7d31b3ff3a2f0401.txt"
 KMAX = 10**12
 EPS = float(np.finfo(float).eps)
 
 
+TINY = float(np.finfo(float).tiny)
+
+
 def _relative_error(value, reference, err=0):
-    """``(|value - reference| - err) / |reference|`` at the working precision (0 where both vanish)."""
+    """``(|value - reference| - err) / max(|reference|, TINY)`` at the working precision: relative to the reference,
+    and absolute below the smallest normal float (a value that underflows to 0 or to a subnormal has lost nothing a
+    float could hold)."""
     reference = mp.mpf(reference)
     gap = max(abs(_mp(value) - reference) - err, mp.mpf(0))
-    return gap / abs(reference) if reference != 0 else (mp.mpf(0) if gap == 0 else mp.inf)
+    return gap / max(abs(reference), _mp(TINY))
 
 
 # -- harmonic steps --------------------------------------------------------------------------------------------------
@@ -174,3 +182,27 @@ def _pinv_error(g2, g3, dps):
 def categorical_fisher_pinv(g2, g3):
     """``(the largest entry error in units of K eps sqrt(X_ii X_jj), 8)``."""
     return float(_pinv_error(g2, g3, 30)), float(PINV_C)
+
+
+# -- Proposition 23's product ------------------------------------------------------------------------------------------
+PRODUCT_RTOL = 1e-10
+SPACE_PRODUCT = {"i": Integer(0, 1000), "m": LogInteger(1, KMAX), "a": LogReal(1e-3, 1e3), "beta": LogReal(1e-12, 1.0)}
+
+
+def _product_error(i, m, a, beta, dps):
+    """Relative error of ``proposition23_product(i, i + m, a, b)``, ``b = beta (i + a + 1)`` (both formed in floats, as
+    the caller passes them), against the ratio of rising factorials ``(c - b)_m / (c)_m``, ``c = i + a + 1``."""
+    a, b = float(a), float(beta) * (i + float(a) + 1.0)
+    value = Q.lemmas.proposition23_product(i, i + m, a, b)
+    with mp.workdps(dps):
+        c = i + _mp(a) + 1
+        return _relative_error(value, mp.rf(c - _mp(b), m) / mp.rf(c, m))
+
+
+@bound(source=f"{SRC} Appendix D, Proposition 23 (part 1): theorytools.quadratic.lemmas.proposition23_product vs "
+              f"mpmath, relative error <= {PRODUCT_RTOL:g}", family="accuracy", space=SPACE_PRODUCT, rate=50,
+       hypotheses="integers 0 <= i < k = i + m <= 1e12 + 1000, a > 0, 0 < b = beta (i + a + 1) <= i + a + 1",
+       certify=lambda i, m, a, beta: (_product_error(i, m, a, beta, CERTIFY_DPS), mp.mpf(PRODUCT_RTOL)))
+def proposition23_product(i, m, a, beta):
+    """``(relative error of the product, 1e-10)`` against rising factorials at 30 digits."""
+    return float(_product_error(i, m, a, beta, 30)), PRODUCT_RTOL

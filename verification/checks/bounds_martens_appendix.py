@@ -20,7 +20,6 @@ import mpmath as mp
 import numpy as np
 
 import theorytools.quadratic as Q
-from theorytools.linalg import log_gamma_ratio
 from verification.checks.bounds_martens import CERTIFY_DPS, _mp
 from verification.hunt import Integer, LogInteger, LogReal, Real, bound
 
@@ -148,11 +147,10 @@ def proposition23_product(i, m, a, beta):
     """``(prod_{j=i}^{k-1} (1 - b/(j+a+1)) / ((i+a+1)/(k+a))^b, 1)`` with ``k = i + m``, ``b = beta (i + a + 1)``.
 
     Stated as a ratio formed in log space, as :func:`theorytools.quadratic.lemmas.proposition23_product` forms the
-    product (:func:`theorytools.linalg.log_gamma_ratio`): at k = 1e9 both sides underflow to 0, which would read as
-    an equality.  The hypotheses are checked by the library's
+    product (its ``_proposition23_log_product``): at k = 1e9 both sides underflow to 0, which would read as an
+    equality.  The hypotheses are checked by the library's
     :func:`~theorytools.quadratic.lemmas.proposition23_product_sides`."""
     k, b = i + m, beta * (i + a + 1.0)
     Q.lemmas.proposition23_product_sides(i, min(k, i + 1), a, b)  # its hypotheses, or raise
-    log_lhs = log_gamma_ratio(i + a + 1.0 - b, float(m)) - log_gamma_ratio(i + a + 1.0, float(m)) if b < i + a + 1.0 \
-        else -np.inf
+    log_lhs = float(Q.lemmas._proposition23_log_product(i, k, a, b)) if b < i + a + 1.0 else -np.inf
     return float(np.exp(log_lhs + b * np.log1p((m - 1.0) / (i + a + 1.0)))), 1.0
