@@ -410,7 +410,8 @@ def hunt(bound, budget=60.0, seed=0, workers=1, trace=False) -> dict:
     :data:`EVALUATIONS_PER_SECOND` by default; at least one generation of differential evolution): Nelder-Mead's
     share (:data:`REFINE_EVALUATIONS` per real parameter, at most a quarter of the budget) is set aside and
     differential evolution (seeded, ``integrality`` on Integer parameters, vectorized when the bound is) runs the
-    generations the rest pays for, or stops earlier at convergence; Nelder-Mead then refines the real parameters with
+    generations the rest pays for, restarted from a fresh seeded population whenever it converges early; Nelder-Mead
+    then refines the real parameters of the best point with
     the integers fixed.  Both stop at the wall-clock cap, ``TIME_CAP x budget`` seconds.  A violation is certified and
     shrunk as the module docstring says.  Returns a dict: ``bound``, ``source``, ``status``
     (``violated``: certified; ``uncertified``: seen in floating point only; ``holds``; ``infeasible``: no point met
@@ -573,7 +574,6 @@ def _search(obj: _Objective, max_evaluations: int, seed: int, workers: int, dead
     # global search would get a single generation)
     refine = min(REFINE_EVALUATIONS * sum(not d.integer for d in dims), max_evaluations // 4)
     population = POPSIZE * len(dims)  # scipy's population: popsize x parameters, one evaluation each per generation
-    generations = max(1, (max_evaluations - refine) // population - 1)  # after the initial population
     capped = []
 
     def cap(intermediate_result):
@@ -581,13 +581,27 @@ def _search(obj: _Objective, max_evaluations: int, seed: int, workers: int, dead
             capped.append(True)
         return bool(capped)
 
+    # Differential evolution that converges before the budget is spent has settled on one basin (TANGO's Lemma 7
+    # stopped at a worst ratio of 0.25 after 1411 of 12000 evaluations on seed 2; 0.4375 elsewhere): it is restarted
+    # from a fresh population (seeded by (seed, restart)) while the budget pays for an initial population and a
+    # generation, and the best run is kept.
+    best, restart = None, 0
     with _evaluator(obj, workers) as (func, mapper):
-        res = differential_evolution(func, bounds, rng=seed, polish=False, integrality=integrality, popsize=POPSIZE,
-                                     maxiter=generations, updating="deferred", vectorized=obj.bound.vectorized,
-                                     workers=mapper, callback=cap)
+        while True:
+            generations = max(1, (max_evaluations - refine - obj.evaluations) // population - 1)
+            rng = seed if restart == 0 else np.random.default_rng([seed, restart])
+            res = differential_evolution(func, bounds, rng=rng, polish=False, integrality=integrality,
+                                         popsize=POPSIZE, maxiter=generations, updating="deferred",
+                                         vectorized=obj.bound.vectorized, workers=mapper, callback=cap)
+            if best is None or res.fun < best.fun:
+                best = res
+            if capped or not res.success or max_evaluations - refine - obj.evaluations < 2 * population:
+                break
+            restart += 1
+    res = best
     if capped:
         return res.x, "time cap"
-    stopped = "converged" if res.success else "evaluations"
+    stopped = "converged" if obj.evaluations < max_evaluations - refine - population else "evaluations"
     if not np.isfinite(res.fun):
         return res.x, stopped
     x, capped = _refine(obj, res.x, float(res.fun), max(0, max_evaluations - obj.evaluations), deadline)
