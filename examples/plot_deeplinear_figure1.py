@@ -12,7 +12,6 @@ against wall-clock time (its bottom row); the dotted line is the minimum achieva
 """
 
 import matplotlib.pyplot as plt
-import numpy as np
 
 from theorytools.deeplinear import figure1
 

@@ -508,3 +508,15 @@ def test_the_accuracy_hunt_finds_the_product_by_a_shift_of_m(monkeypatch):
     monkeypatch.setattr(lemmas, "_proposition23_log_product", shift_by_m)
     r = hunt("accuracy.proposition23_product", budget=5, seed=0)
     assert r["status"] == "violated" and r["certified"] and r["counterexample"]["m"] > 10**4
+
+
+def test_mpf_exact_takes_the_stored_value_and_refuses_bad_input_by_name():
+    from verification.hunt import mpf_exact
+
+    with mp.workdps(40):
+        assert mpf_exact(0.1) == mp.mpf(Fraction(0.1).numerator) / Fraction(0.1).denominator != mp.mpf("0.1")
+        assert mpf_exact(Fraction(10**400, 3)) * 3 == mp.mpf(10) ** 400
+    with pytest.raises(TypeError, match="x must be an int, a Fraction or a float"):
+        mpf_exact("0.1")
+    with pytest.raises(ValueError, match="x must be finite"):
+        mpf_exact(float("inf"))

@@ -497,12 +497,10 @@ def _trace_values(obj: _Objective) -> dict:
     if not obj.trace:
         return {"names": obj.names, "values": np.empty((0, len(obj.names))), "score": np.empty(0)}
     x = np.concatenate([t[0] for t in obj.trace])
+    objective = np.concatenate([t[1] for t in obj.trace])  # -score, +inf outside the hypotheses
     values = np.column_stack([x[:, i] if isinstance(obj.bound.space[n], Integer) else obj.bound.space[n](x[:, i])
                               for i, n in enumerate(obj.names)]).astype(float)
-    with np.errstate(invalid="ignore"):
-        score = np.where(np.isfinite(np.concatenate([t[1] for t in obj.trace])),
-                         -np.concatenate([t[1] for t in obj.trace]), np.nan)
-    return {"names": obj.names, "values": values, "score": score}
+    return {"names": obj.names, "values": values, "score": np.where(np.isfinite(objective), -objective, np.nan)}
 
 
 def hunt_all(names, budget=60.0, seed=0, *, client=None, modules=(), log=None, trace=False) -> list[dict]:
@@ -672,6 +670,27 @@ def _certified_counterexample(obj: _Objective, worst: dict) -> dict:
     return {"status": "violated", "certified": True, "counterexample": p, "certificate": _certificate(obj.bound, p)}
 
 
+def mpf_exact(x) -> mp.mpf:
+    """``x`` (an int, a Fraction, or a float: the dyadic rational it stores) as an mpmath number at the working
+    precision, with no rounding through a decimal string: what a ``certify`` route starts from.
+
+    Examples
+    --------
+    >>> import mpmath as mp
+    >>> from fractions import Fraction
+    >>> from verification.hunt import mpf_exact
+    >>> with mp.workdps(30):
+    ...     print(mpf_exact(Fraction(1, 3)), mpf_exact(0.1))
+    0.333333333333333333333333333333 0.100000000000000005551115123126
+    """
+    if isinstance(x, (bool, np.bool_)) or not isinstance(x, (int, np.integer, float, np.floating, Fraction)):
+        raise TypeError(f"x must be an int, a Fraction or a float, got {x!r} of type {type(x).__name__}")
+    if isinstance(x, (float, np.floating)) and not math.isfinite(x):
+        raise ValueError(f"x must be finite, got {x!r}")
+    q = Fraction(x)
+    return mp.mpf(q.numerator) / q.denominator
+
+
 def _certificate(b: Bound, point: dict) -> str | None:
     """The certified sides at ``point`` as text, or None when ``certify`` does not confirm ``lhs > rhs`` (or cannot
     evaluate there: outside the hypotheses, or beyond the route's reach, e.g. k too large for exact rationals)."""
@@ -689,7 +708,7 @@ def _certificate(b: Bound, point: dict) -> str | None:
             raise TypeError(f"certify of {b.name} must return exact rationals (Fraction, int) or mpmath numbers, got "
                             f"{side} = {v!r} of type {type(v).__name__}")
     with mp.workdps(CERTIFY_DPS):
-        lhs, rhs = (mp.mpf(v.numerator) / v.denominator if isinstance(v, Fraction) else mp.mpf(v) for v in (lhs, rhs))
+        lhs, rhs = (mpf_exact(v) if isinstance(v, Fraction) else mp.mpf(v) for v in (lhs, rhs))
         if not lhs - rhs > CERTIFY_MARGIN * max(abs(lhs), abs(rhs)):
             return None
         return (f"lhs = {mp.nstr(lhs, 12)} > rhs = {mp.nstr(rhs, 12)} (mpmath {CERTIFY_DPS} digits, relative margin "

@@ -86,6 +86,19 @@ def _block(x) -> nodes.Element:
     return _para(*x) if isinstance(x, (list, tuple)) else _para(x)
 
 
+def _field_list(fields) -> nodes.field_list:
+    """A field list of ``(name, body)`` pairs (a body as :func:`_block` takes it)."""
+    out = nodes.field_list()
+    for name, body in fields:
+        field = nodes.field()
+        field += nodes.field_name(name, name)
+        value = nodes.field_body()
+        value += _block(body)
+        field += value
+        out += field
+    return out
+
+
 def _table(header, rows, widths, classes=("registry-table",)) -> nodes.table:
     """A table of ``rows`` (lists of cells: a string, a node, or a list of nodes)."""
     table = nodes.table(classes=[*classes, "colwidths-given"])  # the writer then emits the relative widths
@@ -176,32 +189,23 @@ class ErrataDirective(_RegistryDirective):
                 out.append(nodes.rubric(group.capitalize(), group.capitalize()))
             item = nodes.container(classes=["erratum"], ids=[nodes.make_id(f"erratum-{c.name}")])
             item += _para(_literal(c.name), f" ({c.kind}; {c.source}): ", _strong(e.finding))
-            fields = nodes.field_list()
-
-            def field(name, body):
-                f = nodes.field()
-                f += nodes.field_name(name, name)
-                b = nodes.field_body()
-                b += _block(body)
-                f += b
-                fields.append(f)
-
+            fields = []
             if e.passage:
-                field("Passage", _para(f"{e.seed}, line {e.line}: ", _emph(f"\u201c{e.passage}\u201d")))
+                fields.append(("Passage", _para(f"{e.seed}, line {e.line}: ", _emph(f"\u201c{e.passage}\u201d"))))
             if e.evidence:
-                field("Evidence", _para(e.evidence))
+                fields.append(("Evidence", _para(e.evidence)))
             cert = e.certified()
             if "instance" in cert:
                 verdict = "certified" if cert["ok"] else "NOT certified"
-                field("Certificate", _para(f"({cert['arithmetic']}) at {cert['instance']}: printed statement "
-                                           f"{'holds' if cert['printed_holds'] else 'fails'}, corrected "
-                                           f"{'holds' if cert['corrected_holds'] else 'fails'}"
-                                           + (f" ({cert['detail']})" if cert["detail"] else "") + ": ",
-                                           _strong(verdict)))
+                fields.append(("Certificate", _para(f"({cert['arithmetic']}) at {cert['instance']}: printed statement "
+                                                    f"{'holds' if cert['printed_holds'] else 'fails'}, corrected "
+                                                    f"{'holds' if cert['corrected_holds'] else 'fails'}"
+                                                    + (f" ({cert['detail']})" if cert["detail"] else "") + ": ",
+                                                    _strong(verdict))))
             elif cert.get("error"):
-                field("Certificate", _para(cert["error"]))
-            field("Reproduce", _command(f"theorytools-verify --only {c.name}"))
-            item += fields
+                fields.append(("Certificate", _para(cert["error"])))
+            fields.append(("Reproduce", _command(f"theorytools-verify --only {c.name}")))
+            item += _field_list(fields)
             out.append(item)
         if out:
             counts = {}
@@ -250,25 +254,11 @@ class ReadingsDirective(_RegistryDirective):
         for r in rows:
             item = nodes.container(classes=["reading"])
             item += _para(_strong(f"{r['seed']}, line {r['line']}: "), _emph(f"\u201c{r['passage']}\u201d"))
-            fields = nodes.field_list()
-            for name, text in (("Followed", r["followed"]), ("Not followed", r["others"]),
-                               ("Consequence", r["consequence"])):
-                f = nodes.field()
-                f += nodes.field_name(name, name)
-                body = nodes.field_body()
-                body += _para(text)
-                f += body
-                fields += f
-            f = nodes.field()
-            f += nodes.field_name("Checks", "Checks")
-            body = nodes.field_body()
-            parts = []
+            checks = []
             for i, c in enumerate(r["checks"]):
-                parts += ([", "] if i else []) + [_literal(c)]
-            body += _para(*parts)
-            f += body
-            fields += f
-            item += fields
+                checks += ([", "] if i else []) + [_literal(c)]
+            item += _field_list([("Followed", r["followed"]), ("Not followed", r["others"]),
+                                 ("Consequence", r["consequence"]), ("Checks", _para(*checks))])
             out.append(item)
         return out
 

@@ -29,8 +29,8 @@ import numpy as np
 import theorytools.fisher as FI
 import theorytools.quadratic as Q
 from theorytools.errors import HypothesisError
-from verification.checks.bounds_martens import CERTIFY_DPS, _mp
-from verification.hunt import Integer, LogInteger, LogReal, Real, bound
+from verification.hunt import CERTIFY_DPS
+from verification.hunt import Integer, LogInteger, LogReal, Real, bound, mpf_exact
 
 SRC = "001_7d31b3ff3a2f0401.txt"
 KMAX = 10**12
@@ -45,8 +45,8 @@ def _relative_error(value, reference, err=0):
     and absolute below the smallest normal float (a value that underflows to 0 or to a subnormal has lost nothing a
     float could hold)."""
     reference = mp.mpf(reference)
-    gap = max(abs(_mp(value) - reference) - err, mp.mpf(0))
-    return gap / max(abs(reference), _mp(TINY))
+    gap = max(abs(mpf_exact(value) - reference) - err, mp.mpf(0))
+    return gap / max(abs(reference), mpf_exact(TINY))
 
 
 # -- harmonic steps --------------------------------------------------------------------------------------------------
@@ -64,11 +64,11 @@ def _harmonic_pair(k, a, beta, h0, dps):
     value = float(Q.excess_risk(p, Q.Harmonic(float(a)), int(k)))
     with mp.workdps(dps):
         try:
-            T, err = RH.noise_factor(_mp(a), _mp(lam), _mp(lam), int(k), dps=dps)
+            T, err = RH.noise_factor(mpf_exact(a), mpf_exact(lam), mpf_exact(lam), int(k), dps=dps)
         except ValueError as exc:  # beyond the reference's reach (too many recursion steps)
             raise HypothesisError(f"the reference cannot evaluate this point: {exc}") from None
-        P = RH.mean_factor(_mp(a), _mp(lam), int(k), dps=dps)
-        lam_mp, z0 = _mp(lam), _mp(p.theta_star[0])  # theta0 = 0
+        P = RH.mean_factor(mpf_exact(a), mpf_exact(lam), int(k), dps=dps)
+        lam_mp, z0 = mpf_exact(lam), mpf_exact(p.theta_star[0])  # theta0 = 0
         return value, lam_mp / 2 * (T + z0**2 * P**2), lam_mp / 2 * err
 
 
@@ -97,7 +97,7 @@ SPACE_AVERAGED = {"k": LogInteger(1, KMAX), "x": LogReal(1e-12, 1.0), "s": Real(
 def _averaged_mp(k, x, s, h):
     """``s F_k(x)/(2x(k+1)^2) + h ((1 - (1-x)^{k+1})/x)^2/(k+1)^2`` by the plain closed forms at the working
     precision (``alpha = 1``, ``lambda = x``, ``h = lambda z0^2/2``; see bounds_martens_averaging)."""
-    k, x, s, h = int(k), _mp(x), _mp(s), _mp(h)
+    k, x, s, h = int(k), mpf_exact(x), mpf_exact(s), mpf_exact(h)
     q = 1 - x
     F = k - 2 * q * (1 - q**k) / x + (q * q * (1 - q ** (2 * k)) / (1 - q * q) if q != 0 else 0)
     return (s * F / (2 * x) + h * ((1 - q ** (k + 1)) / x) ** 2) / (k + 1) ** 2
@@ -141,7 +141,7 @@ def _theorem5_errors(point, dps):
     p = Q.QuadraticProblem(np.diag(x), np.eye(2), np.diag(s), np.zeros(2), np.sqrt(2.0 * np.array(h) / x))
     values = Q.theorem5_bounds(p, Q.Constant(1.0), k)
     with mp.workdps(dps):
-        refs = _theorem5_mp(k, [_mp(v) for v in x], [_mp(v) for v in s], [_mp(v) for v in h])
+        refs = _theorem5_mp(k, [mpf_exact(v) for v in x], [mpf_exact(v) for v in s], [mpf_exact(v) for v in h])
         return max(_relative_error(float(v), r) for v, r in zip(values, refs))
 
 
@@ -166,12 +166,12 @@ def _pinv_error(g2, g3, dps):
     X = FI.categorical_fisher_pinv(z)
     K = z.size
     with mp.workdps(dps):
-        e = [mp.exp(_mp(v)) for v in z]
+        e = [mp.exp(mpf_exact(v)) for v in z]
         p = [v / mp.fsum(e) for v in e]
         u = [1 / (K * pi) for pi in p]
         su = mp.fsum(u)
         ref = [[(1 / p[i] if i == j else 0) - u[i] - u[j] + su / K for j in range(K)] for i in range(K)]
-        return max(abs(_mp(X[i, j]) - ref[i][j]) / (K * EPS * mp.sqrt(ref[i][i] * ref[j][j]))
+        return max(abs(mpf_exact(X[i, j]) - ref[i][j]) / (K * EPS * mp.sqrt(ref[i][i] * ref[j][j]))
                    for i in range(K) for j in range(K))
 
 
@@ -195,8 +195,8 @@ def _product_error(i, m, a, beta, dps):
     a, b = float(a), float(beta) * (i + float(a) + 1.0)
     value = Q.lemmas.proposition23_product(i, i + m, a, b)
     with mp.workdps(dps):
-        c = i + _mp(a) + 1
-        return _relative_error(value, mp.rf(c - _mp(b), m) / mp.rf(c, m))
+        c = i + mpf_exact(a) + 1
+        return _relative_error(value, mp.rf(c - mpf_exact(b), m) / mp.rf(c, m))
 
 
 @bound(source=f"{SRC} Appendix D, Proposition 23 (part 1): theorytools.quadratic.lemmas.proposition23_product vs "

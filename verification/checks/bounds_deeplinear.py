@@ -24,14 +24,13 @@ at a point would need an ODE solve per evaluation and a high-precision ODE solve
 
 from __future__ import annotations
 
-from fractions import Fraction
 
 import mpmath as mp
 import numpy as np
 
 import theorytools.deeplinear as D
 from theorytools.errors import HypothesisError
-from verification.hunt import CERTIFY_DPS, LogReal, Real, bound
+from verification.hunt import CERTIFY_DPS, LogReal, Real, bound, mpf_exact
 
 SRC = "003_34787a2226c5cf0a.txt"
 FAMILY = "deeplinear"
@@ -49,10 +48,6 @@ def _net(r1, r2, a1, a2, c, e, w):
     return D.DeepLinearNet([W1, W2], Sx, np.eye(2), np.diag([1.0, w]) @ Sx)
 
 
-def _mp(x):
-    q = Fraction(x)
-    return mp.mpf(q.numerator) / q.denominator
-
 
 def _footnote1_mp(r1, r2, a1, a2, c, e, w):
     """Both sides at 50 digits, layer by layer: ``A_1 = I``, ``B_1 = W_2``, ``A_2 = W_1``, ``B_2 = I``;
@@ -61,7 +56,7 @@ def _footnote1_mp(r1, r2, a1, a2, c, e, w):
     V^T)`` with ``V = sum_i B_i D_i A_i`` (the first-order change of W along d; the Fisher of the Gaussian output model
     is ``J^T (St^-1 (x) Sigma) J``)."""
     with mp.workdps(CERTIFY_DPS):
-        r1, r2, a1, a2, c, e, w = (_mp(v) for v in (r1, r2, a1, a2, c, e, w))
+        r1, r2, a1, a2, c, e, w = (mpf_exact(v) for v in (r1, r2, a1, a2, c, e, w))
         W1 = r1 * mp.matrix([[mp.cos(a1), mp.sin(a1)]])
         W2 = r2 * mp.matrix([[mp.cos(a2)], [mp.sin(a2)]])
         R = mp.matrix([[mp.cos(c), -mp.sin(c)], [mp.sin(c), mp.cos(c)]])

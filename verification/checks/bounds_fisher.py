@@ -28,7 +28,7 @@ import numpy as np
 import theorytools.fisher as FI
 from theorytools.errors import HypothesisError
 from verification.checks import fisher as _fisher  # noqa: F401 - registers the erratum reused below
-from verification.hunt import CERTIFY_DPS, Integer, LogReal, Real, bound
+from verification.hunt import CERTIFY_DPS, Integer, LogReal, Real, bound, mpf_exact
 from verification.registry import CHECKS
 
 SRC = "001_7d31b3ff3a2f0401.txt"
@@ -127,16 +127,12 @@ def eq12_remainder(c1, c2, b1, b2, z1, z2, psi, r):
     return np.hypot(rem1, rem2), 0.5 * np.maximum(c1, c2) * np.sqrt(2.0) * r * r
 
 
-def _mp(x):
-    q = Fraction(x)
-    return mp.mpf(q.numerator) / q.denominator
-
 
 def _remainder_mp(c1, c2, b1, b2, z1, z2, psi, r):
     """Both sides at 50 digits, the remainder written directly (``zeta(d) - zeta(0) - J d``: the cancellation costs
     ``2 log10(1/r) <= 8`` of the 50 digits)."""
     with mp.workdps(CERTIFY_DPS):
-        c1, c2, b1, b2, z1, z2, psi, r = (_mp(v) for v in (c1, c2, b1, b2, z1, z2, psi, r))
+        c1, c2, b1, b2, z1, z2, psi, r = (mpf_exact(v) for v in (c1, c2, b1, b2, z1, z2, psi, r))
         d = (r * mp.cos(psi), r * mp.sin(psi))
         rems = []
         for c, b, z in ((c1, b1, z1), (c2, b2, z2)):
@@ -165,7 +161,7 @@ def _section13_mp(w1, w2, a, rho, y3, alpha):
     if not Fraction(alpha) > 0:
         raise HypothesisError("alpha must be > 0")
     with mp.workdps(CERTIFY_DPS):
-        w1, w2, a, rho, alpha = (_mp(v) for v in (w1, w2, a, rho, alpha))
+        w1, w2, a, rho, alpha = (mpf_exact(v) for v in (w1, w2, a, rho, alpha))
         xs = [mp.matrix([1, 0]), mp.matrix([0, 1]), rho * mp.matrix([mp.cos(a), mp.sin(a)])]
         ys = (0, 1, int(y3))
         u = mp.matrix([w1, w2])

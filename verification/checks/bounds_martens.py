@@ -25,7 +25,7 @@ import numpy as np
 import theorytools.quadratic as Q
 from theorytools.errors import HypothesisError
 from verification.checks import quadratic as _quadratic  # noqa: F401 - registers the erratum reused below
-from verification.hunt import CERTIFY_DPS, LogInteger, LogReal, Real, bound
+from verification.hunt import CERTIFY_DPS, LogInteger, LogReal, Real, bound, mpf_exact
 from verification.registry import CHECKS
 
 SRC = "001_7d31b3ff3a2f0401.txt"
@@ -109,11 +109,6 @@ def _second_order_exact(k, a, b, h0):
     return Q.excess_risk(p, Q.Harmonic(a), int(k)) - 2.0 * b / (2.0 * b - 1.0) / (4.0 * (k + a))
 
 
-def _mp(x):
-    """``x`` (Fraction, int or float: the dyadic rational it stores) as an mpmath number at the working precision."""
-    q = Fraction(x)
-    return mp.mpf(q.numerator) / q.denominator
-
 
 def _second_order_mp(k, a, b, h0):
     """:func:`_second_order_exact` at :data:`~verification.hunt.CERTIFY_DPS` digits by the reference's independent
@@ -122,7 +117,7 @@ def _second_order_mp(k, a, b, h0):
     from verification.reference import harmonic as RH
 
     _harmonic_region(Fraction(a), Fraction(b))
-    a, b, h0 = _mp(a), _mp(b), _mp(h0)
+    a, b, h0 = mpf_exact(a), mpf_exact(b), mpf_exact(h0)
     T, err = RH.noise_factor(a, b, b, int(k), dps=CERTIFY_DPS)
     P = RH.mean_factor(a, b, int(k), dps=CERTIFY_DPS)
     quarter_tU = b / (2 * b - 1) / 2
@@ -138,22 +133,22 @@ def _theorem5_u_mp(k, a, b, h0):
     """``certify`` of Theorem 5's printed harmonic u(k): both sides at 50 digits."""
     with mp.workdps(CERTIFY_DPS):
         lhs, quarter_tU, psi, decay = _second_order_mp(k, a, b, h0)
-        return lhs, _nu_term(k, _mp(a)) * psi * quarter_tU + _mp(h0) * decay
+        return lhs, _nu_term(k, mpf_exact(a)) * psi * quarter_tU + mpf_exact(h0) * decay
 
 
 def _lemma15_mp(k, a, b):
     """``certify`` of Lemma 15's printed upper bound: both sides at 50 digits."""
     with mp.workdps(CERTIFY_DPS):
         lhs, quarter_tU, psi, _ = _second_order_mp(k, a, b, 0)
-        return lhs, _nu_term(k, _mp(a)) * psi * quarter_tU
+        return lhs, _nu_term(k, mpf_exact(a)) * psi * quarter_tU
 
 
 def _corrected_mp(k, a, b, h0):
     """``certify`` of the corrected u(k): both sides at 50 digits."""
     with mp.workdps(CERTIFY_DPS):
         lhs, quarter_tU, psi, decay = _second_order_mp(k, a, b, h0)
-        first = quarter_tU / (k + _mp(a))
-        return lhs + first, first + _proposition23_sum_mp(int(k), _mp(a), _mp(b)) * psi * quarter_tU + _mp(h0) * decay
+        first = quarter_tU / (k + mpf_exact(a))
+        return lhs + first, first + _proposition23_sum_mp(int(k), mpf_exact(a), mpf_exact(b)) * psi * quarter_tU + mpf_exact(h0) * decay
 
 
 def _proposition23_sum_mp(k, a, b):
@@ -240,8 +235,8 @@ def _lambda_n_mp(version):
         from verification.reference import harmonic as RH
 
         with mp.workdps(CERTIFY_DPS):
-            kap, t = _mp(kappa), _mp(t)
-            lams, s = (mp.mpf(1), 1 + t * (kap - 1), kap), [_mp(v) for v in (s1, s2, s3)]
+            kap, t = mpf_exact(kappa), mpf_exact(t)
+            lams, s = (mp.mpf(1), 1 + t * (kap - 1), kap), [mpf_exact(v) for v in (s1, s2, s3)]
             exact = RH.excess_risk_diagonal(kap, lams, s, (0, 0, 0), int(k), dps=CERTIFY_DPS)
             T = mp.fsum(si * lam / (lam - mp.mpf(1) / 2) for lam, si in zip(lams, s))  # tr((I - H^-1/2)^-1 Sigma_g)
             first = T / (4 * (k + kap))
@@ -310,7 +305,7 @@ def _constant_mp(point, side):
     """``certify`` of Theorem 5's constant-step bounds: the same sums at 50 digits (mpmath powers)."""
     with mp.workdps(CERTIFY_DPS):
         k = int(point["k"])
-        x, s, d = ([_mp(point[f"{v}{i}"]) for i in (1, 2, 3)] for v in "xsd")
+        x, s, d = ([mpf_exact(point[f"{v}{i}"]) for i in (1, 2, 3)] for v in "xsd")
         q = [(1 - xi) ** (2 * k) for xi in x]
         c = [si / (2 * (2 - xi)) for si, xi in zip(s, x)]
         exact = mp.fsum(ci * (1 - qi) + di * qi for ci, qi, di in zip(c, q, d))

@@ -20,8 +20,8 @@ import mpmath as mp
 import numpy as np
 
 import theorytools.quadratic as Q
-from verification.checks.bounds_martens import CERTIFY_DPS, _mp
-from verification.hunt import Integer, LogInteger, LogReal, Real, bound
+from verification.hunt import CERTIFY_DPS
+from verification.hunt import Integer, LogInteger, LogReal, Real, bound, mpf_exact
 
 SRC = "001_7d31b3ff3a2f0401.txt"
 ANGLE = Real(0.0, float(np.pi))
@@ -35,7 +35,7 @@ def _rotated(t, d1, d2):
 
 def _rotated_diagonal_mp(t, d1, d2):
     """The diagonal of ``R(t) diag(d1, d2) R(t)^T`` at the working precision."""
-    c2, s2 = mp.cos(_mp(t)) ** 2, mp.sin(_mp(t)) ** 2
+    c2, s2 = mp.cos(mpf_exact(t)) ** 2, mp.sin(mpf_exact(t)) ** 2
     return d1 * c2 + d2 * s2, d1 * s2 + d2 * c2
 
 
@@ -48,7 +48,7 @@ def _lemma18_mp(sign):
     sign = -1)."""
     def sides(t, s1, s2, x1, x2):
         with mp.workdps(CERTIFY_DPS):
-            s1, s2, x1, x2 = (_mp(v) for v in (s1, s2, x1, x2))
+            s1, s2, x1, x2 = (mpf_exact(v) for v in (s1, s2, x1, x2))
             S11, S22 = _rotated_diagonal_mp(t, s1, s2)
             tr = sign * (x1 + x2)
             low, high = (min(s1, s2), max(s1, s2))[::sign]  # Corollary 19 (X <= 0): lambda_1 tr(X) comes first
@@ -94,7 +94,7 @@ SPACE_20 = {"t": ANGLE, "a1": Real(0.0, 1.0), "a2": Real(0.0, 1.0), "s1": Real(-
 
 def _lemma20_mp(t, a1, a2, s1, s2, d1, d2, x1, x2):
     with mp.workdps(CERTIFY_DPS):
-        a1, a2, s1, s2, d1, d2, x1, x2 = (_mp(v) for v in (a1, a2, s1, s2, d1, d2, x1, x2))
+        a1, a2, s1, s2, d1, d2, x1, x2 = (mpf_exact(v) for v in (a1, a2, s1, s2, d1, d2, x1, x2))
         X11, X22 = _rotated_diagonal_mp(t, x1, x2)
         return a1 * s1 * X11 + a2 * s2 * X22, a1 * (s1 + d1) * X11 + a2 * (s2 + d2) * X22
 
@@ -135,8 +135,8 @@ def _product_mp(i, m, a, beta):
     """``(lhs/rhs, 1)`` at 50 digits, the product as a ratio of rising factorials: ``prod_{j=i}^{k-1} (j + a + 1 - b) /
     (j + a + 1) = (i + a + 1 - b)_m / (i + a + 1)_m``."""
     with mp.workdps(CERTIFY_DPS):
-        a = _mp(a)
-        b = _mp(beta) * (i + a + 1)
+        a = mpf_exact(a)
+        b = mpf_exact(beta) * (i + a + 1)
         return mp.rf(i + a + 1 - b, m) / mp.rf(i + a + 1, m) / ((i + a + 1) / (i + m + a)) ** b, mp.mpf(1)
 
 

@@ -29,9 +29,8 @@ import mpmath as mp
 import numpy as np
 
 from theorytools.linalg import geometric_sum, sum_sq_geometric
-from verification.checks.bounds_martens import (CERTIFY_DPS, HARMONIC_KMAX, _harmonic_region, _mp, _second_order_exact,
-                                                _second_order_mp)
-from verification.hunt import LogInteger, LogReal, Real, bound
+from verification.checks.bounds_martens import HARMONIC_KMAX, _harmonic_region, _second_order_exact, _second_order_mp
+from verification.hunt import CERTIFY_DPS, LogInteger, LogReal, Real, bound, mpf_exact
 
 SRC = "001_7d31b3ff3a2f0401.txt"
 KMAX = 10**12
@@ -54,8 +53,9 @@ def _averaged_risk(k, x, s, h):
     """Exact ``E[h(theta_bar_k)] - h*`` (rows: coordinates; columns: candidates), ``alpha = 1``."""
     with np.errstate(divide="ignore"):  # x = 1 (alpha = 1 with B = H): ell = inf, which the helpers take
         ell = -np.log1p(-x)
-    F = sum_sq_geometric(k[None, :] + 0 * x, ell)
-    phi = geometric_sum(k[None, :] + 1.0 + 0 * x, ell)  # sum_{j<=k} (1-x)^j = (1 - (1-x)^{k+1})/x
+    kk = np.broadcast_to(k, x.shape)
+    F = sum_sq_geometric(kk, ell)
+    phi = geometric_sum(kk + 1.0, ell)  # sum_{j<=k} (1-x)^j = (1 - (1-x)^{k+1})/x
     k1 = k + 1.0
     return np.sum(s * F / (2.0 * x) + h * phi**2, axis=0) / k1**2
 
@@ -81,7 +81,7 @@ def _averaged_risk_mp(k, x, s, h):
 
 def _point_mp(point):
     k = int(point["k"])
-    return (k, *([_mp(point[f"{v}{i}"]) for i in range(1, N + 1)] for v in "xsh"))
+    return (k, *([mpf_exact(point[f"{v}{i}"]) for i in range(1, N + 1)] for v in "xsh"))
 
 
 def _theorem6_mp(point):
@@ -146,7 +146,7 @@ def theorem6_B_hessian(k, x1, s1, h1):
 
 def _bh_mp(point):
     with mp.workdps(CERTIFY_DPS + 30):
-        k, (x,), (s,), (h,) = (int(point["k"]), *([_mp(point[f"{v}1"])] for v in "xsh"))
+        k, (x,), (s,), (h,) = (int(point["k"]), *([mpf_exact(point[f"{v}1"])] for v in "xsh"))
         return +_averaged_risk_mp(k, [x], [s], [h]), +(s / (2 * x * (k + 1)) + h / (x * (k + 1)) ** 2)
 
 
@@ -190,5 +190,5 @@ def harmonic_B_hessian(k, a, h0):
 def _harmonic_bh_mp(k, a, h0):
     with mp.workdps(CERTIFY_DPS):
         lhs, _, _, decay = _second_order_mp(k, a, 1, h0)
-        return lhs, _mp(h0) * decay
+        return lhs, mpf_exact(h0) * decay
 

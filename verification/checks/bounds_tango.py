@@ -36,14 +36,13 @@ import mpmath as mp
 import numpy as np
 
 from theorytools.errors import HypothesisError
-from verification.hunt import CERTIFY_DPS, LogInteger, LogReal, Real, bound
+from verification.hunt import CERTIFY_DPS, LogInteger, LogReal, Real, bound, mpf_exact
 
 SRC = "000_3b01ec78f4f92394.txt"
 FAMILY = "tango"
 #: The law's parameters: the eigenvalues of A over twelve decades and its rotation angle.
 LAW = {"l1": LogReal(1e-6, 1e6), "l2": LogReal(1e-6, 1e6), "phi": Real(0.0, float(np.pi))}
 THEOREM5 = "A^ = g~ g~^T, A = E A^ positive definite (l1, l2 > 0), E[A^2] <= R^2 A (eq. 31), R^2 = R^2_min"
-_EPS = np.array([[1.0, 1.0], [1.0, -1.0]])  # eps and -eps give the same g~ g~^T: two equiprobable outcomes
 
 
 # -- float: the laws' moments, stacked over a population (leading axis), in A's eigenbasis --------------------------------
@@ -105,17 +104,13 @@ def _masked(ok, *sides):
 
 
 # -- mpmath: the same laws at CERTIFY_DPS digits, in the standard basis, enumerated outcome by outcome -----------------
-def _mp(x):
-    q = Fraction(x)
-    return mp.mpf(q.numerator) / q.denominator
-
 
 def _mp_covariance(l1, l2, phi):
     """``(A, A^1/2)`` in the standard basis (mpmath matrices)."""
-    l1, l2 = _mp(l1), _mp(l2)
+    l1, l2 = mpf_exact(l1), mpf_exact(l2)
     if not (l1 > 0 and l2 > 0):
         raise HypothesisError(f"A must be positive definite, got eigenvalues {l1}, {l2}")
-    c, s = mp.cos(_mp(phi)), mp.sin(_mp(phi))
+    c, s = mp.cos(mpf_exact(phi)), mp.sin(mpf_exact(phi))
     R = mp.matrix([[c, -s], [s, c]])
     return R * mp.diag([l1, l2]) * R.T, R * mp.diag([mp.sqrt(l1), mp.sqrt(l2)]) * R.T
 
@@ -191,7 +186,7 @@ def _lemma6_contraction_mp(l1, l2, phi, g):
         raise HypothesisError("gamma must be > 0")
     _, A, EA2 = _mp_three_direction(l1, l2, phi)
     lo, hi = _mp_eig(A)
-    gamma = _mp(g) / _mp_r2_min(A, EA2)
+    gamma = mpf_exact(g) / _mp_r2_min(A, EA2)
     return max(abs(1 - gamma * lo), abs(1 - gamma * hi)), 1 - gamma * lo
 
 
@@ -218,7 +213,7 @@ def _footnote3_mp(l1, l2, phi, dt, g):
     """Both sides at 50 digits: TANGO's A^ outcome by outcome, their mean and mean square, in the standard basis."""
     gs, A, EA2 = _mp_three_direction(l1, l2, phi)
     R2 = _mp_r2_min(A, EA2)
-    dt, gamma = _mp(dt), _mp(g) / R2
+    dt, gamma = mpf_exact(dt), mpf_exact(g) / R2
     hats = [(1 - dt) * (x * x.T) + dt / gamma * mp.eye(2) for x in gs]
     return _mp_r2_min(sum(hats[1:], hats[0]) / 3, sum((X * X for X in hats[1:]), hats[0] * hats[0]) / 3), max(R2, 1 / gamma)
 
@@ -385,7 +380,7 @@ def _lemma7_mp(lam, psi, s, c, g, dt, k):
     to the 6 unit states to build its affine map, raised to the power k by mpmath."""
     if not Fraction(g) > 0:
         raise HypothesisError("gamma must be > 0")
-    lam, psi, s, c, g, dt = (_mp(v) for v in (lam, psi, s, c, g, dt))
+    lam, psi, s, c, g, dt = (mpf_exact(v) for v in (lam, psi, s, c, g, dt))
     Sg = mp.diag([1, lam])
     gamma, keep = g / (3 + lam), 1 - dt
     f = mp.sqrt(1 - s) * mp.matrix([mp.cos(psi), mp.sin(psi)])
